@@ -1,0 +1,55 @@
+import { createHash } from "node:crypto";
+import { LockError } from "./errors";
+import { normalizeKey } from "./keys";
+import { validateLockId } from "./lock-id";
+import type { BackendCapabilities, LockBackend, LockInfo, LookupOptions } from "./types";
+
+/** First 16 hex characters of SHA-256(lockId): lets logs correlate holders without the secret. */
+export function hashLockId(lockId: string): string {
+  return createHash("sha256").update(lockId, "utf8").digest("hex").slice(0, 16);
+}
+
+/**
+ * Validates lookup options before any I/O. Exactly one of `key` or `lockId` must be given.
+ * Returns the normalized key or the validated lockId.
+ */
+export function parseLookupOptions(
+  options: LookupOptions,
+): { key: string; lockId?: undefined } | { lockId: string; key?: undefined } {
+  const hasKey = options?.key !== undefined;
+  const hasLockId = options?.lockId !== undefined;
+  if (hasKey === hasLockId) {
+    throw new LockError("InvalidArgument", "lookup needs exactly one of { key } or { lockId }");
+  }
+  return hasKey ? { key: normalizeKey(options.key) } : { lockId: validateLockId(options.lockId) };
+}
+
+/** The live lock on `key`, or null. */
+export function getByKey<C extends BackendCapabilities>(
+  backend: LockBackend<C>,
+  key: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<LockInfo<C> | null> {
+  return backend.lookup({ key, ...options });
+}
+
+/** The live lock held under `lockId`, or null. */
+export function getById<C extends BackendCapabilities>(
+  backend: LockBackend<C>,
+  lockId: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<LockInfo<C> | null> {
+  return backend.lookup({ lockId, ...options });
+}
+
+/**
+ * True while `lockId` holds a live lock. Diagnostic only: the answer can be stale by the time you
+ * act on it, so guard writes with the fence, not with `owns`.
+ */
+export async function owns<C extends BackendCapabilities>(
+  backend: LockBackend<C>,
+  lockId: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<boolean> {
+  return (await backend.lookup({ lockId, ...options })) !== null;
+}

@@ -1,0 +1,120 @@
+/** How a backend decides when a lock has expired. */
+export type TimeAuthority = "server" | "client";
+
+/** What a backend declares about itself. `supportsFencing: true` makes `fence` required in results. */
+export interface BackendCapabilities {
+  /** A short name, e.g. "redis", "firestore", "memory". */
+  readonly backend: string;
+  readonly supportsFencing: boolean;
+  readonly timeAuthority: TimeAuthority;
+}
+
+/** The capabilities of every backend shipped by SyncGuard. */
+export interface FencingCapabilities extends BackendCapabilities {
+  readonly supportsFencing: true;
+}
+
+/** A fence: 15 decimal digits, zero-padded, strictly increasing per key. Compare as strings. */
+export type Fence = string;
+
+/** Present as `fence: string` when the backend fences, absent otherwise. */
+export type FenceField<C extends BackendCapabilities> = C["supportsFencing"] extends true
+  ? { readonly fence: Fence }
+  : { readonly fence?: undefined };
+
+export interface KeyOptions {
+  /** Any non-empty string; normalized to Unicode NFC. */
+  key: string;
+  signal?: AbortSignal;
+}
+
+export interface AcquireOptions extends KeyOptions {
+  /** Lease length in milliseconds (positive integer). */
+  ttlMs: number;
+}
+
+export interface ReleaseOptions {
+  lockId: string;
+  signal?: AbortSignal;
+}
+
+export interface ExtendOptions extends ReleaseOptions {
+  /** New lease length, counted from now by the backend's clock (replaces, does not add). */
+  ttlMs: number;
+}
+
+export type LookupOptions =
+  | { key: string; lockId?: undefined; signal?: AbortSignal }
+  | { lockId: string; key?: undefined; signal?: AbortSignal };
+
+export type AcquireOk<C extends BackendCapabilities = FencingCapabilities> = {
+  readonly ok: true;
+  /** The holder's secret: needed to release or extend. */
+  readonly lockId: string;
+  /** Expiry by the backend's time authority (ms since epoch). */
+  readonly expiresAtMs: number;
+} & FenceField<C>;
+
+/** What a failed attempt learned about the current holder; never its lockId. */
+export interface HolderInfo {
+  readonly fence?: Fence;
+  /** Milliseconds until the holder's lock stops being live (tolerance included), by the backend clock. */
+  readonly remainingMs?: number;
+}
+
+export interface AcquireLocked {
+  readonly ok: false;
+  readonly reason: "locked";
+  readonly holder?: HolderInfo;
+}
+
+export type AcquireResult<C extends BackendCapabilities = FencingCapabilities> =
+  | AcquireOk<C>
+  | AcquireLocked;
+
+export interface ReleaseResult {
+  readonly ok: boolean;
+}
+
+export type ExtendResult =
+  | { readonly ok: true; readonly expiresAtMs: number }
+  | { readonly ok: false };
+
+/**
+ * What a lookup reveals about a live lock. The lockId is never revealed (it would let anyone
+ * release the lock); `lockIdHash` lets logs correlate holders without exposing it.
+ */
+export type LockInfo<C extends BackendCapabilities = FencingCapabilities> = {
+  /** The normalized key. */
+  readonly key: string;
+  /** First 16 hex characters of SHA-256(lockId). */
+  readonly lockIdHash: string;
+  readonly acquiredAtMs: number;
+  readonly expiresAtMs: number;
+} & FenceField<C>;
+
+/** Stops a subscription. Idempotent. */
+export type Unsubscribe = () => void;
+
+/**
+ * The contract every backend implements (see specs/interface.md). Each method validates its input
+ * before any I/O, is atomic, and reports contention or a missing lock as a result, not an error.
+ */
+export interface LockBackend<C extends BackendCapabilities = FencingCapabilities> {
+  readonly capabilities: Readonly<C>;
+  /** One attempt: take the key if it is free (no retry). */
+  acquire(options: AcquireOptions): Promise<AcquireResult<C>>;
+  /** Deletes the lock if `lockId` still holds it and it is live. */
+  release(options: ReleaseOptions): Promise<ReleaseResult>;
+  /** Sets expiry to now + ttlMs if `lockId` still holds a live lock. Never resurrects. */
+  extend(options: ExtendOptions): Promise<ExtendResult>;
+  /** A pure read unless the backend was configured with `cleanupInIsLocked`. */
+  isLocked(options: KeyOptions): Promise<boolean>;
+  /** The live lock for a key or a lockId, or null. */
+  lookup(options: LookupOptions): Promise<LockInfo<C> | null>;
+  /**
+   * Optional wake-up channel: calls `listener` when the lock on `key` may have become free.
+   * Resolves once the subscription is active, so an attempt made afterwards cannot miss a release.
+   */
+  subscribe?(key: string, listener: () => void): Promise<Unsubscribe>;
+}
