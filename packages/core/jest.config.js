@@ -1,2 +1,7 @@
 /** @type {import('jest').Config} */
-module.exports = { preset: "ts-jest", testEnvironment: "node", roots: ["<rootDir>/test"], testTimeout: 30000 };
+module.exports = {
+  preset: "ts-jest",
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testTimeout: 30000,
+};

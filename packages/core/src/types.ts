@@ -20,7 +20,7 @@ export type Fence = string;
 /** Present as `fence: string` when the backend fences, absent otherwise. */
 export type FenceField<C extends BackendCapabilities> = C["supportsFencing"] extends true
   ? { readonly fence: Fence }
-  : { readonly fence?: undefined };
+  : { readonly fence?: Fence };
 
 export interface KeyOptions {
   /** Any non-empty string; normalized to Unicode NFC. */
@@ -74,6 +74,12 @@ export type AcquireResult<C extends BackendCapabilities = FencingCapabilities> =
 
 export interface ReleaseResult {
   readonly ok: boolean;
+  /**
+   * Optional hint: true when other callers were waiting for the key as it was released (Redis
+   * knows from its publish count). `lock()` uses it to let a waiter in before this process
+   * re-acquires the same key (see specs/interface.md, Fair handoff).
+   */
+  readonly contended?: boolean;
 }
 
 export type ExtendResult =

@@ -188,8 +188,8 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): MemoryB
 
     async subscribe(key: string, listener: () => void): Promise<Unsubscribe> {
       const normalized = normalizeKey(key);
-      let set = listeners.get(normalized);
-      if (!set) listeners.set(normalized, (set = new Set()));
+      const set = listeners.get(normalized) ?? new Set<() => void>();
+      listeners.set(normalized, set);
       set.add(listener);
       return () => {
         set.delete(listener);

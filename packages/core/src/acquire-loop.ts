@@ -1,0 +1,183 @@
+import { backoffDelay } from "./backoff";
+import { abortError, isLockError, isTransientCode, LockError } from "./errors";
+import { emit } from "./events";
+import { handoffDelayMs } from "./handoff";
+import type { ResolvedLockOptions } from "./options";
+import type { Clock } from "./time";
+import type {
+  AcquireOk,
+  AcquireResult,
+  BackendCapabilities,
+  HolderInfo,
+  LockBackend,
+  Unsubscribe,
+} from "./types";
+import { interruptibleSleep } from "./wait";
+
+/** Injected sources of time and randomness, so the engine is deterministic under test. */
+export interface EngineDeps {
+  clock: Clock;
+  random: () => number;
+}
+
+export interface AcquiredLock<C extends BackendCapabilities> {
+  result: AcquireOk<C>;
+  attempts: number;
+  waitedMs: number;
+  /** Local clock reading taken just before the successful attempt was sent. */
+  sentAtMs: number;
+}
+
+/** Tracks release notifications for one acquisition; attempts prompted by one are free. */
+class WakeFlag {
+  private pending = false;
+  private resolver: (() => void) | undefined;
+  readonly listener = () => {
+    this.pending = true;
+    this.resolver?.();
+  };
+  consume(): boolean {
+    const was = this.pending;
+    this.pending = false;
+    return was;
+  }
+  readonly sleepHook = {
+    onWake: (resolve: () => void) => {
+      if (this.pending) queueMicrotask(resolve);
+      this.resolver = resolve;
+      return () => {
+        this.resolver = undefined;
+      };
+    },
+  };
+}
+
+function timeoutError(
+  key: string,
+  attempts: number,
+  waitedMs: number,
+  holder: HolderInfo | undefined,
+  reason: string,
+): LockError {
+  const known =
+    holder?.fence !== undefined || holder?.remainingMs !== undefined
+      ? `; holder fence ${holder?.fence ?? "unknown"}, ${holder?.remainingMs ?? "unknown"} ms left`
+      : "";
+  const details: { attempts: number; waitedMs: number; holder?: HolderInfo } = {
+    attempts,
+    waitedMs,
+  };
+  if (holder) details.holder = { ...holder };
+  return new LockError(
+    "AcquisitionTimeout",
+    `Failed to acquire lock after ${waitedMs} ms (${attempts} attempts, ${reason})${known}`,
+    { key, details },
+  );
+}
+
+/**
+ * The retry engine: one attempt, then on contention wait and try again until the lock is won,
+ * `timeoutMs` is spent or `maxRetries` timer-driven retries are used, whichever comes first.
+ * - When the backend can notify releases, the engine subscribes before its second attempt, so a
+ *   release can never fall between a failed attempt and the wait; a notified retry is immediate
+ *   and does not count against `maxRetries`.
+ * - It never sleeps past the holder's remaining lease when the backend reports it.
+ * - Transient backend errors (ServiceUnavailable, RateLimited, NetworkTimeout) are retried like
+ *   contention within the same budget; the last one is thrown if the budget runs out.
+ */
+export async function acquireWithRetry<C extends BackendCapabilities>(
+  backend: LockBackend<C>,
+  key: string,
+  options: ResolvedLockOptions,
+  deps: EngineDeps,
+): Promise<AcquiredLock<C>> {
+  const { clock } = deps;
+  const { signal } = options;
+  const start = clock();
+  const deadline = start + options.timeoutMs;
+  const wake = new WakeFlag();
+  let unsubscribe: Unsubscribe | undefined;
+  let subscribeFailed = false;
+  let attempts = 0;
+  let timedRetries = 0;
+  let holder: HolderInfo | undefined;
+  let lastError: LockError | undefined;
+
+  // A failed subscription only costs promptness: polling still finds the release.
+  const subscribe = async () => {
+    if (unsubscribe || subscribeFailed || !backend.subscribe) return;
+    try {
+      unsubscribe = await backend.subscribe(key, wake.listener);
+    } catch {
+      subscribeFailed = true;
+    }
+  };
+
+  try {
+    const handoffWait = Math.min(handoffDelayMs(backend, key, start), options.timeoutMs);
+    if (handoffWait > 0) {
+      await subscribe();
+      await interruptibleSleep(handoffWait, signal, wake.sleepHook);
+    }
+    for (;;) {
+      if (signal?.aborted) throw abortError(signal, "Lock acquisition");
+      attempts++;
+      wake.consume();
+      const sentAtMs = clock();
+      let outcome: AcquireResult<C> | undefined;
+      try {
+        outcome = await backend.acquire({
+          key,
+          ttlMs: options.ttlMs,
+          ...(signal ? { signal } : {}),
+        });
+        lastError = undefined;
+      } catch (error) {
+        if (!isLockError(error)) {
+          throw new LockError("Internal", `Backend acquire failed: ${String(error)}`, {
+            cause: error,
+            key,
+          });
+        }
+        if (!isTransientCode(error.code)) throw error;
+        lastError = error;
+      }
+      if (outcome?.ok) {
+        if (signal?.aborted) {
+          // The abort raced a successful attempt: give the lock back so nothing is left held.
+          await backend.release({ lockId: outcome.lockId }).catch(() => undefined);
+          throw abortError(signal, "Lock acquisition");
+        }
+        return { result: outcome, attempts, waitedMs: clock() - start, sentAtMs };
+      }
+      if (outcome) {
+        holder = outcome.holder;
+        emit(options.onEvent, {
+          type: "contended",
+          key,
+          attempt: attempts,
+          ...(holder?.remainingMs !== undefined ? { holderRemainingMs: holder.remainingMs } : {}),
+        });
+      }
+
+      const now = clock();
+      const giveUp = (reason: string) =>
+        lastError ?? timeoutError(key, attempts, now - start, holder, reason);
+      if (now >= deadline) throw giveUp(`timeout ${options.timeoutMs} ms reached`);
+      if (wake.consume()) continue; // released while we were trying: retry at once
+      if (timedRetries >= options.maxRetries) throw giveUp(`maxRetries ${options.maxRetries} used`);
+      timedRetries++;
+      if (backend.subscribe && !unsubscribe && !subscribeFailed && !lastError) {
+        await subscribe(); // from here on no release can go unnoticed
+        continue;
+      }
+      let delay = backoffDelay(timedRetries, options, deps.random);
+      if (holder?.remainingMs !== undefined) delay = Math.min(delay, holder.remainingMs + 1);
+      delay = Math.min(delay, deadline - now);
+      const endedBy = await interruptibleSleep(delay, signal, wake.sleepHook);
+      if (endedBy === "wake") timedRetries--; // a notified retry is free
+    }
+  } finally {
+    unsubscribe?.();
+  }
+}

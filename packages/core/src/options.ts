@@ -1,0 +1,143 @@
+import type { BackoffPolicy, Jitter } from "./backoff";
+import { LockError } from "./errors";
+import type { LockEventHandler } from "./events";
+import { MAX_TTL_MS, validateTtl } from "./time";
+
+/** Context passed to `onReleaseError`. */
+export interface ReleaseErrorContext {
+  key: string;
+  lockId: string;
+  /** "release" when `handle.release()` was called, "disposal" for lock() and `await using`. */
+  source: "release" | "disposal";
+}
+
+export type OnReleaseError = (error: Error, context: ReleaseErrorContext) => void;
+
+/** Options of `lock(fn, options)` and `acquire(backend, options)`. */
+export interface LockOptions {
+  /** The resource to lock; any non-empty string (normalized to NFC). */
+  key: string;
+  /** Lease length in ms. Default 30 000. */
+  ttlMs?: number;
+  /** Longest total wait for the lock, in ms. Default 5 000. 0 means a single attempt. */
+  timeoutMs?: number;
+  /** Retries after the first failed attempt (wake-ups after a release do not count). Default 10. */
+  maxRetries?: number;
+  /** Base delay between retries, doubled each retry. Default 100. */
+  retryDelayMs?: number;
+  /** Cap on a single retry delay. Default 1 000. */
+  maxRetryDelayMs?: number;
+  /** Jitter applied to retry delays. Default "equal" (half fixed, half random). */
+  jitter?: Jitter;
+  /** Aborting it stops the wait at once with `LockError("Aborted")`. */
+  signal?: AbortSignal;
+  /** Renew the lease while the work runs (at a third of the TTL), see `LockContext.signal`. */
+  autoExtend?: boolean;
+  /** Bound on the release made when the work ends; past it, `onReleaseError` gets NetworkTimeout. Default 5 000. */
+  releaseTimeoutMs?: number;
+  /** Receives release failures; they never replace the work's own result or error. */
+  onReleaseError?: OnReleaseError;
+  /** Observability hook: acquired, contended, released, extended, lost. */
+  onEvent?: LockEventHandler;
+  /**
+   * The form used by an earlier library, read for people migrating. Top-level options win.
+   * @deprecated put these options at the top level.
+   */
+  acquisition?: {
+    timeoutMs?: number;
+    maxRetries?: number;
+    retryDelayMs?: number;
+    jitter?: Jitter;
+    signal?: AbortSignal;
+  };
+}
+
+export const LOCK_DEFAULTS = Object.freeze({
+  ttlMs: 30_000,
+  timeoutMs: 5_000,
+  maxRetries: 10,
+  retryDelayMs: 100,
+  maxRetryDelayMs: 1_000,
+  jitter: "equal" as Jitter,
+  releaseTimeoutMs: 5_000,
+});
+
+/** Lock options after defaults and validation. */
+export interface ResolvedLockOptions extends BackoffPolicy {
+  key: string;
+  ttlMs: number;
+  timeoutMs: number;
+  maxRetries: number;
+  releaseTimeoutMs: number;
+  autoExtend: boolean;
+  signal?: AbortSignal;
+  onReleaseError?: OnReleaseError;
+  onEvent?: LockEventHandler;
+}
+
+function nonNegativeInteger(value: unknown, name: string, max = MAX_TTL_MS): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new LockError(
+      "InvalidArgument",
+      `${name} must be a non-negative integer up to ${max}, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+const JITTERS: readonly Jitter[] = ["equal", "full", "none"];
+
+/**
+ * Merges call options over `defaults` over `LOCK_DEFAULTS` and validates every value, before any
+ * I/O. The key itself is validated by the backend's rules in `normalizeKey`.
+ */
+export function resolveLockOptions(
+  options: LockOptions,
+  defaults: Partial<Omit<LockOptions, "key">> = {},
+): ResolvedLockOptions {
+  if (options === null || typeof options !== "object") {
+    throw new LockError("InvalidArgument", "Lock options must be an object with a key");
+  }
+  const legacy = { ...defaults.acquisition, ...options.acquisition };
+  const pick = <K extends keyof LockOptions>(name: K): LockOptions[K] =>
+    (options[name] ??
+      (legacy as Partial<LockOptions>)[name] ??
+      defaults[name as keyof typeof defaults]) as LockOptions[K];
+  const jitter = pick("jitter") ?? LOCK_DEFAULTS.jitter;
+  if (!JITTERS.includes(jitter)) {
+    throw new LockError("InvalidArgument", `jitter must be one of ${JITTERS.join(", ")}`);
+  }
+  const resolved: ResolvedLockOptions = {
+    key: options.key,
+    ttlMs: validateTtl(pick("ttlMs") ?? LOCK_DEFAULTS.ttlMs),
+    timeoutMs: nonNegativeInteger(pick("timeoutMs") ?? LOCK_DEFAULTS.timeoutMs, "timeoutMs"),
+    maxRetries: nonNegativeInteger(
+      pick("maxRetries") ?? LOCK_DEFAULTS.maxRetries,
+      "maxRetries",
+      Number.MAX_SAFE_INTEGER,
+    ),
+    retryDelayMs: nonNegativeInteger(
+      pick("retryDelayMs") ?? LOCK_DEFAULTS.retryDelayMs,
+      "retryDelayMs",
+    ),
+    maxRetryDelayMs: nonNegativeInteger(
+      pick("maxRetryDelayMs") ?? LOCK_DEFAULTS.maxRetryDelayMs,
+      "maxRetryDelayMs",
+    ),
+    jitter,
+    releaseTimeoutMs: validateTtl(
+      pick("releaseTimeoutMs") ?? LOCK_DEFAULTS.releaseTimeoutMs,
+      "releaseTimeoutMs",
+    ),
+    autoExtend: pick("autoExtend") ?? false,
+  };
+  const signal = pick("signal");
+  if (signal !== undefined) resolved.signal = signal;
+  const onReleaseError = pick("onReleaseError");
+  if (onReleaseError !== undefined) resolved.onReleaseError = onReleaseError;
+  const onEvent = pick("onEvent");
+  if (onEvent !== undefined) resolved.onEvent = onEvent;
+  if (resolved.maxRetryDelayMs < resolved.retryDelayMs)
+    resolved.maxRetryDelayMs = resolved.retryDelayMs;
+  return resolved;
+}

@@ -1,0 +1,43 @@
+import { abortError } from "./errors";
+
+/**
+ * A timer that Node will not stay alive for. Lock timers must never keep a process running
+ * after the user's work is done.
+ */
+export function unrefTimer(callback: () => void, ms: number): ReturnType<typeof setTimeout> {
+  const timer = setTimeout(callback, Math.max(0, ms));
+  timer.unref?.();
+  return timer;
+}
+
+/**
+ * Waits `ms`, or less if `wake` is triggered, and rejects with `LockError("Aborted")` within the
+ * same event-loop turn as an abort of `signal`.
+ */
+export function interruptibleSleep(
+  ms: number,
+  signal: AbortSignal | undefined,
+  wake?: { onWake: (resolve: () => void) => () => void },
+): Promise<"timer" | "wake"> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortError(signal, "Lock acquisition"));
+      return;
+    }
+    let cancelWake: (() => void) | undefined;
+    const finish = (how: "timer" | "wake") => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      cancelWake?.();
+      resolve(how);
+    };
+    const onAbort = () => {
+      clearTimeout(timer);
+      cancelWake?.();
+      reject(abortError(signal as AbortSignal, "Lock acquisition"));
+    };
+    const timer = unrefTimer(() => finish("timer"), ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    cancelWake = wake?.onWake(() => finish("wake"));
+  });
+}
