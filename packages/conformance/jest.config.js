@@ -1,2 +1,2 @@
-/** @type {import('jest').Config} */
-module.exports = { preset: "ts-jest", testEnvironment: "node", roots: ["<rootDir>/test"], testTimeout: 30000 };
+/** @type {import("jest").Config} */
+module.exports = { ...require("../../jest.base.js") };
