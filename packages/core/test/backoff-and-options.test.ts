@@ -41,17 +41,24 @@ describe("resolveLockOptions", () => {
     expect(LOCK_DEFAULTS.ttlMs).toBe(30000);
   });
   it("reads top-level retry options, then the legacy nested form, then defaults", () => {
-    expect(resolveLockOptions({ key: "k", timeoutMs: 1, maxRetries: 2, retryDelayMs: 3 })).toMatchObject({
+    expect(
+      resolveLockOptions({ key: "k", timeoutMs: 1, maxRetries: 2, retryDelayMs: 3 }),
+    ).toMatchObject({
       timeoutMs: 1,
       maxRetries: 2,
       retryDelayMs: 3,
     });
-    expect(resolveLockOptions({ key: "k", acquisition: { timeoutMs: 7, maxRetries: 0 } })).toMatchObject({
+    expect(
+      resolveLockOptions({ key: "k", acquisition: { timeoutMs: 7, maxRetries: 0 } }),
+    ).toMatchObject({
       timeoutMs: 7,
       maxRetries: 0,
     });
     expect(
-      resolveLockOptions({ key: "k", timeoutMs: 9, acquisition: { timeoutMs: 7 } }, { maxRetries: 4 }),
+      resolveLockOptions(
+        { key: "k", timeoutMs: 9, acquisition: { timeoutMs: 7 } },
+        { maxRetries: 4 },
+      ),
     ).toMatchObject({ timeoutMs: 9, maxRetries: 4 });
   });
   it.each([

@@ -20,7 +20,8 @@ describe("lockId", () => {
     expect(LOCK_ID_LENGTH).toBe(24);
   });
   it("carries the route it was generated with", () => {
-    for (const route of [0, 1, 0x1234, 0xffff]) expect(lockIdRoute(generateLockId(route))).toBe(route);
+    for (const route of [0, 1, 0x1234, 0xffff])
+      expect(lockIdRoute(generateLockId(route))).toBe(route);
   });
   it.each([
     "",

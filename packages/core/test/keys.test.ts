@@ -63,15 +63,20 @@ describe("toStorageName", () => {
   it.each([511, 512])("keeps a %i-byte key verbatim", (n) => {
     expect(toStorageName("k".repeat(n), plain)).toBe("k".repeat(n));
   });
-  it.each([513, 2000, MAX_KEY_BYTES])("hashes a %i-byte key to 512 readable bytes plus a digest", (n) => {
-    const key = "k".repeat(n);
-    const name = toStorageName(key, plain);
-    expect(name).toBe(`${"k".repeat(READABLE_KEY_BYTES)}~${keyDigest(key)}`);
-    expect(utf8Bytes(name)).toBe(READABLE_KEY_BYTES + 1 + DIGEST_HEX_CHARS);
-  });
+  it.each([513, 2000, MAX_KEY_BYTES])(
+    "hashes a %i-byte key to 512 readable bytes plus a digest",
+    (n) => {
+      const key = "k".repeat(n);
+      const name = toStorageName(key, plain);
+      expect(name).toBe(`${"k".repeat(READABLE_KEY_BYTES)}~${keyDigest(key)}`);
+      expect(utf8Bytes(name)).toBe(READABLE_KEY_BYTES + 1 + DIGEST_HEX_CHARS);
+    },
+  );
   it("never maps keys that differ only after the 512-byte cut to one name", () => {
     const base = "p".repeat(1999);
-    const names = new Set(["a", "b", "c", "\u00e9"].map((tail) => toStorageName(base + tail, plain)));
+    const names = new Set(
+      ["a", "b", "c", "\u00e9"].map((tail) => toStorageName(base + tail, plain)),
+    );
     expect(names.size).toBe(4);
   });
   it("maps NFC-equivalent keys to the same name (after normalizeKey)", () => {

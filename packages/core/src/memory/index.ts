@@ -50,6 +50,7 @@ interface LockRecord {
 export interface MemoryBackend extends LockBackend<MemoryCapabilities> {
   /** Number of lock records currently stored (expired ones included until swept). For tests. */
   readonly size: number;
+  subscribe(key: string, listener: () => void): Promise<Unsubscribe>;
 }
 
 /**
@@ -147,8 +148,9 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): MemoryB
       await tick();
       const record = liveRecordForLockId(lockId);
       if (!record) return { ok: false };
+      const contended = (listeners.get(record.key)?.size ?? 0) > 0;
       remove(record);
-      return { ok: true };
+      return { ok: true, contended };
     },
 
     async extend(opts: ExtendOptions): Promise<ExtendResult> {
