@@ -1,0 +1,36 @@
+import { LockError, utf8Bytes } from "@syncguard/core";
+import type { RedisBackendOptions } from "./types";
+
+export const DEFAULT_KEY_PREFIX = "syncguard";
+/** Keeps every generated key well inside a sane size next to the 1024-byte storage name. */
+export const MAX_KEY_PREFIX_BYTES = 256;
+
+export interface RedisBackendConfig {
+  readonly keyPrefix: string;
+  readonly cleanupInIsLocked: boolean;
+}
+
+const invalid = (message: string) => new LockError("InvalidArgument", message);
+
+/** Applies defaults and validates; throws `InvalidArgument` synchronously on bad options. */
+export function resolveConfig(options: RedisBackendOptions | undefined): RedisBackendConfig {
+  if (options !== undefined && (typeof options !== "object" || options === null)) {
+    throw invalid("Redis backend options must be an object");
+  }
+  const keyPrefix = options?.keyPrefix ?? DEFAULT_KEY_PREFIX;
+  if (typeof keyPrefix !== "string" || keyPrefix.length === 0) {
+    throw invalid("keyPrefix must be a non-empty string");
+  }
+  // Braces would change the hash tag Redis Cluster computes, splitting one lock across slots.
+  if (keyPrefix.includes("{") || keyPrefix.includes("}")) {
+    throw invalid("keyPrefix must not contain '{' or '}' (they would change the cluster hash tag)");
+  }
+  if (utf8Bytes(keyPrefix) > MAX_KEY_PREFIX_BYTES) {
+    throw invalid(`keyPrefix must be at most ${MAX_KEY_PREFIX_BYTES} bytes`);
+  }
+  const cleanupInIsLocked = options?.cleanupInIsLocked ?? false;
+  if (typeof cleanupInIsLocked !== "boolean") {
+    throw invalid("cleanupInIsLocked must be a boolean");
+  }
+  return Object.freeze({ keyPrefix, cleanupInIsLocked });
+}

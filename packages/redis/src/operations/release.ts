@@ -1,0 +1,53 @@
+import {
+  type ReleaseOptions,
+  type ReleaseResult,
+  TIME_TOLERANCE_MS,
+  throwIfAborted,
+  validateLockId,
+} from "@syncguard/core";
+import type { OperationContext } from "../context";
+import { layoutForLockId } from "../keys";
+import { replyNumber } from "../reply";
+import { defineLuaScript, runScript } from "../scripts";
+
+/**
+ * KEYS: index entry of the lockId. ARGV: lockId, tolerance, lock key prefix of this slot,
+ * channel prefix of this slot, publish command.
+ * Returns 1 released, 0 not held by this lockId, -1 held by it but already expired.
+ * The lock key comes from the index; it shares the index's hash tag, so it is in the same slot.
+ */
+export const RELEASE_LUA = `local lockKey = redis.call('GET', KEYS[1])
+if not lockKey then return 0 end
+local record = redis.call('HMGET', lockKey, 'lockId', 'expiresAtMs')
+-- Explicit ownership check: the index must never let one holder delete another's lock.
+if record[1] ~= ARGV[1] then return 0 end
+local live = now < tonumber(record[2]) + tonumber(ARGV[2])
+redis.call('DEL', lockKey, KEYS[1])
+if string.sub(lockKey, 1, #ARGV[3]) == ARGV[3] then
+  redis.call(ARGV[5], ARGV[4] .. string.sub(lockKey, #ARGV[3] + 1), 'released')
+end
+if live then return 1 end
+return -1
+`;
+
+const script = defineLuaScript("release", RELEASE_LUA);
+
+export async function release(
+  ctx: OperationContext,
+  options: ReleaseOptions,
+): Promise<ReleaseResult> {
+  const lockId = validateLockId(options?.lockId);
+  throwIfAborted(options.signal, "release");
+  const layout = layoutForLockId(ctx.config.keyPrefix, lockId);
+  const reply = await runScript(ctx.client, script, {
+    keys: [layout.index],
+    arguments: [
+      lockId,
+      String(TIME_TOLERANCE_MS),
+      layout.lockPrefix,
+      layout.channelPrefix,
+      ctx.publishCommand,
+    ],
+  });
+  return { ok: replyNumber(reply, "release") === 1 };
+}
