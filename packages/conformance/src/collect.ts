@@ -1,0 +1,86 @@
+import type { BackendUnderTest, SuiteContext, TestOptions } from "./context";
+import type { ConformanceOptions } from "./options";
+import type { RuleId } from "./rules";
+import { SUITE_NAMES, type SuiteName } from "./suite-names";
+import { SUITES } from "./suites";
+
+/** One registered check. `run` needs `plan.setup()` to have resolved first. */
+export interface ConformanceTest {
+  readonly suite: SuiteName;
+  readonly rule: RuleId;
+  /** `[rule] title`, as shown by the runner. */
+  readonly name: string;
+  /** Already multiplied by timeScale. */
+  readonly timeoutMs: number;
+  /** Set when the test cannot run on this backend; `run` is then a no-op. */
+  readonly skipReason?: string;
+  run(): Promise<void>;
+}
+
+export interface ConformancePlan {
+  readonly name: string;
+  /** Builds the backend (once). */
+  setup(): Promise<void>;
+  /** Calls the options' teardown. */
+  teardown(): Promise<void>;
+  readonly suites: ReadonlyArray<{ readonly name: SuiteName; readonly tests: ConformanceTest[] }>;
+  /** Timeout for setup and teardown, scaled. */
+  readonly hookTimeoutMs: number;
+}
+
+const DEFAULT_TEST_TIMEOUT_MS = 15_000;
+
+/**
+ * Builds every conformance test for `options` without registering anything, so any runner (or
+ * a test of the suite itself) can execute them. `runConformance` is built on this.
+ */
+export function collectConformanceTests(options: ConformanceOptions): ConformancePlan {
+  const scale = options.timeScale ?? 1;
+  if (!(scale > 0)) throw new Error("timeScale must be a positive number");
+  const wanted = new Set<SuiteName>(options.suites ?? SUITE_NAMES);
+  let backend: BackendUnderTest | undefined;
+
+  const suites = SUITE_NAMES.filter((name) => wanted.has(name)).map((suite) => {
+    const tests: ConformanceTest[] = [];
+    const add = (
+      rule: RuleId,
+      title: string,
+      run: () => Promise<void>,
+      testOptions: TestOptions = {},
+      skipReason?: string,
+    ) => {
+      const timeoutMs = Math.ceil((testOptions.timeoutMs ?? DEFAULT_TEST_TIMEOUT_MS) * scale);
+      tests.push({ suite, rule, name: `[${rule}] ${title}`, timeoutMs, skipReason, run });
+    };
+    const context: SuiteContext = {
+      options,
+      get backend(): BackendUnderTest {
+        if (!backend) throw new Error("conformance: backend used before setup (beforeAll) ran");
+        return backend;
+      },
+      // Read lazily: capabilities are known only after setup.
+      get fencing(): boolean {
+        return context.backend.capabilities.supportsFencing;
+      },
+      ms: (base) => Math.ceil(base * scale),
+      test: (rule, title, run, testOptions) => add(rule, title, run, testOptions),
+      skip: (rule, title, reason) => add(rule, title, async () => {}, {}, reason),
+    };
+    SUITES[suite](context);
+    return { name: suite, tests };
+  });
+
+  return {
+    name: options.name,
+    hookTimeoutMs: Math.ceil(60_000 * scale),
+    suites,
+    async setup() {
+      if (backend) return;
+      // The cast is the one place the typed backend becomes the suite's loose view (see context.ts).
+      backend = (await options.createBackend()) as unknown as BackendUnderTest;
+    },
+    async teardown() {
+      await options.teardown?.();
+    },
+  };
+}

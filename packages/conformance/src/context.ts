@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import type {
+  AcquireLocked,
+  BackendCapabilities,
+  ExtendResult,
+  LockBackend,
+  ReleaseResult,
+  Unsubscribe,
+} from "@syncguard/core";
+import type { ConformanceOptions } from "./options";
+import type { RuleId } from "./rules";
+
+/** An acquire success seen by the suite: `fence` is present when the backend fences. */
+export interface AcquiredLock {
+  readonly ok: true;
+  readonly lockId: string;
+  readonly expiresAtMs: number;
+  readonly fence?: string;
+}
+
+export interface SeenLockInfo {
+  readonly key: string;
+  readonly lockIdHash: string;
+  readonly acquiredAtMs: number;
+  readonly expiresAtMs: number;
+  readonly fence?: string;
+}
+
+/**
+ * The backend as the suite drives it. `LockBackend<C>` types `fence` through a conditional type
+ * the suite cannot name generically, and validation tests must pass ill-typed input on purpose,
+ * so the suite talks to this one loose shape (the same methods, unknown inputs allowed).
+ */
+export interface BackendUnderTest {
+  readonly capabilities: Readonly<BackendCapabilities>;
+  acquire(options: {
+    key: unknown;
+    ttlMs: unknown;
+    signal?: AbortSignal;
+  }): Promise<AcquiredLock | AcquireLocked>;
+  release(options: { lockId: unknown; signal?: AbortSignal }): Promise<ReleaseResult>;
+  extend(options: { lockId: unknown; ttlMs: unknown; signal?: AbortSignal }): Promise<ExtendResult>;
+  isLocked(options: { key: unknown; signal?: AbortSignal }): Promise<boolean>;
+  lookup(options: {
+    key?: unknown;
+    lockId?: unknown;
+    signal?: AbortSignal;
+  }): Promise<SeenLockInfo | null>;
+  subscribe?(key: string, listener: () => void): Promise<Unsubscribe>;
+}
+
+/** What every suite receives. The backend exists only once `beforeAll` has run. */
+export interface SuiteContext {
+  readonly options: ConformanceOptions;
+  /** The backend under test (throws if read before setup). */
+  readonly backend: BackendUnderTest;
+  /** Multiplies TTLs, waits and deadlines: `ms(300)` is 300 ms at timeScale 1. */
+  ms(base: number): number;
+  /** True when the backend declares `supportsFencing`. */
+  readonly fencing: boolean;
+  /** Registers one test. The name is `[rule] title`. */
+  test(rule: RuleId, title: string, run: () => Promise<void>, options?: TestOptions): void;
+  /** Registers a test reported as skipped, with the reason in its name. */
+  skip(rule: RuleId, title: string, reason: string): void;
+}
+
+export interface TestOptions {
+  /** Test timeout at timeScale 1 (scaled). Default 15 000 ms. */
+  timeoutMs?: number;
+}
+
+/** Acquires `key` and asserts success: most tests start from a held lock. */
+export async function mustAcquire(
+  backend: BackendUnderTest,
+  key: string,
+  ttlMs: number,
+): Promise<AcquiredLock> {
+  const result = await backend.acquire({ key, ttlMs });
+  assert.equal(result.ok, true, `acquire of free key ${JSON.stringify(key)} must succeed`);
+  return result as AcquiredLock;
+}
+
+/** The fence of a lock from a fencing backend (asserted present). */
+export function fenceOf(lock: { fence?: string }): string {
+  assert.equal(typeof lock.fence, "string", "a fencing backend must return a fence");
+  return lock.fence as string;
+}
+
+/** The backend as core's helpers (getByKey, createLock...) type it. */
+export function asLockBackend(backend: BackendUnderTest): LockBackend<BackendCapabilities> {
+  return backend as unknown as LockBackend<BackendCapabilities>;
+}

@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { isLockError, type LockErrorCode } from "@syncguard/core";
+
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/**
+ * Polls `check` until it returns (or resolves) without throwing and not `false`, or fails with the last reason
+ * once `deadlineMs` (a duration) has passed. Used instead of fixed sleeps so fast backends finish
+ * fast and slow ones get the whole budget.
+ */
+export async function eventually(
+  check: () => unknown,
+  deadlineMs: number,
+  intervalMs = 25,
+): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      if ((await check()) !== false) return;
+      lastError = undefined;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() >= deadline) {
+      if (lastError !== undefined) throw lastError;
+      throw new assert.AssertionError({ message: `condition not met within ${deadlineMs} ms` });
+    }
+    await sleep(intervalMs);
+  }
+}
+
+/** Resolves at wall-clock time `atMs` (ms since epoch). */
+export const sleepUntil = (atMs: number): Promise<void> => sleep(atMs - Date.now());
+
+/** Asserts that `action` rejects (or throws) a `LockError` with `code`. */
+export async function rejectsWithCode(
+  action: () => Promise<unknown>,
+  code: LockErrorCode,
+  what: string,
+): Promise<void> {
+  let outcome: unknown;
+  try {
+    await action();
+  } catch (error) {
+    outcome = error;
+    if (isLockError(error, code)) return;
+  }
+  const got =
+    outcome === undefined
+      ? "it succeeded"
+      : isLockError(outcome)
+        ? `LockError ${outcome.code}: ${outcome.message}`
+        : `${String(outcome)}`;
+  assert.fail(`${what}: expected LockError ${code}, but ${got}`);
+}
+
+/** A fresh key nobody else uses, so tests need no cleanup and may share a store. */
+export function uniqueKey(label: string): string {
+  return `sg-conformance:${label}:${randomBytes(9).toString("base64url")}`;
+}
+
+/** A well-formed lockId (24 base64url chars) that no backend has issued. */
+export function foreignLockId(): string {
+  return randomBytes(18).toString("base64url");
+}
+
+/** Runs `fn` and returns its result with the wall-clock times just before and after. */
+export async function timed<T>(
+  fn: () => Promise<T>,
+): Promise<{ value: T; t0: number; t1: number }> {
+  const t0 = Date.now();
+  const value = await fn();
+  return { value, t0, t1: Date.now() };
+}

@@ -1,0 +1,12 @@
+export {
+  type ConformancePlan,
+  type ConformanceTest,
+  collectConformanceTests,
+} from "./collect";
+export type { AcquiredLock, BackendUnderTest, SeenLockInfo, SuiteContext } from "./context";
+export { eventually, foreignLockId, rejectsWithCode, sleep, uniqueKey } from "./helpers";
+export type { ConformanceOptions, TestApi, WorkerFactory } from "./options";
+export type { RaceSection } from "./race-protocol";
+export { RULES, type RuleId } from "./rules";
+export { runConformance } from "./run";
+export { SUITE_NAMES, type SuiteName } from "./suite-names";

@@ -1,0 +1,50 @@
+import type { BackendCapabilities, LockBackend } from "@syncguard/core";
+import type { SuiteName } from "./suite-names";
+
+/** The test-registration functions the suite uses. Defaults to the runner's globals (jest, vitest). */
+export interface TestApi {
+  describe: (name: string, fn: () => void) => void;
+  it: (name: string, fn: () => Promise<void> | void, timeoutMs?: number) => void;
+  beforeAll: (fn: () => Promise<void> | void, timeoutMs?: number) => void;
+  afterAll: (fn: () => Promise<void> | void, timeoutMs?: number) => void;
+  /**
+   * Registers a skipped test. Optional: defaults to the global `it.skip` when `it` is the global
+   * one; otherwise a skipped test is registered as a passing test whose name says "skipped".
+   */
+  skip?: (name: string, fn: () => void) => void;
+}
+
+/** How child processes build their own backend for the multi-process race. */
+export interface WorkerFactory {
+  /** Absolute path of a JavaScript module (CommonJS or ESM) the child can import. */
+  modulePath: string;
+  /**
+   * Name of the export to call: `() => LockBackend | Promise<LockBackend>`. The module may also
+   * export `close()` to release connections. Default "createBackend".
+   */
+  exportName?: string;
+  /** Extra environment for the children (connection URLs and the like). */
+  env?: Record<string, string>;
+}
+
+export interface ConformanceOptions<C extends BackendCapabilities = BackendCapabilities> {
+  /** Shown in the top-level describe block, e.g. "redis (cluster)". */
+  name: string;
+  /** Builds the backend under test; called once, before the first test. */
+  createBackend: () => LockBackend<C> | Promise<LockBackend<C>>;
+  /** Closes connections after the last test. */
+  teardown?: () => void | Promise<void>;
+  /** Enables the multi-process race suite. Without it that suite is reported as skipped. */
+  worker?: WorkerFactory;
+  /** Race size: processes x critical sections each. Default 4 x 25. */
+  race?: { processes?: number; iterations?: number };
+  /**
+   * Multiplies every TTL, wait and deadline the suite uses. Slow backends (the Firestore emulator
+   * serializes contended transactions) pass 2 or 3. Default 1.
+   */
+  timeScale?: number;
+  /** Override the runner functions (for runners without jest-style globals). */
+  testApi?: TestApi;
+  /** Run only these suites (default: all). Useful while developing a backend. */
+  suites?: readonly SuiteName[];
+}

@@ -1,0 +1,99 @@
+/**
+ * A child process of the multi-process race (run as `node dist/race-worker.js`). It builds its own
+ * backend from the module the suite was given, waits for the parent's "go" so all workers start
+ * together, runs its critical sections through core's lock(), and prints what it saw as JSON.
+ */
+import { createInterface } from "node:readline";
+import { pathToFileURL } from "node:url";
+import { createLock, type LockBackend } from "@syncguard/core";
+import {
+  RACE_ENV,
+  RACE_GO,
+  type RaceConfig,
+  type RaceMessage,
+  type RaceSection,
+} from "./race-protocol";
+
+type Factory = () => LockBackend | Promise<LockBackend>;
+
+const send = (message: RaceMessage): void => {
+  process.stdout.write(`${JSON.stringify(message)}\n`);
+};
+
+/** Wall clock with sub-millisecond resolution, comparable across processes. */
+const wallClock = (): number => performance.timeOrigin + performance.now();
+
+function pick(module: Record<string, unknown>, name: string): unknown {
+  // An ESM import of a CommonJS module may put its exports under `default`.
+  if (module[name] !== undefined) return module[name];
+  const fallback = module.default as Record<string, unknown> | undefined;
+  return fallback?.[name];
+}
+
+function waitForGo(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: process.stdin });
+    lines.on("line", (line) => {
+      if (line.trim() !== RACE_GO) return;
+      lines.close();
+      resolve();
+    });
+    lines.on("close", () => reject(new Error("parent closed stdin before go")));
+  });
+}
+
+async function main(): Promise<void> {
+  const config = JSON.parse(process.env[RACE_ENV] ?? "null") as RaceConfig | null;
+  if (!config) throw new Error(`${RACE_ENV} is not set: this script is started by the race suite`);
+  const module = (await import(pathToFileURL(config.modulePath).href)) as Record<string, unknown>;
+  const factory = pick(module, config.exportName);
+  if (typeof factory !== "function") {
+    throw new Error(
+      `${config.modulePath} has no function export ${JSON.stringify(config.exportName)}`,
+    );
+  }
+  const close = pick(module, "close");
+  const sections: RaceSection[] = [];
+  try {
+    const backend = await (factory as Factory)();
+    const lock = createLock(backend);
+    send({ type: "ready", pid: process.pid });
+    await waitForGo();
+    for (let i = 0; i < config.iterations; i++) {
+      await lock(
+        async (context) => {
+          const enterMs = wallClock();
+          await new Promise((resolve) => setTimeout(resolve, config.holdMs));
+          const section: RaceSection = { pid: process.pid, enterMs, exitMs: wallClock() };
+          if (context.fence !== undefined) section.fence = context.fence;
+          sections.push(section);
+        },
+        {
+          key: config.key,
+          ttlMs: config.ttlMs,
+          timeoutMs: config.timeoutMs,
+          maxRetries: Number.MAX_SAFE_INTEGER,
+          retryDelayMs: 5,
+          maxRetryDelayMs: 50,
+        },
+      );
+    }
+    send({ type: "result", pid: process.pid, sections });
+  } catch (error) {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    send({ type: "error", pid: process.pid, message, completed: sections.length });
+    process.exitCode = 1;
+  } finally {
+    if (typeof close === "function") await (close as () => unknown)();
+  }
+  // Exit cleanly; if the backend left a handle open, do not hang the parent forever.
+  setTimeout(() => {
+    process.stderr.write("race worker: open handles after close(); exiting\n");
+    process.exit(process.exitCode ?? 0);
+  }, 5_000).unref();
+}
+
+main().catch((error: unknown) => {
+  send({ type: "error", pid: process.pid, message: String(error), completed: 0 });
+  process.exitCode = 1;
+});

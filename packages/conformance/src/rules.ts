@@ -1,0 +1,109 @@
+/**
+ * Every rule the suite checks, by id. Test names start with `[id]`, and RULES.md (merged into the
+ * "Conformance rules" table of specs/interface.md) lists the same ids: a test keeps them in sync.
+ */
+export const RULES = {
+  "acquire.result":
+    "A successful acquire returns { ok: true, lockId: 24 base64url chars, expiresAtMs = now + ttlMs by the backend clock (± TIME_TOLERANCE_MS), fence: 15 digits }.",
+  "acquire.unique-id": "Every successful acquire returns a lockId never returned before.",
+  "acquire.contention":
+    'Acquiring a live lock returns { ok: false, reason: "locked" } (a result, not an error); optional holder info never holds the lockId, holder.fence is the holder\'s fence, holder.remainingMs <= ttlMs + TIME_TOLERANCE_MS.',
+  "acquire.atomic": "Concurrent acquires of one free key: exactly one wins.",
+  "acquire.independent": "Locks on different keys neither block nor release each other.",
+  "acquire.reacquire": "A released key can be acquired again at once.",
+
+  "release.owner":
+    "The holder's lockId releases the lock exactly once (ok: true, then ok: false); the key is free afterwards.",
+  "release.wrong-owner":
+    "A well-formed lockId that does not hold the lock releases nothing (ok: false); the holder keeps the lock.",
+  "release.stale":
+    "The lockId of a released or expired lock cannot release the key's newer holder.",
+  "release.unknown": "Releasing an unknown lockId returns { ok: false }, not an error.",
+
+  "extend.replaces":
+    "extend sets expiry to now + ttlMs (replaces, does not add): a shorter ttlMs moves expiry earlier.",
+  "extend.keeps-alive": "An extended lock stays held past its original TTL.",
+  "extend.owner":
+    "Only the holder's lockId extends: another lockId gets ok: false and the holder's expiry is unchanged.",
+  "extend.after-release": "Extending a released lock returns ok: false and the key stays free.",
+  "extend.no-resurrection":
+    "Extending an expired lock returns ok: false and the lock does not come back (isLocked false, lookup null).",
+  "extend.stale":
+    "The lockId of an expired lock cannot extend the key's newer holder; that holder is untouched.",
+
+  "isLocked.state":
+    "isLocked is true while the lock is live and false for an unused key, after release and after expiry.",
+  "isLocked.pure":
+    "isLocked changes nothing: the holder keeps the lock with the same expiry, and fences continue unaffected.",
+
+  "lookup.by-key":
+    "lookup({ key }) of a live lock returns { key (NFC), lockIdHash, acquiredAtMs, expiresAtMs, fence } matching the acquire.",
+  "lookup.by-lock-id": "lookup({ lockId }) of a live lock returns the same information.",
+  "lookup.secrecy":
+    "lookup never reveals the lockId (no field, no substring of its JSON); lockIdHash is the first 16 hex chars of SHA-256(lockId).",
+  "lookup.absent":
+    "lookup returns null for an unused, released or expired lock, by key and by lockId.",
+  "lookup.stale": "lookup({ lockId }) of a lock whose key a newer holder took returns null.",
+  "lookup.one-target":
+    "lookup needs exactly one of key or lockId; both or neither is InvalidArgument.",
+  "lookup.helpers": "getByKey, getById and owns (core) agree with lookup.",
+
+  "fence.format":
+    "A fence is a 15-digit decimal string, so string order equals numeric order (compareFence).",
+  "fence.monotonic":
+    "Each successful acquire of a key returns a fence greater than every earlier one: across release, expiry, isLocked and lookup.",
+  "fence.per-key":
+    "Interleaved acquisitions on several keys keep every key's fences strictly increasing.",
+
+  "expiry.live": "A lock is held until its TTL: it reads locked shortly before expiresAtMs.",
+  "expiry.frees":
+    "An unreleased lock frees itself by expiresAtMs + TIME_TOLERANCE_MS and can be acquired again.",
+  "time.tolerance":
+    "A lock stays live for TIME_TOLERANCE_MS after expiresAtMs on every backend: a competitor still gets locked, isLocked and lookup still see it, the holder can still release it.",
+
+  "keys.nfc":
+    "Keys are compared after Unicode NFC normalization: composed and decomposed spellings are one lock.",
+  "keys.special":
+    "Any character is allowed: '/', '.', '..', '__x__', '{tag}', ':', '~', control characters, emoji, CJK and whitespace-only keys each lock independently.",
+  "keys.long":
+    "Keys of 511, 512, 513 and 2000 bytes and of exactly MAX_KEY_BYTES work, and lookup returns them whole.",
+  "keys.distinct":
+    "Distinct keys never share a lock: long keys differing only in their last byte, and keys that look like escaped or hashed storage names.",
+  "keys.invalid":
+    "An empty key, a non-string, a lone surrogate or a key over MAX_KEY_BYTES is InvalidArgument.",
+
+  "input.key": "Every key-taking operation rejects an invalid key with LockError InvalidArgument.",
+  "input.lock-id":
+    "release, extend and lookup reject a malformed lockId (wrong length, non-base64url, non-string) with InvalidArgument.",
+  "input.ttl":
+    "acquire and extend reject a ttlMs that is not a positive integer <= MAX_TTL_MS with InvalidArgument.",
+  "input.no-state-change":
+    "A rejected call changes nothing: a held lock keeps its holder, expiry and fence; a free key stays free.",
+
+  "abort.pre-aborted":
+    "Every operation given an already aborted signal throws LockError Aborted and changes nothing.",
+  "abort.live-signal": "A signal that is not aborted does not affect any operation.",
+
+  "lock.result":
+    "lock(fn) runs fn while holding the lock, returns fn's value and releases afterwards.",
+  "lock.error": "lock(fn) rethrows fn's error unchanged and still releases the lock.",
+  "lock.context":
+    "fn's context carries the held lock's lockId, fence and expiresAtMs, an unaborted signal, and an extend that renews the lease.",
+  "lock.exclusion":
+    "Two concurrent lock() calls on one key run their sections one after the other.",
+  "lock.timeout":
+    "lock() on a key that stays held throws LockError AcquisitionTimeout after about timeoutMs and never runs fn.",
+  "lock.max-retries":
+    "maxRetries bounds the attempts: maxRetries 0 makes one attempt and gives up at once with AcquisitionTimeout.",
+  "lock.abort":
+    "Aborting the signal while lock() waits throws LockError Aborted promptly; fn never runs and nothing is left held.",
+  "handle.dispose":
+    "acquire(backend, opts) returns a handle whose release() frees once, whose extend() renews, and whose Symbol.asyncDispose releases.",
+
+  "race.exclusion":
+    "Across separate processes, critical sections on one key never overlap and every one completes.",
+  "race.fence-order":
+    "Across processes, critical sections ordered by entry time have strictly increasing fences.",
+} as const satisfies Record<string, string>;
+
+export type RuleId = keyof typeof RULES;

@@ -1,0 +1,30 @@
+import type { SuiteContext } from "../context";
+import type { SuiteName } from "../suite-names";
+import { abortSuite } from "./abort";
+import { acquireSuite } from "./acquire";
+import { expirySuite } from "./expiry";
+import { extendSuite } from "./extend";
+import { fencingSuite } from "./fencing";
+import { isLockedSuite } from "./is-locked";
+import { keysSuite } from "./keys";
+import { lockSuite } from "./lock";
+import { lookupSuite } from "./lookup";
+import { raceSuite } from "./race";
+import { releaseSuite } from "./release";
+import { validationSuite } from "./validation";
+
+/** Each suite registers its tests on the context; one file per contract area. */
+export const SUITES: Record<SuiteName, (context: SuiteContext) => void> = {
+  acquire: acquireSuite,
+  release: releaseSuite,
+  extend: extendSuite,
+  isLocked: isLockedSuite,
+  lookup: lookupSuite,
+  fencing: fencingSuite,
+  expiry: expirySuite,
+  keys: keysSuite,
+  validation: validationSuite,
+  abort: abortSuite,
+  lock: lockSuite,
+  race: raceSuite,
+};
