@@ -1,0 +1,103 @@
+import { type Clock, LockError, systemClock, utf8Bytes } from "@syncguard/core";
+
+export interface FirestoreBackendOptions {
+  /** Collection holding lock documents. Default "locks". */
+  collection?: string;
+  /** Collection holding fence counters; must differ from `collection`. Default "fence_counters". */
+  fenceCollection?: string;
+  /** Let isLocked delete lock documents expired past the cleanup guard (never fence counters). Default false. */
+  cleanupInIsLocked?: boolean;
+  /**
+   * Upper bound on one operation (its transaction, retries included), in ms. Past it the call
+   * rejects with `LockError("NetworkTimeout")`: the outcome is then unknown. Default 10 000.
+   * Exists because the Firestore client retries an unreachable server for ~40 s on its own.
+   */
+  operationTimeoutMs?: number;
+  /** Time source for expiry decisions (the client is the time authority). Default `Date.now`. For tests. */
+  clock?: Clock;
+}
+
+export interface FirestoreConfig {
+  readonly collection: string;
+  readonly fenceCollection: string;
+  readonly cleanupInIsLocked: boolean;
+  readonly operationTimeoutMs: number;
+  readonly clock: Clock;
+}
+
+export const FIRESTORE_DEFAULTS = Object.freeze({
+  collection: "locks",
+  fenceCollection: "fence_counters",
+  cleanupInIsLocked: false,
+  operationTimeoutMs: 10_000,
+});
+
+/** Firestore's limit on a document or collection id, in UTF-8 bytes. */
+export const MAX_ID_BYTES = 1500;
+
+/** Ids Firestore reserves: ".", ".." and anything shaped like "__name__". */
+export function isReservedId(id: string): boolean {
+  return id === "." || id === ".." || /^__.*__$/s.test(id);
+}
+
+function validateCollectionId(value: unknown, name: string): string {
+  if (typeof value !== "string" || value.length === 0) {
+    throw new LockError("InvalidArgument", `${name} must be a non-empty string`);
+  }
+  // A "/" would address a sub-collection path rather than one top-level collection.
+  if (value.includes("/")) {
+    throw new LockError(
+      "InvalidArgument",
+      `${name} must not contain "/": ${JSON.stringify(value)}`,
+    );
+  }
+  if (isReservedId(value)) {
+    throw new LockError(
+      "InvalidArgument",
+      `${name} ${JSON.stringify(value)} is reserved by Firestore (".", "..", "__name__")`,
+    );
+  }
+  if (utf8Bytes(value) > MAX_ID_BYTES) {
+    throw new LockError("InvalidArgument", `${name} exceeds ${MAX_ID_BYTES} bytes`);
+  }
+  return value;
+}
+
+/** Applies defaults and validates; throws `LockError("InvalidArgument")` synchronously. */
+export function resolveConfig(options: FirestoreBackendOptions = {}): FirestoreConfig {
+  if (options === null || typeof options !== "object") {
+    throw new LockError("InvalidArgument", "Firestore backend options must be an object");
+  }
+  const collection = validateCollectionId(
+    options.collection ?? FIRESTORE_DEFAULTS.collection,
+    "collection",
+  );
+  const fenceCollection = validateCollectionId(
+    options.fenceCollection ?? FIRESTORE_DEFAULTS.fenceCollection,
+    "fenceCollection",
+  );
+  // One shared collection would let lock cleanup reach fence counters (they must never be deleted).
+  if (collection === fenceCollection) {
+    throw new LockError(
+      "InvalidArgument",
+      `collection and fenceCollection must differ (both are ${JSON.stringify(collection)})`,
+    );
+  }
+  const cleanupInIsLocked = options.cleanupInIsLocked ?? FIRESTORE_DEFAULTS.cleanupInIsLocked;
+  if (typeof cleanupInIsLocked !== "boolean") {
+    throw new LockError("InvalidArgument", "cleanupInIsLocked must be a boolean");
+  }
+  const operationTimeoutMs = options.operationTimeoutMs ?? FIRESTORE_DEFAULTS.operationTimeoutMs;
+  if (
+    typeof operationTimeoutMs !== "number" ||
+    !Number.isInteger(operationTimeoutMs) ||
+    operationTimeoutMs <= 0
+  ) {
+    throw new LockError("InvalidArgument", "operationTimeoutMs must be a positive integer");
+  }
+  const clock = options.clock ?? systemClock;
+  if (typeof clock !== "function") {
+    throw new LockError("InvalidArgument", "clock must be a function returning ms since epoch");
+  }
+  return { collection, fenceCollection, cleanupInIsLocked, operationTimeoutMs, clock };
+}

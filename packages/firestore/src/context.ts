@@ -1,0 +1,10 @@
+import type { CollectionReference, Firestore } from "@google-cloud/firestore";
+import type { FirestoreConfig } from "./config";
+
+/** What every operation needs: the client, the resolved config and both collections. */
+export interface BackendContext {
+  readonly db: Firestore;
+  readonly config: FirestoreConfig;
+  readonly locks: CollectionReference;
+  readonly fences: CollectionReference;
+}

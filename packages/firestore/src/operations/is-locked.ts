@@ -1,0 +1,49 @@
+import {
+  isLive,
+  isPastCleanupGuard,
+  type KeyOptions,
+  normalizeKey,
+  throwIfAborted,
+} from "@syncguard/core";
+import type { BackendContext } from "../context";
+import { documentId, readLockDocument } from "../documents";
+import { runRead } from "../reads";
+import { runLockTransaction } from "../transaction";
+
+/**
+ * A plain document read. With `cleanupInIsLocked`, a lock document expired past core's cleanup
+ * guard is deleted by a transaction that re-checks it first (a new holder may have written it
+ * meanwhile). Only lock documents are ever cleaned: fence counters live forever.
+ */
+export async function isLocked(ctx: BackendContext, opts: KeyOptions): Promise<boolean> {
+  const key = normalizeKey(opts?.key);
+  throwIfAborted(opts.signal, "isLocked");
+  const id = documentId(key);
+  const ref = ctx.locks.doc(id);
+  const snap = await runRead(ctx.config, "isLocked", opts.signal, () => ref.get());
+  const lock = readLockDocument(snap.data(), id);
+  if (!lock) return false;
+  const now = ctx.config.clock();
+  if (isLive(lock.expiresAtMs, now)) return true;
+  if (ctx.config.cleanupInIsLocked && isPastCleanupGuard(lock.expiresAtMs, now)) {
+    await cleanup(ctx, id, lock.lockId).catch(() => {
+      // Best effort: the answer (not locked) stands; the next acquire overwrites the document.
+    });
+  }
+  return false;
+}
+
+async function cleanup(ctx: BackendContext, id: string, lockId: string): Promise<void> {
+  const ref = ctx.locks.doc(id);
+  await runLockTransaction(
+    { db: ctx.db, config: ctx.config, operation: "isLocked cleanup", signal: undefined },
+    async ({ tx, checkpoint }) => {
+      const snap = await tx.get(ref);
+      checkpoint();
+      const lock = readLockDocument(snap.data(), id);
+      if (!lock || lock.lockId !== lockId) return;
+      if (!isPastCleanupGuard(lock.expiresAtMs, ctx.config.clock())) return;
+      tx.delete(ref);
+    },
+  );
+}

@@ -1,0 +1,47 @@
+import {
+  hashLockId,
+  isLive,
+  type LockInfo,
+  type LookupOptions,
+  parseLookupOptions,
+  throwIfAborted,
+} from "@syncguard/core";
+import type { FirestoreCapabilities } from "../capabilities";
+import type { BackendContext } from "../context";
+import { documentId, type LockDocument, readLockDocument } from "../documents";
+import { lockIdQuery, ownedLiveLock } from "../ownership";
+import { runRead } from "../reads";
+
+function toInfo(lock: LockDocument): LockInfo<FirestoreCapabilities> {
+  return {
+    key: lock.key,
+    lockIdHash: hashLockId(lock.lockId),
+    acquiredAtMs: lock.acquiredAtMs,
+    expiresAtMs: lock.expiresAtMs,
+    fence: lock.fence,
+  };
+}
+
+/**
+ * The live lock for a key (one document read) or for a lockId (one indexed query), or null.
+ * Diagnostic reads, not transactions: the answer can be stale by the time it is used.
+ */
+export async function lookup(
+  ctx: BackendContext,
+  opts: LookupOptions,
+): Promise<LockInfo<FirestoreCapabilities> | null> {
+  const target = parseLookupOptions(opts);
+  throwIfAborted(opts.signal, "lookup");
+  if (target.lockId !== undefined) {
+    const { lockId } = target;
+    const snapshot = await runRead(ctx.config, "lookup", opts.signal, () =>
+      lockIdQuery(ctx.locks, lockId).get(),
+    );
+    const owned = ownedLiveLock(snapshot, lockId, ctx.config.clock(), ctx.config.collection);
+    return owned ? toInfo(owned.lock) : null;
+  }
+  const id = documentId(target.key);
+  const snap = await runRead(ctx.config, "lookup", opts.signal, () => ctx.locks.doc(id).get());
+  const lock = readLockDocument(snap.data(), id);
+  return lock && isLive(lock.expiresAtMs, ctx.config.clock()) ? toInfo(lock) : null;
+}
