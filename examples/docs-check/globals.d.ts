@@ -1,0 +1,20 @@
+// What README snippets take for granted: the reader's own functions and values.
+import type { LockBackend } from "@syncguard/core";
+
+declare global {
+  const backend: LockBackend;
+  const paymentId: string;
+  const userId: string;
+  const lockId: string;
+  const metrics: {
+    histogram(name: string, value: number, tags?: Record<string, unknown>): void;
+    increment(name: string, tags?: Record<string, unknown>): void;
+  };
+  function getPayment(id: string): Promise<{ status: string; amount: number }>;
+  function chargeCard(amount: number, options?: { fence?: string; signal?: AbortSignal }): Promise<void>;
+  function updateStatus(id: string, status: string, options?: { fence?: string }): Promise<void>;
+  function computeTotal(options: { fence: string; signal: AbortSignal }): Promise<number>;
+  function writeReport(options: { fence: string; signal?: AbortSignal }): Promise<void>;
+  function deploy(options: { fence: string; signal: AbortSignal }): Promise<void>;
+  function createMyBackend(): LockBackend;
+}
