@@ -35,8 +35,8 @@ function waitForGo(): Promise<void> {
     const lines = createInterface({ input: process.stdin });
     lines.on("line", (line) => {
       if (line.trim() !== RACE_GO) return;
+      resolve(); // before close(): close emits "close" synchronously
       lines.close();
-      resolve();
     });
     lines.on("close", () => reject(new Error("parent closed stdin before go")));
   });
@@ -54,6 +54,9 @@ async function main(): Promise<void> {
   }
   const close = pick(module, "close");
   const sections: RaceSection[] = [];
+  // core's retry sleeps use unref'd timers: a worker whose only pending work is such a wait
+  // would exit mid-race. Keep the process alive until the sections are done.
+  const keepAlive = setInterval(() => {}, 60_000);
   try {
     const backend = await (factory as Factory)();
     const lock = createLock(backend);
@@ -84,6 +87,7 @@ async function main(): Promise<void> {
     send({ type: "error", pid: process.pid, message, completed: sections.length });
     process.exitCode = 1;
   } finally {
+    clearInterval(keepAlive);
     if (typeof close === "function") await (close as () => unknown)();
   }
   // Exit cleanly; if the backend left a handle open, do not hang the parent forever.

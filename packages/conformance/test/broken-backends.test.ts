@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { createMemoryBackend, type MemoryBackend } from "@syncguard/core/memory";
-import { type RuleId, runConformance, type SuiteName } from "../src";
+import { type ConformanceOptions, type RuleId, runConformance, type SuiteName } from "../src";
 import { fenceResetOnRelease, locksNeverExpire, releaseIgnoresOwner } from "./broken-backends";
 import { type RecordedOutcome, recordingTestApi } from "./recording-api";
 
@@ -9,9 +10,10 @@ async function outcomesFor(
   name: string,
   createBackend: () => MemoryBackend,
   suites?: SuiteName[],
+  extra: Partial<ConformanceOptions> = {},
 ): Promise<RecordedOutcome[]> {
   const { api, run } = recordingTestApi();
-  runConformance({ name, createBackend, testApi: api, ...(suites ? { suites } : {}) });
+  runConformance({ name, createBackend, testApi: api, ...(suites ? { suites } : {}), ...extra });
   return run();
 }
 
@@ -62,5 +64,14 @@ describe("the suite fails loudly on broken backends", () => {
       "isLocked.state",
       "lookup.absent",
     ]);
+  }, 60_000);
+
+  it("catches a backend that does not coordinate processes (multi-process race)", async () => {
+    const outcomes = await outcomesFor("process-local", () => createMemoryBackend(), ["race"], {
+      worker: { modulePath: join(__dirname, "fixtures/memory-worker.js") },
+      race: { processes: 3, iterations: 10 },
+    });
+    assertCaught(outcomes, ["race.exclusion"]);
+    assertCaught(outcomes, ["race.fence-order"]);
   }, 60_000);
 });

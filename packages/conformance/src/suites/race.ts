@@ -62,7 +62,8 @@ function startChild(config: RaceConfig, env: Record<string, string>): Child {
       else last = message;
     });
     child.on("error", reject);
-    child.on("exit", (code) => {
+    // "close", not "exit": only then has all of stdout been read.
+    child.on("close", (code) => {
       onReady(); // unblock the barrier; the missing result is reported below
       if (last) resolveDone(last);
       else

@@ -44,7 +44,11 @@ export function releaseSuite(ctx: SuiteContext): void {
       const first = await mustAcquire(ctx.backend, key, ctx.ms(5_000));
       assert.equal((await ctx.backend.release({ lockId: first.lockId })).ok, true);
       const second = await mustAcquire(ctx.backend, key, ctx.ms(5_000));
-      assert.equal((await ctx.backend.release({ lockId: first.lockId })).ok, false);
+      assert.equal(
+        (await ctx.backend.release({ lockId: first.lockId })).ok,
+        false,
+        "the released lockId released the new holder",
+      );
       assert.equal(
         await ctx.backend.isLocked({ key }),
         true,
@@ -71,7 +75,8 @@ export function releaseSuite(ctx: SuiteContext): void {
         ttlMs + TIME_TOLERANCE_MS + ctx.ms(3_000),
       );
       assert.ok(second);
-      assert.equal((await ctx.backend.release({ lockId: first.lockId })).ok, false);
+      const stale = await ctx.backend.release({ lockId: first.lockId });
+      assert.equal(stale.ok, false, "the expired lockId released the new holder");
       assert.equal(
         await ctx.backend.isLocked({ key }),
         true,
