@@ -36,7 +36,9 @@ export function interruptibleSleep(
       cancelWake?.();
       reject(abortError(signal as AbortSignal, "Lock acquisition"));
     };
-    const timer = unrefTimer(() => finish("timer"), ms);
+    // Referenced on purpose: a caller waiting for a lock is pending work, and the process must
+    // not exit in the middle of the wait (lease timers, in contrast, are unref'd).
+    const timer = setTimeout(() => finish("timer"), Math.max(0, ms));
     signal?.addEventListener("abort", onAbort, { once: true });
     cancelWake = wake?.onWake(() => finish("wake"));
   });

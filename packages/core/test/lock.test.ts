@@ -418,3 +418,19 @@ describe("fair handoff", () => {
     expect(order).toEqual(["waiter", "releaser"]);
   });
 });
+
+describe("process lifetime", () => {
+  it("a process waiting in lock() stays alive until the wait ends", () => {
+    const { execFileSync } = require("node:child_process") as typeof import("node:child_process");
+    const { join } = require("node:path") as typeof import("node:path");
+    const out = execFileSync(
+      process.execPath,
+      [join(__dirname, "fixtures", "wait-keeps-process-alive.js")],
+      {
+        encoding: "utf8",
+        timeout: 20_000,
+      },
+    );
+    expect(out.trim()).toBe("ran");
+  });
+});
