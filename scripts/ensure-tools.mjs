@@ -22,15 +22,29 @@ function log(msg) {
   process.stderr.write(`[ensure-tools] ${msg}\n`);
 }
 
-function versionOf(cmd, args = ["--version"], env = process.env) {
-  const r = spawnSync(cmd, args, { encoding: "utf8", env, stdio: ["ignore", "pipe", "pipe"] });
+// npm can hang on a broken global prefix: every external call has a deadline.
+const INSTALL_TIMEOUT_MS = 180_000;
+
+function versionOf(cmd, args = ["--version"], timeout = 30_000) {
+  const r = spawnSync(cmd, args, {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    timeout,
+    killSignal: "SIGKILL",
+  });
   if (r.error || r.status !== 0) return null;
   return r.stdout.trim();
 }
 
 function run(cmd, args, opts = {}) {
   log(`$ ${cmd} ${args.join(" ")}`);
-  const r = spawnSync(cmd, args, { stdio: ["ignore", "inherit", "inherit"], ...opts });
+  const r = spawnSync(cmd, args, {
+    stdio: ["ignore", "inherit", "inherit"],
+    timeout: INSTALL_TIMEOUT_MS,
+    killSignal: "SIGKILL",
+    ...opts,
+  });
+  if (r.error) log(`${cmd}: ${r.error.message}`);
   return r.error ? 127 : (r.status ?? 1);
 }
 
@@ -68,7 +82,7 @@ export function ensurePnpm(version = pinnedPnpmVersion()) {
       `pnpm ${have} on PATH, want ${version}: using npx -y pnpm@${version} (global pnpm untouched)`,
     );
   }
-  const got = versionOf("npx", ["-y", `pnpm@${version}`, "--version"]);
+  const got = versionOf("npx", ["-y", `pnpm@${version}`, "--version"], INSTALL_TIMEOUT_MS);
   if (got === version)
     return { cmd: "npx", prefix: ["-y", `pnpm@${version}`], version, how: "npx" };
   throw new Error(
