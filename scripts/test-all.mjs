@@ -437,8 +437,14 @@ async function main() {
     say(`$ pnpm ${step.args.join(" ")}`);
     const r = await pn(step.args, extraEnv);
     timings.push([step.name, r.ms]);
-    const ok = r.code === 0 && !r.timedOut;
-    const note = r.timedOut ? "timed out" : ok ? undefined : `exit ${r.code}`;
+    const ok = r.code === 0 && !r.timedOut && !aborted;
+    const note = r.timedOut
+      ? "timed out"
+      : aborted
+        ? `interrupted (${aborted})`
+        : ok
+          ? undefined
+          : `exit ${r.code}`;
     steps.push({ name: step.name, ok, isTest: step.isTest, note });
     if (!ok) say(`step '${step.name}' FAILED (${note})`);
     if (step.isTest) parsed = parseTestOutput(r.text);
