@@ -100,6 +100,13 @@ export const RULES = {
   "handle.dispose":
     "acquire(backend, opts) returns a handle whose release() frees once, whose extend() renews, and whose Symbol.asyncDispose releases.",
 
+  "lease.auto-extend":
+    "With autoExtend, lock() renews the lease while fn runs: no competitor gets in over several TTLs and the signal stays unaborted.",
+  "lease.lost":
+    "A lock deleted behind its holder's back aborts the context signal with LockError LockLost within one renewal interval, and lock() rejects with LockLost.",
+  "wake.release":
+    "When the backend has subscribe(): listeners hear a release of their key only, and a lock() waiter runs soon after a release instead of sleeping out its retry delay.",
+
   "race.exclusion":
     "Across separate processes, critical sections on one key never overlap and every one completes.",
   "race.fence-order":

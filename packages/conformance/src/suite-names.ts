@@ -11,6 +11,7 @@ export const SUITE_NAMES = [
   "validation",
   "abort",
   "lock",
+  "lease",
   "race",
 ] as const;
 

@@ -7,6 +7,7 @@ import { extendSuite } from "./extend";
 import { fencingSuite } from "./fencing";
 import { isLockedSuite } from "./is-locked";
 import { keysSuite } from "./keys";
+import { leaseSuite } from "./lease";
 import { lockSuite } from "./lock";
 import { lookupSuite } from "./lookup";
 import { raceSuite } from "./race";
@@ -26,5 +27,6 @@ export const SUITES: Record<SuiteName, (context: SuiteContext) => void> = {
   validation: validationSuite,
   abort: abortSuite,
   lock: lockSuite,
+  lease: leaseSuite,
   race: raceSuite,
 };

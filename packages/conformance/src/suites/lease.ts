@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { createLock, isLockError, type LockError } from "@syncguard/core";
+import { asLockBackend, mustAcquire, type SuiteContext } from "../context";
+import { eventually, sleep, uniqueKey } from "../helpers";
+
+/**
+ * The lease as work sees it: auto-extend keeps a short lock alive, loss is signalled in time,
+ * and (for backends with `subscribe`) a waiter hears about a release instead of sleeping it out.
+ */
+export function leaseSuite(ctx: SuiteContext): void {
+  const lock = () => createLock(asLockBackend(ctx.backend));
+
+  ctx.test(
+    "lease.auto-extend",
+    "autoExtend keeps a short lock alive for several TTLs while a competitor keeps trying",
+    async () => {
+      const key = uniqueKey("lease-keep");
+      const ttlMs = ctx.ms(1_000);
+      let intrusions = 0;
+      let attempts = 0;
+      const aborted = await lock()(
+        async ({ signal }) => {
+          const until = Date.now() + 3 * ttlMs + ctx.ms(500);
+          while (Date.now() < until) {
+            const competitor = await ctx.backend.acquire({ key, ttlMs });
+            attempts++;
+            if (competitor.ok) intrusions++;
+            await sleep(ctx.ms(150));
+          }
+          return signal.aborted;
+        },
+        { key, ttlMs, autoExtend: true },
+      );
+      assert.equal(intrusions, 0, "a competitor acquired a lock that autoExtend should keep");
+      assert.ok(attempts > 3, "the competitor barely tried");
+      assert.equal(aborted, false, "the signal aborted while renewals succeed");
+      assert.equal(await ctx.backend.isLocked({ key }), false, "lock() did not release");
+    },
+    { timeoutMs: 30_000 },
+  );
+
+  ctx.test(
+    "lease.lost",
+    "a lock deleted behind the holder's back aborts ctx.signal within one renewal, and lock() rejects LockLost",
+    async () => {
+      const key = uniqueKey("lease-lost");
+      const ttlMs = ctx.ms(1_500);
+      let noticedAfterMs = Number.NaN;
+      const outcome = await lock()(
+        async ({ lockId, signal }) => {
+          assert.equal((await ctx.backend.release({ lockId })).ok, true); // an operator's cleanup
+          const deletedAt = Date.now();
+          await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
+          noticedAfterMs = Date.now() - deletedAt;
+          const reason = signal.reason as LockError;
+          assert.ok(isLockError(reason, "LockLost"), "signal.reason must be LockError LockLost");
+        },
+        { key, ttlMs, autoExtend: true },
+      ).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      assert.ok(
+        isLockError(outcome, "LockLost"),
+        `lock() must reject with LockLost, got ${String(outcome)}`,
+      );
+      assert.ok(noticedAfterMs <= ttlMs / 3 + ctx.ms(1_000), `noticed after ${noticedAfterMs} ms`);
+    },
+    { timeoutMs: 30_000 },
+  );
+
+  // The backend exists only once the suite runs, so these tests look for subscribe() inside.
+
+  ctx.test(
+    "wake.release",
+    "subscribe() listeners hear a release of their key, and only of it",
+    async () => {
+      const subscribe = ctx.backend.subscribe?.bind(ctx.backend);
+      if (!subscribe) return; // an optional method: nothing to check without it
+      const key = uniqueKey("wake");
+      const other = uniqueKey("wake-other");
+      let heard = 0;
+      let heardOther = 0;
+      const unsubscribe = await subscribe(key, () => heard++);
+      const unsubscribeOther = await subscribe(other, () => heardOther++);
+      try {
+        const held = await mustAcquire(ctx.backend, key, ctx.ms(10_000));
+        await ctx.backend.release({ lockId: held.lockId });
+        await eventually(() => heard > 0, ctx.ms(3_000));
+        assert.equal(heardOther, 0, "a listener heard another key's release");
+      } finally {
+        unsubscribe();
+        unsubscribeOther();
+      }
+    },
+  );
+
+  ctx.test(
+    "wake.release",
+    "a lock() waiter with a long retry delay runs soon after the holder releases",
+    async () => {
+      const key = uniqueKey("wake-lock");
+      const held = await mustAcquire(ctx.backend, key, ctx.ms(20_000));
+      // Without subscribe() the waiter can only poll, so give it a delay polling can beat.
+      const retryDelayMs = ctx.ms(ctx.backend.subscribe ? 10_000 : 1_000);
+      const waiting = lock()(() => Date.now(), {
+        key,
+        retryDelayMs,
+        maxRetryDelayMs: retryDelayMs,
+        timeoutMs: ctx.ms(15_000),
+      });
+      await sleep(ctx.ms(300)); // let the waiter fail once and subscribe
+      const releasedAt = Date.now();
+      await ctx.backend.release({ lockId: held.lockId });
+      const ranAt = await waiting;
+      assert.ok(
+        ranAt - releasedAt <
+          (ctx.backend.subscribe ? retryDelayMs / 2 : retryDelayMs + ctx.ms(500)),
+        `the waiter ran ${ranAt - releasedAt} ms after the release: it slept instead of waking`,
+      );
+    },
+    { timeoutMs: 30_000 },
+  );
+}
