@@ -3,6 +3,7 @@ import { type LockBackend, LockError, type Unsubscribe } from "@syncguard/core";
 import { FIRESTORE_CAPABILITIES, type FirestoreCapabilities } from "./capabilities";
 import { type FirestoreBackendOptions, resolveConfig } from "./config";
 import type { BackendContext } from "./context";
+import { KeyGate } from "./key-gate";
 import { acquire } from "./operations/acquire";
 import { extend } from "./operations/extend";
 import { isLocked } from "./operations/is-locked";
@@ -44,6 +45,7 @@ export function createFirestoreBackend(
     config,
     locks: db.collection(config.collection),
     fences: db.collection(config.fenceCollection),
+    acquireGate: new KeyGate(),
   };
   const hub = new SnapshotHub(ctx);
   return {

@@ -1,5 +1,6 @@
 import type { CollectionReference, Firestore } from "@google-cloud/firestore";
 import type { FirestoreConfig } from "./config";
+import type { KeyGate } from "./key-gate";
 
 /** What every operation needs: the client, the resolved config and both collections. */
 export interface BackendContext {
@@ -7,4 +8,6 @@ export interface BackendContext {
   readonly config: FirestoreConfig;
   readonly locks: CollectionReference;
   readonly fences: CollectionReference;
+  /** Serializes this process's acquire transactions per document id. */
+  readonly acquireGate: KeyGate;
 }
