@@ -74,5 +74,17 @@ export function upperBound(arr, x) {
 export function errorMessage(error) {
   if (!error) return "";
   const code = error.code ? `${error.code}: ` : "";
-  return `${error.constructor?.name ?? "Error"} ${code}${String(error.message ?? error).slice(0, 160)}`;
+  // numbers (keys, delays, counts) are masked so messages of one kind group together
+  const message = String(error.message ?? error)
+    .replace(/\d+(\.\d+)?/g, "N")
+    .slice(0, 160);
+  return `${error.constructor?.name ?? "Error"} ${code}${message}`;
+}
+
+/** "3× msg; 1× other" for the most frequent error kinds. */
+export function errorSummary(errors, limit = 3) {
+  const entries = Object.entries(errors).sort((a, b) => b[1] - a[1]);
+  const shown = entries.slice(0, limit).map(([m, n]) => `${n}× ${m}`);
+  if (entries.length > limit) shown.push(`… ${entries.length - limit} more kinds`);
+  return shown.join("; ");
 }

@@ -129,7 +129,7 @@ export async function firestoreContended({ host, projectId, workers, durationS, 
           lock(fn, {
             key,
             timeoutMs: 10_000,
-            signal: AbortSignal.timeout(Math.max(1, stopAt - Date.now())),
+            signal: AbortSignal.timeout(Math.max(1, Math.ceil(stopAt - Date.now()))),
           }),
       ),
       close: async () => {
@@ -193,6 +193,7 @@ export async function firestoreContended({ host, projectId, workers, durationS, 
               a.failures++;
               const msg = errorMessage(error);
               a.errors.set(msg, (a.errors.get(msg) ?? 0) + 1);
+              await sleep(1);
             }
           }
         }),

@@ -111,21 +111,31 @@ function analyzeHotKey(entries, tEnd, workers) {
   const inWindow = acquired.filter((e) => e.acq <= tEnd);
   const perWorker = new Array(workers).fill(0);
   for (const e of inWindow) perWorker[e.worker]++;
+  // Handoff gap to a different waiter: from a release to the next acquisition by ANY other
+  // worker (however many times the releaser took the key back in between). This is how long the
+  // others waited once the holder was done; a direct handoff is just the best case of it.
+  const nextOther = new Array(acquired.length).fill(-1);
+  for (let i = acquired.length - 2; i >= 0; i--) {
+    nextOther[i] = acquired[i + 1].worker !== acquired[i].worker ? i + 1 : nextOther[i + 1];
+  }
   const gapsOther = [];
+  const directGaps = [];
   let takeBacks = 0;
   let transitions = 0;
   let overlaps = 0;
   let maxFreeGap = 0;
-  for (let i = 1; i < acquired.length; i++) {
+  for (let i = 0; i < acquired.length; i++) {
+    const e = acquired[i];
+    if (e.rel <= tEnd && nextOther[i] >= 0) gapsOther.push(acquired[nextOther[i]].acq - e.rel);
+    if (i === 0) continue;
     const prev = acquired[i - 1];
-    const next = acquired[i];
-    if (next.acq < prev.rel) overlaps++; // two holders at once: a safety violation
-    if (next.acq > tEnd) continue; // drain: holders no longer re-acquire
+    if (e.acq < prev.rel) overlaps++; // two holders at once: a safety violation
+    if (e.acq > tEnd) continue; // drain: holders no longer re-acquire
     transitions++;
-    const gap = next.acq - prev.rel;
+    const gap = e.acq - prev.rel;
     if (gap > maxFreeGap) maxFreeGap = gap;
-    if (next.worker === prev.worker) takeBacks++;
-    else gapsOther.push(gap);
+    if (e.worker === prev.worker) takeBacks++;
+    else directGaps.push(gap);
   }
   // A stalled wait: still pending more than STALL_MS after a release that happened during it.
   const releases = acquired.map((e) => e.rel).sort((a, b) => a - b);
@@ -147,6 +157,7 @@ function analyzeHotKey(entries, tEnd, workers) {
     waits: entries.length,
     perWorker,
     gapsOther,
+    directGaps,
     takeBacks,
     transitions,
     overlaps,
@@ -223,6 +234,7 @@ export async function hotKey({
       waits: 0,
       perWorker: new Array(workers).fill(0),
       gapsOther: [],
+      directGaps: [],
       takeBacks: 0,
       transitions: 0,
       overlaps: 0,
@@ -261,6 +273,7 @@ export async function hotKey({
       a.longestAfterRelease = Math.max(a.longestAfterRelease, s.longestAfterRelease);
       for (let w = 0; w < workers; w++) a.perWorker[w] += s.perWorker[w];
       for (const g of s.gapsOther) a.gapsOther.push(g);
+      for (const g of s.directGaps) a.directGaps.push(g);
       for (const [m, n] of res.errors) a.errors.set(m, (a.errors.get(m) ?? 0) + n);
       await sleep(50); // let stragglers' timers and subscriber teardown settle between rounds
     }
@@ -272,6 +285,7 @@ export async function hotKey({
     const min = Math.min(...a.perWorker);
     const max = Math.max(...a.perWorker);
     const gaps = percentiles(a.gapsOther, [50, 99]);
+    const direct = percentiles(a.directGaps, [50, 99]);
     return {
       name: c.name,
       label: c.label,
@@ -280,7 +294,9 @@ export async function hotKey({
       acqPerS: a.acquisitions / (a.ms / 1000),
       gapP50: gaps.p50,
       gapP99: gaps.p99,
-      handoffsToOther: a.gapsOther.length,
+      directGapP50: direct.p50,
+      directGapP99: direct.p99,
+      directHandoffs: a.directGaps.length,
       takeBackShare: a.transitions ? a.takeBacks / a.transitions : Number.NaN,
       minMaxShare: max > 0 ? min / max : Number.NaN,
       perWorker: a.perWorker,
