@@ -1,6 +1,8 @@
 import type { ErrorClassifier, LockErrorCode } from "@syncguard/core";
 
 const AUTH_REPLY = /^(NOAUTH|WRONGPASS|NOPERM)\b/;
+// Before AUTH, Redis 7 refuses commands with many arguments with a protocol error instead of NOAUTH.
+const UNAUTHENTICATED_PROTOCOL = /^ERR Protocol error: unauthenticated/;
 // Server replies meaning "not now": loading, failover, cluster reconfiguration, memory, busy script.
 const UNAVAILABLE_REPLY = /^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|BUSY|OOM|MISCONF)\b/;
 const CONNECTION_CODES = new Set([
@@ -39,7 +41,7 @@ function classifyOne(error: Error): LockErrorCode | undefined {
     if (CONNECTION_CODES.has(code)) return "ServiceUnavailable";
   }
   const message = error.message ?? "";
-  if (AUTH_REPLY.test(message)) return "AuthFailed";
+  if (AUTH_REPLY.test(message) || UNAUTHENTICATED_PROTOCOL.test(message)) return "AuthFailed";
   if (UNAVAILABLE_REPLY.test(message)) return "ServiceUnavailable";
   const className = error.constructor?.name ?? "";
   if (TIMEOUT_CLASSES.has(className)) return "NetworkTimeout";

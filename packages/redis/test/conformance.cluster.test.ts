@@ -1,0 +1,4 @@
+import { redisConformance } from "./helpers/conformance";
+
+redisConformance("cluster");
+redisConformance("cluster", { cleanupInIsLocked: true });

@@ -1,0 +1,4 @@
+import { redisConformance } from "./helpers/conformance";
+
+redisConformance("single");
+redisConformance("single", { cleanupInIsLocked: true });

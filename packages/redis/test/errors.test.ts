@@ -1,0 +1,144 @@
+import { isLockError, type LockError } from "@syncguard/core";
+import { createClient } from "redis";
+import { classifyRedisError, createRedisBackend } from "../src";
+import { freePort, type RedisProcess, startRedis } from "./helpers/process";
+import { redisUrl } from "./helpers/services";
+
+async function failure(promise: Promise<unknown>): Promise<LockError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!isLockError(error)) throw new Error(`expected a LockError, got ${String(error)}`);
+  return error;
+}
+
+describe("error mapping", () => {
+  it("maps a client that cannot reach its server to ServiceUnavailable, with the cause", async () => {
+    const port = await freePort();
+    const client = createClient({
+      url: `redis://127.0.0.1:${port}`,
+      socket: { reconnectStrategy: false },
+    });
+    client.on("error", () => {});
+    await expect(client.connect()).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    const backend = createRedisBackend(client);
+    const error = await failure(backend.acquire({ key: "k", ttlMs: 1_000 }));
+    expect(error.code).toBe("ServiceUnavailable");
+    expect(error.cause).toBeInstanceOf(Error);
+    expect(error.message).toMatch(/Redis acquire failed/);
+  });
+
+  it("maps a closed client to ServiceUnavailable", async () => {
+    const client = createClient({ url: redisUrl() });
+    await client.connect();
+    const backend = createRedisBackend(client);
+    client.destroy();
+    for (const op of [
+      () => backend.release({ lockId: "A".repeat(24) }),
+      () => backend.isLocked({ key: "k" }),
+      () => backend.lookup({ key: "k" }),
+    ]) {
+      const error = await failure(op());
+      expect(error.code).toBe("ServiceUnavailable");
+      expect((error.cause as Error).constructor.name).toBe("ClientClosedError");
+    }
+  });
+
+  it("maps connection errors found in the cause chain", () => {
+    const socket = Object.assign(new Error("connect ECONNRESET"), { code: "ECONNRESET" });
+    expect(classifyRedisError(new Error("wrapper", { cause: socket }))).toBe("ServiceUnavailable");
+    expect(classifyRedisError(Object.assign(new Error("x"), { code: "ETIMEDOUT" }))).toBe(
+      "NetworkTimeout",
+    );
+    expect(classifyRedisError(new Error("LOADING Redis is loading"))).toBe("ServiceUnavailable");
+    expect(classifyRedisError(new Error("WRONGTYPE Operation"))).toBeUndefined();
+  });
+
+  describe("against a server with a password and ACLs", () => {
+    let server: RedisProcess;
+    const password = "s3cret-pw";
+    beforeAll(async () => {
+      server = await startRedis(["--requirepass", password], password);
+      const admin = createClient({ url: `redis://:${password}@127.0.0.1:${server.port}` });
+      await admin.connect();
+      // A user that may connect but not run scripts.
+      await admin.sendCommand([
+        "ACL",
+        "SETUSER",
+        "limited",
+        "on",
+        ">limited-pw",
+        "~*",
+        "+@all",
+        "-evalsha",
+        "-eval",
+      ]);
+      admin.destroy();
+    });
+    afterAll(async () => {
+      await server?.stop();
+    });
+
+    it("maps NOAUTH (no password) to AuthFailed, with the cause", async () => {
+      // RESP2 so connecting sends no HELLO: the first command meets the auth check.
+      const cases: Array<[(b: ReturnType<typeof createRedisBackend>) => Promise<unknown>, RegExp]> =
+        [
+          [(b) => b.isLocked({ key: "k" }), /^NOAUTH/],
+          // Acquire sends more than 10 arguments: Redis answers an unauthenticated protocol error.
+          [(b) => b.acquire({ key: "k", ttlMs: 1_000 }), /unauthenticated/],
+        ];
+      for (const [op, reply] of cases) {
+        const client = createClient({ url: `redis://127.0.0.1:${server.port}`, RESP: 2 });
+        client.on("error", () => {});
+        await client.connect();
+        const error = await failure(op(createRedisBackend(client)));
+        expect(error.code).toBe("AuthFailed");
+        expect(String((error.cause as Error).message)).toMatch(reply);
+        client.destroy();
+      }
+    });
+
+    it("maps WRONGPASS to AuthFailed", async () => {
+      const client = createClient({ url: `redis://127.0.0.1:${server.port}`, RESP: 2 });
+      client.on("error", () => {});
+      await client.connect();
+      const wrong = await client.auth({ password: "nope" }).catch((e: unknown) => e);
+      expect(classifyRedisError(wrong)).toBe("AuthFailed");
+      client.destroy();
+    });
+
+    it("maps NOPERM to AuthFailed", async () => {
+      const client = createClient({
+        url: `redis://limited:limited-pw@127.0.0.1:${server.port}`,
+      });
+      client.on("error", () => {});
+      await client.connect();
+      const backend = createRedisBackend(client);
+      const error = await failure(backend.isLocked({ key: "k" }));
+      expect(error.code).toBe("AuthFailed");
+      expect(String((error.cause as Error).message)).toMatch(/^NOPERM/);
+      client.destroy();
+    });
+
+    it("maps a socket timeout to NetworkTimeout", async () => {
+      const url = `redis://:${password}@127.0.0.1:${server.port}`;
+      const admin = createClient({ url });
+      await admin.connect();
+      const client = createClient({ url, socket: { socketTimeout: 100 } });
+      client.on("error", () => {});
+      await client.connect();
+      const backend = createRedisBackend(client);
+      await admin.sendCommand(["CLIENT", "PAUSE", "1000", "ALL"]);
+      try {
+        const error = await failure(backend.isLocked({ key: "k" }));
+        expect(error.code).toBe("NetworkTimeout");
+        expect((error.cause as Error).constructor.name).toBe("SocketTimeoutError");
+      } finally {
+        await admin.sendCommand(["CLIENT", "UNPAUSE"]);
+        client.destroy();
+        admin.destroy();
+      }
+    });
+  });
+});

@@ -1,0 +1,32 @@
+import { join } from "node:path";
+import { runConformance } from "@syncguard/conformance";
+import { createRedisBackend } from "../../src";
+import type { RedisBackend } from "../../src/types";
+import { clusterNodes, connectTarget, type Mode, redisUrl, type Target } from "./services";
+
+/** Runs the shared conformance suite on one deployment, including the multi-process race. */
+export function redisConformance(mode: Mode, options: { cleanupInIsLocked?: boolean } = {}): void {
+  let target: Target | undefined;
+  let backend: RedisBackend | undefined;
+  const keyPrefix = `sgconf-${mode}${options.cleanupInIsLocked ? "-cleanup" : ""}`;
+  const env: Record<string, string> = {
+    SYNCGUARD_REDIS_MODE: mode,
+    SYNCGUARD_REDIS_PREFIX: keyPrefix,
+  };
+  if (mode === "single") env.REDIS_URL = redisUrl();
+  else env.REDIS_CLUSTER_NODES = clusterNodes().join(",");
+  runConformance({
+    name: `redis (${mode}${options.cleanupInIsLocked ? ", cleanupInIsLocked" : ""})`,
+    createBackend: async () => {
+      target = await connectTarget(mode);
+      backend = createRedisBackend(target.backendClient, { keyPrefix, ...options });
+      return backend;
+    },
+    teardown: async () => {
+      await backend?.close();
+      await target?.close();
+    },
+    worker: { modulePath: join(__dirname, "..", "fixtures", "conformance-worker.js"), env },
+    ...(options.cleanupInIsLocked ? { suites: ["isLocked", "fencing"] as const } : {}),
+  });
+}
