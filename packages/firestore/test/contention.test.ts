@@ -106,7 +106,11 @@ describe("multi-process race", () => {
         ),
       );
       const elapsed = Date.now() - startAt;
-      const attempts = outputs.map((o) => (JSON.parse(o.stdout) as { attempts: number }).attempts);
+      const reports = outputs.map(
+        (o) => JSON.parse(o.stdout) as { attempts: number; transientErrors: number },
+      );
+      const attempts = reports.map((r) => r.attempts);
+      const transient = reports.reduce((sum, r) => sum + r.transientErrors, 0);
       const total = processes * iterations;
       expect(Number(readFileSync(counterFile, "utf8"))).toBe(total);
       const lines = readFileSync(logFile, "utf8").trim().split("\n");
@@ -129,7 +133,7 @@ describe("multi-process race", () => {
       expect(lastFence).toBe(String(total).padStart(15, "0"));
       expect(handoffs).toBeGreaterThanOrEqual(processes - 1); // the processes really interleaved
       console.log(
-        `race: ${total} critical sections in ${elapsed} ms (${(elapsed / total).toFixed(0)} ms each), acquire attempts per process ${attempts.join("/")}, ${handoffs} handoffs between processes`,
+        `race: ${total} critical sections in ${elapsed} ms (${(elapsed / total).toFixed(0)} ms each), acquire attempts per process ${attempts.join("/")}, ${handoffs} handoffs between processes, ${transient} transient errors retried`,
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
