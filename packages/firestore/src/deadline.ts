@@ -1,4 +1,4 @@
-import { LockError } from "@syncguard/core";
+import { abortError, LockError } from "@syncguard/core";
 
 /** A point in (real) time after which an operation gives up. */
 export class Deadline {
@@ -29,20 +29,37 @@ export class Deadline {
   }
 
   /**
-   * Settles like `promise`, or rejects with NetworkTimeout when the deadline passes first. The
+   * Settles like `promise`, or rejects with NetworkTimeout when the deadline passes first, or
+   * with Aborted when `signal` fires first. Only for calls that are safe to abandon (reads): the
    * Firestore client cannot cancel a call, so a late settlement is observed and dropped.
    */
-  race<T>(promise: Promise<T>): Promise<T> {
+  race<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(this.error()), Math.max(0, this.remainingMs()));
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(abortError(signal as AbortSignal, this.operation));
+      };
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const timer = setTimeout(
+        () => {
+          done();
+          reject(this.error());
+        },
+        Math.max(0, this.remainingMs()),
+      );
       timer.unref?.();
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener("abort", onAbort, { once: true });
       promise.then(
         (value) => {
-          clearTimeout(timer);
+          done();
           resolve(value);
         },
         (error: unknown) => {
-          clearTimeout(timer);
+          done();
           reject(error);
         },
       );

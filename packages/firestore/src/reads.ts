@@ -13,7 +13,7 @@ export async function runRead<T>(
   throwIfAborted(signal, operation);
   const deadline = new Deadline(config.operationTimeoutMs, operation);
   try {
-    const value = await deadline.race(read());
+    const value = await deadline.race(read(), signal);
     throwIfAborted(signal, operation);
     return value;
   } catch (error) {

@@ -114,7 +114,7 @@ export async function runLockTransaction<T>(
   for (let round = 1; ; round++) {
     throwIfAborted(signal, operation);
     try {
-      const early = run.precheck ? await deadline.race(run.precheck()) : undefined;
+      const early = run.precheck ? await deadline.race(run.precheck(), signal) : undefined;
       if (early !== undefined) return early;
       return await attemptOnce(run, deadline, body);
     } catch (error) {
