@@ -10,9 +10,9 @@ import type {
   BackendCapabilities,
   HolderInfo,
   LockBackend,
-  Unsubscribe,
 } from "./types";
 import { interruptibleSleep } from "./wait";
+import { joinWaiters, type WaitTicket } from "./wait-queue";
 
 /** Injected sources of time and randomness, so the engine is deterministic under test. */
 export interface EngineDeps {
@@ -26,30 +26,6 @@ export interface AcquiredLock<C extends BackendCapabilities> {
   waitedMs: number;
   /** Local clock reading taken just before the successful attempt was sent. */
   sentAtMs: number;
-}
-
-/** Tracks release notifications for one acquisition; attempts prompted by one are free. */
-class WakeFlag {
-  private pending = false;
-  private resolver: (() => void) | undefined;
-  readonly listener = () => {
-    this.pending = true;
-    this.resolver?.();
-  };
-  consume(): boolean {
-    const was = this.pending;
-    this.pending = false;
-    return was;
-  }
-  readonly sleepHook = {
-    onWake: (resolve: () => void) => {
-      if (this.pending) queueMicrotask(resolve);
-      this.resolver = resolve;
-      return () => {
-        this.resolver = undefined;
-      };
-    },
-  };
 }
 
 function timeoutError(
@@ -95,34 +71,31 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
   const { signal } = options;
   const start = clock();
   const deadline = start + options.timeoutMs;
-  const wake = new WakeFlag();
-  let unsubscribe: Unsubscribe | undefined;
-  let subscribeFailed = false;
+  let ticket: WaitTicket | undefined;
+  let joined = false;
   let attempts = 0;
   let timedRetries = 0;
   let holder: HolderInfo | undefined;
   let lastError: LockError | undefined;
 
-  // A failed subscription only costs promptness: polling still finds the release.
-  const subscribe = async () => {
-    if (unsubscribe || subscribeFailed || !backend.subscribe) return;
-    try {
-      unsubscribe = await backend.subscribe(key, wake.listener);
-    } catch {
-      subscribeFailed = true;
-    }
+  // Joining the local waiter queue subscribes to release notifications (once per process and
+  // key); without a subscription the engine just polls.
+  const join = async () => {
+    if (joined) return;
+    joined = true;
+    ticket = await joinWaiters(backend, key);
   };
 
   try {
     const handoffWait = Math.min(handoffDelayMs(backend, key, start), options.timeoutMs);
     if (handoffWait > 0) {
-      await subscribe();
-      await interruptibleSleep(handoffWait, signal, wake.sleepHook);
+      await join();
+      await interruptibleSleep(handoffWait, signal, ticket?.sleepHook);
     }
     for (;;) {
       if (signal?.aborted) throw abortError(signal, "Lock acquisition");
       attempts++;
-      wake.consume();
+      ticket?.consume();
       const sentAtMs = clock();
       let outcome: AcquireResult<C> | undefined;
       try {
@@ -164,20 +137,20 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
       const giveUp = (reason: string) =>
         lastError ?? timeoutError(key, attempts, now - start, holder, reason);
       if (now >= deadline) throw giveUp(`timeout ${options.timeoutMs} ms reached`);
-      if (wake.consume()) continue; // released while we were trying: retry at once
+      if (ticket?.consume()) continue; // released while we were trying: retry at once
       if (timedRetries >= options.maxRetries) throw giveUp(`maxRetries ${options.maxRetries} used`);
       timedRetries++;
-      if (backend.subscribe && !unsubscribe && !subscribeFailed && !lastError) {
-        await subscribe(); // from here on no release can go unnoticed
+      if (backend.subscribe && !joined && !lastError) {
+        await join(); // from here on no release can go unnoticed
         continue;
       }
       let delay = backoffDelay(timedRetries, options, deps.random);
       if (holder?.remainingMs !== undefined) delay = Math.min(delay, holder.remainingMs + 1);
       delay = Math.min(delay, deadline - now);
-      const endedBy = await interruptibleSleep(delay, signal, wake.sleepHook);
+      const endedBy = await interruptibleSleep(delay, signal, ticket?.sleepHook);
       if (endedBy === "wake") timedRetries--; // a notified retry is free
     }
   } finally {
-    unsubscribe?.();
+    ticket?.leave();
   }
 }

@@ -65,7 +65,7 @@ describe.each(MODES)("redis backend (%s)", (mode: Mode) => {
     expect(remaining).toBeGreaterThan(5_000);
     expect(remaining).toBeLessThanOrEqual(6_000);
     expect(await backend.isLocked({ key })).toBe(true);
-    expect(await backend.release({ lockId: first.lockId })).toEqual({ ok: true });
+    expect(await backend.release({ lockId: first.lockId })).toEqual({ ok: true, contended: false });
     expect(await backend.release({ lockId: first.lockId })).toEqual({ ok: false });
     expect(await backend.isLocked({ key })).toBe(false);
     const third = okResult(await backend.acquire({ key, ttlMs: 5_000 }));
@@ -127,7 +127,7 @@ describe.each(MODES)("redis backend (%s)", (mode: Mode) => {
     expect(await backend.lookup({ key })).toEqual(before);
     expect(await backend.lookup({ lockId: held.lockId })).toEqual(before);
     expect(before).toMatchObject({ key, lockIdHash: hashLockId(held.lockId), fence: held.fence });
-    expect(await backend.release({ lockId: held.lockId })).toEqual({ ok: true });
+    expect(await backend.release({ lockId: held.lockId })).toEqual({ ok: true, contended: false });
   });
 
   it("lets a new holder take an expired lock, with a higher fence, and not before", async () => {
@@ -205,7 +205,7 @@ describe.each(MODES)("redis backend (%s)", (mode: Mode) => {
     expect(await backend.isLocked({ key })).toBe(true);
     expect(await backend.extend({ lockId: held.lockId, ttlMs: 5_000 })).toMatchObject({ ok: true });
     expect(await backend.lookup({ key })).not.toBeNull();
-    expect(await backend.release({ lockId: held.lockId })).toEqual({ ok: true });
+    expect(await backend.release({ lockId: held.lockId })).toEqual({ ok: true, contended: false });
     // EVAL cached the script again: the next acquire is a single EVALSHA.
     const warm = await commandCalls(target);
     const again = okResult(await backend.acquire({ key, ttlMs: 5_000 }));
@@ -335,7 +335,10 @@ describe.each(MODES)("redis backend (%s)", (mode: Mode) => {
     );
     await backend.release({ lockId: nfc.lockId });
     for (const result of held)
-      expect(await backend.release({ lockId: result.lockId })).toEqual({ ok: true });
+      expect(await backend.release({ lockId: result.lockId })).toEqual({
+        ok: true,
+        contended: false,
+      });
   });
 
   it("refuses to acquire past the fence limit before writing anything", async () => {
@@ -382,7 +385,10 @@ describe.each(MODES)("redis backend (%s)", (mode: Mode) => {
       await target.client.del([layout.lock, index]);
       const live = okResult(await instance.acquire({ key, ttlMs: 5_000 }));
       expect(await instance.isLocked({ key })).toBe(true);
-      expect(await instance.release({ lockId: live.lockId })).toEqual({ ok: true });
+      expect(await instance.release({ lockId: live.lockId })).toEqual({
+        ok: true,
+        contended: false,
+      });
       expect(await target.client.get(layout.fence)).toBe("2");
     }
     await cleaning.close();
@@ -408,7 +414,7 @@ describe.each(MODES)("redis backend over RESP2 (%s)", (mode: Mode) => {
         void backend.subscribe?.(key, resolve);
       });
       await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(await backend.release({ lockId: held.lockId })).toEqual({ ok: true });
+      expect(await backend.release({ lockId: held.lockId })).toEqual({ ok: true, contended: true });
       await woke;
     } finally {
       await backend.close();

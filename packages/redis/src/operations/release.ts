@@ -7,27 +7,30 @@ import {
 } from "@syncguard/core";
 import type { OperationContext } from "../context";
 import { layoutForLockId } from "../keys";
-import { replyNumber } from "../reply";
+import { replyArray, replyNumber } from "../reply";
 import { defineLuaScript, runScript } from "../scripts";
 
 /**
  * KEYS: index entry of the lockId. ARGV: lockId, tolerance, lock key prefix of this slot,
  * channel prefix of this slot, publish command.
- * Returns 1 released, 0 not held by this lockId, -1 held by it but already expired.
+ * Returns {code, receivers}: code 1 released, 0 not held by this lockId, -1 held by it but already
+ * expired; receivers is how many subscribers heard the release (waiters somewhere), which core
+ * uses to let a waiter in before this process takes the key again (fair handoff).
  * The lock key comes from the index; it shares the index's hash tag, so it is in the same slot.
  */
 export const RELEASE_LUA = `local lockKey = redis.call('GET', KEYS[1])
-if not lockKey then return 0 end
+if not lockKey then return {0, 0} end
 local record = redis.call('HMGET', lockKey, 'lockId', 'expiresAtMs')
 -- Explicit ownership check: the index must never let one holder delete another's lock.
-if record[1] ~= ARGV[1] then return 0 end
+if record[1] ~= ARGV[1] then return {0, 0} end
 local live = now < tonumber(record[2]) + tonumber(ARGV[2])
 redis.call('DEL', lockKey, KEYS[1])
+local receivers = 0
 if string.sub(lockKey, 1, #ARGV[3]) == ARGV[3] then
-  redis.call(ARGV[5], ARGV[4] .. string.sub(lockKey, #ARGV[3] + 1), 'released')
+  receivers = redis.call(ARGV[5], ARGV[4] .. string.sub(lockKey, #ARGV[3] + 1), 'released')
 end
-if live then return 1 end
-return -1
+if live then return {1, receivers} end
+return {-1, receivers}
 `;
 
 const script = defineLuaScript("release", RELEASE_LUA);
@@ -49,5 +52,7 @@ export async function release(
       ctx.publishCommand,
     ],
   });
-  return { ok: replyNumber(reply, "release") === 1 };
+  const [code, receivers] = replyArray(reply, "release");
+  const ok = replyNumber(code, "release code") === 1;
+  return ok ? { ok, contended: replyNumber(receivers, "release receivers") > 0 } : { ok };
 }

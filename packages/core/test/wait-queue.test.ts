@@ -1,0 +1,61 @@
+import { createLock } from "../src";
+import { createMemoryBackend } from "../src/memory";
+import { joinWaiters } from "../src/wait-queue";
+import { counting, eventually } from "./helpers";
+
+describe("local waiter queue", () => {
+  it("a release wakes only the oldest waiter; leaving with an unused wake-up passes it on", async () => {
+    const backend = createMemoryBackend();
+    const first = await joinWaiters(backend, "k");
+    const second = await joinWaiters(backend, "k");
+    if (!first || !second) throw new Error("memory backend can notify");
+    const held = await backend.acquire({ key: "k", ttlMs: 10_000 });
+    if (!held.ok) throw new Error("setup");
+    await backend.release({ lockId: held.lockId });
+    await eventually(() => first.pending);
+    expect(second.pending).toBe(false);
+    first.leave();
+    expect(second.pending).toBe(true);
+    second.leave();
+  });
+
+  it("one release costs one more attempt in this process, not one per waiter", async () => {
+    const memory = createMemoryBackend();
+    const { backend, calls } = counting(memory);
+    const held = await memory.acquire({ key: "k", ttlMs: 30_000 });
+    if (!held.ok) throw new Error("setup");
+    const lock = createLock(backend);
+    const waiters = Array.from({ length: 10 }, () =>
+      lock(() => undefined, {
+        key: "k",
+        retryDelayMs: 5_000,
+        maxRetryDelayMs: 5_000,
+        timeoutMs: 20_000,
+      }),
+    );
+    // Each waiter: first attempt, then an immediate attempt after joining the queue.
+    await eventually(() => calls.acquire === 20);
+    await memory.release({ lockId: held.lockId });
+    await Promise.all(waiters);
+    // 10 wins, each preceded by exactly one wake-up: no stampede of failed attempts.
+    expect(calls.acquire).toBe(30);
+  });
+
+  it("local waiters get the lock in arrival order", async () => {
+    const backend = createMemoryBackend();
+    const held = await backend.acquire({ key: "k", ttlMs: 30_000 });
+    if (!held.ok) throw new Error("setup");
+    const lock = createLock(backend);
+    const order: number[] = [];
+    const waiters: Promise<unknown>[] = [];
+    for (let i = 0; i < 6; i++) {
+      waiters.push(
+        lock(() => order.push(i), { key: "k", retryDelayMs: 5_000, maxRetryDelayMs: 5_000 }),
+      );
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await backend.release({ lockId: held.lockId });
+    await Promise.all(waiters);
+    expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+});
