@@ -11,10 +11,19 @@ declare global {
     increment(name: string, tags?: Record<string, unknown>): void;
   };
   function getPayment(id: string): Promise<{ status: string; amount: number }>;
-  function chargeCard(amount: number, options?: { fence?: string; signal?: AbortSignal }): Promise<void>;
+  function chargeCard(
+    amount: number,
+    options?: { fence?: string; signal?: AbortSignal },
+  ): Promise<void>;
   function updateStatus(id: string, status: string, options?: { fence?: string }): Promise<void>;
   function computeTotal(options: { fence: string; signal: AbortSignal }): Promise<number>;
   function writeReport(options: { fence: string; signal?: AbortSignal }): Promise<void>;
   function deploy(options: { fence: string; signal: AbortSignal }): Promise<void>;
   function createMyBackend(): LockBackend;
+  function processPayment(id: string, fence?: string): Promise<void>;
+  function chargeOnce(id: string, fence: string): Promise<void>;
+  function generateReport(fence?: string): Promise<void>;
+  function runNightlyReport(fence: string): Promise<void>;
+  const db: import("@google-cloud/firestore").Firestore;
+  const client: import("redis").RedisClientType;
 }
