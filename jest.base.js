@@ -4,6 +4,9 @@ module.exports = {
   roots: ["<rootDir>/test"],
   testTimeout: 30000,
   transform: {
-    "^.+\\.ts$": ["ts-jest", { tsconfig: "<rootDir>/tsconfig.json", diagnostics: { ignoreCodes: [151002] } }],
+    "^.+\\.ts$": [
+      "ts-jest",
+      { tsconfig: "<rootDir>/tsconfig.json", diagnostics: { ignoreCodes: [151002] } },
+    ],
   },
 };

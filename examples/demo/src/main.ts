@@ -216,7 +216,7 @@ async function main(): Promise<void> {
     await race(chosen.name, namespace, ledger, args, false, memory);
     const unsafe = ledger.summary();
 
-    console.log(bold("\n2. With lock(fn, { key: \"payment:<id>\" })"));
+    console.log(bold('\n2. With lock(fn, { key: "payment:<id>" })'));
     ledger.reset(args.jobs);
     await race(chosen.name, namespace, ledger, args, true, memory);
     const safe = ledger.summary();
