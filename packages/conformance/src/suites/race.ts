@@ -20,9 +20,13 @@ import {
  */
 const CLOCK_SLACK_MS = 2;
 
-/** The compiled worker: next to this file in dist, or in dist when the suite runs from source. */
+/**
+ * The compiled worker: next to the bundle in dist (published layout), one level up (per-file
+ * output), or in dist when the suite runs from source.
+ */
 function workerScript(): string {
   const candidates = [
+    resolve(__dirname, "race-worker.js"),
     resolve(__dirname, "../race-worker.js"),
     resolve(__dirname, "../../dist/race-worker.js"),
   ];

@@ -1,0 +1,9 @@
+import { defineConfig } from "tsup";
+import { packageConfig } from "../../tsup.base.mjs";
+
+export default defineConfig(
+  packageConfig({
+    entry: { index: "src/index.ts", "memory/index": "src/memory/index.ts" },
+    splitting: true,
+  }),
+);
