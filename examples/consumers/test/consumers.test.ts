@@ -1,0 +1,192 @@
+/**
+ * Consumer tests: fresh projects outside the workspace, installed with plain `npm install` from
+ * the packed tarballs plus the real client libraries from the registry, each doing a real lock
+ * round trip. `@syncguard/core` is not on the registry yet, so an `overrides` entry points the
+ * backends' `^0.1.0` dependency at its tarball (what the registry would serve after publishing).
+ *
+ *   (a) ESM TypeScript, only @syncguard/redis + redis: no Firestore anywhere in the tree.
+ *   (b) CommonJS JavaScript, only @syncguard/firestore + @google-cloud/firestore: no Redis.
+ *   (c) @syncguard/conformance + @syncguard/core + jest, running the README's example test file
+ *       (copied from packages/conformance/README.md as written) against a file-system backend.
+ *
+ * The three installs start together (npm's cache is shared and safe for that); each test waits
+ * for its own.
+ */
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  defang,
+  expectOk,
+  installedPackages,
+  makeProject,
+  NPM_INSTALL,
+  plainEnv,
+  ROOT,
+  type RunResult,
+  run,
+  secs,
+  serviceEnv,
+  tarball,
+} from "./helpers";
+
+const rootPkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+const devVersion = (name: string, from = rootPkg): string => {
+  const v = from.devDependencies?.[name];
+  if (!v) throw new Error(`no pinned version of ${name}`);
+  return v;
+};
+const redisVersion = devVersion(
+  "redis",
+  JSON.parse(readFileSync(join(ROOT, "packages/redis/package.json"), "utf8")),
+);
+const firestoreVersion = devVersion(
+  "@google-cloud/firestore",
+  JSON.parse(readFileSync(join(ROOT, "packages/firestore/package.json"), "utf8")),
+);
+const file = (name: string) => `file:${tarball(name)}`;
+const overrides = () => ({ "@syncguard/core": file("@syncguard/core") });
+
+const timings: string[] = [];
+const installs = new Map<string, Promise<{ dir: string; install: RunResult }>>();
+
+function install(name: string, pkg: Record<string, unknown>, fixture?: string) {
+  const p = (async () => {
+    const dir = makeProject(name, pkg, fixture);
+    const r = await run("npm", NPM_INSTALL, dir);
+    timings.push(`${name}: npm install ${secs(r.ms)}`);
+    return { dir, install: expectOk(`npm install in ${dir}`, r) };
+  })();
+  p.catch(() => {}); // reported by the test that awaits it
+  installs.set(name, p);
+}
+
+/** The README section "Test your own backend in one file": its sh, ts and js code blocks. */
+function readmeExample() {
+  const readme = readFileSync(join(ROOT, "packages/conformance/README.md"), "utf8");
+  const start = readme.indexOf("## Test your own backend in one file");
+  const end = readme.indexOf("\n## ", start + 1);
+  if (start < 0) throw new Error("README section 'Test your own backend in one file' not found");
+  const section = readme.slice(start, end < 0 ? undefined : end);
+  const block = (lang: string) => {
+    const m = new RegExp("```" + lang + "\\n([\\s\\S]*?)```").exec(section);
+    if (!m?.[1]) throw new Error(`README section has no \`\`\`${lang} block`);
+    return m[1];
+  };
+  const installed = [...block("sh").matchAll(/npm install (?:--save-dev )?(.+)/g)].map((m) =>
+    (m[1] ?? "").trim().split(/\s+/),
+  );
+  return {
+    dev: installed[0] ?? [],
+    prod: installed[1] ?? [],
+    test: block("ts"),
+    jestConfig: block("js"),
+  };
+}
+
+beforeAll(() => {
+  install(
+    "esm-redis",
+    {
+      type: "module",
+      scripts: { build: "tsc -p tsconfig.json", start: "node dist/main.js" },
+      dependencies: { "@syncguard/redis": file("@syncguard/redis"), redis: redisVersion },
+      devDependencies: { typescript: devVersion("typescript"), "@types/node": "^20" },
+      overrides: overrides(),
+    },
+    "esm-redis",
+  );
+  install(
+    "cjs-firestore",
+    {
+      dependencies: {
+        "@syncguard/firestore": file("@syncguard/firestore"),
+        "@google-cloud/firestore": firestoreVersion,
+      },
+      overrides: overrides(),
+    },
+    "cjs-firestore",
+  );
+  const example = readmeExample();
+  const version = (name: string): string =>
+    name.startsWith("@syncguard/") ? file(name) : devVersion(name);
+  install(
+    "conformance-consumer",
+    {
+      dependencies: Object.fromEntries(example.prod.map((n) => [n, version(n)])),
+      devDependencies: Object.fromEntries(example.dev.map((n) => [n, version(n)])),
+      overrides: overrides(),
+    },
+    "conformance",
+  );
+});
+
+afterAll(() => {
+  if (timings.length > 0) process.stdout.write(`[consumers] ${timings.join("; ")}\n`);
+});
+
+it("(a) ESM TypeScript project with only @syncguard/redis + redis: type-checks, round trip on Redis", async () => {
+  const env = plainEnv(serviceEnv("REDIS_URL"));
+  const { dir } = await installs.get("esm-redis")!;
+  const tree = installedPackages(dir);
+  expect(tree.has("@syncguard/redis")).toBe(true);
+  expect(tree.has("@syncguard/core")).toBe(true);
+  expect(tree.has("@syncguard/firestore")).toBe(false);
+  expect(tree.has("@google-cloud/firestore")).toBe(false);
+  expect([...tree].filter((n) => /firestore|google/i.test(n))).toEqual([]);
+
+  const tsc = expectOk("tsc", await run("npx", ["tsc", "-p", "tsconfig.json"], dir, env));
+  const start = expectOk(
+    "node dist/main.js",
+    await run("node", ["dist/main.js"], dir, env, 60_000),
+  );
+  expect(start.output).toMatch(/"ok":true,"format":"esm"/);
+  timings.push(`esm-redis: tsc ${secs(tsc.ms)}, run ${secs(start.ms)}`);
+});
+
+it("(b) CommonJS JavaScript project with only @syncguard/firestore: round trip on the emulator", async () => {
+  const env = plainEnv({
+    ...serviceEnv("FIRESTORE_EMULATOR_HOST"),
+    GCLOUD_PROJECT: process.env.GCLOUD_PROJECT ?? "demo-syncguard",
+    METADATA_SERVER_DETECTION: "none",
+  });
+  const { dir } = await installs.get("cjs-firestore")!;
+  const tree = installedPackages(dir);
+  expect(tree.has("@syncguard/firestore")).toBe(true);
+  expect(tree.has("@syncguard/redis")).toBe(false);
+  expect(tree.has("redis")).toBe(false);
+  expect([...tree].filter((n) => n.startsWith("@redis/"))).toEqual([]);
+
+  const start = expectOk("node main.js", await run("node", ["main.js"], dir, env, 90_000));
+  expect(start.output).toMatch(/"ok":true,"format":"cjs"/);
+  timings.push(`cjs-firestore: run ${secs(start.ms)}`);
+});
+
+it("(c) the conformance README example, as written, passes against a custom backend", async () => {
+  const { dir } = await installs.get("conformance-consumer")!;
+  const example = readmeExample();
+  // The backend: examples/custom-backend's sources, plus the fixture's createMyBackend/worker.
+  for (const f of ["file-backend.ts", "store.ts", "mutex.ts"]) {
+    cpSync(join(ROOT, "examples/custom-backend/src", f), join(dir, "src", f));
+  }
+  mkdirSync(join(dir, "test"), { recursive: true });
+  writeFileSync(join(dir, "test", "conformance.test.ts"), example.test);
+  writeFileSync(join(dir, "jest.config.js"), example.jestConfig);
+  const env = plainEnv();
+
+  // Both formats of core and its ./memory subpath, installed from the tarball.
+  for (const script of ["check-memory.cjs", "check-memory.mjs"]) {
+    const r = expectOk(script, await run("node", [script], dir, env, 30_000));
+    expect(r.output).toMatch(/"ok":true/);
+  }
+
+  const tsc = expectOk("tsc", await run("npx", ["tsc", "-p", "tsconfig.json"], dir, env));
+  expect(existsSync(join(dir, "dist", "worker.js"))).toBe(true);
+  const jest = await run("npx", ["jest", "--ci", "--verbose", "--colors=false"], dir, env, 200_000);
+  const summary = /Tests:\s+(.*)/.exec(jest.output)?.[1] ?? "(no summary)";
+  timings.push(`conformance: tsc ${secs(tsc.ms)}, jest ${secs(jest.ms)} (${summary.trim()})`);
+  expectOk("jest (conformance suite)", jest);
+  expect(summary).toMatch(/\d+ passed/);
+  expect(summary).not.toMatch(/failed|skipped/);
+  // The race ran in child processes (the README example sets `worker`), not skipped.
+  expect(defang(jest.output)).toMatch(/\[race\./);
+});

@@ -1,0 +1,78 @@
+/**
+ * What `npm publish` would upload, checked on the tarballs pnpm packed: the file list (no tests,
+ * sources or source maps; the files loaded by path are there), publint and
+ * @arethetypeswrong/cli (attw, default "strict" profile: node10, node16 CJS/ESM, bundler).
+ */
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { expectOk, manifest, ROOT, run } from "./helpers";
+
+const BIN = join(ROOT, "node_modules", ".bin");
+const tarballs = Object.entries(manifest().tarballs);
+
+const REQUIRED: Record<string, string[]> = {
+  "@syncguard/core": [
+    "dist/memory/index.js",
+    "dist/memory/index.mjs",
+    "dist/memory/index.d.ts",
+    "dist/memory/index.d.mts",
+  ],
+  "@syncguard/redis": [],
+  "@syncguard/firestore": ["firestore.indexes.json", "firestore.rules"],
+  // Spawned by path as a child process (`node dist/race-worker.js`) by the race suite.
+  "@syncguard/conformance": ["dist/race-worker.js", "RULES.md"],
+};
+
+describe.each(tarballs)("%s tarball", (name, t) => {
+  const files = execFileSync("tar", ["tzf", t.file], { encoding: "utf8" })
+    .split("\n")
+    .filter(Boolean)
+    .map((f) => f.replace(/^package\//, ""));
+
+  it("ships dist (ESM + CJS + declarations for both), README and LICENSE", () => {
+    for (const f of [
+      "package.json",
+      "README.md",
+      "LICENSE",
+      "dist/index.js",
+      "dist/index.mjs",
+      "dist/index.d.ts",
+      "dist/index.d.mts",
+      ...(REQUIRED[name] ?? []),
+    ]) {
+      expect(files).toContain(f);
+    }
+  });
+
+  it("ships no tests, sources, source maps or build config", () => {
+    const unwanted = files.filter(
+      (f) =>
+        /(^|\/)(test|tests|__tests__|src|fixtures)\//.test(f) ||
+        /\.(test|spec)\.[cm]?[jt]s$/.test(f) ||
+        /\.map$/.test(f) ||
+        /(^|\/)(tsconfig[^/]*\.json|tsup\.config\.\w+|jest\.config\.\w+|\.turbo)/.test(f),
+    );
+    expect(unwanted).toEqual([]);
+  });
+
+  it("publint --strict finds no problem", async () => {
+    const r = expectOk(
+      "publint",
+      await run(join(BIN, "publint"), ["run", t.file, "--strict"], ROOT, process.env),
+    );
+    expect(r.output).not.toMatch(/Errors?:|Warnings?:/);
+  });
+
+  it("attw (are the types wrong) finds no problem", async () => {
+    const r = expectOk(
+      "attw",
+      await run(
+        join(BIN, "attw"),
+        [t.file, "--format", "ascii", "--no-color", "--no-emoji"],
+        ROOT,
+        process.env,
+      ),
+    );
+    expect(r.output).toMatch(/No problems found/);
+  });
+});
