@@ -6,6 +6,7 @@ export {
 export type { AcquiredLock, BackendUnderTest, SeenLockInfo, SuiteContext } from "./context";
 export { eventually, foreignLockId, rejectsWithCode, sleep, uniqueKey } from "./helpers";
 export type { ConformanceOptions, TestApi, WorkerFactory } from "./options";
+export { type PartitionProxy, startPartitionProxy } from "./partition-proxy";
 export type { RaceSection } from "./race-protocol";
 export { RULES, type RuleId } from "./rules";
 export { runConformance } from "./run";
