@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { backoffDelay } from "./backoff";
 import { abortError, isLockError, isTransientCode, LockError } from "./errors";
 import { emit } from "./events";
@@ -71,6 +72,8 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
   const { signal } = options;
   const start = clock();
   const deadline = start + options.timeoutMs;
+  // One id for the whole acquisition, so a backend's wait queue keeps this caller's place.
+  const waiterId = randomBytes(12).toString("base64url");
   let ticket: WaitTicket | undefined;
   let joined = false;
   let attempts = 0;
@@ -83,7 +86,7 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
   const join = async () => {
     if (joined) return;
     joined = true;
-    ticket = await joinWaiters(backend, key);
+    ticket = await joinWaiters(backend, key, waiterId);
   };
 
   try {
@@ -99,9 +102,11 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
       const sentAtMs = clock();
       let outcome: AcquireResult<C> | undefined;
       try {
+        const waiter = { id: waiterId, timeoutMs: Math.max(1, deadline - sentAtMs) };
         outcome = await backend.acquire({
           key,
           ttlMs: options.ttlMs,
+          waiter,
           ...(signal ? { signal } : {}),
         });
         lastError = undefined;

@@ -31,6 +31,19 @@ export interface KeyOptions {
 export interface AcquireOptions extends KeyOptions {
   /** Lease length in milliseconds (positive integer). */
   ttlMs: number;
+  /**
+   * Set by core's retry engine: identifies a caller that will keep trying for `timeoutMs` more.
+   * A backend with a wait queue enqueues it on contention and, on release, reserves the key for
+   * the oldest live waiter (see specs/interface.md, Fair handoff). Other backends ignore it.
+   */
+  waiter?: WaiterInfo;
+}
+
+export interface WaiterInfo {
+  /** Random, unique per acquisition. */
+  readonly id: string;
+  /** How much longer this caller will wait, in ms. */
+  readonly timeoutMs: number;
 }
 
 export interface ReleaseOptions {
@@ -99,6 +112,9 @@ export type LockInfo<C extends BackendCapabilities = FencingCapabilities> = {
   readonly expiresAtMs: number;
 } & FenceField<C>;
 
+/** Called on a release; `reservedFor` names the waiter the backend handed the key to, if any. */
+export type ReleaseListener = (reservedFor?: string) => void;
+
 /** Stops a subscription. Idempotent. */
 export type Unsubscribe = () => void;
 
@@ -119,8 +135,9 @@ export interface LockBackend<C extends BackendCapabilities = FencingCapabilities
   /** The live lock for a key or a lockId, or null. */
   lookup(options: LookupOptions): Promise<LockInfo<C> | null>;
   /**
-   * Optional wake-up channel: calls `listener` when the lock on `key` may have become free.
-   * Resolves once the subscription is active, so an attempt made afterwards cannot miss a release.
+   * Optional wake-up channel: calls `listener` when the lock on `key` may have become free, with
+   * the id of the waiter the key was reserved for when the backend queues waiters. Resolves once
+   * the subscription is active, so an attempt made afterwards cannot miss a release.
    */
-  subscribe?(key: string, listener: () => void): Promise<Unsubscribe>;
+  subscribe?(key: string, listener: ReleaseListener): Promise<Unsubscribe>;
 }

@@ -12,8 +12,11 @@ class KeyWaiters {
   unsubscribe: Unsubscribe | undefined;
   subscribed: Promise<boolean> | undefined;
 
-  notify = (): void => {
-    const next = this.tickets.find((ticket) => !ticket.pending);
+  /** A release for a named waiter wakes only that waiter (if it is here); otherwise the oldest. */
+  notify = (reservedFor?: string): void => {
+    const next = reservedFor
+      ? this.tickets.find((ticket) => ticket.waiterId === reservedFor)
+      : this.tickets.find((ticket) => !ticket.pending);
     next?.wake();
   };
 }
@@ -22,7 +25,10 @@ export class WaitTicket {
   pending = false;
   private resolver: (() => void) | undefined;
 
-  constructor(private readonly onLeave: (ticket: WaitTicket) => void) {}
+  constructor(
+    readonly waiterId: string,
+    private readonly onLeave: (ticket: WaitTicket) => void,
+  ) {}
 
   wake(): void {
     this.pending = true;
@@ -62,6 +68,7 @@ const registry = new WeakMap<object, Map<string, KeyWaiters>>();
 export async function joinWaiters<C extends BackendCapabilities>(
   backend: LockBackend<C>,
   key: string,
+  waiterId: string,
 ): Promise<WaitTicket | undefined> {
   const subscribe = backend.subscribe?.bind(backend);
   if (!subscribe) return undefined;
@@ -86,11 +93,12 @@ export async function joinWaiters<C extends BackendCapabilities>(
     waiters = created;
   }
   const group = waiters;
-  const ticket = new WaitTicket((leaving) => {
+  const ticket = new WaitTicket(waiterId, (leaving) => {
     const index = group.tickets.indexOf(leaving);
     if (index === -1) return;
     group.tickets.splice(index, 1);
-    if (leaving.pending) group.notify(); // pass an unused wake-up on
+    // Pass an unused wake-up on. (One reserved for this waiter lapses on the backend by itself.)
+    if (leaving.pending) group.notify();
     if (group.tickets.length === 0) {
       if (byKey.get(key) === group) byKey.delete(key);
       release(group);

@@ -6,8 +6,8 @@ import { counting, eventually } from "./helpers";
 describe("local waiter queue", () => {
   it("a release wakes only the oldest waiter; leaving with an unused wake-up passes it on", async () => {
     const backend = createMemoryBackend();
-    const first = await joinWaiters(backend, "k");
-    const second = await joinWaiters(backend, "k");
+    const first = await joinWaiters(backend, "k", `w${Math.random()}`);
+    const second = await joinWaiters(backend, "k", `w${Math.random()}`);
     if (!first || !second) throw new Error("memory backend can notify");
     const held = await backend.acquire({ key: "k", ttlMs: 10_000 });
     if (!held.ok) throw new Error("setup");
@@ -57,5 +57,30 @@ describe("local waiter queue", () => {
     await backend.release({ lockId: held.lockId });
     await Promise.all(waiters);
     expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+});
+
+describe("reserved hand-offs", () => {
+  it("a release reserved for a named waiter wakes that waiter only", async () => {
+    const memory = createMemoryBackend();
+    let fire: ((reservedFor?: string) => void) | undefined;
+    const backend = {
+      ...memory,
+      subscribe: async (_key: string, listener: (reservedFor?: string) => void) => {
+        fire = listener;
+        return () => undefined;
+      },
+    };
+    const a = await joinWaiters(backend, "k", "waiter-a");
+    const b = await joinWaiters(backend, "k", "waiter-b");
+    if (!a || !b || !fire) throw new Error("setup");
+    fire("waiter-b");
+    expect([a.pending, b.pending]).toEqual([false, true]);
+    fire("someone-elsewhere");
+    expect(a.pending).toBe(false);
+    fire();
+    expect(a.pending).toBe(true);
+    a.leave();
+    b.leave();
   });
 });

@@ -22,6 +22,10 @@ export interface KeyLayout {
   readonly channel: string;
   /** Prefix of reverse-index keys in this slot; append a lockId. */
   readonly indexPrefix: string;
+  /** Waiters queued for this key (sorted set: waiter id -> give-up time). */
+  readonly queue: string;
+  /** The waiter the key is reserved for after a release (short-lived string). */
+  readonly reservation: string;
 }
 
 export function layoutForKey(prefix: string, normalizedKey: string): KeyLayout {
@@ -34,6 +38,8 @@ export function layoutForKey(prefix: string, normalizedKey: string): KeyLayout {
     fence: `${base}fence:${name}`,
     channel: `${base}released:${name}`,
     indexPrefix: `${base}id:`,
+    queue: `${base}queue:${name}`,
+    reservation: `${base}next:${name}`,
   };
 }
 
@@ -44,6 +50,9 @@ export interface LockIdLayout {
   readonly lockPrefix: string;
   /** Prefix of release channels of this slot; the script appends the storage name. */
   readonly channelPrefix: string;
+  /** Prefixes of wait queues and reservations of this slot (the script appends the name). */
+  readonly queuePrefix: string;
+  readonly reservationPrefix: string;
 }
 
 /** The lockId carries the key's route, so its index is found without knowing the key. */
@@ -53,5 +62,7 @@ export function layoutForLockId(prefix: string, lockId: string): LockIdLayout {
     index: `${base}id:${lockId}`,
     lockPrefix: `${base}lock:`,
     channelPrefix: `${base}released:`,
+    queuePrefix: `${base}queue:`,
+    reservationPrefix: `${base}next:`,
   };
 }

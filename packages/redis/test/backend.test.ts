@@ -253,6 +253,9 @@ describe.each(MODES)("redis backend (%s)", (mode: Mode) => {
       "set",
     ]);
     insideScripts.add("publish").add("spublish");
+    for (const queueCommand of ["zadd", "pttl", "zrem", "zremrangebyscore", "zpopmin"]) {
+      insideScripts.add(queueCommand); // the wait queue, also inside the scripts
+    }
     for (const [name, op] of ops) {
       const before = await commandCalls(target);
       await op();
@@ -411,7 +414,7 @@ describe.each(MODES)("redis backend over RESP2 (%s)", (mode: Mode) => {
         ok: true,
       });
       const woke = new Promise<void>((resolve) => {
-        void backend.subscribe?.(key, resolve);
+        void backend.subscribe?.(key, () => resolve());
       });
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(await backend.release({ lockId: held.lockId })).toEqual({ ok: true, contended: true });

@@ -1,4 +1,4 @@
-import { normalizeKey, toLockError, type Unsubscribe } from "@syncguard/core";
+import { normalizeKey, type ReleaseListener, toLockError, type Unsubscribe } from "@syncguard/core";
 import { classifyRedisError } from "../errors";
 import { layoutForKey } from "../keys";
 import type {
@@ -95,13 +95,13 @@ export function clusterTransport(client: ClusterClient): PubSubTransport {
 }
 
 interface ChannelEntry {
-  readonly listeners: Set<() => void>;
+  readonly listeners: Set<ReleaseListener>;
   readonly dispatch: ChannelListener;
   readonly ready: Promise<void>;
 }
 
 export interface Subscriptions {
-  subscribe(key: string, listener: () => void): Promise<Unsubscribe>;
+  subscribe(key: string, listener: ReleaseListener): Promise<Unsubscribe>;
   close(): Promise<void>;
 }
 
@@ -120,11 +120,13 @@ export function createSubscriptions(prefix: string, transport: PubSubTransport):
   };
 
   const open = (channel: string): ChannelEntry => {
-    const listeners = new Set<() => void>();
-    const dispatch: ChannelListener = () => {
+    const listeners = new Set<ReleaseListener>();
+    // The release script publishes the waiter it reserved the key for, or "released".
+    const dispatch: ChannelListener = (message) => {
+      const reservedFor = message === "released" ? undefined : String(message);
       for (const listener of [...listeners]) {
         try {
-          listener();
+          listener(reservedFor);
         } catch {
           // A listener's failure must not stop the others from waking.
         }
