@@ -13,7 +13,7 @@ import type {
   LockBackend,
 } from "./types";
 import { interruptibleSleep } from "./wait";
-import { joinWaiters, type WaitTicket } from "./wait-queue";
+import { joinActiveWaiters, joinWaiters, type WaitTicket } from "./wait-queue";
 
 /** Injected sources of time and randomness, so the engine is deterministic under test. */
 export interface EngineDeps {
@@ -74,8 +74,9 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
   const deadline = start + options.timeoutMs;
   // One id for the whole acquisition, so a backend's wait queue keeps this caller's place.
   const waiterId = randomBytes(12).toString("base64url");
-  let ticket: WaitTicket | undefined;
-  let joined = false;
+  // If this process already listens to the key, join now (free): no extra attempt needed later.
+  let ticket: WaitTicket | undefined = joinActiveWaiters(backend, key, waiterId);
+  let joined = ticket !== undefined;
   let attempts = 0;
   let timedRetries = 0;
   let holder: HolderInfo | undefined;

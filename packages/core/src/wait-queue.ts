@@ -11,6 +11,9 @@ class KeyWaiters {
   readonly tickets: WaitTicket[] = [];
   unsubscribe: Unsubscribe | undefined;
   subscribed: Promise<boolean> | undefined;
+  /** True once the backend subscription is confirmed (and until it is dropped). */
+  active = false;
+  lingerTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** A release for a named waiter wakes only that waiter (if it is here); otherwise the oldest. */
   notify = (reservedFor?: string): void => {
@@ -61,8 +64,68 @@ export class WaitTicket {
 const registry = new WeakMap<object, Map<string, KeyWaiters>>();
 
 /**
+ * How long a key's subscription outlives its last local waiter. A hot key's next caller then
+ * joins before its first attempt, with no subscribe round trip and no extra attempt after it.
+ */
+export const SUBSCRIPTION_LINGER_MS = 2_000;
+
+function groupsOf(backend: object): Map<string, KeyWaiters> {
+  let byKey = registry.get(backend);
+  if (!byKey) {
+    byKey = new Map();
+    registry.set(backend, byKey);
+  }
+  return byKey;
+}
+
+function addTicket(
+  byKey: Map<string, KeyWaiters>,
+  key: string,
+  group: KeyWaiters,
+  waiterId: string,
+) {
+  clearTimeout(group.lingerTimer);
+  const ticket = new WaitTicket(waiterId, (leaving) => {
+    const index = group.tickets.indexOf(leaving);
+    if (index === -1) return;
+    group.tickets.splice(index, 1);
+    // Pass an unused wake-up on. (One reserved for this waiter lapses on the backend by itself.)
+    if (leaving.pending) group.notify();
+    if (group.tickets.length === 0) linger(byKey, key, group);
+  });
+  group.tickets.push(ticket);
+  return ticket;
+}
+
+/** Keeps an idle group subscribed for a while, then drops it (timer unref'd). */
+function linger(byKey: Map<string, KeyWaiters>, key: string, group: KeyWaiters): void {
+  clearTimeout(group.lingerTimer);
+  group.lingerTimer = setTimeout(() => {
+    if (group.tickets.length > 0) return;
+    if (byKey.get(key) === group) byKey.delete(key);
+    release(group);
+  }, SUBSCRIPTION_LINGER_MS);
+  group.lingerTimer.unref?.();
+}
+
+/**
+ * Joins the local queue for `key` only if it is already subscribed: free (no I/O), and done before
+ * the first attempt, so a release right after that attempt is heard without a second attempt.
+ */
+export function joinActiveWaiters<C extends BackendCapabilities>(
+  backend: LockBackend<C>,
+  key: string,
+  waiterId: string,
+): WaitTicket | undefined {
+  const byKey = registry.get(backend);
+  const group = byKey?.get(key);
+  if (!byKey || !group?.active) return undefined;
+  return addTicket(byKey, key, group, waiterId);
+}
+
+/**
  * Joins the local queue of waiters for `key`, subscribing to the backend's release notifications
- * if this is the first waiter. Resolves once the subscription is active (so no later release can
+ * if no subscription exists. Resolves once the subscription is active (so no later release can
  * be missed), or to `undefined` if the backend cannot notify; the caller then polls.
  */
 export async function joinWaiters<C extends BackendCapabilities>(
@@ -72,39 +135,28 @@ export async function joinWaiters<C extends BackendCapabilities>(
 ): Promise<WaitTicket | undefined> {
   const subscribe = backend.subscribe?.bind(backend);
   if (!subscribe) return undefined;
-  let byKey = registry.get(backend);
-  if (!byKey) {
-    byKey = new Map();
-    registry.set(backend, byKey);
-  }
-  let waiters = byKey.get(key);
-  if (!waiters) {
+  const byKey = groupsOf(backend);
+  let group = byKey.get(key);
+  if (!group) {
     const created = new KeyWaiters();
     created.subscribed = subscribe(key, created.notify).then(
       (unsubscribe) => {
         created.unsubscribe = unsubscribe;
+        created.active = true;
         // Everyone may have left while the subscription was being made.
-        if (created.tickets.length === 0) release(created);
+        if (created.tickets.length === 0) linger(byKey, key, created);
         return true;
       },
-      () => false, // a failed subscription only costs promptness: polling still finds the release
+      () => {
+        // A failed subscription only costs promptness: polling still finds the release.
+        if (byKey.get(key) === created) byKey.delete(key);
+        return false;
+      },
     );
     byKey.set(key, created);
-    waiters = created;
+    group = created;
   }
-  const group = waiters;
-  const ticket = new WaitTicket(waiterId, (leaving) => {
-    const index = group.tickets.indexOf(leaving);
-    if (index === -1) return;
-    group.tickets.splice(index, 1);
-    // Pass an unused wake-up on. (One reserved for this waiter lapses on the backend by itself.)
-    if (leaving.pending) group.notify();
-    if (group.tickets.length === 0) {
-      if (byKey.get(key) === group) byKey.delete(key);
-      release(group);
-    }
-  });
-  group.tickets.push(ticket);
+  const ticket = addTicket(byKey, key, group, waiterId);
   if (!(await group.subscribed)) {
     ticket.leave();
     return undefined;
@@ -113,6 +165,7 @@ export async function joinWaiters<C extends BackendCapabilities>(
 }
 
 function release(group: KeyWaiters): void {
+  group.active = false;
   const unsubscribe = group.unsubscribe;
   group.unsubscribe = undefined;
   unsubscribe?.();

@@ -84,3 +84,21 @@ describe("reserved hand-offs", () => {
     b.leave();
   });
 });
+
+describe("lingering subscription", () => {
+  it("a caller arriving while the key is already watched needs no extra attempt", async () => {
+    const memory = createMemoryBackend();
+    const { backend, calls } = counting(memory);
+    const held = await memory.acquire({ key: "k", ttlMs: 30_000 });
+    if (!held.ok) throw new Error("setup");
+    const lock = createLock(backend);
+    const options = { key: "k", retryDelayMs: 5_000, maxRetryDelayMs: 5_000 };
+    const first = lock(() => undefined, options);
+    await eventually(() => calls.acquire === 2); // attempt, subscribe, attempt again
+    const second = lock(() => undefined, options);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(calls.acquire).toBe(3); // joined the watched key first: one attempt, then waits
+    await memory.release({ lockId: held.lockId });
+    await Promise.all([first, second]);
+  });
+});
