@@ -140,4 +140,10 @@ export interface LockBackend<C extends BackendCapabilities = FencingCapabilities
    * the subscription is active, so an attempt made afterwards cannot miss a release.
    */
   subscribe?(key: string, listener: ReleaseListener): Promise<Unsubscribe>;
+  /**
+   * How long core may keep a key's subscription after its last local waiter left (default 0).
+   * A lingering subscription lets the next caller on a hot key join without a round trip; set it
+   * only where an idle subscription costs nothing and never blocks the client's shutdown.
+   */
+  readonly subscriptionLingerMs?: number;
 }

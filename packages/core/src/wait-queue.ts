@@ -15,6 +15,8 @@ class KeyWaiters {
   active = false;
   lingerTimer: ReturnType<typeof setTimeout> | undefined;
 
+  constructor(readonly lingerMs: number) {}
+
   /** A release for a named waiter wakes only that waiter (if it is here); otherwise the oldest. */
   notify = (reservedFor?: string): void => {
     const next = reservedFor
@@ -63,12 +65,6 @@ export class WaitTicket {
 
 const registry = new WeakMap<object, Map<string, KeyWaiters>>();
 
-/**
- * How long a key's subscription outlives its last local waiter. A hot key's next caller then
- * joins before its first attempt, with no subscribe round trip and no extra attempt after it.
- */
-export const SUBSCRIPTION_LINGER_MS = 2_000;
-
 function groupsOf(backend: object): Map<string, KeyWaiters> {
   let byKey = registry.get(backend);
   if (!byKey) {
@@ -97,14 +93,22 @@ function addTicket(
   return ticket;
 }
 
-/** Keeps an idle group subscribed for a while, then drops it (timer unref'd). */
+/**
+ * Keeps an idle group subscribed for the backend's `subscriptionLingerMs` (a hot key's next caller
+ * then joins before its first attempt, with no subscribe round trip), then drops it.
+ */
 function linger(byKey: Map<string, KeyWaiters>, key: string, group: KeyWaiters): void {
   clearTimeout(group.lingerTimer);
-  group.lingerTimer = setTimeout(() => {
+  const drop = () => {
     if (group.tickets.length > 0) return;
     if (byKey.get(key) === group) byKey.delete(key);
     release(group);
-  }, SUBSCRIPTION_LINGER_MS);
+  };
+  if (group.lingerMs <= 0) {
+    drop();
+    return;
+  }
+  group.lingerTimer = setTimeout(drop, group.lingerMs);
   group.lingerTimer.unref?.();
 }
 
@@ -138,7 +142,7 @@ export async function joinWaiters<C extends BackendCapabilities>(
   const byKey = groupsOf(backend);
   let group = byKey.get(key);
   if (!group) {
-    const created = new KeyWaiters();
+    const created = new KeyWaiters(backend.subscriptionLingerMs ?? 0);
     created.subscribed = subscribe(key, created.notify).then(
       (unsubscribe) => {
         created.unsubscribe = unsubscribe;

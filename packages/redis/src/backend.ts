@@ -53,6 +53,8 @@ export function createRedisBackend(
     isLocked: (opts) => isLocked(ctx, opts),
     lookup: (opts) => lookup(ctx, opts),
     subscribe: (key, listener) => subscriptions.subscribe(key, listener),
+    // Idle channels sit on the backend's own unref'd pub/sub connection: cheap to keep.
+    subscriptionLingerMs: 2_000,
     close: () => subscriptions.close(),
   };
 }

@@ -51,6 +51,7 @@ export interface MemoryBackend extends LockBackend<MemoryCapabilities> {
   /** Number of lock records currently stored (expired ones included until swept). For tests. */
   readonly size: number;
   subscribe(key: string, listener: () => void): Promise<Unsubscribe>;
+  readonly subscriptionLingerMs: number;
 }
 
 /**
@@ -98,6 +99,8 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): MemoryB
 
   return {
     capabilities,
+    // An idle in-process listener costs nothing: keep hot keys subscribed between callers.
+    subscriptionLingerMs: 2_000,
     get size() {
       return locks.size;
     },
