@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // THE test command (`npm test` / `pnpm test`): tools → install → services → build → lint →
-// typecheck → tests (one package at a time), with every line teed to a log file. Ends with a line
+// typecheck → API docs → tests (one package at a time), with every line teed to a log file. Ends with a line
 // `N passed, N failed[, N skipped]` and a non-zero exit if anything failed or no test ran.
 //
 //   node scripts/test-all.mjs [--only <turbo filter>]...
@@ -413,6 +413,8 @@ async function main() {
     { name: "build", args: [...turbo, "build", ...turboFlags] },
     { name: "lint", args: ["lint"] },
     { name: "typecheck", args: [...turbo, "typecheck", ...turboFlags] },
+    // The API reference (TypeDoc, from the TSDoc of the public API) must build without warnings.
+    { name: "api docs", args: ["docs"] },
     {
       name: "test",
       args: [...turbo, "test", "--concurrency=1", ...turboFlags],
