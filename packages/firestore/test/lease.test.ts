@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { createLock } from "@syncguard/core";
+import { probeAutoExtend } from "@syncguard/conformance";
 import { createFirestoreBackend } from "../src";
 import { freshCollections, newDb, projectIdFor, warmUp } from "./helpers";
 
@@ -46,24 +46,13 @@ describe("lease on Firestore", () => {
     await warmUp(holderDb);
     const lockKey = key("long");
     try {
-      let intrusions = 0;
-      let attempts = 0;
-      const aborted = await createLock(holder)(
-        async ({ signal }) => {
-          const until = Date.now() + 10_000;
-          while (Date.now() < until) {
-            attempts++;
-            if ((await other.acquire({ key: lockKey, ttlMs: 1_000 })).ok) intrusions++;
-            await new Promise((r) => setTimeout(r, 100));
-          }
-          return signal.aborted;
-        },
-        { key: lockKey, ttlMs: 1_000, autoExtend: true },
-      );
-      expect(intrusions).toBe(0);
-      expect(attempts).toBeGreaterThan(30);
-      expect(aborted).toBe(false);
-      expect(await other.isLocked({ key: lockKey })).toBe(false);
+      const result = await probeAutoExtend(holder, other, {
+        key: lockKey,
+        ttlMs: 1_000,
+        workMs: 10_000,
+      });
+      expect(result).toMatchObject({ intrusions: 0, aborted: false, releasedAfter: true });
+      expect(result.attempts).toBeGreaterThan(30);
     } finally {
       await holder.close();
       await other.close();
