@@ -414,7 +414,7 @@ async function main() {
     { name: "lint", args: ["lint"] },
     { name: "typecheck", args: [...turbo, "typecheck", ...turboFlags] },
     // The API reference (TypeDoc, from the TSDoc of the public API) must build without warnings.
-    { name: "api docs", args: ["docs"] },
+    { name: "api docs", args: ["run", "docs:api"] },
     {
       name: "test",
       args: [...turbo, "test", "--concurrency=1", ...turboFlags],
