@@ -87,7 +87,11 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
   const join = async () => {
     if (joined) return;
     joined = true;
-    ticket = await joinWaiters(backend, key, waiterId);
+    // Bounded by the caller's budget and signal: a slow subscription never stalls the wait.
+    ticket = await joinWaiters(backend, key, waiterId, {
+      maxWaitMs: Math.max(0, deadline - clock()),
+      ...(signal ? { signal } : {}),
+    });
   };
 
   try {

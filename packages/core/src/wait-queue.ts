@@ -136,6 +136,7 @@ export async function joinWaiters<C extends BackendCapabilities>(
   backend: LockBackend<C>,
   key: string,
   waiterId: string,
+  bounds: { maxWaitMs?: number; signal?: AbortSignal } = {},
 ): Promise<WaitTicket | undefined> {
   const subscribe = backend.subscribe?.bind(backend);
   if (!subscribe) return undefined;
@@ -161,11 +162,31 @@ export async function joinWaiters<C extends BackendCapabilities>(
     group = created;
   }
   const ticket = addTicket(byKey, key, group, waiterId);
-  if (!(await group.subscribed)) {
-    ticket.leave();
+  if (!(await settledWithin(group.subscribed, bounds))) {
+    ticket.leave(); // no subscription (yet): the caller polls, which is always correct
     return undefined;
   }
   return ticket;
+}
+
+/** The subscription's outcome, or false if it takes longer than the caller can wait. */
+function settledWithin(
+  subscribed: Promise<boolean> | undefined,
+  { maxWaitMs, signal }: { maxWaitMs?: number; signal?: AbortSignal },
+): Promise<boolean> {
+  if (!subscribed) return Promise.resolve(false);
+  if (maxWaitMs === undefined && !signal) return subscribed;
+  return new Promise((resolve) => {
+    const finish = (value: boolean) => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      resolve(value);
+    };
+    const onAbort = () => finish(false);
+    const timer = setTimeout(() => finish(false), Math.max(0, maxWaitMs ?? 2 ** 31 - 1));
+    signal?.addEventListener("abort", onAbort, { once: true });
+    subscribed.then(finish);
+  });
 }
 
 function release(group: KeyWaiters): void {

@@ -102,3 +102,33 @@ describe("lingering subscription", () => {
     await Promise.all([first, second]);
   });
 });
+
+describe("bounded subscription", () => {
+  it("a subscription that never confirms does not stall lock(): it times out on budget", async () => {
+    const memory = createMemoryBackend();
+    const held = await memory.acquire({ key: "k", ttlMs: 30_000 });
+    if (!held.ok) throw new Error("setup");
+    const stuck = { ...memory, subscribe: () => new Promise<never>(() => undefined) };
+    const started = Date.now();
+    await expect(
+      createLock(stuck)(() => 1, { key: "k", timeoutMs: 200, retryDelayMs: 20 }),
+    ).rejects.toMatchObject({ code: "AcquisitionTimeout" });
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it("an abort while subscribing rejects at once with Aborted", async () => {
+    const memory = createMemoryBackend();
+    const held = await memory.acquire({ key: "k", ttlMs: 30_000 });
+    if (!held.ok) throw new Error("setup");
+    const stuck = { ...memory, subscribe: () => new Promise<never>(() => undefined) };
+    const controller = new AbortController();
+    const waiting = createLock(stuck)(() => 1, {
+      key: "k",
+      signal: controller.signal,
+      timeoutMs: 10_000,
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    controller.abort();
+    await expect(waiting).rejects.toMatchObject({ code: "Aborted" });
+  });
+});
