@@ -15,6 +15,11 @@ import type {
 import { interruptibleSleep } from "./wait";
 import { joinActiveWaiters, joinWaiters, type WaitTicket } from "./wait-queue";
 
+// Waiter ids only need to be unique: a random per-process prefix and a counter, no syscall each.
+const waiterIdPrefix = randomBytes(9).toString("base64url");
+let waiterCounter = 0;
+const nextWaiterId = () => `${waiterIdPrefix}${(waiterCounter++).toString(36)}`;
+
 /** Injected sources of time and randomness, so the engine is deterministic under test. */
 export interface EngineDeps {
   clock: Clock;
@@ -73,7 +78,7 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
   const start = clock();
   const deadline = start + options.timeoutMs;
   // One id for the whole acquisition, so a backend's wait queue keeps this caller's place.
-  const waiterId = randomBytes(12).toString("base64url");
+  const waiterId = nextWaiterId();
   // If this process already listens to the key, join now (free): no extra attempt needed later.
   let ticket: WaitTicket | undefined = joinActiveWaiters(backend, key, waiterId);
   let joined = ticket !== undefined;

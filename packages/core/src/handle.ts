@@ -118,7 +118,7 @@ export async function acquireResolved<C extends BackendCapabilities>(
   let releasing: Promise<ReleaseResult> | undefined;
 
   const release = async (): Promise<ReleaseResult> => {
-    lease.stop();
+    lease.finish();
     const sentAt = deps.clock();
     const outcome = await backend.release({ lockId: result.lockId });
     if (outcome.contended) {

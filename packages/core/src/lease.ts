@@ -32,7 +32,9 @@ export interface LeaseOptions {
  * renewal errors are retried until the deadline.
  */
 export class Lease<C extends BackendCapabilities> {
-  private readonly controller = new AbortController();
+  // Created on first use: most critical sections never read their signal, and an AbortController
+  // plus a deadline timer per lock is measurable on a hot path.
+  private controller: AbortController | undefined;
   private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
   private renewTimer: ReturnType<typeof setTimeout> | undefined;
   private roundTripMs: number;
@@ -50,12 +52,30 @@ export class Lease<C extends BackendCapabilities> {
     this.confirmedSentAtMs = options.sentAtMs;
     this.confirmedTtlMs = options.ttlMs;
     this.expiresAtMs = options.expiresAtMs;
-    this.armDeadline();
+    // The deadline timer only makes loss visible early (signal, `lost` event); `finish()` checks
+    // the deadline anyway, so without an observer no timer is needed.
+    if (options.autoExtend || options.onEvent) this.armDeadline();
     if (options.autoExtend) this.scheduleRenewal(Math.floor(options.ttlMs / 3));
   }
 
   get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.lostError) this.controller.abort(this.lostError);
+      else if (!this.deadlineTimer) this.armDeadline();
+    }
     return this.controller.signal;
+  }
+
+  /** Called when the work ends: records a passed deadline as loss, then stops every timer. */
+  finish(): void {
+    if (!this.lostError && !this.stopped && this.options.clock() >= this.safeDeadlineMs) {
+      this.markLost(
+        "deadline",
+        "The lock's safe deadline passed without a confirmed renewal; it may have expired",
+      );
+    }
+    this.stop();
   }
 
   /** Local time after which work must assume the lock may be held by someone else. */
@@ -84,7 +104,7 @@ export class Lease<C extends BackendCapabilities> {
       this.expiresAtMs = result.expiresAtMs;
       this.confirmedSentAtMs = sentAtMs;
       this.confirmedTtlMs = ttlMs;
-      this.armDeadline();
+      if (this.deadlineTimer || this.controller) this.armDeadline();
     }
     return result;
   }
@@ -144,6 +164,6 @@ export class Lease<C extends BackendCapabilities> {
     clearTimeout(this.deadlineTimer);
     clearTimeout(this.renewTimer);
     emit(this.options.onEvent, { type: "lost", key: this.options.key, reason });
-    this.controller.abort(this.lostError);
+    this.controller?.abort(this.lostError);
   }
 }

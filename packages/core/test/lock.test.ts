@@ -318,6 +318,31 @@ describe("auto-extend and lock loss", () => {
     expect(margin).toBeGreaterThan(0);
   });
 
+  it("work that outlives its lease is reported as LockLost even if it never read the signal", async () => {
+    const backend = createMemoryBackend();
+    await expect(
+      createLock(backend)(() => new Promise((resolve) => setTimeout(() => resolve("late"), 300)), {
+        key: "k",
+        ttlMs: 200,
+      }),
+    ).rejects.toMatchObject({ code: "LockLost" });
+  });
+
+  it("a signal read late is already aborted if the lock was lost", async () => {
+    const backend = createMemoryBackend();
+    await expect(
+      createLock(backend)(
+        async (ctx) => {
+          await backend.release({ lockId: ctx.lockId });
+          await ctx.extend(); // reports the loss before anyone looked at the signal
+          expect(ctx.signal.aborted).toBe(true);
+          expect((ctx.signal.reason as LockError).code).toBe("LockLost");
+        },
+        { key: "k" },
+      ),
+    ).rejects.toMatchObject({ code: "LockLost" });
+  });
+
   it("fn's own error wins over LockLost", async () => {
     const backend = createMemoryBackend();
     const boom = new Error("boom");
