@@ -1,4 +1,5 @@
 import { createLock, type LockBackend } from "@syncguard/core";
+import { sleep } from "./helpers";
 
 export interface LeaseProbeResult {
   /** Times the competitor acquired the key while the holder's work ran (must be 0). */
@@ -30,7 +31,7 @@ export async function probeAutoExtend(
       while (Date.now() < until) {
         attempts++;
         if ((await competitor.acquire({ key, ttlMs })).ok) intrusions++;
-        await new Promise((resolve) => setTimeout(resolve, pollMs));
+        await sleep(pollMs);
       }
       return signal.aborted;
     },

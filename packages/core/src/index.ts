@@ -19,3 +19,4 @@ export {
 } from "./options";
 export * from "./time";
 export type * from "./types";
+export { interruptibleSleep } from "./wait";

@@ -18,10 +18,11 @@ export function interruptibleSleep(
   ms: number,
   signal: AbortSignal | undefined,
   wake?: { onWake: (resolve: () => void) => () => void },
+  what = "Lock acquisition",
 ): Promise<"timer" | "wake"> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
-      reject(abortError(signal, "Lock acquisition"));
+      reject(abortError(signal, what));
       return;
     }
     let cancelWake: (() => void) | undefined;
@@ -34,7 +35,7 @@ export function interruptibleSleep(
     const onAbort = () => {
       clearTimeout(timer);
       cancelWake?.();
-      reject(abortError(signal as AbortSignal, "Lock acquisition"));
+      reject(abortError(signal as AbortSignal, what));
     };
     // Referenced on purpose: a caller waiting for a lock is pending work, and the process must
     // not exit in the middle of the wait (lease timers, in contrast, are unref'd).

@@ -1,5 +1,11 @@
 import type { Firestore, Transaction } from "@google-cloud/firestore";
-import { abortError, type BackoffPolicy, backoffDelay, throwIfAborted } from "@syncguard/core";
+import {
+  abortError,
+  type BackoffPolicy,
+  backoffDelay,
+  interruptibleSleep,
+  throwIfAborted,
+} from "@syncguard/core";
 import type { FirestoreConfig } from "./config";
 import { Deadline } from "./deadline";
 import { isContention, toFirestoreLockError } from "./errors";
@@ -40,20 +46,6 @@ export interface TransactionRun<T> {
    * transaction (acquire uses a lock-free read to answer "locked" cheaply).
    */
   precheck?: () => Promise<T | undefined>;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined, operation: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError(signal as AbortSignal, operation));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /**
@@ -121,7 +113,7 @@ export async function runLockTransaction<T>(
       const delay = backoffDelay(round, CONTENTION_BACKOFF);
       const retry = isContention(error) && round < ROUNDS && deadline.remainingMs() > delay;
       if (!retry) throw toFirestoreLockError(error, operation, config.collection);
-      await sleep(delay, signal, operation);
+      await interruptibleSleep(delay, signal, undefined, operation);
     }
   }
 }
