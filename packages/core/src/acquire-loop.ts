@@ -112,7 +112,11 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
       const sentAtMs = clock();
       let outcome: AcquireResult<C> | undefined;
       try {
-        const waiter = { id: waiterId, timeoutMs: Math.max(1, deadline - sentAtMs) };
+        const waiter = {
+          id: waiterId,
+          timeoutMs: Math.max(1, deadline - sentAtMs),
+          firstAttempt: attempts === 1,
+        };
         outcome = await backend.acquire({
           key,
           ttlMs: options.ttlMs,

@@ -1,4 +1,4 @@
-import { acquireWithRetry, type EngineDeps } from "./acquire-loop";
+import { type AcquiredLock, acquireWithRetry, type EngineDeps } from "./acquire-loop";
 import { LockError } from "./errors";
 import { emit } from "./events";
 import { handoffWindowMs, openHandoffWindow } from "./handoff";
@@ -93,89 +93,125 @@ export async function acquireResolved<C extends BackendCapabilities>(
   deps: InternalDeps = defaultDeps,
 ): Promise<LockHandle<C>> {
   const key = normalizeKey(options.key);
-  const resolved = { ...options, key };
-  const won = await acquireWithRetry(backend, key, resolved, deps);
+  const won = await acquireWithRetry(backend, key, options, deps);
   const { result } = won;
   const lease = new Lease(backend, {
     key,
     lockId: result.lockId,
-    ttlMs: resolved.ttlMs,
+    ttlMs: options.ttlMs,
     sentAtMs: won.sentAtMs,
     roundTripMs: Math.max(0, deps.clock() - won.sentAtMs),
     expiresAtMs: result.expiresAtMs,
-    autoExtend: resolved.autoExtend,
+    autoExtend: options.autoExtend,
     clock: deps.clock,
-    ...(resolved.onEvent ? { onEvent: resolved.onEvent } : {}),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
-  emit(resolved.onEvent, {
+  emit(options.onEvent, {
     type: "acquired",
     key,
     attempts: won.attempts,
     waitedMs: won.waitedMs,
     ...(result.fence !== undefined ? { fence: result.fence } : {}),
   });
-  const acquiredAt = deps.clock();
-  let releasing: Promise<ReleaseResult> | undefined;
+  return new HeldLock(backend, options, deps, key, won, lease) as unknown as LockHandle<C>;
+}
 
-  const release = async (): Promise<ReleaseResult> => {
-    lease.finish();
-    const sentAt = deps.clock();
-    const outcome = await backend.release({ lockId: result.lockId });
-    if (outcome.contended) {
-      const now = deps.clock();
-      openHandoffWindow(backend, key, now + handoffWindowMs(now - sentAt));
+/**
+ * The handle behind `acquire()` and the context `lock()` passes to fn. A class, so a lock on the
+ * hot path costs a few field stores: the getters live on the prototype. The methods are arrow
+ * fields because users destructure them (`async ({ extend }) => ...`).
+ */
+class HeldLock<C extends BackendCapabilities> {
+  readonly key: string;
+  readonly lockId: string;
+  readonly fence: string | undefined;
+  readonly attempts: number;
+  readonly waitedMs: number;
+  // Private (#) so logging a context shows the lock, not the backend and options behind it.
+  readonly #backend: LockBackend<C>;
+  readonly #options: ResolvedLockOptions;
+  readonly #clock: InternalDeps["clock"];
+  readonly #lease: Lease<C>;
+  readonly #acquiredAtMs: number;
+  #releasing: Promise<ReleaseResult> | undefined;
+
+  constructor(
+    backend: LockBackend<C>,
+    options: ResolvedLockOptions,
+    deps: InternalDeps,
+    key: string,
+    won: AcquiredLock<C>,
+    lease: Lease<C>,
+  ) {
+    this.key = key;
+    this.lockId = won.result.lockId;
+    this.fence = won.result.fence;
+    this.attempts = won.attempts;
+    this.waitedMs = won.waitedMs;
+    this.#backend = backend;
+    this.#options = options;
+    this.#clock = deps.clock;
+    this.#lease = lease;
+    this.#acquiredAtMs = deps.clock();
+  }
+
+  get expiresAtMs(): number {
+    return this.#lease.expiresAtMs;
+  }
+
+  get signal(): AbortSignal {
+    return this.#lease.signal;
+  }
+
+  /** @internal read by lock() */
+  get lostError(): LockError | undefined {
+    return this.#lease.lostError;
+  }
+
+  readonly extend = (ttlMs?: number): Promise<ExtendResult> => {
+    if (ttlMs !== undefined) {
+      // Validate here so a bad value fails before I/O even when called through the context.
+      resolveLockOptions({ key: this.key, ttlMs });
     }
-    emit(resolved.onEvent, {
+    return this.#lease.extend(ttlMs);
+  };
+
+  readonly release = (): Promise<ReleaseResult> => {
+    if (this.#releasing) return Promise.resolve({ ok: false });
+    this.#releasing = this.releaseOnce();
+    return this.#releasing;
+  };
+
+  readonly [Symbol.asyncDispose] = async (): Promise<void> => {
+    if (this.#releasing) {
+      await this.#releasing.catch(() => undefined);
+      return;
+    }
+    this.#releasing = this.releaseOnce();
+    try {
+      await withTimeout(this.#releasing, this.#options.releaseTimeoutMs, "Release");
+    } catch (error) {
+      reportReleaseError(this.#options, error, this.lockId, "disposal");
+    }
+  };
+
+  private async releaseOnce(): Promise<ReleaseResult> {
+    const clock = this.#clock;
+    this.#lease.finish();
+    const sentAt = clock();
+    const outcome = await this.#backend.release({ lockId: this.lockId });
+    if (outcome.contended) {
+      const now = clock();
+      openHandoffWindow(this.#backend, this.key, now + handoffWindowMs(now - sentAt));
+    }
+    emit(this.#options.onEvent, {
       type: "released",
-      key,
+      key: this.key,
       ok: outcome.ok,
-      heldMs: deps.clock() - acquiredAt,
+      heldMs: clock() - this.#acquiredAtMs,
     });
     return outcome;
-  };
-
-  const handle = {
-    key,
-    lockId: result.lockId,
-    fence: result.fence,
-    attempts: won.attempts,
-    waitedMs: won.waitedMs,
-    get expiresAtMs() {
-      return lease.expiresAtMs;
-    },
-    get signal() {
-      return lease.signal;
-    },
-    extend: (ttlMs?: number) => {
-      if (ttlMs !== undefined) {
-        // Validate here so a bad value fails before I/O even when called through the context.
-        resolveLockOptions({ key, ttlMs });
-      }
-      return lease.extend(ttlMs);
-    },
-    release: (): Promise<ReleaseResult> => {
-      if (releasing) return Promise.resolve({ ok: false });
-      releasing = release();
-      return releasing;
-    },
-    [Symbol.asyncDispose]: async (): Promise<void> => {
-      if (releasing) {
-        await releasing.catch(() => undefined);
-        return;
-      }
-      releasing = release();
-      try {
-        await withTimeout(releasing, resolved.releaseTimeoutMs, "Release");
-      } catch (error) {
-        reportReleaseError(resolved, error, result.lockId, "disposal");
-      }
-    },
-    /** @internal read by lock() */
-    get lostError() {
-      return lease.lostError;
-    },
-  };
-  return handle as unknown as LockHandle<C>;
+  }
 }
 
 /**

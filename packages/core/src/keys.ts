@@ -25,6 +25,11 @@ export function normalizeKey(key: unknown): string {
     throw new LockError("InvalidArgument", `Key must be a string, got ${typeof key}`);
   }
   if (key.length === 0) throw new LockError("InvalidArgument", "Key must not be empty");
+  // Printable ASCII is already NFC and has no surrogates: skip the Unicode work (every call pays it).
+  if (!NOT_PLAIN_ASCII.test(key)) {
+    if (key.length > MAX_KEY_BYTES) throw keyTooLong(key.length);
+    return key;
+  }
   // A lone surrogate has no UTF-8 form; two different ones would encode alike and share a lock.
   if (LONE_SURROGATE.test(key)) {
     throw new LockError(
@@ -34,13 +39,17 @@ export function normalizeKey(key: unknown): string {
   }
   const normalized = key.normalize("NFC");
   const bytes = utf8Bytes(normalized);
-  if (bytes > MAX_KEY_BYTES) {
-    throw new LockError(
-      "InvalidArgument",
-      `Key exceeds maximum length: ${bytes} bytes after NFC normalization, limit ${MAX_KEY_BYTES}`,
-    );
-  }
+  if (bytes > MAX_KEY_BYTES) throw keyTooLong(bytes);
   return normalized;
+}
+
+const NOT_PLAIN_ASCII = /[^ -~\t\n\r]/;
+
+function keyTooLong(bytes: number): LockError {
+  return new LockError(
+    "InvalidArgument",
+    `Key exceeds maximum length: ${bytes} bytes after NFC normalization, limit ${MAX_KEY_BYTES}`,
+  );
 }
 
 /** Hex SHA-256 of the key's UTF-8 bytes, cut to `hexChars` characters. */
@@ -96,25 +105,52 @@ export function toStorageName(normalizedKey: string, rules: StorageNameRules): s
       `Storage name budget ${rules.maxBytes} bytes is too small`,
     );
   }
+  if (isVerbatim(normalizedKey, rules)) return normalizedKey;
   let escaped = "";
-  let hadToEscape = false;
   for (const char of normalizedKey) {
-    if (char === DIGEST_SEPARATOR || rules.mustEscape?.(char)) {
-      hadToEscape = true;
-      escaped += char === DIGEST_SEPARATOR ? char : percentEncode(char);
-    } else {
-      escaped += char;
-    }
+    if (char === DIGEST_SEPARATOR || !rules.mustEscape?.(char)) escaped += char;
+    else escaped += percentEncode(char);
   }
-  const fitsVerbatim = utf8Bytes(normalizedKey) <= Math.min(READABLE_KEY_BYTES, rules.maxBytes);
-  if (!hadToEscape && fitsVerbatim && !rules.isReserved?.(normalizedKey)) return normalizedKey;
   return `${truncateUtf8(escaped, readableBudget)}${DIGEST_SEPARATOR}${keyDigest(normalizedKey)}`;
+}
+
+/** Short enough, holds no `~`, not reserved and nothing to escape: the key names itself. */
+function isVerbatim(normalizedKey: string, rules: StorageNameRules): boolean {
+  if (normalizedKey.includes(DIGEST_SEPARATOR)) return false;
+  if (utf8Bytes(normalizedKey) > Math.min(READABLE_KEY_BYTES, rules.maxBytes)) return false;
+  if (rules.isReserved?.(normalizedKey)) return false;
+  const mustEscape = rules.mustEscape;
+  if (mustEscape) {
+    for (const char of normalizedKey) if (mustEscape(char)) return false;
+  }
+  return true;
 }
 
 /**
  * A 16-bit number derived from the key. Backends that must find a lock from its lockId alone in
  * one round trip (Redis Cluster) embed it in the lockId and use it to pick the shard.
+ * FNV-1a (32-bit) over the key's UTF-8 bytes, folded to 16 bits: it only spreads keys over shards
+ * (it protects nothing), so a fast hash fits; it is computed on every acquire.
  */
 export function keyRoute(normalizedKey: string): number {
-  return createHash("sha256").update(normalizedKey, "utf8").digest().readUInt16BE(0);
+  let hash = FNV_OFFSET_BASIS;
+  for (let i = 0; i < normalizedKey.length; i++) {
+    const code = normalizedKey.charCodeAt(i);
+    if (code >= 0x80) return routeOfBytes(Buffer.from(normalizedKey, "utf8"));
+    hash = Math.imul(hash ^ code, FNV_PRIME);
+  }
+  return foldTo16Bits(hash);
+}
+
+const FNV_OFFSET_BASIS = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+function routeOfBytes(bytes: Uint8Array): number {
+  let hash = FNV_OFFSET_BASIS;
+  for (const byte of bytes) hash = Math.imul(hash ^ byte, FNV_PRIME);
+  return foldTo16Bits(hash);
+}
+
+function foldTo16Bits(hash: number): number {
+  return ((hash >>> 16) ^ hash) & 0xffff;
 }

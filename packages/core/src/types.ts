@@ -44,6 +44,11 @@ export interface WaiterInfo {
   readonly id: string;
   /** How much longer this caller will wait, in ms. */
   readonly timeoutMs: number;
+  /**
+   * True on the acquisition's first attempt: no queue can hold this waiter yet, so a backend can
+   * skip dequeuing it on success. Absent or false: it may be queued.
+   */
+  readonly firstAttempt?: boolean;
 }
 
 export interface ReleaseOptions {

@@ -14,7 +14,7 @@ export function slotPrefix(prefix: string, route: number): string {
 export interface KeyLayout {
   /** The route embedded in every lockId issued for this key. */
   readonly route: number;
-  /** Lock record (hash). */
+  /** Lock record or hand-off reservation (string, see record.ts). */
   readonly lock: string;
   /** Fence counter (integer, never deleted, no TTL). */
   readonly fence: string;
@@ -24,8 +24,6 @@ export interface KeyLayout {
   readonly indexPrefix: string;
   /** Waiters queued for this key (sorted set: waiter id -> give-up time). */
   readonly queue: string;
-  /** The waiter the key is reserved for after a release (short-lived string). */
-  readonly reservation: string;
 }
 
 export function layoutForKey(prefix: string, normalizedKey: string): KeyLayout {
@@ -39,30 +37,15 @@ export function layoutForKey(prefix: string, normalizedKey: string): KeyLayout {
     channel: `${base}released:${name}`,
     indexPrefix: `${base}id:`,
     queue: `${base}queue:${name}`,
-    reservation: `${base}next:${name}`,
   };
 }
 
 export interface LockIdLayout {
   /** Reverse index: lockId -> lock record key. */
   readonly index: string;
-  /** Prefix every lock record key of this slot starts with. */
-  readonly lockPrefix: string;
-  /** Prefix of release channels of this slot; the script appends the storage name. */
-  readonly channelPrefix: string;
-  /** Prefixes of wait queues and reservations of this slot (the script appends the name). */
-  readonly queuePrefix: string;
-  readonly reservationPrefix: string;
 }
 
 /** The lockId carries the key's route, so its index is found without knowing the key. */
 export function layoutForLockId(prefix: string, lockId: string): LockIdLayout {
-  const base = slotPrefix(prefix, lockIdRoute(lockId));
-  return {
-    index: `${base}id:${lockId}`,
-    lockPrefix: `${base}lock:`,
-    channelPrefix: `${base}released:`,
-    queuePrefix: `${base}queue:`,
-    reservationPrefix: `${base}next:`,
-  };
+  return { index: `${slotPrefix(prefix, lockIdRoute(lockId))}id:${lockId}` };
 }

@@ -85,8 +85,12 @@ describe("error mapping", () => {
       const cases: Array<[(b: ReturnType<typeof createRedisBackend>) => Promise<unknown>, RegExp]> =
         [
           [(b) => b.isLocked({ key: "k" }), /^NOAUTH/],
-          // Acquire sends more than 10 arguments: Redis answers an unauthenticated protocol error.
-          [(b) => b.acquire({ key: "k", ttlMs: 1_000 }), /unauthenticated/],
+          // A queued acquire sends more than 10 arguments: Redis answers an unauthenticated
+          // protocol error instead of NOAUTH.
+          [
+            (b) => b.acquire({ key: "k", ttlMs: 1_000, waiter: { id: "w", timeoutMs: 1_000 } }),
+            /unauthenticated/,
+          ],
         ];
       for (const [op, reply] of cases) {
         const client = createClient({ url: `redis://127.0.0.1:${server.port}`, RESP: 2 });

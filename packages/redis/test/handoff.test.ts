@@ -1,5 +1,6 @@
 import { createLock } from "@syncguard/core";
 import { createRedisBackend, type RedisBackend } from "../src";
+import { layoutForKey } from "../src/keys";
 import { HANDOFF_WINDOW_MS } from "../src/operations/release";
 import { connectTarget, MODES, type Target, uniqueKey, waitFor } from "./helpers/services";
 
@@ -76,6 +77,25 @@ describe.each(MODES)("queued hand-off (%s)", (mode) => {
     expect(refused).toMatchObject({ ok: false, reason: "locked" });
     expect(refused.ok ? 0 : refused.holder?.remainingMs).toBeLessThanOrEqual(HANDOFF_WINDOW_MS);
     expect(await queued.acquire({ key, ttlMs: 5_000, waiter })).toMatchObject({ ok: true });
+  });
+
+  it("a queued waiter leaves the queue when it takes an expired key (no hand-off)", async () => {
+    const [holder, waiting] = [await newBackend(), await newBackend()];
+    const key = uniqueKey("dequeue");
+    const queueSize = () =>
+      (targets[0] as Target).client.zCard(layoutForKey(`handoff-${process.pid}`, key).queue);
+    // Held briefly and never released: the waiter gets in by expiry, not by a hand-off.
+    if (!(await holder.acquire({ key, ttlMs: 100 })).ok) throw new Error("setup");
+    const waiter = { id: "dequeue-waiter", timeoutMs: 10_000 };
+    const first = await waiting.acquire({
+      key,
+      ttlMs: 5_000,
+      waiter: { ...waiter, firstAttempt: true },
+    });
+    expect(first).toMatchObject({ ok: false });
+    expect(await queueSize()).toBe(1);
+    await waitFor(async () => (await waiting.acquire({ key, ttlMs: 5_000, waiter })).ok, 5_000);
+    expect(await queueSize()).toBe(0);
   });
 
   it("a waiter that never comes back blocks the key for one hand-off window at most", async () => {

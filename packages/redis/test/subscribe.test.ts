@@ -46,10 +46,44 @@ describe.each(MODES)("wake-on-release subscriptions (%s)", (mode: Mode) => {
     return backend.subscribe(key, listener);
   };
 
-  it("is active when subscribe resolves, and a release wakes the listener", async () => {
-    const key = uniqueKey("wake");
+  /** Takes the key and turns one attempt away, as a waiter would, so its release is announced. */
+  const holdAndTurnAway = async (key: string) => {
     const held = await backend.acquire({ key, ttlMs: 10_000 });
     if (!held.ok) throw new Error("acquire failed");
+    expect(await backend.acquire({ key, ttlMs: 10_000 })).toMatchObject({ ok: false });
+    return held;
+  };
+
+  it("announces only releases that turned an attempt away (no publish when uncontended)", async () => {
+    const key = uniqueKey("contended-bit");
+    const messages: string[] = [];
+    const stop = await subscribe(key, () => messages.push("heard"));
+    const quiet = await backend.acquire({ key, ttlMs: 10_000 });
+    if (!quiet.ok) throw new Error("acquire failed");
+    // Nobody was turned away: the release deletes the lock and tells no one.
+    expect(await backend.release({ lockId: quiet.lockId })).toEqual({ ok: true, contended: false });
+    const contended = await holdAndTurnAway(key);
+    // The bit survives an extend.
+    expect(await backend.extend({ lockId: contended.lockId, ttlMs: 10_000 })).toMatchObject({
+      ok: true,
+    });
+    expect(await backend.release({ lockId: contended.lockId })).toEqual({
+      ok: true,
+      contended: true,
+    });
+    await waitFor(() => messages.length > 0, 2_000, 1);
+    // One channel delivers in order: had the quiet release published, it would have come first.
+    expect(messages).toEqual(["heard"]);
+    // The next holder starts unmarked again.
+    const next = await backend.acquire({ key, ttlMs: 10_000 });
+    if (!next.ok) throw new Error("acquire failed");
+    expect(await backend.release({ lockId: next.lockId })).toEqual({ ok: true, contended: false });
+    stop();
+  });
+
+  it("is active when subscribe resolves, and a release wakes the listener", async () => {
+    const key = uniqueKey("wake");
+    const held = await holdAndTurnAway(key);
     let woken = 0;
     const stop = await subscribe(key, () => {
       woken += 1;
@@ -77,8 +111,7 @@ describe.each(MODES)("wake-on-release subscriptions (%s)", (mode: Mode) => {
     expect(await subscribers(key)).toBe(1);
     for (const stop of stops.slice(0, 19)) stop();
     expect(await subscribers(key)).toBe(1);
-    const held = await backend.acquire({ key, ttlMs: 10_000 });
-    if (!held.ok) throw new Error("acquire failed");
+    const held = await holdAndTurnAway(key);
     await backend.release({ lockId: held.lockId });
     await waitFor(() => calls[19] === 1, 2_000, 1);
     expect(calls.slice(0, 19).every((n) => n === 0)).toBe(true);
@@ -95,8 +128,7 @@ describe.each(MODES)("wake-on-release subscriptions (%s)", (mode: Mode) => {
     const b = await subscribe(key, () => {
       woken = true;
     });
-    const held = await backend.acquire({ key, ttlMs: 10_000 });
-    if (!held.ok) throw new Error("acquire failed");
+    const held = await holdAndTurnAway(key);
     await backend.release({ lockId: held.lockId });
     await waitFor(() => woken, 2_000, 1);
     a();
@@ -157,8 +189,7 @@ describe.each(MODES)("wake-on-release subscriptions (%s)", (mode: Mode) => {
     expect(await subscribers(key)).toBe(1);
     await own.close();
     await waitFor(async () => (await subscribers(key)) === 0, 2_000);
-    const held = await backend.acquire({ key, ttlMs: 10_000 });
-    if (!held.ok) throw new Error("acquire failed");
+    const held = await holdAndTurnAway(key);
     await backend.release({ lockId: held.lockId });
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(woken).toBe(false);

@@ -1,7 +1,6 @@
 import {
   type ExtendOptions,
   type ExtendResult,
-  TIME_TOLERANCE_MS,
   throwIfAborted,
   validateLockId,
   validateTtl,
@@ -12,22 +11,23 @@ import { replyArray, replyNumber } from "../reply";
 import { defineLuaScript, runScript } from "../scripts";
 
 /**
- * KEYS: index entry of the lockId. ARGV: lockId, ttlMs, tolerance.
- * Returns {1, expiresAtMs} | {0} not held by this lockId | {-1} expired (never resurrected).
- * The new expiry replaces the old one: now + ttl by the server clock.
+ * KEYS: index entry of the lockId. ARGV: lockId, ttlMs.
+ * Returns {1, expiresAtMs} | {0} not held by this lockId or no longer live (never resurrected).
+ * The new expiry replaces the old one: now + ttl by the server clock; everything else in the
+ * record is kept.
  */
 export const EXTEND_LUA = `local lockKey = redis.call('GET', KEYS[1])
 if not lockKey then return {0} end
-local record = redis.call('HMGET', lockKey, 'lockId', 'expiresAtMs')
-if record[1] ~= ARGV[1] then return {0} end
+local record = redis.call('GET', lockKey)
+if not record or recordOwner(record) ~= ARGV[1] then return {0} end
+local now = serverNow()
+local _, expiresAt = recordFenceAndExpiry(record)
+if now >= expiresAt + TOLERANCE then return {0} end
 local ttl = tonumber(ARGV[2])
-local tolerance = tonumber(ARGV[3])
-if now >= tonumber(record[2]) + tolerance then return {-1} end
-local expiresAt = now + ttl
-redis.call('HSET', lockKey, 'expiresAtMs', expiresAt)
-redis.call('PEXPIRE', lockKey, ttl + tolerance)
-redis.call('PEXPIRE', KEYS[1], ttl + tolerance)
-return {1, expiresAt}
+local newExpiry = now + ttl
+redis.call('SET', lockKey, withExpiry(record, newExpiry), 'PX', ttl + TOLERANCE)
+redis.call('PEXPIRE', KEYS[1], ttl + TOLERANCE)
+return {1, newExpiry}
 `;
 
 const script = defineLuaScript("extend", EXTEND_LUA);
@@ -40,7 +40,7 @@ export async function extend(ctx: OperationContext, options: ExtendOptions): Pro
   const reply = replyArray(
     await runScript(ctx.client, script, {
       keys: [layout.index],
-      arguments: [lockId, String(ttlMs), String(TIME_TOLERANCE_MS)],
+      arguments: [lockId, String(ttlMs)],
     }),
     "extend",
   );

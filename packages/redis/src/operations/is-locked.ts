@@ -1,27 +1,23 @@
-import {
-  CLEANUP_GUARD_MS,
-  type KeyOptions,
-  normalizeKey,
-  TIME_TOLERANCE_MS,
-  throwIfAborted,
-} from "@syncguard/core";
+import { CLEANUP_GUARD_MS, type KeyOptions, normalizeKey, throwIfAborted } from "@syncguard/core";
 import type { OperationContext } from "../context";
 import { layoutForKey } from "../keys";
 import { replyNumber } from "../reply";
 import { defineLuaScript, runScript } from "../scripts";
 
 /**
- * KEYS: lock record. ARGV: tolerance, cleanup flag, cleanup guard, index prefix of this slot.
- * Returns 1 live, 0 not. Writes only with the cleanup flag, and then only a record expired for
- * longer than the guard plus its index entry, never the fence counter. (Records normally vanish
- * by PX at the liveness boundary; cleanup catches ones whose TTL was removed or never applied.)
+ * KEYS: lock key. ARGV: cleanup flag, and the index prefix of this slot when cleanup is on.
+ * Returns 1 live, 0 not (a reservation is not a lock). Writes only with the cleanup flag, and then
+ * only a record expired for longer than the guard plus its index entry, never the fence counter.
+ * (Records normally vanish by PX at the liveness boundary; cleanup catches ones whose TTL was
+ * removed or never applied.)
  */
-export const IS_LOCKED_LUA = `local record = redis.call('HMGET', KEYS[1], 'lockId', 'expiresAtMs')
-if not record[1] then return 0 end
-local expiresAt = tonumber(record[2])
-if now < expiresAt + tonumber(ARGV[1]) then return 1 end
-if ARGV[2] == '1' and now - expiresAt > tonumber(ARGV[3]) then
-  redis.call('DEL', KEYS[1], ARGV[4] .. record[1])
+export const IS_LOCKED_LUA = `local record = redis.call('GET', KEYS[1])
+if not record or isReservation(record) then return 0 end
+local now = serverNow()
+local _, expiresAt = recordFenceAndExpiry(record)
+if now < expiresAt + TOLERANCE then return 1 end
+if ARGV[1] == '1' and now - expiresAt > ${CLEANUP_GUARD_MS} then
+  redis.call('DEL', KEYS[1], ARGV[2] .. recordOwner(record))
 end
 return 0
 `;
@@ -34,12 +30,7 @@ export async function isLocked(ctx: OperationContext, options: KeyOptions): Prom
   const layout = layoutForKey(ctx.config.keyPrefix, key);
   const reply = await runScript(ctx.client, script, {
     keys: [layout.lock],
-    arguments: [
-      String(TIME_TOLERANCE_MS),
-      ctx.config.cleanupInIsLocked ? "1" : "0",
-      String(CLEANUP_GUARD_MS),
-      layout.indexPrefix,
-    ],
+    arguments: ctx.config.cleanupInIsLocked ? ["1", layout.indexPrefix] : ["0"],
   });
   return replyNumber(reply, "isLocked") === 1;
 }

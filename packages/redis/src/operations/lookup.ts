@@ -4,33 +4,33 @@ import {
   type LockInfo,
   type LookupOptions,
   parseLookupOptions,
-  TIME_TOLERANCE_MS,
   throwIfAborted,
 } from "@syncguard/core";
 import type { OperationContext } from "../context";
 import { layoutForKey, layoutForLockId } from "../keys";
-import { replyArray, replyNumber, replyString } from "../reply";
+import { parseRecord } from "../record";
+import { replyString } from "../reply";
 import { defineLuaScript, runScript } from "../scripts";
 import type { RedisCapabilities } from "../types";
 
-const FIELDS = "'lockId', 'key', 'acquiredAtMs', 'expiresAtMs', 'fence'";
-
-/** KEYS: lock record. ARGV: tolerance. Returns the record's fields if live, else nil. */
-export const LOOKUP_BY_KEY_LUA = `local record = redis.call('HMGET', KEYS[1], ${FIELDS})
-if not record[1] then return false end
-if now >= tonumber(record[4]) + tonumber(ARGV[1]) then return false end
+/** KEYS: lock key. Returns the lock record if it is live, else nil. */
+export const LOOKUP_BY_KEY_LUA = `local record = redis.call('GET', KEYS[1])
+if not record or isReservation(record) then return false end
+local _, expiresAt = recordFenceAndExpiry(record)
+if serverNow() >= expiresAt + TOLERANCE then return false end
 return record
 `;
 
 /**
- * KEYS: index entry. ARGV: lockId, tolerance. Resolves the lock through the index in the same
- * script (same slot) and returns its fields only if this lockId still holds it and it is live.
+ * KEYS: index entry. ARGV: lockId. Resolves the lock through the index in the same script (same
+ * slot) and returns its record only if this lockId still holds it and it is live.
  */
 export const LOOKUP_BY_ID_LUA = `local lockKey = redis.call('GET', KEYS[1])
 if not lockKey then return false end
-local record = redis.call('HMGET', lockKey, ${FIELDS})
-if record[1] ~= ARGV[1] then return false end
-if now >= tonumber(record[4]) + tonumber(ARGV[2]) then return false end
+local record = redis.call('GET', lockKey)
+if not record or recordOwner(record) ~= ARGV[1] then return false end
+local _, expiresAt = recordFenceAndExpiry(record)
+if serverNow() >= expiresAt + TOLERANCE then return false end
 return record
 `;
 
@@ -39,13 +39,13 @@ const byId = defineLuaScript("lookup", LOOKUP_BY_ID_LUA);
 
 function toInfo(reply: unknown): LockInfo<RedisCapabilities> | null {
   if (reply === null || reply === undefined) return null;
-  const fields = replyArray(reply, "lookup");
+  const record = parseRecord(replyString(reply, "lookup"));
   return {
-    key: replyString(fields[1], "lookup key"),
-    lockIdHash: hashLockId(replyString(fields[0], "lookup lockId")),
-    acquiredAtMs: replyNumber(fields[2], "lookup acquiredAtMs"),
-    expiresAtMs: replyNumber(fields[3], "lookup expiresAtMs"),
-    fence: formatFence(replyNumber(fields[4], "lookup fence")),
+    key: record.key,
+    lockIdHash: hashLockId(record.lockId),
+    acquiredAtMs: record.acquiredAtMs,
+    expiresAtMs: record.expiresAtMs,
+    fence: formatFence(record.fence),
   };
 }
 
@@ -55,18 +55,15 @@ export async function lookup(
 ): Promise<LockInfo<RedisCapabilities> | null> {
   const target = parseLookupOptions(options);
   throwIfAborted(options.signal, "lookup");
-  const tolerance = String(TIME_TOLERANCE_MS);
   if (target.lockId !== undefined) {
     const layout = layoutForLockId(ctx.config.keyPrefix, target.lockId);
     return toInfo(
       await runScript(ctx.client, byId, {
         keys: [layout.index],
-        arguments: [target.lockId, tolerance],
+        arguments: [target.lockId],
       }),
     );
   }
   const layout = layoutForKey(ctx.config.keyPrefix, target.key);
-  return toInfo(
-    await runScript(ctx.client, byKey, { keys: [layout.lock], arguments: [tolerance] }),
-  );
+  return toInfo(await runScript(ctx.client, byKey, { keys: [layout.lock], arguments: [] }));
 }
