@@ -1,10 +1,11 @@
 import { type AcquiredLock, acquireWithRetry, type EngineDeps } from "./acquire-loop";
-import { LockError } from "./errors";
+import type { LockError } from "./errors";
 import { emit } from "./events";
 import { handoffWindowMs, openHandoffWindow } from "./handoff";
 import { normalizeKey } from "./keys";
 import { Lease } from "./lease";
 import { type LockOptions, type ResolvedLockOptions, resolveLockOptions } from "./options";
+import { withTimeout } from "./shared-timeout";
 import { systemClock } from "./time";
 import type {
   BackendCapabilities,
@@ -14,7 +15,6 @@ import type {
   LockBackend,
   ReleaseResult,
 } from "./types";
-import { unrefTimer } from "./wait";
 
 /** What the critical section sees: `lock(async (ctx) => ...)`. */
 export type LockContext<C extends BackendCapabilities = FencingCapabilities> = {
@@ -64,26 +64,6 @@ function reportReleaseError(
   } catch {
     // A throwing error handler must not turn cleanup into a failure of the caller's work.
   }
-}
-
-/** Resolves after `promise`, or rejects with NetworkTimeout after `ms`. */
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = unrefTimer(
-      () => reject(new LockError("NetworkTimeout", `${what} did not complete within ${ms} ms`)),
-      ms,
-    );
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }
 
 /** Acquires with resolved options; shared by `acquire` and `lock`. */
