@@ -21,6 +21,7 @@ const root = path.resolve(here, "..");
 
 const SCENARIOS = [
   "uncontended",
+  "script-costs",
   "hotkey-equal",
   "hotkey-defaults",
   "pool",
@@ -89,13 +90,14 @@ async function main() {
   const { startRedis, startFirestore } = await import(
     path.join(root, "scripts", "services.mjs").replace(/\\/g, "/")
   );
-  const [util, tools, contendersMod, redisSc, memorySc, firestoreSc] = await Promise.all([
+  const [util, tools, contendersMod, redisSc, memorySc, firestoreSc, costsSc] = await Promise.all([
     import("./lib/util.mjs"),
     import("./lib/redis-tools.mjs"),
     import("./lib/contenders.mjs"),
     import("./scenarios/redis.mjs"),
     import("./scenarios/memory.mjs"),
     import("./scenarios/firestore.mjs"),
+    import("./scenarios/script-costs.mjs"),
   ]);
   const { errorSummary, fmt, fmtInt, fmtRatio, table } = util;
   const needRedis = args.scenarios.some((s) => s !== "firestore");
@@ -200,6 +202,34 @@ async function main() {
             fmt(r.serverCmdsPerOp),
             fmt(r.cpuUsPerOp, 0),
             fmt(r.serverCpuUsPerOp, 0),
+          ]),
+        ),
+      );
+      out();
+    }
+
+    if (args.scenarios.includes("script-costs")) {
+      log("[bench] 1b. server cost of the scripts");
+      const rows = await costsSc.scriptCosts({
+        url: redis.url,
+        admin,
+        rounds: Q ? 2 : 8,
+        opsPerRound: Q ? 200 : 2_000,
+        log,
+      });
+      results.scenarios["script-costs"] = rows;
+      await admin.flush();
+      section(
+        "1b. Where the server time goes (redis-server CPU per request)",
+        "One connection, sequential, cases interleaved in rounds; `INFO cpu` deltas per request. The first rows are what the floor and SyncGuard send for one uncontended acquire + release. The `script: + …` rows run a one-command script on a new key; `added` is their cost over an empty script, i.e. what one such command costs inside a script.",
+      );
+      out(
+        table(
+          ["request", "server µs/request", "added µs"],
+          rows.map((r) => [
+            r.name,
+            fmt(r.serverUsPerRequest, 1),
+            r.addedOverEmptyScriptUs === undefined ? "" : fmt(r.addedOverEmptyScriptUs, 1),
           ]),
         ),
       );
