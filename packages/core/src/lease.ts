@@ -64,6 +64,14 @@ export class Lease<C extends BackendCapabilities> {
       if (this.lostError) this.controller.abort(this.lostError);
       else if (!this.deadlineTimer) this.armDeadline();
     }
+    // A deadline that passed while the event loop was blocked (a long GC pause, CPU-bound work)
+    // has not fired its timer yet: whoever reads the signal now must still see the loss.
+    if (!this.lostError && !this.stopped && this.options.clock() >= this.safeDeadlineMs) {
+      this.markLost(
+        "deadline",
+        "The lock's safe deadline passed without a confirmed renewal; it may have expired",
+      );
+    }
     return this.controller.signal;
   }
 

@@ -328,6 +328,22 @@ describe("auto-extend and lock loss", () => {
     ).rejects.toMatchObject({ code: "LockLost" });
   });
 
+  it("a signal first read after the safe deadline is already aborted (no timer has run yet)", async () => {
+    let now = Date.now();
+    const lock = createLock(createMemoryBackend(), {}, { clock: () => now, random: Math.random });
+    let aborted: boolean | undefined;
+    await expect(
+      lock(
+        (ctx) => {
+          now += 1_000; // a stall past the 500 ms lease, with no chance for timers to run
+          aborted = ctx.signal.aborted;
+        },
+        { key: "k", ttlMs: 500 },
+      ),
+    ).rejects.toMatchObject({ code: "LockLost" });
+    expect(aborted).toBe(true);
+  });
+
   it("a signal read late is already aborted if the lock was lost", async () => {
     const backend = createMemoryBackend();
     await expect(
