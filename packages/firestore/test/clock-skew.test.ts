@@ -1,7 +1,7 @@
 import type { Firestore } from "@google-cloud/firestore";
 import { TIME_TOLERANCE_MS } from "@syncguard/core";
 import { createFirestoreBackend } from "../src";
-import { clearProject, freshCollections, newDb, projectIdFor, sleep, warmUp } from "./helpers";
+import { freshCollections, sleep, useEmulatorProject } from "./helpers";
 
 /**
  * Firestore judges expiry by the client clock. These tests give two clients clocks skewed
@@ -12,15 +12,10 @@ import { clearProject, freshCollections, newDb, projectIdFor, sleep, warmUp } fr
  *   detected the documented way: the old holder's extend/release return ok:false, and the new fence
  *   is higher, so a fenced resource rejects the old holder.
  */
-const projectId = projectIdFor("skew");
 let db: Firestore;
-
-beforeAll(async () => {
-  db = newDb(projectId);
-  await clearProject(projectId);
-  await warmUp(db);
+useEmulatorProject("skew", (created: Firestore) => {
+  db = created;
 });
-afterAll(() => db.terminate());
 
 function skewedPair(holderSkewMs: number, newcomerSkewMs: number) {
   const names = freshCollections("skew");

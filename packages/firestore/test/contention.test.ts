@@ -5,26 +5,13 @@ import path from "node:path";
 import { promisify } from "node:util";
 import type { Firestore } from "@google-cloud/firestore";
 import { createFirestoreBackend } from "../src";
-import {
-  clearProject,
-  docIds,
-  freshBackend,
-  freshCollections,
-  newDb,
-  projectIdFor,
-  warmUp,
-} from "./helpers";
+import { docIds, freshBackend, freshCollections, useEmulatorProject } from "./helpers";
 
 const run = promisify(execFile);
-const projectId = projectIdFor("race");
 let db: Firestore;
-
-beforeAll(async () => {
-  db = newDb(projectId);
-  await clearProject(projectId);
-  await warmUp(db);
+const projectId = useEmulatorProject("race", (created: Firestore) => {
+  db = created;
 });
-afterAll(() => db.terminate());
 
 describe("transaction contention (ABORTED is retried)", () => {
   it("5 clients acquiring one fresh key at once: exactly one winner, nobody throws", async () => {

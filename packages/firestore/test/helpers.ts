@@ -75,6 +75,24 @@ export async function warmUp(db: Firestore): Promise<void> {
   });
 }
 
+/**
+ * A test file's own emulator project: registers the beforeAll that creates its client, empties the
+ * project and warms the emulator up, and the afterAll that terminates the client. `onReady`
+ * receives the client. Returns the project id (child processes connect to it by id).
+ */
+export function useEmulatorProject(label: string, onReady: (db: Firestore) => void): string {
+  const projectId = projectIdFor(label);
+  let db: Firestore | undefined;
+  beforeAll(async () => {
+    db = newDb(projectId);
+    onReady(db);
+    await clearProject(projectId);
+    await warmUp(db);
+  });
+  afterAll(() => db?.terminate());
+  return projectId;
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls until `check` holds or `timeoutMs` passes. */

@@ -1,25 +1,12 @@
 import type { Firestore } from "@google-cloud/firestore";
 import { CLEANUP_GUARD_MS, getById, getByKey, hashLockId, owns } from "@syncguard/core";
 import { createFirestoreBackend, documentId } from "../src";
-import {
-  clearProject,
-  docIds,
-  freshBackend,
-  freshCollections,
-  newDb,
-  projectIdFor,
-  warmUp,
-} from "./helpers";
+import { docIds, freshBackend, freshCollections, useEmulatorProject } from "./helpers";
 
-const projectId = projectIdFor("ops");
 let db: Firestore;
-
-beforeAll(async () => {
-  db = newDb(projectId);
-  await clearProject(projectId);
-  await warmUp(db);
+useEmulatorProject("ops", (created: Firestore) => {
+  db = created;
 });
-afterAll(() => db.terminate());
 
 describe("lifecycle", () => {
   it("acquires, reports contention with holder info, extends, releases", async () => {

@@ -1,26 +1,12 @@
 import type { Firestore } from "@google-cloud/firestore";
 import { isLockError } from "@syncguard/core";
 import { createFirestoreBackend, createLock } from "../src";
-import {
-  clearProject,
-  eventually,
-  freshBackend,
-  freshCollections,
-  newDb,
-  projectIdFor,
-  sleep,
-  warmUp,
-} from "./helpers";
+import { eventually, freshBackend, freshCollections, sleep, useEmulatorProject } from "./helpers";
 
-const projectId = projectIdFor("wake");
 let db: Firestore;
-
-beforeAll(async () => {
-  db = newDb(projectId);
-  await clearProject(projectId);
-  await warmUp(db);
+useEmulatorProject("wake", (created: Firestore) => {
+  db = created;
 });
-afterAll(() => db.terminate());
 
 describe("subscribe (wake-on-release)", () => {
   it("a listener hears release and extend, not the key being taken", async () => {
