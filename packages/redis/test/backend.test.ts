@@ -18,6 +18,7 @@ import {
   type Mode,
   type Target,
   uniqueKey,
+  useBackend,
   waitFor,
 } from "./helpers/services";
 
@@ -31,14 +32,9 @@ function okResult(result: AcquireResult<RedisCapabilities>) {
 describe.each(MODES)("redis backend (%s)", (mode: Mode) => {
   let target: Target;
   let backend: RedisBackend;
-
-  beforeAll(async () => {
-    target = await connectTarget(mode);
-    backend = createRedisBackend(target.backendClient, { keyPrefix: PREFIX });
-  });
-  afterAll(async () => {
-    await backend?.close();
-    await target?.close();
+  useBackend(mode, PREFIX, (connected, built) => {
+    target = connected;
+    backend = built;
   });
 
   const serverNow = async (): Promise<number> => {

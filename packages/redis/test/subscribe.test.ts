@@ -2,28 +2,16 @@ import { createRedisBackend } from "../src";
 import { layoutForKey } from "../src/keys";
 import { SUBSCRIBER_IDLE_CLOSE_MS } from "../src/operations/subscribe";
 import type { RedisBackend } from "../src/types";
-import {
-  connectTarget,
-  MODES,
-  type Mode,
-  type Target,
-  uniqueKey,
-  waitFor,
-} from "./helpers/services";
+import { MODES, type Mode, type Target, uniqueKey, useBackend, waitFor } from "./helpers/services";
 
 const PREFIX = "sgsub";
 
 describe.each(MODES)("wake-on-release subscriptions (%s)", (mode: Mode) => {
   let target: Target;
   let backend: RedisBackend;
-
-  beforeAll(async () => {
-    target = await connectTarget(mode);
-    backend = createRedisBackend(target.backendClient, { keyPrefix: PREFIX });
-  });
-  afterAll(async () => {
-    await backend?.close();
-    await target?.close();
+  useBackend(mode, PREFIX, (connected, built) => {
+    target = connected;
+    backend = built;
   });
 
   /** Server-side subscriber count of a key's channel, summed over the nodes. */

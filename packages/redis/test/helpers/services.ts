@@ -1,5 +1,6 @@
 import { createClient, createCluster } from "redis";
-import type { RedisClientLike } from "../../src/types";
+import { createRedisBackend } from "../../src";
+import type { RedisBackend, RedisClientLike } from "../../src/types";
 
 const HINT = "run `pnpm test` from the repo root, which starts the services";
 
@@ -54,6 +55,28 @@ export async function connectTarget(mode: Mode, resp: 2 | 3 = 3): Promise<Target
 }
 
 /** Total calls per command across the target's nodes, from INFO commandstats. */
+/**
+ * Registers the beforeAll/afterAll of a describe block that works on one backend: connects a
+ * target, builds the backend with `keyPrefix`, hands both to `onReady`, and closes both after.
+ */
+export function useBackend(
+  mode: Mode,
+  keyPrefix: string,
+  onReady: (target: Target, backend: RedisBackend) => void,
+): void {
+  let target: Target | undefined;
+  let backend: RedisBackend | undefined;
+  beforeAll(async () => {
+    target = await connectTarget(mode);
+    backend = createRedisBackend(target.backendClient, { keyPrefix });
+    onReady(target, backend);
+  });
+  afterAll(async () => {
+    await backend?.close();
+    await target?.close();
+  });
+}
+
 export async function commandCalls(target: Target): Promise<Map<string, number>> {
   const totals = new Map<string, number>();
   for (const node of target.nodes) {
