@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
-import type {
-  AcquireLocked,
-  BackendCapabilities,
-  ExtendResult,
-  LockBackend,
-  ReleaseResult,
-  Unsubscribe,
+import {
+  type AcquireLocked,
+  type BackendCapabilities,
+  type ExtendResult,
+  type LockBackend,
+  type ReleaseResult,
+  TIME_TOLERANCE_MS,
+  type Unsubscribe,
 } from "@syncguard/core";
+import { eventually } from "./helpers";
 import type { ConformanceOptions } from "./options";
 import type { RuleId } from "./rules";
 
@@ -78,6 +80,29 @@ export async function mustAcquire(
   const result = await backend.acquire({ key, ttlMs });
   assert.equal(result.ok, true, `acquire of free key ${JSON.stringify(key)} must succeed`);
   return result as AcquiredLock;
+}
+
+/**
+ * Holds `key` for `ttlMs`, then acquires it again (for `nextTtlMs`) as soon as that lock has
+ * expired, polling within TTL + tolerance + `slackMs`. Returns the expired holder and the next.
+ */
+export async function expireAndReacquire(
+  backend: BackendUnderTest,
+  key: string,
+  { ttlMs, nextTtlMs, slackMs }: { ttlMs: number; nextTtlMs: number; slackMs: number },
+): Promise<{ expired: AcquiredLock; next: AcquiredLock }> {
+  const expired = await mustAcquire(backend, key, ttlMs);
+  let next: AcquiredLock | undefined;
+  await eventually(
+    async () => {
+      const attempt = await backend.acquire({ key, ttlMs: nextTtlMs });
+      if (attempt.ok) next = attempt as AcquiredLock;
+      return attempt.ok;
+    },
+    ttlMs + TIME_TOLERANCE_MS + slackMs,
+  );
+  assert.ok(next, `the expired lock on ${JSON.stringify(key)} could not be acquired again`);
+  return { expired, next };
 }
 
 /** The fence of a lock from a fencing backend (asserted present). */

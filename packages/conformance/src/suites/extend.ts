@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { TIME_TOLERANCE_MS } from "@syncguard/core";
-import { type AcquiredLock, mustAcquire, type SuiteContext } from "../context";
+import { expireAndReacquire, mustAcquire, type SuiteContext } from "../context";
 import { eventually, foreignLockId, sleepUntil, timed, uniqueKey } from "../helpers";
 
 export function extendSuite(ctx: SuiteContext): void {
@@ -97,18 +97,11 @@ export function extendSuite(ctx: SuiteContext): void {
 
   ctx.test("extend.stale", "an expired holder's lockId cannot extend the next holder", async () => {
     const key = uniqueKey("ext-stale");
-    const ttlMs = ctx.ms(200);
-    const first = await mustAcquire(ctx.backend, key, ttlMs);
-    let second: AcquiredLock | undefined;
-    await eventually(
-      async () => {
-        const attempt = await ctx.backend.acquire({ key, ttlMs: ctx.ms(5_000) });
-        if (attempt.ok) second = attempt;
-        return attempt.ok;
-      },
-      ttlMs + TIME_TOLERANCE_MS + ctx.ms(3_000),
-    );
-    assert.ok(second);
+    const { expired: first, next: second } = await expireAndReacquire(ctx.backend, key, {
+      ttlMs: ctx.ms(200),
+      nextTtlMs: ctx.ms(5_000),
+      slackMs: ctx.ms(3_000),
+    });
     assert.equal(
       (await ctx.backend.extend({ lockId: first.lockId, ttlMs: ctx.ms(60_000) })).ok,
       false,
