@@ -3,14 +3,18 @@ import { backoffDelay } from "./backoff";
 import { abortError, isLockError, isTransientCode, LockError } from "./errors";
 import { emit } from "./events";
 import { handoffDelayMs } from "./handoff";
+import { generateLockId } from "./lock-id";
 import type { ResolvedLockOptions } from "./options";
-import type { Clock } from "./time";
+import { releaseOrphan } from "./orphan";
+import { raceDeadline } from "./shared-timeout";
+import type { MonotonicClock } from "./time";
 import type {
   AcquireOk,
   AcquireResult,
   BackendCapabilities,
   HolderInfo,
   LockBackend,
+  WaiterInfo,
 } from "./types";
 import { interruptibleSleep } from "./wait";
 import { joinActiveWaiters, joinWaiters, type WaitTicket } from "./wait-queue";
@@ -20,9 +24,13 @@ const waiterIdPrefix = randomBytes(9).toString("base64url");
 let waiterCounter = 0;
 const nextWaiterId = () => `${waiterIdPrefix}${(waiterCounter++).toString(36)}`;
 
+/** The least time an attempt gets to answer, even when sent just before the deadline. */
+const ATTEMPT_GRACE_MS = 50;
+
 /** Injected sources of time and randomness, so the engine is deterministic under test. */
 export interface EngineDeps {
-  clock: Clock;
+  /** Monotonic milliseconds: every deadline, wait and round trip is measured on it. */
+  now: MonotonicClock;
   random: () => number;
 }
 
@@ -30,7 +38,7 @@ export interface AcquiredLock<C extends BackendCapabilities> {
   result: AcquireOk<C>;
   attempts: number;
   waitedMs: number;
-  /** Local clock reading taken just before the successful attempt was sent. */
+  /** Monotonic clock reading taken just before the successful attempt was sent. */
   sentAtMs: number;
 }
 
@@ -57,9 +65,24 @@ function timeoutError(
   );
 }
 
+function unansweredError(key: string, timeoutMs: number): LockError {
+  return new LockError(
+    "NetworkTimeout",
+    `Lock acquisition: the backend did not answer within timeoutMs (${timeoutMs} ms); the last ` +
+      "attempt's outcome is unknown, and if it took the lock it is released once the backend answers",
+    { key },
+  );
+}
+
 /**
  * The retry engine: one attempt, then on contention wait and try again until the lock is won,
  * `timeoutMs` is spent or `maxRetries` timer-driven retries are used, whichever comes first.
+ * - Every attempt is raced against the deadline and the signal: a backend that never answers
+ *   (a frozen server, a black-holed connection) cannot hold the caller past either.
+ * - All attempts of one acquisition carry one lockId, so an attempt whose outcome was unknown (a
+ *   timeout, a lost reply) is reconciled by the next one: the backend reports the key already
+ *   held by that lockId as acquired. If the acquisition ends without the lock while an outcome is
+ *   still unknown, the lockId is released in the background once the backend answers.
  * - When the backend can notify releases, the engine subscribes before its second attempt, so a
  *   release can never fall between a failed attempt and the wait; a notified retry is immediate
  *   and does not count against `maxRetries`.
@@ -73,12 +96,14 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
   options: ResolvedLockOptions,
   deps: EngineDeps,
 ): Promise<AcquiredLock<C>> {
-  const { clock } = deps;
+  const { now } = deps;
   const { signal } = options;
-  const start = clock();
+  const start = now();
   const deadline = start + options.timeoutMs;
+  const lockId = generateLockId(key);
   // One id for the whole acquisition, so a backend's wait queue keeps this caller's place.
   const waiterId = nextWaiterId();
+  const budgetMs = Math.max(1, options.timeoutMs);
   // If this process already listens to the key, join now (free): no extra attempt needed later.
   let ticket: WaitTicket | undefined = joinActiveWaiters(backend, key, waiterId);
   let joined = ticket !== undefined;
@@ -86,6 +111,18 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
   let timedRetries = 0;
   let holder: HolderInfo | undefined;
   let lastError: LockError | undefined;
+  let lastWaiter: WaiterInfo | undefined;
+  // True while an attempt that may have taken the lock is not yet known to have failed.
+  let outcomeUnknown = false;
+  let queued = false;
+  let won = false;
+
+  // An attempt ends by the deadline; one sent just before it still gets a round trip's grace, and
+  // the single attempt of `timeoutMs: 0` is bounded like a release.
+  const attemptDeadline = (sentAtMs: number) =>
+    options.timeoutMs === 0
+      ? sentAtMs + options.releaseTimeoutMs
+      : Math.max(deadline, sentAtMs + ATTEMPT_GRACE_MS);
 
   // Joining the local waiter queue subscribes to release notifications (once per process and
   // key); without a subscription the engine just polls.
@@ -94,7 +131,7 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
     joined = true;
     // Bounded by the caller's budget and signal: a slow subscription never stalls the wait.
     ticket = await joinWaiters(backend, key, waiterId, {
-      maxWaitMs: Math.max(0, deadline - clock()),
+      maxWaitMs: Math.max(0, deadline - now()),
       ...(signal ? { signal } : {}),
     });
   };
@@ -109,22 +146,37 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
       if (signal?.aborted) throw abortError(signal, "Lock acquisition");
       attempts++;
       ticket?.consume();
-      const sentAtMs = clock();
+      const sentAtMs = now();
+      lastWaiter = {
+        id: waiterId,
+        timeoutMs: Math.max(1, Math.ceil(deadline - sentAtMs)),
+        budgetMs,
+        firstAttempt: attempts === 1,
+      };
+      const attempt = backend.acquire({
+        key,
+        ttlMs: options.ttlMs,
+        lockId,
+        waiter: lastWaiter,
+        ...(signal ? { signal } : {}),
+      });
+      const raced = await raceDeadline(attempt, attemptDeadline(sentAtMs), signal);
+      if (raced.by === "deadline" || raced.by === "abort") {
+        // Abandoned in flight: if it lands after all, its lock is given back.
+        releaseOrphan(backend, lockId, attempt, options.ttlMs);
+        outcomeUnknown = false; // handed to releaseOrphan
+        if (raced.by === "abort") throw abortError(signal as AbortSignal, "Lock acquisition");
+        if (holder) {
+          throw timeoutError(key, attempts, Math.round(now() - start), holder, "timeout reached");
+        }
+        throw unansweredError(key, options.timeoutMs);
+      }
       let outcome: AcquireResult<C> | undefined;
-      try {
-        const waiter = {
-          id: waiterId,
-          timeoutMs: Math.max(1, deadline - sentAtMs),
-          firstAttempt: attempts === 1,
-        };
-        outcome = await backend.acquire({
-          key,
-          ttlMs: options.ttlMs,
-          waiter,
-          ...(signal ? { signal } : {}),
-        });
+      if (raced.by === "value") {
+        outcome = raced.value;
         lastError = undefined;
-      } catch (error) {
+      } else {
+        const error = raced.error;
         if (!isLockError(error)) {
           throw new LockError("Internal", `Backend acquire failed: ${String(error)}`, {
             cause: error,
@@ -133,16 +185,22 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
         }
         if (!isTransientCode(error.code)) throw error;
         lastError = error;
+        // ServiceUnavailable means the attempt did not run; anything else may have taken the lock.
+        if (error.code !== "ServiceUnavailable") outcomeUnknown = true;
       }
       if (outcome?.ok) {
+        won = true;
         if (signal?.aborted) {
           // The abort raced a successful attempt: give the lock back so nothing is left held.
-          await backend.release({ lockId: outcome.lockId }).catch(() => undefined);
+          releaseOrphan(backend, lockId, Promise.resolve(outcome), options.ttlMs);
           throw abortError(signal, "Lock acquisition");
         }
-        return { result: outcome, attempts, waitedMs: clock() - start, sentAtMs };
+        return { result: outcome, attempts, waitedMs: now() - start, sentAtMs };
       }
       if (outcome) {
+        // Someone else holds the key: an earlier attempt of ours cannot have taken it.
+        outcomeUnknown = false;
+        queued = true;
         holder = outcome.holder;
         emit(options.onEvent, {
           type: "contended",
@@ -152,10 +210,11 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
         });
       }
 
-      const now = clock();
+      const at = now();
+      const waited = Math.round(at - start);
       const giveUp = (reason: string) =>
-        lastError ?? timeoutError(key, attempts, now - start, holder, reason);
-      if (now >= deadline) throw giveUp(`timeout ${options.timeoutMs} ms reached`);
+        lastError ?? timeoutError(key, attempts, waited, holder, reason);
+      if (at >= deadline) throw giveUp(`timeout ${options.timeoutMs} ms reached`);
       if (ticket?.consume()) continue; // released while we were trying: retry at once
       if (timedRetries >= options.maxRetries) throw giveUp(`maxRetries ${options.maxRetries} used`);
       timedRetries++;
@@ -165,11 +224,18 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
       }
       let delay = backoffDelay(timedRetries, options, deps.random);
       if (holder?.remainingMs !== undefined) delay = Math.min(delay, holder.remainingMs + 1);
-      delay = Math.min(delay, deadline - now);
+      delay = Math.min(delay, deadline - at);
       const endedBy = await interruptibleSleep(delay, signal, ticket?.sleepHook);
       if (endedBy === "wake") timedRetries--; // a notified retry is free
     }
   } finally {
     ticket?.leave();
+    if (!won) {
+      if (outcomeUnknown) releaseOrphan(backend, lockId, Promise.resolve(undefined), options.ttlMs);
+      // A waiter that gave up must not be handed the key later.
+      if (queued && lastWaiter && backend.abandonWait) {
+        backend.abandonWait({ key, waiter: lastWaiter }).catch(() => undefined);
+      }
+    }
   }
 }

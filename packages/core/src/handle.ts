@@ -6,7 +6,7 @@ import { normalizeKey } from "./keys";
 import { Lease } from "./lease";
 import { type LockOptions, type ResolvedLockOptions, resolveLockOptions } from "./options";
 import { withTimeout } from "./shared-timeout";
-import { systemClock } from "./time";
+import { type Clock, monotonicClock, systemClock } from "./time";
 import type {
   BackendCapabilities,
   ExtendResult,
@@ -41,10 +41,17 @@ export type LockHandle<C extends BackendCapabilities = FencingCapabilities> = Lo
     release(): Promise<ReleaseResult>;
   };
 
-/** Test seams; not part of the documented API. */
-export interface InternalDeps extends EngineDeps {}
+/** Sources of time and randomness, replaced in core's own tests. */
+export interface InternalDeps extends EngineDeps {
+  /** The wall clock, for client-authority expiry only. */
+  wall: Clock;
+}
 
-const defaultDeps: InternalDeps = { clock: systemClock, random: Math.random };
+export const defaultDeps: InternalDeps = {
+  now: monotonicClock,
+  wall: systemClock,
+  random: Math.random,
+};
 
 function reportReleaseError(
   options: ResolvedLockOptions,
@@ -80,10 +87,11 @@ export async function acquireResolved<C extends BackendCapabilities>(
     lockId: result.lockId,
     ttlMs: options.ttlMs,
     sentAtMs: won.sentAtMs,
-    roundTripMs: Math.max(0, deps.clock() - won.sentAtMs),
+    roundTripMs: Math.max(0, deps.now() - won.sentAtMs),
     expiresAtMs: result.expiresAtMs,
     autoExtend: options.autoExtend,
-    clock: deps.clock,
+    now: deps.now,
+    ...(backend.capabilities.timeAuthority === "client" ? { wallClock: deps.wall } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
   emit(options.onEvent, {
@@ -110,7 +118,7 @@ class HeldLock<C extends BackendCapabilities> {
   // Private (#) so logging a context shows the lock, not the backend and options behind it.
   readonly #backend: LockBackend<C>;
   readonly #options: ResolvedLockOptions;
-  readonly #clock: InternalDeps["clock"];
+  readonly #now: InternalDeps["now"];
   readonly #lease: Lease<C>;
   readonly #acquiredAtMs: number;
   #releasing: Promise<ReleaseResult> | undefined;
@@ -130,9 +138,9 @@ class HeldLock<C extends BackendCapabilities> {
     this.waitedMs = won.waitedMs;
     this.#backend = backend;
     this.#options = options;
-    this.#clock = deps.clock;
+    this.#now = deps.now;
     this.#lease = lease;
-    this.#acquiredAtMs = deps.clock();
+    this.#acquiredAtMs = deps.now();
   }
 
   get expiresAtMs(): number {
@@ -169,27 +177,33 @@ class HeldLock<C extends BackendCapabilities> {
     }
     this.#releasing = this.releaseOnce();
     try {
-      await withTimeout(this.#releasing, this.#options.releaseTimeoutMs, "Release");
+      const outcome = await withTimeout(this.#releasing, this.#options.releaseTimeoutMs, "Release");
+      if (!outcome.ok && this.#lease.lostAtRelease) {
+        reportReleaseError(this.#options, this.#lease.lostAtRelease, this.lockId, "disposal");
+      }
     } catch (error) {
       reportReleaseError(this.#options, error, this.lockId, "disposal");
     }
   };
 
   private async releaseOnce(): Promise<ReleaseResult> {
-    const clock = this.#clock;
+    const now = this.#now;
     this.#lease.finish();
-    const sentAt = clock();
+    const sentAt = now();
     const outcome = await this.#backend.release({ lockId: this.lockId });
     if (outcome.contended) {
-      const now = clock();
-      openHandoffWindow(this.#backend, this.key, now + handoffWindowMs(now - sentAt));
+      const at = now();
+      openHandoffWindow(this.#backend, this.key, at, at + handoffWindowMs(at - sentAt));
     }
     emit(this.#options.onEvent, {
       type: "released",
       key: this.key,
       ok: outcome.ok,
-      heldMs: clock() - this.#acquiredAtMs,
+      heldMs: Math.round(now() - this.#acquiredAtMs),
     });
+    // Nothing to release although nobody had reported a loss: the record vanished while the work
+    // ran (expired unseen, restart without persistence, failover, eviction, a forced release).
+    if (!outcome.ok) this.#lease.noteGoneAtRelease();
     return outcome;
   }
 }

@@ -4,25 +4,50 @@
  * (one publish plus one acquire away) gets the lock instead of the releaser taking it straight
  * back. Keyed per backend object so unrelated backends never affect each other.
  */
-const windows = new WeakMap<object, Map<string, number>>();
+const windows = new WeakMap<object, Windows>();
+
+interface Windows {
+  readonly byKey: Map<string, number>;
+  /** Size at which opening a window first drops the closed ones (amortized O(1) per window). */
+  sweepAt: number;
+}
 
 /** Window length: about three release round trips, within sane bounds. */
 export function handoffWindowMs(releaseRoundTripMs: number): number {
   return Math.min(50, Math.max(2, Math.ceil(3 * releaseRoundTripMs)));
 }
 
-export function openHandoffWindow(backend: object, key: string, untilMs: number): void {
-  let byKey = windows.get(backend);
-  if (!byKey) {
-    byKey = new Map();
-    windows.set(backend, byKey);
+const FIRST_SWEEP_AT = 64;
+
+/** `nowMs`, `untilMs` and every other time here are on the monotonic clock. */
+export function openHandoffWindow(
+  backend: object,
+  key: string,
+  nowMs: number,
+  untilMs: number,
+): void {
+  let state = windows.get(backend);
+  if (!state) {
+    state = { byKey: new Map(), sweepAt: FIRST_SWEEP_AT };
+    windows.set(backend, state);
   }
-  byKey.set(key, untilMs);
+  // Windows last at most 50 ms; without a sweep, every key ever released under contention and
+  // never acquired again would keep its entry (and its key string) for the process's lifetime.
+  if (state.byKey.size >= state.sweepAt) {
+    for (const [other, until] of state.byKey) if (until <= nowMs) state.byKey.delete(other);
+    state.sweepAt = Math.max(FIRST_SWEEP_AT, 2 * state.byKey.size);
+  }
+  state.byKey.set(key, untilMs);
+}
+
+/** Windows a backend holds, closed ones not yet swept included (for tests). */
+export function handoffWindowCount(backend: object): number {
+  return windows.get(backend)?.byKey.size ?? 0;
 }
 
 /** Milliseconds a new acquisition of `key` should wait before its first attempt (0 = none). */
 export function handoffDelayMs(backend: object, key: string, nowMs: number): number {
-  const byKey = windows.get(backend);
+  const byKey = windows.get(backend)?.byKey;
   const until = byKey?.get(key);
   if (until === undefined) return 0;
   if (until <= nowMs) {

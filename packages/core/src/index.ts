@@ -5,6 +5,15 @@ export type { LockEvent, LockEventHandler } from "./events";
 export * from "./fence";
 export { acquire, type LockContext, type LockHandle } from "./handle";
 export { handoffWindowMs } from "./handoff";
+export {
+  type ParsedAcquire,
+  parseAcquireOptions,
+  parseExtendOptions,
+  parseKeyOptions,
+  parseReleaseOptions,
+  validateSignal,
+  validateWaiter,
+} from "./input";
 export * from "./keys";
 export { createLock, type LockDefaults, type LockFunction } from "./lock";
 export * from "./lock-id";

@@ -125,32 +125,3 @@ function isVerbatim(normalizedKey: string, rules: StorageNameRules): boolean {
   }
   return true;
 }
-
-/**
- * A 16-bit number derived from the key. Backends that must find a lock from its lockId alone in
- * one round trip (Redis Cluster) embed it in the lockId and use it to pick the shard.
- * FNV-1a (32-bit) over the key's UTF-8 bytes, folded to 16 bits: it only spreads keys over shards
- * (it protects nothing), so a fast hash fits; it is computed on every acquire.
- */
-export function keyRoute(normalizedKey: string): number {
-  let hash = FNV_OFFSET_BASIS;
-  for (let i = 0; i < normalizedKey.length; i++) {
-    const code = normalizedKey.charCodeAt(i);
-    if (code >= 0x80) return routeOfBytes(Buffer.from(normalizedKey, "utf8"));
-    hash = Math.imul(hash ^ code, FNV_PRIME);
-  }
-  return foldTo16Bits(hash);
-}
-
-const FNV_OFFSET_BASIS = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-
-function routeOfBytes(bytes: Uint8Array): number {
-  let hash = FNV_OFFSET_BASIS;
-  for (const byte of bytes) hash = Math.imul(hash ^ byte, FNV_PRIME);
-  return foldTo16Bits(hash);
-}
-
-function foldTo16Bits(hash: number): number {
-  return ((hash >>> 16) ^ hash) & 0xffff;
-}

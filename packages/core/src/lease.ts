@@ -1,6 +1,7 @@
 import { isLockError, isTransientCode, LockError } from "./errors";
 import { emit, type LockEventHandler } from "./events";
-import type { Clock } from "./time";
+import { raceDeadline } from "./shared-timeout";
+import type { Clock, MonotonicClock } from "./time";
 import type { BackendCapabilities, ExtendResult, LockBackend } from "./types";
 import { unrefTimer } from "./wait";
 
@@ -8,24 +9,33 @@ export interface LeaseOptions {
   key: string;
   lockId: string;
   ttlMs: number;
-  /** Local time just before the acquire that won the lock was sent. */
+  /** Monotonic time just before the acquire that won the lock was sent. */
   sentAtMs: number;
   /** Round trip of that acquire, the first estimate of one backend round trip. */
   roundTripMs: number;
+  /** Expiry by the backend's time authority (ms since the epoch). */
   expiresAtMs: number;
   autoExtend: boolean;
-  clock: Clock;
+  /** Monotonic ms: the lease's own deadline is measured on it. */
+  now: MonotonicClock;
+  /**
+   * The wall clock, consulted only when the backend's time authority is the client: there the
+   * lock expires when the clients' wall clocks pass `expiresAtMs`, so a forward step of ours must
+   * end the lease early. A backward step is harmless: the monotonic deadline still applies.
+   */
+  wallClock?: Clock;
   onEvent?: LockEventHandler;
 }
 
 /**
  * Keeps track of how long a held lock is safe to work under, and renews it when asked to.
  *
- * The safe deadline is `sentAt + ttl - margin` by the local clock, where `sentAt` is when the
+ * The safe deadline is `sentAt + ttl - margin` on the monotonic clock, where `sentAt` is when the
  * last confirmed acquire or extend was sent (the lease cannot have started earlier) and the
  * margin covers one round trip plus slack. The backend keeps the lock live for the time tolerance
  * past its expiry, which absorbs clock skew up to that tolerance between holder and judge; so the
- * local deadline never outlives the lease as other clients see it.
+ * local deadline never outlives the lease as other clients see it. A step of the wall clock cannot
+ * move it (ADR-017); on client-authority backends the wall clock can only bring it earlier.
  *
  * `signal` aborts with `LockError("LockLost")` at the safe deadline, or at once when an extend
  * reports the lock gone. With `autoExtend`, the lease is renewed every third of the TTL; transient
@@ -43,6 +53,8 @@ export class Lease<C extends BackendCapabilities> {
   private stopped = false;
   expiresAtMs: number;
   lostError: LockError | undefined;
+  /** Set when the release found nothing to release although no loss had been reported before. */
+  lostAtRelease: LockError | undefined;
 
   constructor(
     private readonly backend: LockBackend<C>,
@@ -66,38 +78,62 @@ export class Lease<C extends BackendCapabilities> {
     }
     // A deadline that passed while the event loop was blocked (a long GC pause, CPU-bound work)
     // has not fired its timer yet: whoever reads the signal now must still see the loss.
-    if (!this.lostError && !this.stopped && this.options.clock() >= this.safeDeadlineMs) {
-      this.markLost(
-        "deadline",
-        "The lock's safe deadline passed without a confirmed renewal; it may have expired",
-      );
-    }
+    this.checkDeadline();
     return this.controller.signal;
   }
 
   /** Called when the work ends: records a passed deadline as loss, then stops every timer. */
   finish(): void {
-    if (!this.lostError && !this.stopped && this.options.clock() >= this.safeDeadlineMs) {
+    this.checkDeadline();
+    this.stop();
+  }
+
+  private checkDeadline(): void {
+    if (!this.lostError && !this.stopped && this.msUntilDeadline() <= 0) {
       this.markLost(
         "deadline",
         "The lock's safe deadline passed without a confirmed renewal; it may have expired",
       );
     }
-    this.stop();
   }
 
-  /** Local time after which work must assume the lock may be held by someone else. */
+  private get marginMs(): number {
+    return Math.min(Math.floor(this.confirmedTtlMs / 4), this.roundTripMs + 50);
+  }
+
+  /** Monotonic time after which work must assume the lock may be held by someone else. */
   get safeDeadlineMs(): number {
-    const margin = Math.min(Math.floor(this.confirmedTtlMs / 4), this.roundTripMs + 50);
-    return this.confirmedSentAtMs + this.confirmedTtlMs - margin;
+    return this.confirmedSentAtMs + this.confirmedTtlMs - this.marginMs;
   }
 
-  /** Renews the lease to now + ttlMs (the backend's clock). Reports loss through `signal`. */
+  /** Milliseconds until the safe deadline: the monotonic one, or the wall-clock one if sooner. */
+  private msUntilDeadline(): number {
+    const monotonic = this.safeDeadlineMs - this.options.now();
+    const wall = this.options.wallClock;
+    if (!wall) return monotonic;
+    return Math.min(monotonic, this.expiresAtMs - this.marginMs - wall());
+  }
+
+  /**
+   * Renews the lease to now + ttlMs (the backend's clock). Reports loss through `signal`. Ends by
+   * the lease's safe deadline: an extend still unanswered then cannot save the lease, so it
+   * resolves `{ ok: false }` and the loss is reported.
+   */
   async extend(ttlMs = this.options.ttlMs): Promise<ExtendResult> {
-    const { clock } = this.options;
-    const sentAtMs = clock();
-    const result = await this.backend.extend({ lockId: this.options.lockId, ttlMs });
-    this.roundTripMs = clock() - sentAtMs;
+    const { now } = this.options;
+    if (this.lostError) return { ok: false };
+    const sentAtMs = now();
+    const raced = await raceDeadline(
+      this.backend.extend({ lockId: this.options.lockId, ttlMs }),
+      sentAtMs + Math.max(0, this.msUntilDeadline()),
+    );
+    if (raced.by === "error") throw raced.error;
+    if (raced.by !== "value") {
+      this.checkDeadline();
+      return { ok: false };
+    }
+    const result = raced.value;
+    this.roundTripMs = now() - sentAtMs;
     emit(this.options.onEvent, {
       type: "extended",
       key: this.options.key,
@@ -117,6 +153,22 @@ export class Lease<C extends BackendCapabilities> {
     return result;
   }
 
+  /**
+   * The release found the lock gone while nobody had noticed a loss. The work is over, so its
+   * result stands, but the loss is reported: a `lost` event, and `lostAtRelease` for the caller's
+   * `onReleaseError`. Someone else may have held the key while the work ran.
+   */
+  noteGoneAtRelease(): void {
+    if (this.lostError || this.lostAtRelease) return;
+    this.lostAtRelease = new LockError(
+      "LockLost",
+      "The lock was gone when the work ended (expired, deleted or taken over while it ran): " +
+        "another holder may have run at the same time",
+      { key: this.options.key },
+    );
+    emit(this.options.onEvent, { type: "lost", key: this.options.key, reason: "not-held" });
+  }
+
   /** Stops every timer. Called when the work ends or the lock is released. */
   stop(): void {
     this.stopped = true;
@@ -127,7 +179,7 @@ export class Lease<C extends BackendCapabilities> {
   private armDeadline(): void {
     clearTimeout(this.deadlineTimer);
     if (this.stopped) return;
-    const delay = this.safeDeadlineMs - this.options.clock();
+    const delay = this.msUntilDeadline();
     this.deadlineTimer = unrefTimer(
       () =>
         this.markLost(

@@ -1,28 +1,53 @@
-import { randomFillSync } from "node:crypto";
+import { createHash, randomFillSync } from "node:crypto";
 import { LockError } from "./errors";
 
 /**
- * A lockId is 18 bytes in base64url (24 characters): 16 bytes (128 bits) from the CSPRNG, then a
- * 16-bit route the backend may use to locate the lock (see `keyRoute`). Backends that do not route
- * get random route bits. The id is the holder's secret: it is never revealed by lookups.
+ * A lockId is 36 base64url characters: 18 random bytes from the CSPRNG (144 bits, the holder's
+ * secret), then a 9-byte key tag, the start of SHA-256 of the normalized key (ADR-006). The tag
+ * lets a backend find the lock from the lockId alone (Redis names the record after it), and lets
+ * a backend check that a lockId handed back to `acquire` was made for that key. The tag reveals
+ * nothing the key does not; the secret part is what makes a lockId unguessable.
  */
-export const LOCK_ID_LENGTH = 24;
-const LOCK_ID_PATTERN = /^[A-Za-z0-9_-]{24}$/;
+export const LOCK_ID_LENGTH = 36;
+/** Characters of the secret part; the key tag follows. */
+const SECRET_CHARS = 24;
+const SECRET_BYTES = 18;
+const KEY_TAG_BYTES = 9;
+/** Characters of a key tag in base64url (9 bytes, no padding). */
+export const KEY_TAG_LENGTH = 12;
+const LOCK_ID_PATTERN = /^[A-Za-z0-9_-]{36}$/;
 
 // CSPRNG bytes drawn in batches: one system call per 256 ids instead of one per id.
-const pool = Buffer.alloc(18 * 256);
+const pool = Buffer.alloc(SECRET_BYTES * 256);
 let poolOffset = pool.length;
 
-export function generateLockId(route?: number): string {
-  if (poolOffset + 18 > pool.length) {
+function randomSecret(): string {
+  if (poolOffset + SECRET_BYTES > pool.length) {
     randomFillSync(pool);
     poolOffset = 0;
   }
-  const bytes = Buffer.from(pool.subarray(poolOffset, poolOffset + 18));
-  pool.fill(0, poolOffset, poolOffset + 18); // a used id never stays in memory twice
-  poolOffset += 18;
-  if (route !== undefined) bytes.writeUInt16BE(route & 0xffff, 16);
-  return bytes.toString("base64url");
+  const secret = pool.toString("base64url", poolOffset, poolOffset + SECRET_BYTES);
+  pool.fill(0, poolOffset, poolOffset + SECRET_BYTES); // a used secret never stays in memory
+  poolOffset += SECRET_BYTES;
+  return secret;
+}
+
+/** The key tag of a normalized key: base64url of the first 9 bytes of SHA-256 of its UTF-8. */
+export function keyTag(normalizedKey: string): string {
+  return createHash("sha256")
+    .update(normalizedKey, "utf8")
+    .digest()
+    .toString("base64url", 0, KEY_TAG_BYTES);
+}
+
+/** A fresh lockId for a normalized key. */
+export function generateLockId(normalizedKey: string): string {
+  return randomSecret() + keyTag(normalizedKey);
+}
+
+/** The key tag a valid lockId carries. */
+export function lockIdKeyTag(lockId: string): string {
+  return lockId.slice(SECRET_CHARS);
 }
 
 export function isLockId(value: unknown): value is string {
@@ -40,7 +65,17 @@ export function validateLockId(lockId: unknown): string {
   return lockId;
 }
 
-/** The 16-bit route stored in a valid lockId. */
-export function lockIdRoute(lockId: string): number {
-  return Buffer.from(lockId, "base64url").readUInt16BE(16);
+/**
+ * Validates a lockId a caller hands to `acquire` (to retry an attempt whose outcome is unknown):
+ * it must be well formed and made for this normalized key, or the lock would be stored where
+ * nobody looking for the key finds it.
+ */
+export function validateLockIdForKey(lockId: unknown, normalizedKey: string): string {
+  const valid = validateLockId(lockId);
+  if (lockIdKeyTag(valid) !== keyTag(normalizedKey)) {
+    throw new LockError("InvalidArgument", "lockId was not generated for this key", {
+      key: normalizedKey,
+    });
+  }
+  return valid;
 }

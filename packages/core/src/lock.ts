@@ -1,7 +1,12 @@
 import { LockError } from "./errors";
-import { acquireResolved, type InternalDeps, type LockContext, lostErrorOf } from "./handle";
+import {
+  acquireResolved,
+  defaultDeps,
+  type InternalDeps,
+  type LockContext,
+  lostErrorOf,
+} from "./handle";
 import { type LockOptions, resolveLockOptions } from "./options";
-import { systemClock } from "./time";
 import type { BackendCapabilities, FencingCapabilities, LockBackend } from "./types";
 
 /** Options fixed when the lock function is created; each call may override them. */
@@ -28,7 +33,7 @@ export type LockFunction<C extends BackendCapabilities = FencingCapabilities> = 
 export function createLock<C extends BackendCapabilities>(
   backend: LockBackend<C>,
   defaults: LockDefaults = {},
-  deps: InternalDeps = { clock: systemClock, random: Math.random },
+  deps: InternalDeps = defaultDeps,
 ): LockFunction<C> {
   return async <T>(
     fn: (context: LockContext<C>) => T | Promise<T>,

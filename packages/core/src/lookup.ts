@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { LockError } from "./errors";
+import { LockError, throwIfAborted } from "./errors";
+import { validateSignal } from "./input";
 import { normalizeKey } from "./keys";
 import { validateLockId } from "./lock-id";
 import type { BackendCapabilities, LockBackend, LockInfo, LookupOptions } from "./types";
@@ -11,7 +12,7 @@ export function hashLockId(lockId: string): string {
 
 /**
  * Validates lookup options before any I/O. Exactly one of `key` or `lockId` must be given.
- * Returns the normalized key or the validated lockId.
+ * Returns the normalized key or the validated lockId; throws `Aborted` if the signal fired.
  */
 export function parseLookupOptions(
   options: LookupOptions,
@@ -21,7 +22,11 @@ export function parseLookupOptions(
   if (hasKey === hasLockId) {
     throw new LockError("InvalidArgument", "lookup needs exactly one of { key } or { lockId }");
   }
-  return hasKey ? { key: normalizeKey(options.key) } : { lockId: validateLockId(options.lockId) };
+  const target = hasKey
+    ? { key: normalizeKey(options.key) }
+    : { lockId: validateLockId(options.lockId) };
+  throwIfAborted(validateSignal(options.signal), "lookup");
+  return target;
 }
 
 /** The live lock on `key`, or null. */

@@ -1,6 +1,7 @@
 import type { BackoffPolicy, Jitter } from "./backoff";
 import { LockError } from "./errors";
 import type { LockEventHandler } from "./events";
+import { validateSignal } from "./input";
 import { MAX_TTL_MS, validateTtl } from "./time";
 
 /** Context passed to `onReleaseError`. */
@@ -19,7 +20,10 @@ export interface LockOptions {
   key: string;
   /** Lease length in ms. Default 30 000. */
   ttlMs?: number;
-  /** Longest total wait for the lock, in ms. Default 5 000. 0 means a single attempt. */
+  /**
+   * Longest total wait for the lock, in ms. Default 5 000. 0 means a single attempt (bounded by
+   * `releaseTimeoutMs`, like a release).
+   */
   timeoutMs?: number;
   /** Retries after the first failed attempt (wake-ups after a release do not count). Default 10. */
   maxRetries?: number;
@@ -85,6 +89,21 @@ function nonNegativeInteger(value: unknown, name: string, max = MAX_TTL_MS): num
   return value;
 }
 
+function optionalBoolean(value: unknown, name: string): boolean | undefined {
+  if (value !== undefined && typeof value !== "boolean") {
+    // A string such as "false" would otherwise turn the option on.
+    throw new LockError("InvalidArgument", `${name} must be a boolean, got ${typeof value}`);
+  }
+  return value;
+}
+
+function optionalFunction(value: unknown, name: string): unknown {
+  if (value !== undefined && typeof value !== "function") {
+    throw new LockError("InvalidArgument", `${name} must be a function, got ${typeof value}`);
+  }
+  return value;
+}
+
 const JITTERS: readonly Jitter[] = ["equal", "full", "none"];
 
 /**
@@ -129,14 +148,14 @@ export function resolveLockOptions(
       pick("releaseTimeoutMs") ?? LOCK_DEFAULTS.releaseTimeoutMs,
       "releaseTimeoutMs",
     ),
-    autoExtend: pick("autoExtend") ?? false,
+    autoExtend: optionalBoolean(pick("autoExtend"), "autoExtend") ?? false,
   };
-  const signal = pick("signal");
+  const signal = validateSignal(pick("signal"));
   if (signal !== undefined) resolved.signal = signal;
-  const onReleaseError = pick("onReleaseError");
-  if (onReleaseError !== undefined) resolved.onReleaseError = onReleaseError;
-  const onEvent = pick("onEvent");
-  if (onEvent !== undefined) resolved.onEvent = onEvent;
+  const onReleaseError = optionalFunction(pick("onReleaseError"), "onReleaseError");
+  if (onReleaseError !== undefined) resolved.onReleaseError = onReleaseError as OnReleaseError;
+  const onEvent = optionalFunction(pick("onEvent"), "onEvent");
+  if (onEvent !== undefined) resolved.onEvent = onEvent as LockEventHandler;
   if (resolved.maxRetryDelayMs < resolved.retryDelayMs)
     resolved.maxRetryDelayMs = resolved.retryDelayMs;
   return resolved;

@@ -33,6 +33,17 @@ export function validateTtl(ttlMs: unknown, name = "ttlMs"): number {
   return ttlMs;
 }
 
-/** A source of the current time in ms. Injected in tests; `Date.now` otherwise. */
+/**
+ * A source of wall-clock time in ms since the epoch. Used only where the wall clock is the
+ * authority: expiry on client-authority backends. Injected in tests; `Date.now` otherwise.
+ */
 export type Clock = () => number;
 export const systemClock: Clock = () => Date.now();
+
+/**
+ * Milliseconds on a clock that never steps (CLOCK_MONOTONIC through `performance.now`). Every
+ * local duration uses it: deadlines, round trips, waits, a lease's safe deadline (ADR-017). A wall
+ * clock stepped back would otherwise stretch a deadline past the lease it protects.
+ */
+export type MonotonicClock = () => number;
+export const monotonicClock: MonotonicClock = () => performance.now();

@@ -32,6 +32,14 @@ export interface AcquireOptions extends KeyOptions {
   /** Lease length in milliseconds (positive integer). */
   ttlMs: number;
   /**
+   * The lockId to take the lock under, from `generateLockId(key)`; the backend makes one when it
+   * is absent. Passing the lockId of an attempt whose outcome is unknown (a timeout, a lost reply)
+   * makes the retry idempotent: if that attempt did take the lock, the key is held by this lockId
+   * and the backend reports it as acquired, unchanged (same fence and expiry) instead of turning
+   * its own owner away. Core's retry engine uses one lockId for all attempts of an acquisition.
+   */
+  lockId?: string;
+  /**
    * Set by core's retry engine: identifies a caller that will keep trying for `timeoutMs` more.
    * A backend with a wait queue enqueues it on contention and, on release, reserves the key for
    * the oldest live waiter (see specs/interface.md, Fair handoff). Other backends ignore it.
@@ -44,6 +52,8 @@ export interface WaiterInfo {
   readonly id: string;
   /** How much longer this caller will wait, in ms. */
   readonly timeoutMs: number;
+  /** The acquisition's whole wait budget in ms (its `timeoutMs`), the same on every attempt. */
+  readonly budgetMs: number;
   /**
    * True on the acquisition's first attempt: no queue can hold this waiter yet, so a backend can
    * skip dequeuing it on success. Absent or false: it may be queued.
@@ -117,8 +127,13 @@ export type LockInfo<C extends BackendCapabilities = FencingCapabilities> = {
   readonly expiresAtMs: number;
 } & FenceField<C>;
 
-/** Called on a release; `reservedFor` names the waiter the backend handed the key to, if any. */
-export type ReleaseListener = (reservedFor?: string) => void;
+/**
+ * Called on a release. `reservedFor` names the waiter the backend handed the key to, if any, and
+ * `reservedForMs` how long the key stays reserved for it: if that waiter does not take the key in
+ * time (it died or gave up), the key is free again and nobody is told, so other waiters must try
+ * again by then.
+ */
+export type ReleaseListener = (reservedFor?: string, reservedForMs?: number) => void;
 
 /** Stops a subscription. Idempotent. */
 export type Unsubscribe = () => void;
@@ -145,6 +160,12 @@ export interface LockBackend<C extends BackendCapabilities = FencingCapabilities
    * the subscription is active, so an attempt made afterwards cannot miss a release.
    */
   subscribe?(key: string, listener: ReleaseListener): Promise<Unsubscribe>;
+  /**
+   * Optional, for backends that queue waiters: removes a waiter that gave up (timeout, abort,
+   * maxRetries, error) from the key's queue, so it is not handed the key later. Best effort: a
+   * waiter that is never removed lapses at the end of its budget.
+   */
+  abandonWait?(options: { key: string; waiter: WaiterInfo }): Promise<void>;
   /**
    * How long core may keep a key's subscription after its last local waiter left (default 0).
    * A lingering subscription lets the next caller on a hot key join without a round trip; set it

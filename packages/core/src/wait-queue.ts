@@ -1,3 +1,5 @@
+import { raceDeadline } from "./shared-timeout";
+import { monotonicClock } from "./time";
 import type { BackendCapabilities, LockBackend, Unsubscribe } from "./types";
 
 /**
@@ -14,17 +16,36 @@ class KeyWaiters {
   /** True once the backend subscription is confirmed (and until it is dropped). */
   active = false;
   lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Wakes the next waiter here if a reservation for another waiter lapses unused. */
+  backstopTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly lingerMs: number) {}
 
-  /** A release for a named waiter wakes only that waiter (if it is here); otherwise the oldest. */
-  notify = (reservedFor?: string): void => {
-    const next = reservedFor
-      ? this.tickets.find((ticket) => ticket.waiterId === reservedFor)
-      : this.tickets.find((ticket) => !ticket.pending);
-    next?.wake();
+  /**
+   * A release for a named waiter wakes only that waiter (if it is here); otherwise the oldest.
+   * A key reserved for another waiter is free again once the reservation lapses, and nobody is
+   * told: if that waiter died or gave up, the oldest waiter here must try by then, or every
+   * waiter would sleep out its backoff (seconds) in front of a free key.
+   */
+  notify = (reservedFor?: string, reservedForMs?: number): void => {
+    clearTimeout(this.backstopTimer);
+    this.backstopTimer = undefined;
+    if (!reservedFor) {
+      this.tickets.find((ticket) => !ticket.pending)?.wake();
+      return;
+    }
+    this.tickets.find((ticket) => ticket.waiterId === reservedFor)?.wake();
+    if (reservedForMs === undefined) return;
+    this.backstopTimer = setTimeout(() => {
+      this.backstopTimer = undefined;
+      this.tickets.find((ticket) => !ticket.pending && ticket.waiterId !== reservedFor)?.wake();
+    }, reservedForMs + RESERVATION_SLACK_MS);
+    this.backstopTimer.unref?.();
   };
 }
+
+/** How long after a reservation lapses the backstop wake-up comes: clock granularity and a hop. */
+const RESERVATION_SLACK_MS = 5;
 
 export class WaitTicket {
   pending = false;
@@ -170,27 +191,20 @@ export async function joinWaiters<C extends BackendCapabilities>(
 }
 
 /** The subscription's outcome, or false if it takes longer than the caller can wait. */
-function settledWithin(
+async function settledWithin(
   subscribed: Promise<boolean> | undefined,
   { maxWaitMs, signal }: { maxWaitMs?: number; signal?: AbortSignal },
 ): Promise<boolean> {
-  if (!subscribed) return Promise.resolve(false);
+  if (!subscribed) return false;
   if (maxWaitMs === undefined && !signal) return subscribed;
-  return new Promise((resolve) => {
-    const finish = (value: boolean) => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      resolve(value);
-    };
-    const onAbort = () => finish(false);
-    const timer = setTimeout(() => finish(false), Math.max(0, maxWaitMs ?? 2 ** 31 - 1));
-    signal?.addEventListener("abort", onAbort, { once: true });
-    subscribed.then(finish);
-  });
+  const deadline = monotonicClock() + (maxWaitMs ?? Number.POSITIVE_INFINITY);
+  const outcome = await raceDeadline(subscribed, deadline, signal);
+  return outcome.by === "value" && outcome.value;
 }
 
 function release(group: KeyWaiters): void {
   group.active = false;
+  clearTimeout(group.backstopTimer);
   const unsubscribe = group.unsubscribe;
   group.unsubscribe = undefined;
   unsubscribe?.();

@@ -4,34 +4,46 @@ import {
   formatFence,
   generateLockId,
   isFence,
+  KEY_TAG_LENGTH,
+  keyTag,
   LOCK_ID_LENGTH,
   LockError,
-  lockIdRoute,
+  lockIdKeyTag,
   MAX_FENCE,
   parseFence,
   validateLockId,
+  validateLockIdForKey,
 } from "../src";
 
 describe("lockId", () => {
-  it("is 24 URL-safe characters and unique", () => {
-    const ids = new Set(Array.from({ length: 5000 }, () => generateLockId()));
+  it("is 36 URL-safe characters and unique", () => {
+    const ids = new Set(Array.from({ length: 5000 }, () => generateLockId("job")));
     expect(ids.size).toBe(5000);
-    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{24}$/);
-    expect(LOCK_ID_LENGTH).toBe(24);
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{36}$/);
+    expect(LOCK_ID_LENGTH).toBe(36);
   });
-  it("carries the route it was generated with", () => {
-    for (const route of [0, 1, 0x1234, 0xffff])
-      expect(lockIdRoute(generateLockId(route))).toBe(route);
+  it("ends in the key tag: SHA-256 of the key, pinned so lockIds name the same record across versions", () => {
+    // The tag decides Redis record names: a change would split one key's lock in two.
+    expect(keyTag("a")).toBe("ypeBEsobvcr6");
+    expect(keyTag("🔒 lock:émoji/✓")).toHaveLength(KEY_TAG_LENGTH);
+    expect(lockIdKeyTag(generateLockId("a"))).toBe(keyTag("a"));
+    expect(keyTag("job:1")).not.toBe(keyTag("job:2"));
+  });
+  it("validateLockIdForKey accepts an id made for the key and refuses one made for another", () => {
+    const id = generateLockId("payment:1");
+    expect(validateLockIdForKey(id, "payment:1")).toBe(id);
+    expect(() => validateLockIdForKey(id, "payment:2")).toThrow(/not generated for this key/);
+    expect(() => validateLockIdForKey("short", "payment:1")).toThrow(/Invalid lockId format/);
   });
   it.each([
     "",
     "short",
-    "x".repeat(23),
-    "x".repeat(25),
-    `${"x".repeat(23)}+`,
-    `${"x".repeat(23)}/`,
-    `${"x".repeat(23)}=`,
-    ` ${"x".repeat(23)}`,
+    "x".repeat(35),
+    "x".repeat(37),
+    `${"x".repeat(35)}+`,
+    `${"x".repeat(35)}/`,
+    `${"x".repeat(35)}=`,
+    ` ${"x".repeat(35)}`,
     null,
     undefined,
     42,

@@ -1,7 +1,6 @@
 import {
   DIGEST_HEX_CHARS,
   keyDigest,
-  keyRoute,
   LockError,
   MAX_KEY_BYTES,
   normalizeKey,
@@ -126,19 +125,5 @@ describe("helpers", () => {
   it("truncateUtf8 cuts on code point boundaries", () => {
     expect(truncateUtf8("a😀b", 4)).toBe("a");
     expect(truncateUtf8("a😀b", 5)).toBe("a😀");
-  });
-  it("keyRoute is FNV-1a over UTF-8 folded to 16 bits, pinned so lockIds route alike across versions", () => {
-    // Routes live in issued lockIds and decide Redis key names: a change would split one key in two.
-    expect(keyRoute("a")).toBe(52512);
-    expect(keyRoute("job:1")).toBe(62398);
-    expect(keyRoute("é")).toBe(63068);
-    expect(keyRoute("🔒 lock:émoji/✓")).toBe(32222);
-  });
-  it("keyRoute spreads keys over the 16-bit space", () => {
-    const routes = new Set<number>();
-    for (let i = 0; i < 4096; i++) routes.add(keyRoute(`order:${i}`));
-    // 4096 keys into 65536 routes: a uniform hash leaves ~3% collisions.
-    expect(routes.size).toBeGreaterThan(3900);
-    for (const route of routes) expect(route >>> 16).toBe(0);
   });
 });

@@ -1,4 +1,5 @@
 import { acquire, createLock, isLockError, LockError, type LockEvent } from "../src";
+import { defaultDeps } from "../src/handle";
 import { createMemoryBackend } from "../src/memory";
 import { counting, eventually, tick } from "./helpers";
 
@@ -330,7 +331,7 @@ describe("auto-extend and lock loss", () => {
 
   it("a signal first read after the safe deadline is already aborted (no timer has run yet)", async () => {
     let now = Date.now();
-    const lock = createLock(createMemoryBackend(), {}, { clock: () => now, random: Math.random });
+    const lock = createLock(createMemoryBackend(), {}, { ...defaultDeps, now: () => now });
     let aborted: boolean | undefined;
     await expect(
       lock(

@@ -1,16 +1,13 @@
-import { throwIfAborted } from "../errors";
 import { fenceOverflowError, formatFence, MAX_FENCE, warnIfFenceNearLimit } from "../fence";
-import { normalizeKey } from "../keys";
-import { generateLockId, validateLockId } from "../lock-id";
-import { hashLockId, parseLookupOptions } from "../lookup";
 import {
-  type Clock,
-  isLive,
-  isPastCleanupGuard,
-  systemClock,
-  TIME_TOLERANCE_MS,
-  validateTtl,
-} from "../time";
+  parseAcquireOptions,
+  parseExtendOptions,
+  parseKeyOptions,
+  parseReleaseOptions,
+} from "../input";
+import { normalizeKey } from "../keys";
+import { hashLockId, parseLookupOptions } from "../lookup";
+import { type Clock, isLive, isPastCleanupGuard, systemClock, TIME_TOLERANCE_MS } from "../time";
 import type {
   AcquireOptions,
   AcquireResult,
@@ -106,13 +103,15 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): MemoryB
     },
 
     async acquire(opts: AcquireOptions): Promise<AcquireResult<MemoryCapabilities>> {
-      const key = normalizeKey(opts?.key);
-      const ttlMs = validateTtl(opts.ttlMs);
-      throwIfAborted(opts.signal, "acquire");
+      const { key, ttlMs, lockId } = parseAcquireOptions(opts);
       await tick();
       const now = clock();
       const current = locks.get(key);
       if (current && isLive(current.expiresAtMs, now)) {
+        if (current.lockId === lockId) {
+          // A retry of an attempt that did take the lock: report it as it is.
+          return { ok: true, lockId, expiresAtMs: current.expiresAtMs, fence: current.fence };
+        }
         return {
           ok: false,
           reason: "locked",
@@ -129,7 +128,7 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): MemoryB
       fences.set(key, next);
       const record: LockRecord = {
         key,
-        lockId: generateLockId(),
+        lockId,
         acquiredAtMs: now,
         expiresAtMs: now + ttlMs,
         fence: formatFence(next),
@@ -146,8 +145,7 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): MemoryB
     },
 
     async release(opts: ReleaseOptions): Promise<ReleaseResult> {
-      const lockId = validateLockId(opts?.lockId);
-      throwIfAborted(opts.signal, "release");
+      const { lockId } = parseReleaseOptions(opts);
       await tick();
       const record = liveRecordForLockId(lockId);
       if (!record) return { ok: false };
@@ -157,9 +155,7 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): MemoryB
     },
 
     async extend(opts: ExtendOptions): Promise<ExtendResult> {
-      const lockId = validateLockId(opts?.lockId);
-      const ttlMs = validateTtl(opts.ttlMs);
-      throwIfAborted(opts.signal, "extend");
+      const { lockId, ttlMs } = parseExtendOptions(opts);
       await tick();
       const record = liveRecordForLockId(lockId);
       if (!record) return { ok: false };
@@ -168,8 +164,7 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): MemoryB
     },
 
     async isLocked(opts: KeyOptions): Promise<boolean> {
-      const key = normalizeKey(opts?.key);
-      throwIfAborted(opts.signal, "isLocked");
+      const { key } = parseKeyOptions(opts, "isLocked");
       await tick();
       const record = locks.get(key);
       if (!record) return false;
@@ -181,7 +176,6 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): MemoryB
 
     async lookup(opts: LookupOptions): Promise<LockInfo<MemoryCapabilities> | null> {
       const target = parseLookupOptions(opts);
-      throwIfAborted(opts.signal, "lookup");
       await tick();
       if (target.lockId !== undefined) {
         const record = liveRecordForLockId(target.lockId);

@@ -1,0 +1,319 @@
+import {
+  type AcquireOptions,
+  type AcquireResult,
+  createLock,
+  isLockError,
+  type LockBackend,
+  LockError,
+  type LockEvent,
+  type ReleaseResult,
+} from "../src";
+import { handoffWindowCount } from "../src/handoff";
+import { createMemoryBackend } from "../src/memory";
+import { joinWaiters } from "../src/wait-queue";
+import { counting, eventually } from "./helpers";
+
+// The engine's behaviour under backend faults, on pure in-process backends. The same faults on
+// real services are in tests/faults.
+
+/** A backend whose acquire answers only when the test says so (a frozen server). */
+function frozenAcquire(inner = createMemoryBackend()) {
+  const pending: Array<{ options: AcquireOptions; answer: () => Promise<void> }> = [];
+  const released: string[] = [];
+  const backend: LockBackend = {
+    ...inner,
+    capabilities: inner.capabilities,
+    acquire: (options) =>
+      new Promise<AcquireResult>((resolve, reject) => {
+        pending.push({
+          options,
+          answer: () => inner.acquire({ ...options, signal: undefined }).then(resolve, reject),
+        });
+      }),
+    release: async (options): Promise<ReleaseResult> => {
+      released.push(options.lockId);
+      return inner.release(options);
+    },
+    extend: (options) => inner.extend(options),
+    isLocked: (options) => inner.isLocked(options),
+    lookup: (options) => inner.lookup(options),
+  };
+  return { backend, inner, pending, released };
+}
+
+const settleTime = async (promise: Promise<unknown>) => {
+  const started = performance.now();
+  const outcome = await promise.then(
+    (value): { value?: unknown; error?: unknown } => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  return { ...outcome, ms: performance.now() - started };
+};
+
+describe("an unresponsive backend", () => {
+  it("lock() ends by timeoutMs with NetworkTimeout, and the abandoned attempt is released once it lands", async () => {
+    const { backend, inner, pending, released } = frozenAcquire();
+    const { error, ms } = await settleTime(
+      createLock(backend)(() => "ran", { key: "frozen", timeoutMs: 200 }),
+    );
+    expect(isLockError(error, "NetworkTimeout")).toBe(true);
+    expect((error as LockError).message).toMatch(/did not answer within timeoutMs \(200 ms\)/);
+    expect(ms).toBeLessThan(200 + 100);
+    // The server wakes up and the attempt takes the lock after all: it must be given back.
+    expect(pending).toHaveLength(1);
+    await pending[0]?.answer();
+    await eventually(async () => !(await inner.isLocked({ key: "frozen" })));
+    expect(released).toEqual([pending[0]?.options.lockId]);
+  });
+
+  it("an abort ends the wait at once, while the attempt is in flight", async () => {
+    const { backend } = frozenAcquire();
+    const controller = new AbortController();
+    const call = createLock(backend)(() => "ran", {
+      key: "frozen",
+      timeoutMs: 10_000,
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort(), 50);
+    const { error, ms } = await settleTime(call);
+    expect(isLockError(error, "Aborted")).toBe(true);
+    expect(ms).toBeLessThan(50 + 100);
+  });
+});
+
+describe("an attempt whose reply is lost", () => {
+  it("is reconciled by the next attempt: same lockId, the lock is ours, fn runs", async () => {
+    const inner = createMemoryBackend();
+    let dropped = 0;
+    const lossy: LockBackend = {
+      ...inner,
+      capabilities: inner.capabilities,
+      acquire: async (options) => {
+        const result = await inner.acquire(options);
+        if (dropped++ === 0) throw new LockError("NetworkTimeout", "reply lost");
+        return result;
+      },
+      release: (o) => inner.release(o),
+      extend: (o) => inner.extend(o),
+      isLocked: (o) => inner.isLocked(o),
+      lookup: (o) => inner.lookup(o),
+    };
+    const value = await createLock(lossy)(({ fence }) => fence, {
+      key: "lossy",
+      retryDelayMs: 10,
+    });
+    expect(value).toBe("000000000000001"); // the first attempt's lock, not a second one
+    expect(await inner.isLocked({ key: "lossy" })).toBe(false);
+  });
+
+  it("is released when the acquisition gives up without learning the outcome", async () => {
+    const inner = createMemoryBackend();
+    const lossy: LockBackend = {
+      ...inner,
+      capabilities: inner.capabilities,
+      acquire: async (options) => {
+        await inner.acquire(options);
+        throw new LockError("NetworkTimeout", "reply lost");
+      },
+      release: (o) => inner.release(o),
+      extend: (o) => inner.extend(o),
+      isLocked: (o) => inner.isLocked(o),
+      lookup: (o) => inner.lookup(o),
+    };
+    await expect(
+      createLock(lossy)(() => "ran", { key: "lossy", timeoutMs: 0, ttlMs: 60_000 }),
+    ).rejects.toMatchObject({ code: "NetworkTimeout" });
+    await eventually(async () => !(await inner.isLocked({ key: "lossy" })));
+  });
+});
+
+describe("a lock that vanished while fn ran", () => {
+  it("still returns fn's value, but reports the loss: a lost event and onReleaseError(LockLost)", async () => {
+    const backend = createMemoryBackend();
+    const events: LockEvent[] = [];
+    const releaseErrors: Error[] = [];
+    const value = await createLock(backend)(
+      async ({ lockId }) => {
+        await backend.release({ lockId }); // as FLUSHALL or a failover would
+        const other = await backend.acquire({ key: "gone", ttlMs: 10_000 });
+        expect(other.ok).toBe(true);
+        return "charged";
+      },
+      {
+        key: "gone",
+        onEvent: (event) => events.push(event),
+        onReleaseError: (error) => releaseErrors.push(error),
+      },
+    );
+    expect(value).toBe("charged");
+    expect(events).toContainEqual({ type: "lost", key: "gone", reason: "not-held" });
+    expect(releaseErrors).toHaveLength(1);
+    expect(isLockError(releaseErrors[0], "LockLost")).toBe(true);
+    expect(releaseErrors[0]?.message).not.toBe("");
+  });
+});
+
+describe("a backward wall-clock step", () => {
+  it("does not stretch the lease: the signal aborts at the monotonic deadline", async () => {
+    const memory = createMemoryBackend();
+    const serverTimed: LockBackend = {
+      ...memory,
+      capabilities: { backend: "memory", supportsFencing: true, timeAuthority: "server" },
+      acquire: (o) => memory.acquire(o),
+      release: (o) => memory.release(o),
+      extend: (o) => memory.extend(o),
+      isLocked: (o) => memory.isLocked(o),
+      lookup: (o) => memory.lookup(o),
+    };
+    const realNow = Date.now.bind(Date);
+    const step = jest.spyOn(Date, "now");
+    try {
+      await expect(
+        createLock(serverTimed)(
+          async ({ signal }) => {
+            step.mockImplementation(() => realNow() - 5_000);
+            await new Promise<void>((resolve, reject) => {
+              const timer = setTimeout(() => reject(new Error("signal never aborted")), 3_000);
+              signal.addEventListener("abort", () => {
+                clearTimeout(timer);
+                resolve();
+              });
+            });
+          },
+          { key: "stepped", ttlMs: 400 },
+        ),
+      ).rejects.toMatchObject({ code: "LockLost" });
+    } finally {
+      step.mockRestore();
+    }
+  });
+
+  it("on a client-authority backend, a forward step ends the lease early (never later)", async () => {
+    const backend = createMemoryBackend();
+    const realNow = Date.now.bind(Date);
+    const step = jest.spyOn(Date, "now");
+    try {
+      await expect(
+        createLock(backend)(
+          async (ctx) => {
+            step.mockImplementation(() => realNow() + 60_000);
+            expect(ctx.signal.aborted).toBe(true);
+          },
+          { key: "forward", ttlMs: 30_000 },
+        ),
+      ).rejects.toMatchObject({ code: "LockLost" });
+    } finally {
+      step.mockRestore();
+    }
+  });
+});
+
+describe("input checks before any I/O", () => {
+  it.each([
+    ["autoExtend: 'false'", { autoExtend: "false" }],
+    ["signal: {}", { signal: {} }],
+    ["onEvent: 'log'", { onEvent: "log" }],
+    ["onReleaseError: 1", { onReleaseError: 1 }],
+  ])("lock() refuses %s", async (_, bad) => {
+    const { backend, calls } = counting(createMemoryBackend());
+    const error = await createLock(backend)(() => undefined, {
+      key: "k",
+      ...(bad as object),
+    }).catch((e: unknown) => e);
+    expect(isLockError(error, "InvalidArgument")).toBe(true);
+    expect((error as Error).message).not.toBe("");
+    expect(calls.acquire).toBe(0);
+  });
+
+  it.each([
+    ["a fractional timeout", { id: "w1", timeoutMs: 1.5, budgetMs: 10 }],
+    ["a missing budget", { id: "w1", timeoutMs: 10 }],
+    ["an id with a separator", { id: "w|1", timeoutMs: 10, budgetMs: 10 }],
+    ["a non-object", "w1"],
+  ])("backend.acquire refuses a waiter with %s and stores nothing", async (_, waiter) => {
+    const backend = createMemoryBackend();
+    await expect(
+      backend.acquire({ key: "k", ttlMs: 1_000, waiter } as unknown as AcquireOptions),
+    ).rejects.toMatchObject({ code: "InvalidArgument" });
+    expect(backend.size).toBe(0);
+  });
+
+  it("backend.acquire refuses a lockId made for another key", async () => {
+    const backend = createMemoryBackend();
+    const first = await backend.acquire({ key: "a", ttlMs: 1_000 });
+    if (!first.ok) throw new Error("setup");
+    await expect(
+      backend.acquire({ key: "b", ttlMs: 1_000, lockId: first.lockId }),
+    ).rejects.toMatchObject({ code: "InvalidArgument" });
+  });
+});
+
+describe("bounded bookkeeping", () => {
+  it("hand-off windows of keys never contended again are dropped", async () => {
+    const memory = createMemoryBackend();
+    const contended: LockBackend = {
+      ...memory,
+      capabilities: memory.capabilities,
+      acquire: (o) => memory.acquire(o),
+      release: async (o) => ({ ...(await memory.release(o)), contended: true }),
+      extend: (o) => memory.extend(o),
+      isLocked: (o) => memory.isLocked(o),
+      lookup: (o) => memory.lookup(o),
+    };
+    const lock = createLock(contended);
+    for (let i = 0; i < 1_000; i++) {
+      await lock(() => undefined, { key: `once:${i}` });
+      if (i % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 60));
+    }
+    expect(handoffWindowCount(contended)).toBeLessThan(300);
+  });
+
+  it("a waiter that gives up after being queued is withdrawn from the backend's queue", async () => {
+    const memory = createMemoryBackend();
+    const withdrawn: string[] = [];
+    const queueing: LockBackend = {
+      ...memory,
+      capabilities: memory.capabilities,
+      acquire: (o) => memory.acquire(o),
+      release: (o) => memory.release(o),
+      extend: (o) => memory.extend(o),
+      isLocked: (o) => memory.isLocked(o),
+      lookup: (o) => memory.lookup(o),
+      abandonWait: async ({ waiter }) => {
+        withdrawn.push(waiter.id);
+      },
+    };
+    await memory.acquire({ key: "busy", ttlMs: 10_000 });
+    await expect(
+      createLock(queueing)(() => undefined, { key: "busy", timeoutMs: 50 }),
+    ).rejects.toMatchObject({ code: "AcquisitionTimeout" });
+    expect(withdrawn).toHaveLength(1);
+  });
+});
+
+describe("a reservation that lapses", () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it("wakes the oldest other waiter once the reserved one had its chance", async () => {
+    let listener: ((reservedFor?: string, forMs?: number) => void) | undefined;
+    const memory = createMemoryBackend();
+    const backend: LockBackend = {
+      ...memory,
+      capabilities: memory.capabilities,
+      subscribe: async (_key, onRelease) => {
+        listener = onRelease;
+        return () => undefined;
+      },
+    };
+    const mine = await joinWaiters(backend, "k", "mine");
+    if (!mine || !listener) throw new Error("setup");
+    listener("crashed-elsewhere", 250);
+    expect(mine.pending).toBe(false);
+    await jest.advanceTimersByTimeAsync(249);
+    expect(mine.pending).toBe(false);
+    await jest.advanceTimersByTimeAsync(10);
+    expect(mine.pending).toBe(true);
+    mine.leave();
+  });
+});
