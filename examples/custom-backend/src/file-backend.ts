@@ -7,7 +7,6 @@ import {
   type ExtendResult,
   fenceOverflowError,
   formatFence,
-  generateLockId,
   hashLockId,
   isLive,
   type KeyOptions,
@@ -15,14 +14,14 @@ import {
   type LockInfo,
   type LookupOptions,
   MAX_FENCE,
-  normalizeKey,
+  parseAcquireOptions,
+  parseExtendOptions,
+  parseKeyOptions,
   parseLookupOptions,
+  parseReleaseOptions,
   type ReleaseOptions,
   type ReleaseResult,
   TIME_TOLERANCE_MS,
-  throwIfAborted,
-  validateLockId,
-  validateTtl,
 } from "@syncguard/core";
 import { withKeyMutex } from "./mutex";
 import {
@@ -49,7 +48,8 @@ export interface FileBackendOptions {
 
 /**
  * A SyncGuard backend on a local directory: safe across processes on one host (not over NFS).
- * Shape of every operation: validate input (core helpers) -> honour the abort signal -> I/O.
+ * Shape of every operation: validate input and honour the abort signal (core's parse* helpers),
+ * then I/O.
  */
 export function createFileBackend(options: FileBackendOptions): LockBackend<FileCapabilities> {
   const { dir } = options;
@@ -83,14 +83,16 @@ export function createFileBackend(options: FileBackendOptions): LockBackend<File
     }),
 
     async acquire(opts: AcquireOptions): Promise<AcquireResult<FileCapabilities>> {
-      const key = normalizeKey(opts?.key);
-      const ttlMs = validateTtl(opts.ttlMs);
-      throwIfAborted(opts.signal, "acquire");
+      const { key, ttlMs, lockId } = parseAcquireOptions(opts);
       const name = fileNameOf(key);
       return withKeyMutex(dir, name, async () => {
         const now = Date.now();
         const current = await readRecord(lockPath(name));
         if (current && isLive(current.expiresAtMs, now)) {
+          if (current.lockId === lockId) {
+            // A retry of an attempt that did take the lock: report it unchanged.
+            return { ok: true, lockId, expiresAtMs: current.expiresAtMs, fence: current.fence };
+          }
           const remainingMs = current.expiresAtMs + TIME_TOLERANCE_MS - now;
           return { ok: false, reason: "locked", holder: { fence: current.fence, remainingMs } };
         }
@@ -99,7 +101,7 @@ export function createFileBackend(options: FileBackendOptions): LockBackend<File
         const fence = formatFence(counter + 1);
         const record: LockRecord = {
           key,
-          lockId: generateLockId(),
+          lockId,
           acquiredAtMs: now,
           expiresAtMs: now + ttlMs,
           fence,
@@ -114,8 +116,7 @@ export function createFileBackend(options: FileBackendOptions): LockBackend<File
     },
 
     async release(opts: ReleaseOptions): Promise<ReleaseResult> {
-      const lockId = validateLockId(opts?.lockId);
-      throwIfAborted(opts.signal, "release");
+      const { lockId } = parseReleaseOptions(opts);
       const name = await readText(idPath(lockId));
       if (name === undefined) return { ok: false };
       return withKeyMutex(dir, name, async () => {
@@ -128,9 +129,7 @@ export function createFileBackend(options: FileBackendOptions): LockBackend<File
     },
 
     async extend(opts: ExtendOptions): Promise<ExtendResult> {
-      const lockId = validateLockId(opts?.lockId);
-      const ttlMs = validateTtl(opts.ttlMs);
-      throwIfAborted(opts.signal, "extend");
+      const { lockId, ttlMs } = parseExtendOptions(opts);
       const name = await readText(idPath(lockId));
       if (name === undefined) return { ok: false };
       return withKeyMutex(dir, name, async () => {
@@ -143,8 +142,7 @@ export function createFileBackend(options: FileBackendOptions): LockBackend<File
     },
 
     async isLocked(opts: KeyOptions): Promise<boolean> {
-      const key = normalizeKey(opts?.key);
-      throwIfAborted(opts.signal, "isLocked");
+      const { key } = parseKeyOptions(opts, "isLocked");
       // A pure read: records are replaced atomically, so no mutex is needed.
       const record = await readRecord(lockPath(fileNameOf(key)));
       return record !== undefined && isLive(record.expiresAtMs, Date.now());
@@ -152,7 +150,6 @@ export function createFileBackend(options: FileBackendOptions): LockBackend<File
 
     async lookup(opts: LookupOptions): Promise<LockInfo<FileCapabilities> | null> {
       const target = parseLookupOptions(opts);
-      throwIfAborted(opts.signal, "lookup");
       if (target.lockId !== undefined) {
         const owned = await ownedRecord(target.lockId);
         return owned ? toInfo(owned.record) : null;

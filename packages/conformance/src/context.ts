@@ -38,6 +38,7 @@ export interface BackendUnderTest {
   acquire(options: {
     key: unknown;
     ttlMs: unknown;
+    lockId?: unknown;
     signal?: AbortSignal;
   }): Promise<AcquiredLock | AcquireLocked>;
   release(options: { lockId: unknown; signal?: AbortSignal }): Promise<ReleaseResult>;
@@ -76,8 +77,11 @@ export async function mustAcquire(
   backend: BackendUnderTest,
   key: string,
   ttlMs: number,
+  lockId?: string,
 ): Promise<AcquiredLock> {
-  const result = await backend.acquire({ key, ttlMs });
+  const result = await backend.acquire(
+    lockId === undefined ? { key, ttlMs } : { key, ttlMs, lockId },
+  );
   assert.equal(result.ok, true, `acquire of free key ${JSON.stringify(key)} must succeed`);
   return result as AcquiredLock;
 }

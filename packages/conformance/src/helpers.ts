@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { isLockError, type LockErrorCode } from "@syncguard/core";
+import { generateLockId, isLockError, type LockErrorCode, normalizeKey } from "@syncguard/core";
 
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
@@ -62,9 +62,15 @@ export function uniqueKey(label: string): string {
   return `sg-conformance:${label}:${randomBytes(9).toString("base64url")}`;
 }
 
-/** A well-formed lockId (24 base64url chars) that no backend has issued. */
-export function foreignLockId(): string {
-  return randomBytes(18).toString("base64url");
+/**
+ * A well-formed lockId that no backend has issued. Given a key, it carries that key's tag, like a
+ * lockId of the key's real holder would: a backend that finds locks by the tag reaches the held
+ * lock and must still refuse the stranger.
+ */
+export function foreignLockId(key?: string): string {
+  return key === undefined
+    ? randomBytes(27).toString("base64url")
+    : generateLockId(normalizeKey(key));
 }
 
 /** Runs `fn` and returns its result with the wall-clock times just before and after. */

@@ -4,13 +4,15 @@
  */
 export const RULES = {
   "acquire.result":
-    "A successful acquire returns { ok: true, lockId: 24 base64url chars, expiresAtMs = now + ttlMs by the backend clock (± TIME_TOLERANCE_MS), fence: 15 digits }.",
+    "A successful acquire returns { ok: true, lockId: 36 base64url chars, expiresAtMs = now + ttlMs by the backend clock (± TIME_TOLERANCE_MS), fence: 15 digits }.",
   "acquire.unique-id": "Every successful acquire returns a lockId never returned before.",
   "acquire.contention":
     'Acquiring a live lock returns { ok: false, reason: "locked" } (a result, not an error); optional holder info never holds the lockId, holder.fence is the holder\'s fence, holder.remainingMs <= ttlMs + TIME_TOLERANCE_MS.',
   "acquire.atomic": "Concurrent acquires of one free key: exactly one wins.",
   "acquire.independent": "Locks on different keys neither block nor release each other.",
   "acquire.reacquire": "A released key can be acquired again at once.",
+  "acquire.same-lockid":
+    "acquire({ key, ttlMs, lockId }) takes the lock under the given lockId; repeated while that lockId holds the key, it returns ok with the same lock unchanged (same fence, same expiresAtMs), so a retry of an attempt with an unknown outcome never turns its own owner away. A lockId made for another key is InvalidArgument before any I/O.",
 
   "release.owner":
     "The holder's lockId releases the lock exactly once (ok: true, then ok: false); the key is free afterwards.",

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { isFence, LOCK_ID_LENGTH, TIME_TOLERANCE_MS } from "@syncguard/core";
+import {
+  generateLockId,
+  isFence,
+  LOCK_ID_LENGTH,
+  normalizeKey,
+  TIME_TOLERANCE_MS,
+} from "@syncguard/core";
 import { type AcquiredLock, fenceOf, mustAcquire, type SuiteContext } from "../context";
 import { timed, uniqueKey } from "../helpers";
 
@@ -14,7 +20,7 @@ export function acquireSuite(ctx: SuiteContext): void {
     assert.equal(value.ok, true);
     const lock = value as AcquiredLock;
     assert.equal(typeof lock.lockId, "string");
-    assert.equal(lock.lockId.length, LOCK_ID_LENGTH, "lockId must be 24 characters");
+    assert.equal(lock.lockId.length, LOCK_ID_LENGTH, `lockId must be ${LOCK_ID_LENGTH} characters`);
     assert.match(lock.lockId, LOCK_ID_PATTERN, "lockId must be base64url");
     assert.ok(Number.isFinite(lock.expiresAtMs), "expiresAtMs must be a finite number");
     // The backend's clock may differ from ours by up to the tolerance (server time authority).
@@ -100,4 +106,31 @@ export function acquireSuite(ctx: SuiteContext): void {
       assert.equal((await ctx.backend.release({ lockId: lock.lockId })).ok, true);
     }
   });
+
+  ctx.test(
+    "acquire.same-lockid",
+    "an acquire repeated under its own lockId returns the same lock, unchanged",
+    async () => {
+      const key = uniqueKey("acq-same-id");
+      const ttlMs = ctx.ms(5_000);
+      const lockId = generateLockId(normalizeKey(key));
+      const first = await mustAcquire(ctx.backend, key, ttlMs, lockId);
+      assert.equal(first.lockId, lockId, "the lock must be taken under the given lockId");
+      const again = await ctx.backend.acquire({ key, ttlMs, lockId });
+      assert.equal(again.ok, true, "a retry under the holder's own lockId must succeed");
+      const same = again as AcquiredLock;
+      assert.equal(same.lockId, lockId);
+      assert.equal(same.expiresAtMs, first.expiresAtMs, "the lock must be reported unchanged");
+      if (ctx.fencing) assert.equal(same.fence, first.fence, "no new fence for the same lock");
+      const other = await ctx.backend.acquire({ key, ttlMs });
+      assert.equal(other.ok, false, "another caller is still turned away");
+      await assert.rejects(
+        ctx.backend.acquire({ key: uniqueKey("acq-same-id-b"), ttlMs, lockId }),
+        (error: unknown) => (error as { code?: string }).code === "InvalidArgument",
+        "a lockId made for another key must be refused",
+      );
+      assert.equal((await ctx.backend.release({ lockId })).ok, true);
+      assert.equal(await ctx.backend.isLocked({ key }), false);
+    },
+  );
 }

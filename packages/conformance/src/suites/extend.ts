@@ -53,7 +53,7 @@ export function extendSuite(ctx: SuiteContext): void {
     const lock = await mustAcquire(ctx.backend, key, ctx.ms(5_000));
     const other = await mustAcquire(ctx.backend, uniqueKey("ext-owner-other"), ctx.ms(5_000));
     assert.equal(
-      (await ctx.backend.extend({ lockId: foreignLockId(), ttlMs: ctx.ms(60_000) })).ok,
+      (await ctx.backend.extend({ lockId: foreignLockId(key), ttlMs: ctx.ms(60_000) })).ok,
       false,
     );
     // The holder of another key extends only its own lock.

@@ -66,8 +66,9 @@ export function lookupSuite(ctx: SuiteContext): void {
   ctx.test("lookup.absent", "null for unused and released locks, by key and lockId", async () => {
     const key = uniqueKey("lkp-absent");
     assert.equal(await ctx.backend.lookup({ key }), null);
-    assert.equal(await ctx.backend.lookup({ lockId: foreignLockId() }), null);
+    assert.equal(await ctx.backend.lookup({ lockId: foreignLockId(key) }), null);
     const lock = await mustAcquire(ctx.backend, key, ctx.ms(5_000));
+    assert.equal(await ctx.backend.lookup({ lockId: foreignLockId(key) }), null);
     assert.equal((await ctx.backend.release({ lockId: lock.lockId })).ok, true);
     assert.equal(await ctx.backend.lookup({ key }), null);
     assert.equal(await ctx.backend.lookup({ lockId: lock.lockId }), null);

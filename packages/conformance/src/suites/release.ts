@@ -15,9 +15,9 @@ export function releaseSuite(ctx: SuiteContext): void {
     const key = uniqueKey("rel-wrong");
     const lock = await mustAcquire(ctx.backend, key, ctx.ms(5_000));
     // Sequential and concurrent attempts: neither may free the holder.
-    assert.equal((await ctx.backend.release({ lockId: foreignLockId() })).ok, false);
+    assert.equal((await ctx.backend.release({ lockId: foreignLockId(key) })).ok, false);
     const concurrent = await Promise.all(
-      Array.from({ length: 3 }, () => ctx.backend.release({ lockId: foreignLockId() })),
+      Array.from({ length: 3 }, () => ctx.backend.release({ lockId: foreignLockId(key) })),
     );
     for (const result of concurrent) assert.equal(result.ok, false);
     // A lockId that holds another key must not release this one either.
@@ -80,6 +80,6 @@ export function releaseSuite(ctx: SuiteContext): void {
 
   ctx.test("release.unknown", "releasing an unknown lockId returns ok false", async () => {
     assert.equal((await ctx.backend.release({ lockId: foreignLockId() })).ok, false);
-    assert.equal((await ctx.backend.release({ lockId: "AAAAAAAAAAAAAAAAAAAAAAAA" })).ok, false);
+    assert.equal((await ctx.backend.release({ lockId: "A".repeat(36) })).ok, false);
   });
 }

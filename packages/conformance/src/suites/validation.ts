@@ -7,11 +7,11 @@ const BAD_KEYS: readonly unknown[] = ["", 42, null, undefined, "k".repeat(MAX_KE
 const BAD_LOCK_IDS: readonly unknown[] = [
   "",
   "short",
-  "A".repeat(23),
-  "A".repeat(25),
-  "AAAAAAAAAAAAAAAAAAAAAAA=", // 24 chars, but "=" is not base64url
-  "abc+def/ghi+jkl/mno+pqr/", // standard base64, not base64url
-  "spaces not allowed here!",
+  "A".repeat(35),
+  "A".repeat(37),
+  `${"A".repeat(35)}=`, // 36 chars, but "=" is not base64url
+  "abc+def/ghi+jkl/mno+pqr/stu+vwx/yz01", // standard base64, not base64url
+  "spaces are not allowed in a lockId!!",
   null,
   42,
 ];
