@@ -1,14 +1,17 @@
 import { LockError, utf8Bytes } from "@syncguard/core";
-import type { RedisBackendOptions } from "./types";
+import type { EvictionPolicyCheck, RedisBackendOptions } from "./types";
 
 export const DEFAULT_KEY_PREFIX = "syncguard";
-/** Keeps every generated key well inside a sane size next to the 1024-byte storage name. */
+/** Keeps every generated key name short. */
 export const MAX_KEY_PREFIX_BYTES = 256;
 
 export interface RedisBackendConfig {
   readonly keyPrefix: string;
   readonly cleanupInIsLocked: boolean;
+  readonly evictionPolicyCheck: EvictionPolicyCheck;
 }
+
+const EVICTION_POLICY_CHECKS: readonly EvictionPolicyCheck[] = ["refuse", "warn", "off"];
 
 const invalid = (message: string) => new LockError("InvalidArgument", message);
 
@@ -32,5 +35,9 @@ export function resolveConfig(options: RedisBackendOptions | undefined): RedisBa
   if (typeof cleanupInIsLocked !== "boolean") {
     throw invalid("cleanupInIsLocked must be a boolean");
   }
-  return Object.freeze({ keyPrefix, cleanupInIsLocked });
+  const evictionPolicyCheck = options?.evictionPolicyCheck ?? "refuse";
+  if (!EVICTION_POLICY_CHECKS.includes(evictionPolicyCheck)) {
+    throw invalid(`evictionPolicyCheck must be one of ${EVICTION_POLICY_CHECKS.join(", ")}`);
+  }
+  return Object.freeze({ keyPrefix, cleanupInIsLocked, evictionPolicyCheck });
 }

@@ -1,4 +1,6 @@
 import type { RedisBackendConfig } from "./config";
+import { notReadyError, toRedisLockError } from "./errors";
+import { type LuaScript, type PublishCommand, runScript, type ScriptCall } from "./scripts";
 import type { ScriptClient } from "./types";
 
 /** What every operation needs: the client, the validated config and how releases are announced. */
@@ -6,5 +8,47 @@ export interface OperationContext {
   readonly client: ScriptClient;
   readonly config: RedisBackendConfig;
   /** PUBLISH on a single node; SPUBLISH (sharded, same slot as the lock) on a cluster. */
-  readonly publishCommand: "PUBLISH" | "SPUBLISH";
+  readonly publishCommand: PublishCommand;
+}
+
+/**
+ * The client to send on: refuses at once (ServiceUnavailable, nothing sent) when the client has
+ * no connection, instead of letting the command wait in node-redis's offline queue for its
+ * timeout; with a signal, a view whose queued commands the signal can take back.
+ */
+function sender(ctx: OperationContext, operation: string, signal?: AbortSignal): ScriptClient {
+  const { client } = ctx;
+  if (client.isReady === false) throw notReadyError(operation);
+  return signal && client.withAbortSignal ? client.withAbortSignal(signal) : client;
+}
+
+/** One script call, its errors mapped to LockErrors. */
+export async function callScript(
+  ctx: OperationContext,
+  operation: string,
+  script: LuaScript,
+  call: ScriptCall,
+  signal?: AbortSignal,
+): Promise<unknown> {
+  const client = sender(ctx, operation, signal);
+  try {
+    return await runScript(client, script, call);
+  } catch (error) {
+    throw toRedisLockError(error, operation);
+  }
+}
+
+/** A plain GET of one key (lookups need no script), its errors mapped to LockErrors. */
+export async function readKey(
+  ctx: OperationContext,
+  operation: string,
+  key: string,
+  signal?: AbortSignal,
+): Promise<unknown> {
+  const client = sender(ctx, operation, signal);
+  try {
+    return await client.get(key);
+  } catch (error) {
+    throw toRedisLockError(error, operation);
+  }
 }

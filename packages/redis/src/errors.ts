@@ -1,53 +1,88 @@
-import type { ErrorClassifier, LockErrorCode } from "@syncguard/core";
+import { LockError, type LockErrorCode } from "@syncguard/core";
+
+/**
+ * Maps node-redis errors to LockError codes by what they say about the command (ADR-011):
+ * `ServiceUnavailable` when it certainly did not run (never written, refused by the server),
+ * `NetworkTimeout` when it may have run (the connection failed with it in flight), `AuthFailed`
+ * for rejected credentials and permissions. Matched by class name and code, so no runtime import
+ * of `redis` is needed.
+ */
 
 const AUTH_REPLY = /^(NOAUTH|WRONGPASS|NOPERM)\b/;
 // Before AUTH, Redis 7 refuses commands with many arguments with a protocol error instead of NOAUTH.
 const UNAUTHENTICATED_PROTOCOL = /^ERR Protocol error: unauthenticated/;
-// Server replies meaning "not now": loading, failover, cluster reconfiguration, memory, busy script.
-const UNAVAILABLE_REPLY = /^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|BUSY|OOM|MISCONF)\b/;
-const CONNECTION_CODES = new Set([
+// Server replies meaning "not now", sent instead of running the command: loading, failover,
+// cluster reconfiguration, memory, a busy script.
+const REFUSED_REPLY = /^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|BUSY|OOM|MISCONF)\b/;
+// No connection was ever made: nothing can have been sent.
+const NOT_CONNECTED_CODES = new Set([
   "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "EPIPE",
   "ENOTFOUND",
   "EHOSTUNREACH",
   "ENETUNREACH",
   "EAI_AGAIN",
   "ENOTCONN",
 ]);
-// node-redis error classes (v5/v6), matched by name so no runtime import of `redis` is needed.
-const UNAVAILABLE_CLASSES = new Set([
-  "ClientClosedError",
-  "ClientOfflineError",
-  "SocketClosedUnexpectedlyError",
-  "DisconnectsClientError",
-  "RootNodesUnavailableError",
-  "ReconnectStrategyError",
-  "MaxCommandRedirectionsError",
-]);
-const TIMEOUT_CLASSES = new Set([
-  "TimeoutError",
-  "SocketTimeoutError",
-  "ConnectionTimeoutError",
-  "SocketTimeoutDuringMaintenanceError",
-  "CommandTimeoutDuringMaintenanceError",
-]);
+// The connection broke: commands written before it did may have run.
+const BROKEN_CONNECTION_CODES = new Set(["ECONNRESET", "ECONNABORTED", "EPIPE", "ETIMEDOUT"]);
 
-function classifyOne(error: Error): LockErrorCode | undefined {
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === "string") {
-    if (code === "ETIMEDOUT") return "NetworkTimeout";
-    if (CONNECTION_CODES.has(code)) return "ServiceUnavailable";
-  }
+/** node-redis errors raised for commands that were never written to a socket. */
+const NEVER_SENT_CLASSES: Record<string, string> = {
+  // The per-command timeout only runs while a command waits to be written (offline queue).
+  TimeoutError:
+    "the command was never sent: the client was not connected and the command timed out in its offline queue",
+  CommandTimeoutDuringMaintenanceError: "the command was never sent (maintenance window)",
+  ClientClosedError: "the client is closed",
+  ClientOfflineError: "the client is offline (disconnected, offline queue disabled)",
+  ReconnectStrategyError: "the client gave up reconnecting",
+  RootNodesUnavailableError: "no cluster root node is reachable",
+  MaxCommandRedirectionsError: "the cluster kept redirecting the command",
+  ConnectionTimeoutError: "connecting to Redis timed out",
+};
+/** node-redis errors raised for commands in flight when the connection failed. */
+const IN_FLIGHT_CLASSES: Record<string, string> = {
+  SocketClosedUnexpectedlyError: "the connection closed while the command was in flight",
+  DisconnectsClientError: "the client was disconnected while the command was in flight",
+  SocketTimeoutError: "the connection timed out while the command was in flight",
+  SocketTimeoutDuringMaintenanceError: "the connection timed out while the command was in flight",
+};
+
+interface Classified {
+  code: LockErrorCode;
+  /** What happened, for the message; never empty. */
+  reason: string;
+}
+
+function classifyOne(error: Error): Classified | undefined {
   const message = error.message ?? "";
-  if (AUTH_REPLY.test(message) || UNAUTHENTICATED_PROTOCOL.test(message)) return "AuthFailed";
-  if (UNAVAILABLE_REPLY.test(message)) return "ServiceUnavailable";
-  const className = error.constructor?.name ?? "";
-  if (TIMEOUT_CLASSES.has(className)) return "NetworkTimeout";
-  if (UNAVAILABLE_CLASSES.has(className)) return "ServiceUnavailable";
-  if (className === "AbortError") return "Aborted";
-  if (/timed? ?out/i.test(message)) return "NetworkTimeout";
+  const className = error.constructor?.name ?? "Error";
+  const code = (error as { code?: unknown }).code;
+  const said = (fallback: string) => (message.trim() === "" ? fallback : message);
+  if (typeof code === "string") {
+    if (NOT_CONNECTED_CODES.has(code)) return { code: "ServiceUnavailable", reason: said(code) };
+    if (BROKEN_CONNECTION_CODES.has(code)) {
+      return { code: "NetworkTimeout", reason: `${said(code)} (the command may have run)` };
+    }
+  }
+  if (AUTH_REPLY.test(message) || UNAUTHENTICATED_PROTOCOL.test(message)) {
+    return { code: "AuthFailed", reason: message };
+  }
+  if (REFUSED_REPLY.test(message)) return { code: "ServiceUnavailable", reason: message };
+  const neverSent = NEVER_SENT_CLASSES[className];
+  if (neverSent !== undefined) {
+    return { code: "ServiceUnavailable", reason: message ? `${neverSent}: ${message}` : neverSent };
+  }
+  const inFlight = IN_FLIGHT_CLASSES[className];
+  if (inFlight !== undefined) {
+    return {
+      code: "NetworkTimeout",
+      reason: `${message ? `${inFlight}: ${message}` : inFlight} (the command may have run)`,
+    };
+  }
+  if (className === "AbortError") return { code: "Aborted", reason: "aborted by its signal" };
+  if (/timed? ?out/i.test(message)) {
+    return { code: "NetworkTimeout", reason: `${message} (the command may have run)` };
+  }
   return undefined;
 }
 
@@ -57,24 +92,49 @@ function nested(error: Error): unknown[] {
   return [holder.socketError, holder.originalError, holder.cause];
 }
 
-/**
- * Maps node-redis errors to LockError codes: transport failures to ServiceUnavailable, rejected
- * credentials to AuthFailed, timeouts to NetworkTimeout. Unknown errors stay unclassified
- * (`toLockError` makes them Internal).
- */
-export const classifyRedisError: ErrorClassifier = (error) => {
+function classify(error: unknown): Classified | undefined {
   const seen = new Set<unknown>();
   const queue: unknown[] = [error];
   while (queue.length > 0) {
     const current = queue.shift();
     if (!(current instanceof Error) || seen.has(current)) continue;
     seen.add(current);
-    const code = classifyOne(current);
-    if (code !== undefined) return code;
+    const found = classifyOne(current);
+    if (found !== undefined) return found;
     queue.push(...nested(current));
   }
   return undefined;
-};
+}
+
+/** The LockError code for a node-redis error, or undefined when it is not recognised. */
+export function classifyRedisError(error: unknown): LockErrorCode | undefined {
+  return classify(error)?.code;
+}
+
+/** Wraps a client error as a LockError (Internal when unrecognised), keeping it as `cause`. */
+export function toRedisLockError(error: unknown, operation: string): LockError {
+  if (error instanceof LockError) return error;
+  const found = classify(error);
+  const detail =
+    error instanceof Error
+      ? error.message.trim() || error.constructor?.name || "Error"
+      : String(error) || typeof error;
+  return new LockError(
+    found?.code ?? "Internal",
+    `Redis ${operation} failed: ${found?.reason ?? detail}`,
+    {
+      cause: error,
+    },
+  );
+}
+
+/** The error for a call made while the client has no connection: nothing was sent. */
+export function notReadyError(operation: string): LockError {
+  return new LockError(
+    "ServiceUnavailable",
+    `Redis ${operation} failed: the client is not connected (disconnected or reconnecting); the command was not sent`,
+  );
+}
 
 /** True for the reply Redis gives when a script is not in its cache (restart, failover, flush). */
 export function isNoScriptError(error: unknown): boolean {

@@ -1,51 +1,44 @@
-import { keyRoute, lockIdRoute, toStorageName } from "@syncguard/core";
-
-/** Redis keys are binary-safe: nothing to escape, only a byte budget for the readable name. */
-export const STORAGE_NAME_RULES = { maxBytes: 1024 } as const;
+import { keyTag, lockIdKeyTag } from "@syncguard/core";
 
 /**
- * Everything of one lock lives under `${prefix}:{${tag}}:`, so a script that touches the lock
- * record, its index and its fence counter stays in one Redis Cluster slot.
+ * Redis names for one lock, all under `${prefix}:{${route}}:` so that every key a script touches
+ * is in one Redis Cluster slot. The key tag (12 base64url characters of SHA-256 of the key) names
+ * the key's own entries; every lockId ends in its key's tag, so a lockId alone leads to the record.
+ * The route is the tag's first two characters: 4096 routes, and one fence counter per route.
  */
-export function slotPrefix(prefix: string, route: number): string {
-  return `${prefix}:{${route.toString(16).padStart(4, "0")}}:`;
-}
-
 export interface KeyLayout {
-  /** The route embedded in every lockId issued for this key. */
-  readonly route: number;
-  /** Lock record or hand-off reservation (string, see record.ts). */
-  readonly lock: string;
-  /** Fence counter (integer, never deleted, no TTL). */
+  /** The lock record or hand-off reservation (one string, see record.ts). */
+  readonly record: string;
+  /** The fence counter, shared by the keys of one route: never deleted, no TTL. */
   readonly fence: string;
-  /** Release notifications for this key. */
-  readonly channel: string;
-  /** Prefix of reverse-index keys in this slot; append a lockId. */
-  readonly indexPrefix: string;
-  /** Waiters queued for this key (sorted set: waiter id -> give-up time). */
+  /** Waiters queued for the key (sorted set: 'waiterId:budgetMs' -> arrival, server ms). */
   readonly queue: string;
+  /** Release announcements for the key (a channel, not a key). */
+  readonly channel: string;
 }
 
-export function layoutForKey(prefix: string, normalizedKey: string): KeyLayout {
-  const route = keyRoute(normalizedKey);
-  const base = slotPrefix(prefix, route);
-  const name = toStorageName(normalizedKey, STORAGE_NAME_RULES);
+/** Characters of the key tag that pick the route (and so the cluster slot). */
+const ROUTE_CHARS = 2;
+
+export function layoutForTag(prefix: string, tag: string): KeyLayout {
+  const slot = `${prefix}:{${tag.slice(0, ROUTE_CHARS)}}:`;
   return {
-    route,
-    lock: `${base}lock:${name}`,
-    fence: `${base}fence:${name}`,
-    channel: `${base}released:${name}`,
-    indexPrefix: `${base}id:`,
-    queue: `${base}queue:${name}`,
+    record: `${slot}lock:${tag}`,
+    fence: `${slot}fence`,
+    queue: `${slot}queue:${tag}`,
+    channel: `${slot}released:${tag}`,
   };
 }
 
-export interface LockIdLayout {
-  /** Reverse index: lockId -> lock record key. */
-  readonly index: string;
-}
+export const layoutForKey = (prefix: string, normalizedKey: string): KeyLayout =>
+  layoutForTag(prefix, keyTag(normalizedKey));
 
-/** The lockId carries the key's route, so its index is found without knowing the key. */
-export function layoutForLockId(prefix: string, lockId: string): LockIdLayout {
-  return { index: `${slotPrefix(prefix, lockIdRoute(lockId))}id:${lockId}` };
-}
+export const layoutForLockId = (prefix: string, lockId: string): KeyLayout =>
+  layoutForTag(prefix, lockIdKeyTag(lockId));
+
+/** A waiter's entry in a wait queue: its id and its budget, so a release can skip lapsed ones. */
+export const queueMember = (waiterId: string, budgetMs: number): string =>
+  `${waiterId}:${budgetMs}`;
+
+/** The waiter id of a queue member (what core's wait queue knows a waiter by). */
+export const waiterOfMember = (member: string): string => member.replace(/:\d+$/, "");

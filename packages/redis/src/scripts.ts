@@ -1,47 +1,14 @@
 import { createHash } from "node:crypto";
-import { TIME_TOLERANCE_MS, toLockError } from "@syncguard/core";
-import { classifyRedisError, isNoScriptError } from "./errors";
-import { LUA_RECORD } from "./record";
-import type { ScriptCall, ScriptClient } from "./types";
+import { LOCK_ID_LENGTH, MAX_FENCE, TIME_TOLERANCE_MS } from "@syncguard/core";
+import { isNoScriptError } from "./errors";
+import RECORD_LUA from "./record.lua";
 
-/**
- * Helpers a script may call. `serverNow()` reads the Redis clock in ms, so expiry is judged by the
- * server; scripts call it only on the paths that need it. `int()` prints integers in full ("%.0f"):
- * Lua's own number-to-string conversion would switch 15-digit fences to exponent notation.
- */
-const LUA_TIME = `local function int(n) return string.format('%.0f', n) end
-local function serverNow()
-  local time = redis.call('TIME')
-  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-end
-`;
+/** How long a released key stays reserved for the waiter it was handed to. */
+export const HANDOFF_WINDOW_MS = 250;
+/** At most this many lapsed waiters are dropped from a queue by one release. */
+export const MAX_QUEUE_POPS = 16;
 
-/** One `local function name(...) ... end` per helper, in dependency order. */
-const HELPERS = splitHelpers(LUA_TIME + LUA_RECORD);
-
-function splitHelpers(source: string): Array<{ name: string; source: string }> {
-  return source
-    .split(/^(?=local function )/m)
-    .filter((part) => part.trim() !== "")
-    .map((part) => ({ name: /^local function (\w+)/.exec(part)?.[1] ?? "", source: part }));
-}
-
-/**
- * The script's prelude: core's tolerance written in as a constant (no call has to send it) and
- * only the helpers the body uses, directly or through another helper. Each EVALSHA builds its
- * local functions anew, so unused ones would cost every call.
- */
-function prelude(body: string): string {
-  const used: string[] = [];
-  let uses = body;
-  for (const helper of [...HELPERS].reverse()) {
-    if (new RegExp(`\\b${helper.name}\\(`).test(uses)) {
-      used.unshift(helper.source);
-      uses += helper.source;
-    }
-  }
-  return `local TOLERANCE = ${TIME_TOLERANCE_MS}\n${used.join("")}`;
-}
+export type PublishCommand = "PUBLISH" | "SPUBLISH";
 
 export interface LuaScript {
   readonly name: string;
@@ -50,29 +17,54 @@ export interface LuaScript {
   readonly sha: string;
 }
 
-export function defineLuaScript(name: string, body: string): LuaScript {
-  const source = prelude(body) + body;
+/**
+ * A script as Redis runs it: constants written in (no call has to send them), the shared record
+ * helpers (record.lua), then the body from its .lua file.
+ */
+export function defineLuaScript(
+  name: string,
+  body: string,
+  publishCommand: PublishCommand = "PUBLISH",
+): LuaScript {
+  const constants = {
+    TOLERANCE: TIME_TOLERANCE_MS,
+    MAX_FENCE,
+    LOCK_ID_LENGTH,
+    HANDOFF_WINDOW_MS,
+    MAX_QUEUE_POPS,
+  };
+  const prelude = Object.entries(constants)
+    .map(([constant, value]) => `local ${constant} = ${value}\n`)
+    .join("");
+  const source = `${prelude}local PUBLISH_COMMAND = '${publishCommand}'\n${RECORD_LUA}\n${body}`;
   return Object.freeze({ name, source, sha: createHash("sha1").update(source).digest("hex") });
+}
+
+/** Keys and arguments of one script call. */
+export interface ScriptCall {
+  keys: string[];
+  arguments: string[];
+}
+
+export interface ScriptRunner {
+  evalSha(sha: string, options: ScriptCall): Promise<unknown>;
+  eval(script: string, options: ScriptCall): Promise<unknown>;
 }
 
 /**
  * Runs a script in one round trip: EVALSHA, and EVAL only when the server has lost its script
  * cache (restart, failover, SCRIPT FLUSH); EVAL caches it again. The keys route the call to the
- * right node on a cluster. Failures become LockErrors with the client error as `cause`.
+ * right node on a cluster. Errors are the client's; the caller maps them.
  */
 export async function runScript(
-  client: ScriptClient,
+  client: ScriptRunner,
   script: LuaScript,
   call: ScriptCall,
 ): Promise<unknown> {
   try {
-    try {
-      return await client.evalSha(script.sha, call);
-    } catch (error) {
-      if (!isNoScriptError(error)) throw error;
-      return await client.eval(script.source, call);
-    }
+    return await client.evalSha(script.sha, call);
   } catch (error) {
-    throw toLockError(error, classifyRedisError, `Redis ${script.name} failed`);
+    if (!isNoScriptError(error)) throw error;
+    return await client.eval(script.source, call);
   }
 }

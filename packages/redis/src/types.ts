@@ -1,4 +1,5 @@
 import type { BackendCapabilities, LockBackend } from "@syncguard/core";
+import type { ScriptRunner } from "./scripts";
 
 export interface RedisCapabilities extends BackendCapabilities {
   readonly backend: "redis";
@@ -6,29 +7,39 @@ export interface RedisCapabilities extends BackendCapabilities {
   readonly timeAuthority: "server";
 }
 
+/**
+ * What to do when the server may evict keys (`maxmemory-policy` other than `noeviction` while
+ * `maxmemory` is set): eviction can delete a live lock and let a second holder in. "refuse" (the
+ * default) fails the first acquire with InvalidArgument, "warn" logs once and goes on, "off"
+ * skips the check.
+ */
+export type EvictionPolicyCheck = "refuse" | "warn" | "off";
+
 export interface RedisBackendOptions {
   /** Namespace for every key and channel. Default "syncguard". No `{` or `}`, at most 256 bytes. */
   keyPrefix?: string;
-  /** Let isLocked delete records expired past the cleanup guard (never fence counters). Default false. */
+  /**
+   * Accepted for compatibility; nothing to clean: every record carries its own TTL and vanishes
+   * when it stops being live. Default false.
+   */
   cleanupInIsLocked?: boolean;
+  /** Checked once, before the first acquire (one INFO). Default "refuse". */
+  evictionPolicyCheck?: EvictionPolicyCheck;
 }
 
 /** The backend plus `close()`, which ends the pub/sub connection used by `subscribe`. */
 export type RedisBackend = LockBackend<RedisCapabilities> & { close(): Promise<void> };
 
-/** Keys and arguments of one script call. */
-export interface ScriptCall {
-  keys: string[];
-  arguments: string[];
-}
-
 /**
  * The part of a node-redis client (v5/v6, `createClient` or `createCluster`, RESP2 or RESP3)
  * that the backend uses. Declared structurally so any configured client fits.
  */
-export interface ScriptClient {
-  evalSha(sha: string, options: ScriptCall): Promise<unknown>;
-  eval(script: string, options: ScriptCall): Promise<unknown>;
+export interface ScriptClient extends ScriptRunner {
+  get(key: string): Promise<unknown>;
+  /** False while the client has no usable connection: a command would only be queued. */
+  readonly isReady?: boolean;
+  /** A view of the client whose commands a signal can take back while they wait to be written. */
+  withAbortSignal?(signal: AbortSignal): ScriptClient;
 }
 
 /** A message listener as node-redis calls it. */

@@ -1,7 +1,7 @@
 import { createLock } from "@syncguard/core";
 import { createRedisBackend, type RedisBackend } from "../src";
 import { layoutForKey } from "../src/keys";
-import { HANDOFF_WINDOW_MS } from "../src/operations/release";
+import { HANDOFF_WINDOW_MS } from "../src/scripts";
 import { connectTarget, MODES, type Target, uniqueKey, waitFor } from "./helpers/services";
 
 // Fair hand-off between separate clients (as separate processes would be): waiters are queued in
@@ -70,7 +70,7 @@ describe.each(MODES)("queued hand-off (%s)", (mode) => {
     const key = uniqueKey("reserved");
     const held = await holder.acquire({ key, ttlMs: 20_000 });
     if (!held.ok) throw new Error("setup");
-    const waiter = { id: "queued-waiter", timeoutMs: 10_000 };
+    const waiter = { id: "queued-waiter", timeoutMs: 10_000, budgetMs: 10_000 };
     expect(await queued.acquire({ key, ttlMs: 5_000, waiter })).toMatchObject({ ok: false });
     await holder.release({ lockId: held.lockId });
     const refused = await latecomer.acquire({ key, ttlMs: 5_000 });
@@ -86,7 +86,7 @@ describe.each(MODES)("queued hand-off (%s)", (mode) => {
       (targets[0] as Target).client.zCard(layoutForKey(`handoff-${process.pid}`, key).queue);
     // Held briefly and never released: the waiter gets in by expiry, not by a hand-off.
     if (!(await holder.acquire({ key, ttlMs: 100 })).ok) throw new Error("setup");
-    const waiter = { id: "dequeue-waiter", timeoutMs: 10_000 };
+    const waiter = { id: "dequeue-waiter", timeoutMs: 10_000, budgetMs: 10_000 };
     const first = await waiting.acquire({
       key,
       ttlMs: 5_000,
@@ -103,10 +103,98 @@ describe.each(MODES)("queued hand-off (%s)", (mode) => {
     const key = uniqueKey("ghost");
     const held = await holder.acquire({ key, ttlMs: 20_000 });
     if (!held.ok) throw new Error("setup");
-    await ghost.acquire({ key, ttlMs: 5_000, waiter: { id: "ghost", timeoutMs: 30_000 } });
+    await ghost.acquire({
+      key,
+      ttlMs: 5_000,
+      waiter: { id: "ghost", timeoutMs: 30_000, budgetMs: 30_000 },
+    });
     await holder.release({ lockId: held.lockId });
     const started = Date.now();
     const ranAt = await createLock(other)(() => Date.now(), { key, retryDelayMs: 50 });
     expect(ranAt - started).toBeLessThan(HANDOFF_WINDOW_MS + 1_000);
+  });
+
+  it("a waiter behind a dead head is woken when the reservation lapses, not after its backoff", async () => {
+    const [holder, ghost, sleeper] = [await newBackend(), await newBackend(), await newBackend()];
+    const key = uniqueKey("dead-head");
+    const held = await holder.acquire({ key, ttlMs: 20_000 });
+    if (!held.ok) throw new Error("setup");
+    // The head of the queue arrives first and then dies (it never attempts again).
+    await ghost.acquire({
+      key,
+      ttlMs: 5_000,
+      waiter: { id: "dead-head", timeoutMs: 30_000, budgetMs: 30_000 },
+    });
+    let attempts = 0;
+    const running = createLock(sleeper)(() => performance.now(), {
+      key,
+      retryDelayMs: 5_000,
+      maxRetryDelayMs: 5_000,
+      timeoutMs: 20_000,
+      onEvent: (event) => {
+        if (event.type === "contended") attempts++;
+      },
+    });
+    await waitFor(() => attempts >= 2, 5_000, 2); // queued behind the ghost, asleep for 5 s
+    const releasedAt = performance.now();
+    await holder.release({ lockId: held.lockId });
+    const ranAt = await running;
+    // One hand-off window for the dead head, then the backstop wake-up: not the 5 s backoff.
+    expect(ranAt - releasedAt).toBeLessThan(HANDOFF_WINDOW_MS + 500);
+  });
+
+  it("serves waiters in arrival order, whatever their timeouts", async () => {
+    const [holder, early, late] = [await newBackend(), await newBackend(), await newBackend()];
+    const key = uniqueKey("arrival");
+    const held = await holder.acquire({ key, ttlMs: 20_000 });
+    if (!held.ok) throw new Error("setup");
+    const order: string[] = [];
+    const attempts = { early: 0, late: 0 };
+    const start = (name: "early" | "late", backend: RedisBackend, timeoutMs: number) =>
+      createLock(backend)(() => void order.push(name), {
+        key,
+        timeoutMs,
+        retryDelayMs: 5_000,
+        maxRetryDelayMs: 5_000,
+        onEvent: (event) => {
+          if (event.type === "contended") attempts[name]++;
+        },
+      });
+    // The first to arrive is the more patient one: ordering by give-up time would serve it last.
+    const first = start("early", early, 20_000);
+    await waitFor(() => attempts.early >= 2, 5_000, 2);
+    const second = start("late", late, 10_000);
+    await waitFor(() => attempts.late >= 2, 5_000, 2);
+    await holder.release({ lockId: held.lockId });
+    await Promise.all([first, second]);
+    expect(order).toEqual(["early", "late"]);
+  });
+
+  it("callers that gave up leave the queue at once: later waiters are not held up", async () => {
+    const [holder, quitter, patient] = [await newBackend(), await newBackend(), await newBackend()];
+    const key = uniqueKey("quitters");
+    const held = await holder.acquire({ key, ttlMs: 20_000 });
+    if (!held.ok) throw new Error("setup");
+    const queue = layoutForKey(`handoff-${process.pid}`, key).queue;
+    const queueSize = () => (targets[0] as Target).client.zCard(queue);
+    // Eight callers queue up and abort while the key is still held.
+    const controllers = Array.from({ length: 8 }, () => new AbortController());
+    const quitting = controllers.map((controller) =>
+      createLock(quitter)(() => undefined, { key, timeoutMs: 30_000, signal: controller.signal }),
+    );
+    await waitFor(async () => (await queueSize()) === 8, 5_000);
+    for (const controller of controllers) controller.abort();
+    await Promise.allSettled(quitting);
+    await waitFor(async () => (await queueSize()) === 0, 2_000);
+    // A patient waiter after them is handed the key directly on release.
+    const running = createLock(patient)(() => performance.now(), {
+      key,
+      retryDelayMs: 5_000,
+      maxRetryDelayMs: 5_000,
+    });
+    await waitFor(async () => (await queueSize()) === 1, 5_000);
+    const releasedAt = performance.now();
+    await holder.release({ lockId: held.lockId });
+    expect((await running) - releasedAt).toBeLessThan(HANDOFF_WINDOW_MS);
   });
 });

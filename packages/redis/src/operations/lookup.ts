@@ -1,45 +1,31 @@
 import {
   formatFence,
   hashLockId,
+  type KeyOptions,
   type LockInfo,
   type LookupOptions,
+  parseKeyOptions,
   parseLookupOptions,
-  throwIfAborted,
 } from "@syncguard/core";
-import type { OperationContext } from "../context";
+import { type OperationContext, readKey } from "../context";
 import { layoutForKey, layoutForLockId } from "../keys";
-import { parseRecord } from "../record";
+import { isReservation, type LockRecord, parseRecord } from "../record";
 import { replyString } from "../reply";
-import { defineLuaScript, runScript } from "../scripts";
 import type { RedisCapabilities } from "../types";
 
-/** KEYS: lock key. Returns the lock record if it is live, else nil. */
-export const LOOKUP_BY_KEY_LUA = `local record = redis.call('GET', KEYS[1])
-if not record or isReservation(record) then return false end
-local _, expiresAt = recordFenceAndExpiry(record)
-if serverNow() >= expiresAt + TOLERANCE then return false end
-return record
-`;
-
 /**
- * KEYS: index entry. ARGV: lockId. Resolves the lock through the index in the same script (same
- * slot) and returns its record only if this lockId still holds it and it is live.
+ * Reads need no script: a record exists exactly while its lock is live (its TTL is the lease plus
+ * the tolerance), so one GET of the record answers both lookups and isLocked.
  */
-export const LOOKUP_BY_ID_LUA = `local lockKey = redis.call('GET', KEYS[1])
-if not lockKey then return false end
-local record = redis.call('GET', lockKey)
-if not record or recordOwner(record) ~= ARGV[1] then return false end
-local _, expiresAt = recordFenceAndExpiry(record)
-if serverNow() >= expiresAt + TOLERANCE then return false end
-return record
-`;
 
-const byKey = defineLuaScript("lookup", LOOKUP_BY_KEY_LUA);
-const byId = defineLuaScript("lookup", LOOKUP_BY_ID_LUA);
-
-function toInfo(reply: unknown): LockInfo<RedisCapabilities> | null {
+/** The lock record in a GET reply, or null for nothing or a reservation. */
+export function recordOf(reply: unknown): LockRecord | null {
   if (reply === null || reply === undefined) return null;
-  const record = parseRecord(replyString(reply, "lookup"));
+  const text = replyString(reply, "lock record");
+  return isReservation(text) ? null : parseRecord(text);
+}
+
+function toInfo(record: LockRecord): LockInfo<RedisCapabilities> {
   return {
     key: record.key,
     lockIdHash: hashLockId(record.lockId),
@@ -54,16 +40,20 @@ export async function lookup(
   options: LookupOptions,
 ): Promise<LockInfo<RedisCapabilities> | null> {
   const target = parseLookupOptions(options);
-  throwIfAborted(options.signal, "lookup");
+  const { keyPrefix } = ctx.config;
   if (target.lockId !== undefined) {
-    const layout = layoutForLockId(ctx.config.keyPrefix, target.lockId);
-    return toInfo(
-      await runScript(ctx.client, byId, {
-        keys: [layout.index],
-        arguments: [target.lockId],
-      }),
-    );
+    const layout = layoutForLockId(keyPrefix, target.lockId);
+    const record = recordOf(await readKey(ctx, "lookup", layout.record, options.signal));
+    return record?.lockId === target.lockId ? toInfo(record) : null;
   }
-  const layout = layoutForKey(ctx.config.keyPrefix, target.key);
-  return toInfo(await runScript(ctx.client, byKey, { keys: [layout.lock], arguments: [] }));
+  const layout = layoutForKey(keyPrefix, target.key);
+  const record = recordOf(await readKey(ctx, "lookup", layout.record, options.signal));
+  // Another key's record under the same tag is not this key's lock.
+  return record?.key === target.key ? toInfo(record) : null;
+}
+
+export async function isLocked(ctx: OperationContext, options: KeyOptions): Promise<boolean> {
+  const { key, signal } = parseKeyOptions(options, "isLocked");
+  const layout = layoutForKey(ctx.config.keyPrefix, key);
+  return recordOf(await readKey(ctx, "isLocked", layout.record, signal))?.key === key;
 }

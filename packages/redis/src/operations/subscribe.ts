@@ -1,6 +1,7 @@
-import { normalizeKey, type ReleaseListener, toLockError, type Unsubscribe } from "@syncguard/core";
-import { classifyRedisError } from "../errors";
-import { layoutForKey } from "../keys";
+import { normalizeKey, type ReleaseListener, type Unsubscribe } from "@syncguard/core";
+import { toRedisLockError } from "../errors";
+import { layoutForKey, waiterOfMember } from "../keys";
+import { HANDOFF_WINDOW_MS } from "../scripts";
 import type {
   ChannelListener,
   ClusterClient,
@@ -121,12 +122,13 @@ export function createSubscriptions(prefix: string, transport: PubSubTransport):
 
   const open = (channel: string): ChannelEntry => {
     const listeners = new Set<ReleaseListener>();
-    // The release script publishes the waiter it reserved the key for, or "released".
+    // The release script publishes the queue member it reserved the key for, or "released".
     const dispatch: ChannelListener = (message) => {
-      const reservedFor = message === "released" ? undefined : String(message);
+      const reservedFor = message === "released" ? undefined : waiterOfMember(String(message));
+      const reservedForMs = reservedFor === undefined ? undefined : HANDOFF_WINDOW_MS;
       for (const listener of [...listeners]) {
         try {
-          listener(reservedFor);
+          listener(reservedFor, reservedForMs);
         } catch {
           // A listener's failure must not stop the others from waking.
         }
@@ -148,7 +150,7 @@ export function createSubscriptions(prefix: string, transport: PubSubTransport):
         await entry.ready;
       } catch (error) {
         entry.listeners.delete(listener);
-        throw toLockError(error, classifyRedisError, "Redis subscribe failed");
+        throw toRedisLockError(error, "subscribe");
       }
       let active = true;
       return () => {

@@ -74,3 +74,12 @@ export async function startRedis(extraArgs: string[], password?: string): Promis
       }),
   };
 }
+
+/** Polls until a client has noticed its server is gone (it is then reconnecting). */
+export async function waitUntilNotReady(client: { isReady: boolean }, timeoutMs = 5_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (client.isReady) {
+    if (Date.now() > deadline) throw new Error("the client still reports ready");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,0 +1,9 @@
+-- KEYS: the lock record. ARGV: lockId, ttlMs.
+-- Returns {1, expiresAtMs} | {0} not held by this lockId (an expired record is gone: extend never
+-- resurrects). The new expiry replaces the old one: now + ttl by the server clock.
+local record = redis.call('GET', KEYS[1])
+if not record or recordOwner(record) ~= ARGV[1] then return {0} end
+local ttl = tonumber(ARGV[2])
+local expiresAt = serverNow() + ttl
+redis.call('SET', KEYS[1], withExpiry(record, expiresAt), 'PX', ttl + TOLERANCE)
+return {1, expiresAt}

@@ -1,0 +1,33 @@
+-- KEYS: the lock record, the key's wait queue. ARGV: lockId, the key's release channel.
+-- Returns {1, receivers} released | {0, 0} not held by this lockId (expired records are gone).
+-- A lock nobody was turned away from is just deleted: no queue, no announcement. Otherwise the
+-- key is reserved for the oldest waiter still within its budget for HANDOFF_WINDOW_MS, and the
+-- announcement names it, so only that waiter hurries (waiters are served in arrival order). With
+-- nobody left in the queue the announcement says 'released' and wakes whoever listens.
+local record = redis.call('GET', KEYS[1])
+if not record or recordOwner(record) ~= ARGV[1] then return {0, 0} end
+local _, _, waited = recordFields(record)
+if not waited then
+  redis.call('DEL', KEYS[1])
+  return {1, 0}
+end
+local now = serverNow()
+local head
+-- Members are 'waiterId:budgetMs' scored by arrival: skip those whose budget has run out.
+for _ = 1, MAX_QUEUE_POPS do
+  local popped = redis.call('ZPOPMIN', KEYS[2])
+  if not popped[1] then break end
+  local budget = tonumber(string.match(popped[1], ':(%d+)$')) or 0
+  if tonumber(popped[2]) + budget > now then
+    head = popped[1]
+    break
+  end
+end
+local message = 'released'
+if head then
+  redis.call('SET', KEYS[1], '~' .. head, 'PX', HANDOFF_WINDOW_MS)
+  message = head
+else
+  redis.call('DEL', KEYS[1])
+end
+return {1, redis.call(PUBLISH_COMMAND, ARGV[2], message)}
