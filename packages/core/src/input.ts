@@ -1,6 +1,6 @@
 import { LockError, throwIfAborted } from "./errors";
 import { normalizeKey } from "./keys";
-import { generateLockId, validateLockId, validateLockIdForKey } from "./lock-id";
+import { generateLockId, lockIdKeyTag, validateLockId, validateLockIdForKey } from "./lock-id";
 import { MAX_TTL_MS, validateTtl } from "./time";
 import type { AcquireOptions, ExtendOptions, KeyOptions, WaiterInfo } from "./types";
 
@@ -57,6 +57,8 @@ export interface ParsedAcquire {
   ttlMs: number;
   /** The caller's lockId (checked against the key), or a fresh one. */
   lockId: string;
+  /** The key's tag (`keyTag(key)`), which the lockId ends with. */
+  tag: string;
   waiter: WaiterInfo | undefined;
   signal: AbortSignal | undefined;
 }
@@ -73,7 +75,7 @@ export function parseAcquireOptions(options: AcquireOptions): ParsedAcquire {
   const waiter = validateWaiter(options.waiter);
   const signal = validateSignal(options.signal);
   throwIfAborted(signal, "acquire");
-  return { key, ttlMs, lockId, waiter, signal };
+  return { key, ttlMs, lockId, tag: lockIdKeyTag(lockId), waiter, signal };
 }
 
 function optionsObject(options: unknown, operation: string, needs: string): void {

@@ -2,7 +2,7 @@ import { LockError, parseAcquireOptions } from "@syncguard/core";
 import { resolveConfig } from "./config";
 import type { OperationContext } from "./context";
 import { checkEvictionPolicy } from "./eviction-policy";
-import { layoutForKey } from "./keys";
+import { layoutForTag } from "./keys";
 import { abandonWait } from "./operations/abandon-wait";
 import { acquire } from "./operations/acquire";
 import { extend } from "./operations/extend";
@@ -55,8 +55,8 @@ export function createRedisBackend(
   // Once per backend, before the first acquire; retried if it could not reach the server.
   let policyChecked = config.evictionPolicyCheck === "off";
   let policyCheck: Promise<void> | undefined;
-  const ensurePolicyChecked = async (key: string): Promise<void> => {
-    policyCheck ??= checkEvictionPolicy(ctx, layoutForKey(config.keyPrefix, key).record).then(
+  const ensurePolicyChecked = async (tag: string): Promise<void> => {
+    policyCheck ??= checkEvictionPolicy(ctx, layoutForTag(config.keyPrefix, tag).record).then(
       () => {
         policyChecked = true;
       },
@@ -72,7 +72,7 @@ export function createRedisBackend(
     capabilities: CAPABILITIES,
     async acquire(opts) {
       const parsed = parseAcquireOptions(opts); // before any I/O, the policy check's included
-      if (!policyChecked) await ensurePolicyChecked(parsed.key);
+      if (!policyChecked) await ensurePolicyChecked(parsed.tag);
       return acquire(ctx, parsed);
     },
     release: (opts) => release(ctx, opts),

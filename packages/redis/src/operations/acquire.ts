@@ -6,7 +6,7 @@ import {
   warnIfFenceNearLimit,
 } from "@syncguard/core";
 import { callScript, type OperationContext } from "../context";
-import { layoutForKey, queueMember } from "../keys";
+import { layoutForTag, queueMember } from "../keys";
 import { malformed, replyArray, replyNumber } from "../reply";
 import { defineLuaScript, type ScriptCall } from "../scripts";
 import type { RedisCapabilities } from "../types";
@@ -16,7 +16,7 @@ const script = defineLuaScript("acquire", ACQUIRE_LUA);
 
 /** The script's keys and arguments (see acquire.lua). */
 export function acquireCall(prefix: string, parsed: ParsedAcquire): ScriptCall {
-  const layout = layoutForKey(prefix, parsed.key);
+  const layout = layoutForTag(prefix, parsed.tag);
   const head = [parsed.lockId, String(parsed.ttlMs), parsed.key];
   const { waiter } = parsed;
   return {
