@@ -4,13 +4,10 @@ import {
   type AcquireResult,
   fenceOverflowError,
   formatFence,
-  generateLockId,
   isLive,
   MAX_FENCE,
-  normalizeKey,
+  parseAcquireOptions,
   TIME_TOLERANCE_MS,
-  throwIfAborted,
-  validateTtl,
   warnIfFenceNearLimit,
 } from "@syncguard/core";
 import type { FirestoreCapabilities } from "../capabilities";
@@ -24,6 +21,18 @@ import {
   readLockDocument,
 } from "../documents";
 import { runLockTransaction } from "../transaction";
+
+/** A live lock already held by the caller's lockId is reported as acquired, unchanged. */
+function heldOrLocked(
+  current: LockDocument,
+  lockId: string,
+  now: number,
+): AcquireResult<FirestoreCapabilities> {
+  if (current.lockId === lockId) {
+    return { ok: true, lockId, expiresAtMs: current.expiresAtMs, fence: current.fence };
+  }
+  return locked(current, now);
+}
 
 function locked(current: LockDocument, now: number): AcquireLocked {
   return {
@@ -44,13 +53,10 @@ export async function acquire(
   ctx: BackendContext,
   opts: AcquireOptions,
 ): Promise<AcquireResult<FirestoreCapabilities>> {
-  const key = normalizeKey(opts?.key);
-  const ttlMs = validateTtl(opts.ttlMs);
-  throwIfAborted(opts.signal, "acquire");
+  const { key, ttlMs, lockId, signal } = parseAcquireOptions(opts);
   const id = documentId(key);
   const lockRef = ctx.locks.doc(id);
   const fenceRef = ctx.fences.doc(id);
-  const lockId = generateLockId();
   const deadline = new Deadline(ctx.config.operationTimeoutMs, "acquire");
 
   const result = await ctx.acquireGate.run(id, () =>
@@ -59,12 +65,14 @@ export async function acquire(
         db: ctx.db,
         config: ctx.config,
         operation: "acquire",
-        signal: opts.signal,
+        signal,
         deadline,
         precheck: async () => {
           const seen = readLockDocument((await lockRef.get()).data(), id);
           const now = ctx.config.clock();
-          return seen && isLive(seen.expiresAtMs, now) ? locked(seen, now) : undefined;
+          return seen && isLive(seen.expiresAtMs, now)
+            ? heldOrLocked(seen, lockId, now)
+            : undefined;
         },
       },
       async ({ tx, checkpoint }): Promise<AcquireResult<FirestoreCapabilities>> => {
@@ -73,7 +81,7 @@ export async function acquire(
         // Read the clock after the reads, so the decision uses the freshest time we have.
         const now = ctx.config.clock();
         const current = readLockDocument(lockSnap?.data(), id);
-        if (current && isLive(current.expiresAtMs, now)) return locked(current, now);
+        if (current && isLive(current.expiresAtMs, now)) return heldOrLocked(current, lockId, now);
         const counter = readFenceCounter(fenceSnap?.data(), id);
         // Checked before any write: an exhausted counter leaves both documents untouched.
         if (counter >= BigInt(MAX_FENCE)) throw fenceOverflowError(key);
