@@ -1,0 +1,148 @@
+import { generateLockId, keyTag, parseAcquireOptions } from "@syncguard/core";
+import { evictionRisk, parseMemoryInfo } from "../src/eviction-policy";
+import { layoutForKey, layoutForLockId, queueMember, waiterOfMember } from "../src/keys";
+import { acquireCall, acquireResult } from "../src/operations/acquire";
+import { extendCall, extendResult } from "../src/operations/extend";
+import { recordOf } from "../src/operations/lookup";
+import { releaseCall, releaseResult } from "../src/operations/release";
+import { defineLuaScript } from "../src/scripts";
+
+// What each script is sent and what its replies mean, without a server: the pure halves of the
+// operations (the Lua itself runs in the tests against redis-server).
+
+describe("key layout", () => {
+  it("puts every key of a lock under one hash tag made of the key tag's first two characters", () => {
+    const layout = layoutForKey("app", "payment:1");
+    const tag = keyTag("payment:1");
+    const route = tag.slice(0, 2);
+    expect(layout).toEqual({
+      record: `app:{${route}}:lock:${tag}`,
+      fence: `app:{${route}}:fence`,
+      queue: `app:{${route}}:queue:${tag}`,
+      channel: `app:{${route}}:released:${tag}`,
+    });
+  });
+
+  it("finds the same names from a lockId as from its key", () => {
+    const lockId = generateLockId("payment:1");
+    expect(layoutForLockId("app", lockId)).toEqual(layoutForKey("app", "payment:1"));
+  });
+
+  it("queue members carry the budget; the waiter id is recovered from them", () => {
+    expect(queueMember("w-1_a", 5_000)).toBe("w-1_a:5000");
+    expect(waiterOfMember("w-1_a:5000")).toBe("w-1_a");
+  });
+});
+
+describe("acquire", () => {
+  const parsed = parseAcquireOptions({ key: "job", ttlMs: 1_000 });
+
+  it("sends record, route counter and queue, then lockId, ttl and key", () => {
+    const layout = layoutForKey("p", "job");
+    expect(acquireCall("p", parsed)).toEqual({
+      keys: [layout.record, layout.fence, layout.queue],
+      arguments: [parsed.lockId, "1000", "job"],
+    });
+  });
+
+  it("adds the waiter's queue member, remaining wait and first-attempt flag", () => {
+    const withWaiter = parseAcquireOptions({
+      key: "job",
+      ttlMs: 1_000,
+      waiter: { id: "w1", timeoutMs: 400, budgetMs: 500, firstAttempt: true },
+    });
+    expect(acquireCall("p", withWaiter).arguments.slice(3)).toEqual(["w1:500", "400", "0"]);
+  });
+
+  it("reads each reply code", () => {
+    expect(acquireResult([1, 7, 1_000], "job", "L")).toEqual({
+      ok: true,
+      lockId: "L",
+      expiresAtMs: 1_000,
+      fence: "000000000000007",
+    });
+    expect(acquireResult([0, "7", 900], "job", "L")).toEqual({
+      ok: false,
+      reason: "locked",
+      holder: { fence: "000000000000007", remainingMs: 900 },
+    });
+    expect(acquireResult([2, 120], "job", "L")).toEqual({
+      ok: false,
+      reason: "locked",
+      holder: { remainingMs: 120 },
+    });
+    // A record without TTL (PERSIST by hand): remaining time unknown, not negative.
+    expect(acquireResult([0, 7, -1], "job", "L")).toEqual({
+      ok: false,
+      reason: "locked",
+      holder: { fence: "000000000000007" },
+    });
+    expect(() => acquireResult([-1], "job", "L")).toThrow(/Fence counter overflow/);
+    expect(() => acquireResult([9], "job", "L")).toThrow(/Malformed Redis reply/);
+    expect(() => acquireResult("OK", "job", "L")).toThrow(/Malformed Redis reply/);
+  });
+});
+
+describe("release and extend", () => {
+  const lockId = generateLockId("job");
+  const layout = layoutForKey("p", "job");
+
+  it("release sends the record and queue found from the lockId, and the channel", () => {
+    expect(releaseCall("p", lockId)).toEqual({
+      keys: [layout.record, layout.queue],
+      arguments: [lockId, layout.channel],
+    });
+    expect(releaseResult([1, 0])).toEqual({ ok: true, contended: false });
+    expect(releaseResult([1, 2])).toEqual({ ok: true, contended: true });
+    expect(releaseResult([0, 0])).toEqual({ ok: false });
+  });
+
+  it("extend sends the record, lockId and ttl", () => {
+    expect(extendCall("p", lockId, 2_000)).toEqual({
+      keys: [layout.record],
+      arguments: [lockId, "2000"],
+    });
+    expect(extendResult([1, 5_000])).toEqual({ ok: true, expiresAtMs: 5_000 });
+    expect(extendResult([0])).toEqual({ ok: false });
+  });
+});
+
+describe("records", () => {
+  it("parses a record, keeps a key holding '|', and ignores reservations and absence", () => {
+    const lockId = generateLockId("a|b");
+    expect(recordOf(`${lockId}|12|2000|1000|1|a|b`)).toEqual({
+      lockId,
+      fence: 12,
+      expiresAtMs: 2_000,
+      acquiredAtMs: 1_000,
+      waited: true,
+      key: "a|b",
+    });
+    expect(recordOf(Buffer.from(`${lockId}|1|2|1|0|k`))?.key).toBe("k");
+    expect(recordOf("~w1:500")).toBeNull();
+    expect(recordOf(null)).toBeNull();
+    expect(() => recordOf("garbage")).toThrow(/Malformed Redis reply/);
+  });
+});
+
+describe("eviction policy", () => {
+  it("reads INFO memory and rates the risk", () => {
+    const info = (max: number, policy: string) =>
+      `# Memory\r\nused_memory:1\r\nmaxmemory:${max}\r\nmaxmemory_policy:${policy}\r\n`;
+    expect(parseMemoryInfo(info(0, "noeviction"))).toEqual({ maxmemory: 0, policy: "noeviction" });
+    expect(evictionRisk({ maxmemory: 64, policy: "noeviction" })).toBe("none");
+    expect(evictionRisk({ maxmemory: 64, policy: "volatile-lru" })).toBe("live");
+    expect(evictionRisk({ maxmemory: 0, policy: "allkeys-lru" })).toBe("latent");
+    expect(parseMemoryInfo("# Memory\r\n")).toBeUndefined();
+  });
+});
+
+describe("script sources", () => {
+  it("write the constants and the publish command into the prelude, so calls need not send them", () => {
+    const script = defineLuaScript("t", "return 1", "SPUBLISH");
+    expect(script.source).toMatch(/^local TOLERANCE = 1000\n/);
+    expect(script.source).toContain("local PUBLISH_COMMAND = 'SPUBLISH'");
+    expect(script.source).toContain("local function recordFields");
+    expect(script.sha).toMatch(/^[0-9a-f]{40}$/);
+  });
+});
