@@ -34,6 +34,14 @@ export interface ConformanceOptions<C extends BackendCapabilities = BackendCapab
   createBackend: () => LockBackend<C> | Promise<LockBackend<C>>;
   /** Closes connections after the last test. */
   teardown?: () => void | Promise<void>;
+  /**
+   * Optional features the backend has. Tests of an undeclared feature are reported as skipped;
+   * a declared feature the backend lacks fails its tests.
+   */
+  capabilities?: {
+    /** The backend implements `subscribe()` (wake-ups on release): enables `[wake.release]`. */
+    subscribe?: boolean;
+  };
   /** Enables the multi-process race suite. Without it that suite is reported as skipped. */
   worker?: WorkerFactory;
   /** Race size: processes x critical sections each. Default 4 x 25. */

@@ -2,7 +2,11 @@ import { createMemoryBackend } from "@syncguard/core/memory";
 import { runConformance } from "../src";
 
 // The reference backend must pass everything; the race suite is skipped (it is process-local).
-runConformance({ name: "memory", createBackend: () => createMemoryBackend() });
+runConformance({
+  name: "memory",
+  createBackend: () => createMemoryBackend(),
+  capabilities: { subscribe: true },
+});
 
 // With cleanup in isLocked, expired records may be deleted by reads: fences must survive it.
 runConformance({

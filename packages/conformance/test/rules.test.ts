@@ -1,30 +1,44 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { collectConformanceTests, RULES, type RuleId } from "../src";
 
-// The ids in test names, RULES.md and src/rules.ts are one list; this keeps them from drifting.
-const table = readFileSync(join(__dirname, "../RULES.md"), "utf8");
-const documented = [...table.matchAll(/^\| `([a-zA-Z.-]+)` *\|/gm)].map((match) => match[1]);
+// The rule ids and meanings in src/rules.ts, the test names, RULES.md and specs/interface.md §10
+// are one list: this keeps them from drifting (descriptions included).
+const { FILES, formatRulesTable, tableIn } = require("../scripts/rules-table.js") as {
+  FILES: string[];
+  formatRulesTable: (rules: Record<string, string>, suiteOf: (rule: string) => string) => string;
+  tableIn: (text: string) => { text: string } | undefined;
+};
+
 const plan = collectConformanceTests({
   name: "rules",
   createBackend: () => {
     throw new Error("not run");
   },
   worker: { modulePath: "/not/run.js" }, // registers the race tests too
+  capabilities: { subscribe: true },
 });
-const tested = new Set(plan.suites.flatMap((suite) => suite.tests.map((test) => test.rule)));
+const tests = plan.suites.flatMap((suite) => suite.tests);
+const suiteOf = (rule: string) => tests.find((test) => test.rule === rule)?.suite ?? "—";
 
 describe("rule ids", () => {
-  it("RULES.md lists exactly the rules in src/rules.ts, in order", () => {
-    assert.deepEqual(documented, Object.keys(RULES));
-  });
+  it.each(FILES.map((file) => [file.replace(/^.*\/(packages|specs)\//, "$1/"), file]))(
+    "%s holds exactly the table made from src/rules.ts (ids, suites, meanings, order)",
+    (_, file) => {
+      const found = tableIn(readFileSync(file, "utf8"));
+      assert.ok(found, "no rule table found");
+      assert.equal(
+        found.text,
+        formatRulesTable(RULES, suiteOf),
+        "rule table out of date: run `node packages/conformance/scripts/rules-table.js --write` after `pnpm build`",
+      );
+    },
+  );
 
   it("every rule has at least one test, and every test name starts with its rule", () => {
+    const tested = new Set(tests.map((test) => test.rule));
     for (const rule of Object.keys(RULES) as RuleId[])
       assert.ok(tested.has(rule), `${rule} has no test`);
-    for (const test of plan.suites.flatMap((suite) => suite.tests)) {
-      assert.ok(test.name.startsWith(`[${test.rule}] `), test.name);
-    }
+    for (const test of tests) assert.ok(test.name.startsWith(`[${test.rule}] `), test.name);
   });
 });

@@ -12,6 +12,7 @@ let backend: FirestoreBackend | undefined;
 
 runConformance({
   name: "firestore (emulator)",
+  capabilities: { subscribe: true },
   createBackend: async () => {
     db = newDb(projectId);
     await clearProject(projectId);

@@ -31,6 +31,7 @@ function redis5Conformance(mode: Mode): void {
   else env.REDIS_CLUSTER_NODES = clusterNodes().join(",");
   runConformance({
     name: `redis (${mode}, node-redis 5)`,
+    capabilities: { subscribe: true },
     createBackend: async () => {
       const c =
         mode === "single"
