@@ -98,7 +98,7 @@ describe("configuration", () => {
 describe("bad input is rejected before any I/O", () => {
   it("writes no document for bad keys, ttls, lockIds or lookups", async () => {
     const { backend, collection, fenceCollection } = freshBackend(db);
-    const lockId = "A".repeat(24);
+    const lockId = "A".repeat(36);
     const cases: Promise<unknown>[] = [
       backend.acquire({ key: "", ttlMs: 1000 }),
       backend.acquire({ key: 42 as unknown as string, ttlMs: 1000 }),
@@ -123,7 +123,7 @@ describe("bad input is rejected before any I/O", () => {
   it("honours an already-aborted signal before dispatch", async () => {
     const { backend, collection, fenceCollection } = freshBackend(db);
     const signal = AbortSignal.abort();
-    const lockId = "A".repeat(24);
+    const lockId = "A".repeat(36);
     const cases = [
       backend.acquire({ key: "k", ttlMs: 1000, signal }),
       backend.release({ lockId, signal }),

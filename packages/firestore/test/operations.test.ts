@@ -13,7 +13,7 @@ describe("lifecycle", () => {
     const { backend } = freshBackend(db);
     const first = await backend.acquire({ key: "job:1", ttlMs: 5000 });
     if (!first.ok) throw new Error("expected the lock");
-    expect(first.lockId).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(first.lockId).toMatch(/^[A-Za-z0-9_-]{36}$/);
     expect(first.fence).toBe("000000000000001");
     const second = await backend.acquire({ key: "job:1", ttlMs: 5000 });
     expect(second).toMatchObject({ ok: false, reason: "locked", holder: { fence: first.fence } });

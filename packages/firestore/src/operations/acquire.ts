@@ -50,7 +50,7 @@ export async function acquire(
   const id = documentId(key);
   const lockRef = ctx.locks.doc(id);
   const fenceRef = ctx.fences.doc(id);
-  const lockId = generateLockId();
+  const lockId = generateLockId(key);
   const deadline = new Deadline(ctx.config.operationTimeoutMs, "acquire");
 
   const result = await ctx.acquireGate.run(id, () =>
