@@ -1,10 +1,10 @@
 import type { Firestore } from "@google-cloud/firestore";
 import { CLEANUP_GUARD_MS, getById, getByKey, hashLockId, owns } from "@syncguard/core";
 import { createFirestoreBackend, documentId } from "../src";
-import { docIds, freshBackend, freshCollections, useEmulatorProject } from "./helpers";
+import { docIds, freshBackend, freshCollections, newDb, useEmulatorProject } from "./helpers";
 
 let db: Firestore;
-useEmulatorProject("ops", (created: Firestore) => {
+const projectId = useEmulatorProject("ops", (created: Firestore) => {
   db = created;
 });
 
@@ -286,6 +286,43 @@ describe("duplicate lockIds (copied documents)", () => {
     }
     expect(await docIds(db, collection)).toEqual(["copy", "orig"]);
   });
+});
+
+describe("release and extend re-check the document inside their transaction", () => {
+  // They find the document with a plain query first; a holder change between that query and the
+  // transaction must be seen by the transaction's own read.
+  it.each(["release", "extend"] as const)(
+    "%s of a lock taken over after the query leaves the new holder alone",
+    async (operation) => {
+      const raceDb = newDb(projectId);
+      const names = freshCollections("stale");
+      const backend = createFirestoreBackend(raceDb, names);
+      const held = await backend.acquire({ key: "moved", ttlMs: 10_000 });
+      if (!held.ok) throw new Error("expected the lock");
+      const ref = db.collection(names.collection).doc("moved");
+      const intruder = {
+        ...(await ref.get()).data(),
+        lockId: "B".repeat(36),
+        fence: "000000000000009",
+      };
+      const runTransaction = raceDb.runTransaction.bind(raceDb);
+      // Called after the query, before the transaction's read: the lock changes hands here.
+      raceDb.runTransaction = (async (...args: Parameters<typeof runTransaction>) => {
+        await ref.set(intruder);
+        return runTransaction(...args);
+      }) as typeof runTransaction;
+      try {
+        const result =
+          operation === "release"
+            ? await backend.release({ lockId: held.lockId })
+            : await backend.extend({ lockId: held.lockId, ttlMs: 60_000 });
+        expect(result).toEqual({ ok: false });
+        expect((await ref.get()).data()).toEqual(intruder);
+      } finally {
+        await raceDb.terminate();
+      }
+    },
+  );
 });
 
 describe("abort inside a transaction", () => {

@@ -6,27 +6,31 @@ import {
   validateTtl,
 } from "@syncguard/core";
 import type { BackendContext } from "../context";
-import { lockIdQuery, ownedLiveLock } from "../ownership";
+import { readLockDocument } from "../documents";
+import { isHeldBy } from "../ownership";
 import { runLockTransaction } from "../transaction";
+import { findByLockId } from "./find-by-lock-id";
 
 /**
- * One transaction: find the lock by its lockId, check ownership and liveness, then set
- * expiresAtMs = now + ttlMs (replaces, does not add). An expired lock is never resurrected.
+ * Finds the lock document with a plain lockId query, then one transaction re-reads it by id,
+ * checks ownership and liveness and sets expiresAtMs = now + ttlMs (replaces, does not add).
+ * An expired lock is never resurrected.
  */
 export async function extend(ctx: BackendContext, opts: ExtendOptions): Promise<ExtendResult> {
   const lockId = validateLockId(opts?.lockId);
   const ttlMs = validateTtl(opts.ttlMs);
   throwIfAborted(opts.signal, "extend");
+  const ref = await findByLockId(ctx, lockId, "extend", opts.signal);
+  if (!ref) return { ok: false };
   return runLockTransaction(
     { db: ctx.db, config: ctx.config, operation: "extend", signal: opts.signal },
     async ({ tx, checkpoint }): Promise<ExtendResult> => {
-      const snapshot = await tx.get(lockIdQuery(ctx.locks, lockId));
+      const lock = readLockDocument((await tx.get(ref)).data(), ref.id);
       checkpoint();
       const now = ctx.config.clock();
-      const owned = ownedLiveLock(snapshot, lockId, now, ctx.config.collection);
-      if (!owned) return { ok: false };
+      if (!isHeldBy(lock, lockId, now)) return { ok: false };
       const expiresAtMs = now + ttlMs;
-      tx.update(ctx.locks.doc(owned.id), { expiresAtMs });
+      tx.update(ref, { expiresAtMs });
       return { ok: true, expiresAtMs };
     },
   );

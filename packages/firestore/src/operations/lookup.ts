@@ -9,7 +9,7 @@ import {
 import type { FirestoreCapabilities } from "../capabilities";
 import type { BackendContext } from "../context";
 import { documentId, type LockDocument, readLockDocument } from "../documents";
-import { lockIdQuery, ownedLiveLock } from "../ownership";
+import { isHeldBy, lockIdQuery, soleMatch } from "../ownership";
 import { runRead } from "../reads";
 
 function toInfo(lock: LockDocument): LockInfo<FirestoreCapabilities> {
@@ -37,8 +37,9 @@ export async function lookup(
     const snapshot = await runRead(ctx.config, "lookup", opts.signal, () =>
       lockIdQuery(ctx.locks, lockId).get(),
     );
-    const owned = ownedLiveLock(snapshot, lockId, ctx.config.clock(), ctx.config.collection);
-    return owned ? toInfo(owned.lock) : null;
+    const doc = soleMatch(snapshot, ctx.config.collection);
+    const lock = doc && readLockDocument(doc.data(), doc.id);
+    return isHeldBy(lock, lockId, ctx.config.clock()) ? toInfo(lock) : null;
   }
   const id = documentId(target.key);
   const snap = await runRead(ctx.config, "lookup", opts.signal, () => ctx.locks.doc(id).get());
