@@ -77,12 +77,22 @@ describe("configuration", () => {
       { collection: 5 },
       { cleanupInIsLocked: "yes" },
       { operationTimeoutMs: 0 },
+      { operationTimeoutMs: 1.5 },
+      // A Node timer cannot hold more: the deadline would fire at once (issue 13, item 10).
+      { operationTimeoutMs: 2 ** 31 },
+      { operationTimeoutMs: Number.POSITIVE_INFINITY },
       { clock: 1 },
     ] as unknown as Parameters<typeof createFirestoreBackend>[1][];
     for (const options of bad) {
       expect(codeOf(() => createFirestoreBackend(db, options))).toBe("InvalidArgument");
     }
     expect(codeOf(() => createFirestoreBackend({} as Firestore))).toBe("InvalidArgument");
+  });
+
+  it("accepts the longest operationTimeoutMs a timer holds", () => {
+    expect(codeOf(() => createFirestoreBackend(db, { operationTimeoutMs: 2 ** 31 - 1 }))).toBe(
+      "no error",
+    );
   });
 
   it("accepts legal custom names (1500 bytes, dots and dashes inside)", () => {
