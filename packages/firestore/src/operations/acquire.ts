@@ -4,13 +4,10 @@ import {
   type AcquireResult,
   fenceOverflowError,
   formatFence,
-  generateLockId,
   isLive,
   MAX_FENCE,
-  normalizeKey,
+  parseAcquireOptions,
   TIME_TOLERANCE_MS,
-  throwIfAborted,
-  validateTtl,
   warnIfFenceNearLimit,
 } from "@syncguard/core";
 import type { FirestoreCapabilities } from "../capabilities";
@@ -34,23 +31,36 @@ function locked(current: LockDocument, now: number): AcquireLocked {
 }
 
 /**
- * Before each attempt, a plain read of the lock document: if it is live, report "locked" without
- * opening a transaction. Transactional reads take locks, so waiters polling a held key would
+ * The answer when the key is held at `now`, or undefined when it is free. A live lock held by
+ * `lockId` itself is a retry of an attempt that took it (its reply was lost): it is returned as it
+ * is, same fence and expiry, and nothing is written.
+ */
+function heldAnswer(
+  current: LockDocument | undefined,
+  lockId: string,
+  now: number,
+): AcquireResult<FirestoreCapabilities> | undefined {
+  if (!current || !isLive(current.expiresAtMs, now)) return undefined;
+  if (current.lockId !== lockId) return locked(current, now);
+  return { ok: true, lockId, expiresAtMs: current.expiresAtMs, fence: current.fence };
+}
+
+/**
+ * Before each attempt, a plain read of the lock document: if it is live, answer without opening a
+ * transaction ("locked", or the caller's own lock when it holds `lockId`). Transactional reads take locks, so waiters polling a held key would
  * otherwise hold up the holder's release (the emulator then stalls them on a 2 s lock timeout).
  * Otherwise one transaction: read the lock document and the fence counter together, re-check
- * liveness by the client clock, bump the counter and write both documents.
+ * liveness by the client clock, bump the counter and write both documents under the caller's
+ * lockId (or a fresh one from core).
  */
 export async function acquire(
   ctx: BackendContext,
   opts: AcquireOptions,
 ): Promise<AcquireResult<FirestoreCapabilities>> {
-  const key = normalizeKey(opts?.key);
-  const ttlMs = validateTtl(opts.ttlMs);
-  throwIfAborted(opts.signal, "acquire");
+  const { key, ttlMs, lockId, signal } = parseAcquireOptions(opts);
   const id = documentId(key);
   const lockRef = ctx.locks.doc(id);
   const fenceRef = ctx.fences.doc(id);
-  const lockId = generateLockId(key);
   const deadline = new Deadline(ctx.config.operationTimeoutMs, "acquire");
 
   const result = await ctx.acquireGate.run(id, () =>
@@ -59,12 +69,11 @@ export async function acquire(
         db: ctx.db,
         config: ctx.config,
         operation: "acquire",
-        signal: opts.signal,
+        signal,
         deadline,
         precheck: async () => {
           const seen = readLockDocument((await lockRef.get()).data(), id);
-          const now = ctx.config.clock();
-          return seen && isLive(seen.expiresAtMs, now) ? locked(seen, now) : undefined;
+          return heldAnswer(seen, lockId, ctx.config.clock());
         },
       },
       async ({ tx, checkpoint }): Promise<AcquireResult<FirestoreCapabilities>> => {
@@ -72,8 +81,8 @@ export async function acquire(
         checkpoint();
         // Read the clock after the reads, so the decision uses the freshest time we have.
         const now = ctx.config.clock();
-        const current = readLockDocument(lockSnap?.data(), id);
-        if (current && isLive(current.expiresAtMs, now)) return locked(current, now);
+        const held = heldAnswer(readLockDocument(lockSnap?.data(), id), lockId, now);
+        if (held) return held;
         const counter = readFenceCounter(fenceSnap?.data(), id);
         // Checked before any write: an exhausted counter leaves both documents untouched.
         if (counter >= BigInt(MAX_FENCE)) throw fenceOverflowError(key);

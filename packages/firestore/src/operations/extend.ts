@@ -1,10 +1,4 @@
-import {
-  type ExtendOptions,
-  type ExtendResult,
-  throwIfAborted,
-  validateLockId,
-  validateTtl,
-} from "@syncguard/core";
+import { type ExtendOptions, type ExtendResult, parseExtendOptions } from "@syncguard/core";
 import type { BackendContext } from "../context";
 import { readLockDocument } from "../documents";
 import { isHeldBy } from "../ownership";
@@ -17,13 +11,11 @@ import { findByLockId } from "./find-by-lock-id";
  * An expired lock is never resurrected.
  */
 export async function extend(ctx: BackendContext, opts: ExtendOptions): Promise<ExtendResult> {
-  const lockId = validateLockId(opts?.lockId);
-  const ttlMs = validateTtl(opts.ttlMs);
-  throwIfAborted(opts.signal, "extend");
-  const ref = await findByLockId(ctx, lockId, "extend", opts.signal);
+  const { lockId, ttlMs, signal } = parseExtendOptions(opts);
+  const ref = await findByLockId(ctx, lockId, "extend", signal);
   if (!ref) return { ok: false };
   return runLockTransaction(
-    { db: ctx.db, config: ctx.config, operation: "extend", signal: opts.signal },
+    { db: ctx.db, config: ctx.config, operation: "extend", signal },
     async ({ tx, checkpoint }): Promise<ExtendResult> => {
       const lock = readLockDocument((await tx.get(ref)).data(), ref.id);
       checkpoint();

@@ -1,10 +1,4 @@
-import {
-  isLive,
-  isPastCleanupGuard,
-  type KeyOptions,
-  normalizeKey,
-  throwIfAborted,
-} from "@syncguard/core";
+import { isLive, isPastCleanupGuard, type KeyOptions, parseKeyOptions } from "@syncguard/core";
 import type { BackendContext } from "../context";
 import { documentId, readLockDocument } from "../documents";
 import { runRead } from "../reads";
@@ -16,11 +10,10 @@ import { runLockTransaction } from "../transaction";
  * meanwhile). Only lock documents are ever cleaned: fence counters live forever.
  */
 export async function isLocked(ctx: BackendContext, opts: KeyOptions): Promise<boolean> {
-  const key = normalizeKey(opts?.key);
-  throwIfAborted(opts.signal, "isLocked");
+  const { key, signal } = parseKeyOptions(opts, "isLocked");
   const id = documentId(key);
   const ref = ctx.locks.doc(id);
-  const snap = await runRead(ctx.config, "isLocked", opts.signal, () => ref.get());
+  const snap = await runRead(ctx.config, "isLocked", signal, () => ref.get());
   const lock = readLockDocument(snap.data(), id);
   if (!lock) return false;
   const now = ctx.config.clock();

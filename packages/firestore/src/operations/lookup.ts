@@ -4,7 +4,6 @@ import {
   type LockInfo,
   type LookupOptions,
   parseLookupOptions,
-  throwIfAborted,
 } from "@syncguard/core";
 import type { FirestoreCapabilities } from "../capabilities";
 import type { BackendContext } from "../context";
@@ -31,10 +30,11 @@ export async function lookup(
   opts: LookupOptions,
 ): Promise<LockInfo<FirestoreCapabilities> | null> {
   const target = parseLookupOptions(opts);
-  throwIfAborted(opts.signal, "lookup");
+  // Validated by parseLookupOptions, which does not return it.
+  const { signal } = opts;
   if (target.lockId !== undefined) {
     const { lockId } = target;
-    const snapshot = await runRead(ctx.config, "lookup", opts.signal, () =>
+    const snapshot = await runRead(ctx.config, "lookup", signal, () =>
       lockIdQuery(ctx.locks, lockId).get(),
     );
     const doc = soleMatch(snapshot, ctx.config.collection);
@@ -42,7 +42,7 @@ export async function lookup(
     return isHeldBy(lock, lockId, ctx.config.clock()) ? toInfo(lock) : null;
   }
   const id = documentId(target.key);
-  const snap = await runRead(ctx.config, "lookup", opts.signal, () => ctx.locks.doc(id).get());
+  const snap = await runRead(ctx.config, "lookup", signal, () => ctx.locks.doc(id).get());
   const lock = readLockDocument(snap.data(), id);
   return lock && isLive(lock.expiresAtMs, ctx.config.clock()) ? toInfo(lock) : null;
 }

@@ -1,9 +1,4 @@
-import {
-  type ReleaseOptions,
-  type ReleaseResult,
-  throwIfAborted,
-  validateLockId,
-} from "@syncguard/core";
+import { parseReleaseOptions, type ReleaseOptions, type ReleaseResult } from "@syncguard/core";
 import type { BackendContext } from "../context";
 import { readLockDocument } from "../documents";
 import { isHeldBy } from "../ownership";
@@ -19,12 +14,11 @@ export async function release(
   ctx: BackendContext,
   opts: ReleaseOptions,
 ): Promise<ReleaseResult & { key?: string }> {
-  const lockId = validateLockId(opts?.lockId);
-  throwIfAborted(opts.signal, "release");
-  const ref = await findByLockId(ctx, lockId, "release", opts.signal);
+  const { lockId, signal } = parseReleaseOptions(opts);
+  const ref = await findByLockId(ctx, lockId, "release", signal);
   if (!ref) return { ok: false };
   return runLockTransaction(
-    { db: ctx.db, config: ctx.config, operation: "release", signal: opts.signal },
+    { db: ctx.db, config: ctx.config, operation: "release", signal },
     async ({ tx, checkpoint }) => {
       const lock = readLockDocument((await tx.get(ref)).data(), ref.id);
       checkpoint();
