@@ -12,7 +12,6 @@ import {
 } from "@syncguard/core";
 import type { FirestoreCapabilities } from "../capabilities";
 import type { BackendContext } from "../context";
-import { Deadline } from "../deadline";
 import {
   documentId,
   type FenceDocument,
@@ -20,7 +19,8 @@ import {
   readFenceCounter,
   readLockDocument,
 } from "../documents";
-import { runLockTransaction } from "../transaction";
+import { OperationScope } from "../operation-scope";
+import { runLockTransaction, type TransactionScope } from "../transaction";
 
 function locked(current: LockDocument, now: number): AcquireLocked {
   return {
@@ -47,8 +47,9 @@ function heldAnswer(
 
 /**
  * Before each attempt, a plain read of the lock document: if it is live, answer without opening a
- * transaction ("locked", or the caller's own lock when it holds `lockId`). Transactional reads take locks, so waiters polling a held key would
- * otherwise hold up the holder's release (the emulator then stalls them on a 2 s lock timeout).
+ * transaction ("locked", or the caller's own lock when it holds `lockId`). Transactional reads
+ * take locks, so waiters polling a held key would otherwise hold up the holder's release (the
+ * emulator then stalls them on a 2 s lock timeout).
  * Otherwise one transaction: read the lock document and the fence counter together, re-check
  * liveness by the client clock, bump the counter and write both documents under the caller's
  * lockId (or a fresh one from core).
@@ -61,41 +62,43 @@ export async function acquire(
   const id = documentId(key);
   const lockRef = ctx.locks.doc(id);
   const fenceRef = ctx.fences.doc(id);
-  const deadline = new Deadline(ctx.config.operationTimeoutMs, "acquire");
+  const op = new OperationScope("acquire", ctx.config, signal);
 
-  const result = await ctx.acquireGate.run(id, () =>
-    runLockTransaction<AcquireResult<FirestoreCapabilities>>(
-      {
-        db: ctx.db,
-        config: ctx.config,
-        operation: "acquire",
-        signal,
-        deadline,
-        precheck: async () => {
-          const seen = readLockDocument((await lockRef.get()).data(), id);
-          return heldAnswer(seen, lockId, ctx.config.clock());
-        },
-      },
-      async ({ tx, checkpoint }): Promise<AcquireResult<FirestoreCapabilities>> => {
-        const [lockSnap, fenceSnap] = await tx.getAll(lockRef, fenceRef);
-        checkpoint();
-        // Read the clock after the reads, so the decision uses the freshest time we have.
-        const now = ctx.config.clock();
-        const held = heldAnswer(readLockDocument(lockSnap?.data(), id), lockId, now);
-        if (held) return held;
-        const counter = readFenceCounter(fenceSnap?.data(), id);
-        // Checked before any write: an exhausted counter leaves both documents untouched.
-        if (counter >= BigInt(MAX_FENCE)) throw fenceOverflowError(key);
-        const fence = formatFence(counter + 1n);
-        const expiresAtMs = now + ttlMs;
-        const fenceDoc: FenceDocument = { fence, key };
-        const lockDoc: LockDocument = { lockId, key, acquiredAtMs: now, expiresAtMs, fence };
-        tx.set(fenceRef, fenceDoc);
-        tx.set(lockRef, lockDoc);
-        return { ok: true, lockId, expiresAtMs, fence };
-      },
-    ),
-  );
+  const precheck = async () => {
+    const seen = readLockDocument((await lockRef.get()).data(), id);
+    return heldAnswer(seen, lockId, ctx.config.clock());
+  };
+  const transaction = async ({
+    tx,
+    checkpoint,
+  }: TransactionScope): Promise<AcquireResult<FirestoreCapabilities>> => {
+    const [lockSnap, fenceSnap] = await tx.getAll(lockRef, fenceRef);
+    checkpoint();
+    // Read the clock after the reads, so the decision uses the freshest time we have.
+    const now = ctx.config.clock();
+    const held = heldAnswer(readLockDocument(lockSnap?.data(), id), lockId, now);
+    if (held) return held;
+    const counter = readFenceCounter(fenceSnap?.data(), id);
+    // Checked before any write: an exhausted counter leaves both documents untouched.
+    if (counter >= BigInt(MAX_FENCE)) throw fenceOverflowError(key);
+    const fence = formatFence(counter + 1n);
+    const expiresAtMs = now + ttlMs;
+    const fenceDoc: FenceDocument = { fence, key };
+    const lockDoc: LockDocument = { lockId, key, acquiredAtMs: now, expiresAtMs, fence };
+    tx.set(fenceRef, fenceDoc);
+    tx.set(lockRef, lockDoc);
+    return { ok: true, lockId, expiresAtMs, fence };
+  };
+
+  // Waiting behind this process's other acquires of the key counts against the same deadline.
+  const turn = ctx.acquireGate.enter(id);
+  let result: AcquireResult<FirestoreCapabilities>;
+  try {
+    await op.race(turn.ready);
+    result = await runLockTransaction(ctx.db, op, transaction, precheck);
+  } finally {
+    turn.leave();
+  }
   if (result.ok) warnIfFenceNearLimit(key, result.fence);
   return result;
 }

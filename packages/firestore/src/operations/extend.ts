@@ -1,6 +1,7 @@
 import { type ExtendOptions, type ExtendResult, parseExtendOptions } from "@syncguard/core";
 import type { BackendContext } from "../context";
 import { readLockDocument } from "../documents";
+import { OperationScope } from "../operation-scope";
 import { isHeldBy } from "../ownership";
 import { runLockTransaction } from "../transaction";
 import { findByLockId } from "./find-by-lock-id";
@@ -12,18 +13,16 @@ import { findByLockId } from "./find-by-lock-id";
  */
 export async function extend(ctx: BackendContext, opts: ExtendOptions): Promise<ExtendResult> {
   const { lockId, ttlMs, signal } = parseExtendOptions(opts);
-  const ref = await findByLockId(ctx, lockId, "extend", signal);
+  const op = new OperationScope("extend", ctx.config, signal);
+  const ref = await findByLockId(ctx, lockId, op);
   if (!ref) return { ok: false };
-  return runLockTransaction(
-    { db: ctx.db, config: ctx.config, operation: "extend", signal },
-    async ({ tx, checkpoint }): Promise<ExtendResult> => {
-      const lock = readLockDocument((await tx.get(ref)).data(), ref.id);
-      checkpoint();
-      const now = ctx.config.clock();
-      if (!isHeldBy(lock, lockId, now)) return { ok: false };
-      const expiresAtMs = now + ttlMs;
-      tx.update(ref, { expiresAtMs });
-      return { ok: true, expiresAtMs };
-    },
-  );
+  return runLockTransaction(ctx.db, op, async ({ tx, checkpoint }): Promise<ExtendResult> => {
+    const lock = readLockDocument((await tx.get(ref)).data(), ref.id);
+    checkpoint();
+    const now = ctx.config.clock();
+    if (!isHeldBy(lock, lockId, now)) return { ok: false };
+    const expiresAtMs = now + ttlMs;
+    tx.update(ref, { expiresAtMs });
+    return { ok: true, expiresAtMs };
+  });
 }

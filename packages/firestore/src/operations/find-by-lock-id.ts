@@ -1,5 +1,6 @@
 import type { DocumentReference } from "@google-cloud/firestore";
 import type { BackendContext } from "../context";
+import type { OperationScope } from "../operation-scope";
 import { lockIdQuery, soleMatch } from "../ownership";
 import { runRead } from "../reads";
 
@@ -13,11 +14,8 @@ import { runRead } from "../reads";
 export async function findByLockId(
   ctx: BackendContext,
   lockId: string,
-  operation: string,
-  signal: AbortSignal | undefined,
+  op: OperationScope,
 ): Promise<DocumentReference | undefined> {
-  const snapshot = await runRead(ctx.config, operation, signal, () =>
-    lockIdQuery(ctx.locks, lockId).get(),
-  );
+  const snapshot = await runRead(op, () => lockIdQuery(ctx.locks, lockId).get());
   return soleMatch(snapshot, ctx.config.collection)?.ref;
 }

@@ -8,6 +8,7 @@ import {
 import type { FirestoreCapabilities } from "../capabilities";
 import type { BackendContext } from "../context";
 import { documentId, type LockDocument, readLockDocument } from "../documents";
+import { OperationScope } from "../operation-scope";
 import { isHeldBy, lockIdQuery, soleMatch } from "../ownership";
 import { runRead } from "../reads";
 
@@ -31,18 +32,16 @@ export async function lookup(
 ): Promise<LockInfo<FirestoreCapabilities> | null> {
   const target = parseLookupOptions(opts);
   // Validated by parseLookupOptions, which does not return it.
-  const { signal } = opts;
+  const op = new OperationScope("lookup", ctx.config, opts.signal);
   if (target.lockId !== undefined) {
     const { lockId } = target;
-    const snapshot = await runRead(ctx.config, "lookup", signal, () =>
-      lockIdQuery(ctx.locks, lockId).get(),
-    );
+    const snapshot = await runRead(op, () => lockIdQuery(ctx.locks, lockId).get());
     const doc = soleMatch(snapshot, ctx.config.collection);
     const lock = doc && readLockDocument(doc.data(), doc.id);
     return isHeldBy(lock, lockId, ctx.config.clock()) ? toInfo(lock) : null;
   }
   const id = documentId(target.key);
-  const snap = await runRead(ctx.config, "lookup", signal, () => ctx.locks.doc(id).get());
+  const snap = await runRead(op, () => ctx.locks.doc(id).get());
   const lock = readLockDocument(snap.data(), id);
   return lock && isLive(lock.expiresAtMs, ctx.config.clock()) ? toInfo(lock) : null;
 }

@@ -1,6 +1,7 @@
 import { parseReleaseOptions, type ReleaseOptions, type ReleaseResult } from "@syncguard/core";
 import type { BackendContext } from "../context";
 import { readLockDocument } from "../documents";
+import { OperationScope } from "../operation-scope";
 import { isHeldBy } from "../ownership";
 import { runLockTransaction } from "../transaction";
 import { findByLockId } from "./find-by-lock-id";
@@ -15,11 +16,13 @@ export async function release(
   opts: ReleaseOptions,
 ): Promise<ReleaseResult & { key?: string }> {
   const { lockId, signal } = parseReleaseOptions(opts);
-  const ref = await findByLockId(ctx, lockId, "release", signal);
+  const op = new OperationScope("release", ctx.config, signal);
+  const ref = await findByLockId(ctx, lockId, op);
   if (!ref) return { ok: false };
   return runLockTransaction(
-    { db: ctx.db, config: ctx.config, operation: "release", signal },
-    async ({ tx, checkpoint }) => {
+    ctx.db,
+    op,
+    async ({ tx, checkpoint }): Promise<ReleaseResult & { key?: string }> => {
       const lock = readLockDocument((await tx.get(ref)).data(), ref.id);
       checkpoint();
       if (!isHeldBy(lock, lockId, ctx.config.clock())) return { ok: false };
