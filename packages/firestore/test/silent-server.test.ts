@@ -22,6 +22,7 @@ interface Report {
   silentBeforeCommit: { results: Results; acquireKeyLocked: boolean };
   abortBeforeCommit: { results: Results };
   abortWhileQueued: { results: Results };
+  lockWithTimeout: { results: Results };
   silentDuringCommit: { results: Results };
   abortDuringCommit: { results: Results };
 }
@@ -65,7 +66,7 @@ const WRITES = ["acquire", "release", "extend"];
 describe("against a server that never answers", () => {
   it("before any commit: ServiceUnavailable (nothing written) by operationTimeoutMs", () => {
     const { results, acquireKeyLocked } = report.silentBeforeCommit;
-    expect(Object.keys(results).sort()).toEqual([...SIX].sort());
+    expect(Object.keys(results).sort()).toEqual([...SIX, "subscribe"].sort());
     for (const [op, outcome] of Object.entries(results)) {
       expect({ op, code: outcome.code }).toEqual({ op, code: "ServiceUnavailable" });
       expect(outcome.message).toMatch(/no commit was sent, so nothing was written/);
@@ -87,6 +88,13 @@ describe("against a server that never answers", () => {
     const { queuedAcquire } = report.abortWhileQueued.results;
     expect(queuedAcquire?.code).toBe("Aborted");
     expect(queuedAcquire?.ms).toBeLessThan(200 + SLACK_MS);
+  });
+
+  it("lock() ends by its own timeoutMs, well before operationTimeoutMs", () => {
+    const { lock } = report.lockWithTimeout.results;
+    expect(["NetworkTimeout", "ServiceUnavailable"]).toContain(lock?.code);
+    expect(lock?.message).toBeTruthy();
+    expect(lock?.ms).toBeLessThan(1000 + SLACK_MS); // operationTimeoutMs is 30 s
   });
 
   it("with its commit in flight: NetworkTimeout (outcome unknown) by operationTimeoutMs", () => {
