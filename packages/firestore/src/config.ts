@@ -1,4 +1,4 @@
-import { type Clock, LockError, systemClock, utf8Bytes } from "@syncguard/core";
+import { type Clock, LockError, systemClock, utf8Bytes, validateTtl } from "@syncguard/core";
 
 export interface FirestoreBackendOptions {
   /** Collection holding lock documents. Default "locks". */
@@ -11,6 +11,7 @@ export interface FirestoreBackendOptions {
    * Upper bound on one operation (its transaction, retries included), in ms. Past it the call
    * rejects with `LockError("NetworkTimeout")`: the outcome is then unknown. Default 10 000.
    * Exists because the Firestore client retries an unreachable server for ~40 s on its own.
+   * At most 2^31 - 1 (the longest Node timer).
    */
   operationTimeoutMs?: number;
   /** Time source for expiry decisions (the client is the time authority). Default `Date.now`. For tests. */
@@ -87,14 +88,11 @@ export function resolveConfig(options: FirestoreBackendOptions = {}): FirestoreC
   if (typeof cleanupInIsLocked !== "boolean") {
     throw new LockError("InvalidArgument", "cleanupInIsLocked must be a boolean");
   }
-  const operationTimeoutMs = options.operationTimeoutMs ?? FIRESTORE_DEFAULTS.operationTimeoutMs;
-  if (
-    typeof operationTimeoutMs !== "number" ||
-    !Number.isInteger(operationTimeoutMs) ||
-    operationTimeoutMs <= 0
-  ) {
-    throw new LockError("InvalidArgument", "operationTimeoutMs must be a positive integer");
-  }
+  // Same bound as a TTL: the longest delay a Node timer holds (a longer one fires at once).
+  const operationTimeoutMs = validateTtl(
+    options.operationTimeoutMs ?? FIRESTORE_DEFAULTS.operationTimeoutMs,
+    "operationTimeoutMs",
+  );
   const clock = options.clock ?? systemClock;
   if (typeof clock !== "function") {
     throw new LockError("InvalidArgument", "clock must be a function returning ms since epoch");

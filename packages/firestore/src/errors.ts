@@ -1,4 +1,4 @@
-import { LockError, type LockErrorCode } from "@syncguard/core";
+import { isTransientCode, LockError, type LockErrorCode } from "@syncguard/core";
 
 /** gRPC status codes the Firestore client reports in `error.code`. */
 export const GrpcCode = {
@@ -57,25 +57,81 @@ export function classifyFirestoreError(error: unknown): LockErrorCode {
 }
 
 /**
+ * What a failure means depends on whether the operation had sent a commit (ADR "errors mean what
+ * they say"): before any commit nothing was written, so a transient failure is ServiceUnavailable
+ * (safe to retry blindly); once a commit was sent it may have landed, so it is NetworkTimeout
+ * (outcome unknown). A transaction retried by the client counts as sent from its first commit on.
+ */
+function inPhase(code: LockErrorCode, commitSent: boolean): LockErrorCode {
+  if (!isTransientCode(code)) return code;
+  if (commitSent) return "NetworkTimeout";
+  return code === "RateLimited" ? code : "ServiceUnavailable";
+}
+
+function phaseNote(commitSent: boolean): string {
+  return commitSent
+    ? "a commit was sent, so its outcome is unknown"
+    : "no commit was sent, so nothing was written";
+}
+
+/** The client's message, or a description of the error when it has none (never empty). */
+function detailOf(error: unknown): string {
+  if (error instanceof Error && error.message.trim() !== "") return error.message;
+  const status = statusOf(error);
+  const name = error instanceof Error ? error.name : typeof error;
+  return `${name}${status === undefined ? "" : ` with status ${status}`} and no message`;
+}
+
+/**
  * Wraps any error thrown by the Firestore client into a LockError with the original as `cause`.
- * LockErrors pass through unchanged. A FAILED_PRECONDITION on a lockId query means the index
- * is missing, so its message says which index to create.
+ * LockErrors pass through unchanged. `commitSent` says whether the operation had sent a commit
+ * when it failed (see `inPhase`). A FAILED_PRECONDITION on a lockId query means the index is
+ * missing, so its message says which index to create.
  */
 export function toFirestoreLockError(
   error: unknown,
   operation: string,
   collection: string,
+  commitSent: boolean,
 ): LockError {
   if (error instanceof LockError) return error;
-  const detail = error instanceof Error ? error.message : String(error);
-  const code = classifyFirestoreError(error);
+  const detail = detailOf(error);
+  const code = inPhase(classifyFirestoreError(error), commitSent);
   let message = `Firestore ${operation} failed: ${detail}`;
   if (statusOf(error) === GrpcCode.FAILED_PRECONDITION) {
     message =
       `Firestore ${operation} failed: missing index. Create a single-field index on "lockId" ` +
       `(ascending) in collection "${collection}" (see firestore.indexes.json). Cause: ${detail}`;
   } else if (isContention(error)) {
-    message = `Firestore ${operation} failed: transaction contention persisted after retries: ${detail}`;
+    message = `Firestore ${operation} failed: transaction contention persisted after retries (${phaseNote(commitSent)}): ${detail}`;
+  } else if (isTransientCode(code)) {
+    message = `Firestore ${operation} failed (${phaseNote(commitSent)}): ${detail}`;
   }
   return new LockError(code, message, { cause: error });
+}
+
+/** The operation's deadline passed first. */
+export function timeoutError(operation: string, timeoutMs: number, commitSent: boolean): LockError {
+  return commitSent
+    ? new LockError(
+        "NetworkTimeout",
+        `Firestore ${operation} did not complete within ${timeoutMs} ms after sending its commit; its outcome is unknown`,
+      )
+    : new LockError(
+        "ServiceUnavailable",
+        `Firestore ${operation} got no answer within ${timeoutMs} ms; no commit was sent, so nothing was written`,
+      );
+}
+
+/** The caller's signal fired first. The operation stops at once, even with a commit in flight. */
+export function abortedError(
+  signal: AbortSignal | undefined,
+  operation: string,
+  commitSent: boolean,
+): LockError {
+  return new LockError(
+    "Aborted",
+    `Firestore ${operation} aborted by signal; ${phaseNote(commitSent)}`,
+    signal?.reason === undefined ? {} : { cause: signal.reason },
+  );
 }

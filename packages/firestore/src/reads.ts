@@ -1,22 +1,10 @@
-import { throwIfAborted } from "@syncguard/core";
-import type { FirestoreConfig } from "./config";
-import { Deadline } from "./deadline";
-import { toFirestoreLockError } from "./errors";
+import type { OperationScope } from "./operation-scope";
 
-/** Runs a plain (non-transactional) read under the operation deadline, mapping its errors. */
-export async function runRead<T>(
-  config: FirestoreConfig,
-  operation: string,
-  signal: AbortSignal | undefined,
-  read: () => Promise<T>,
-): Promise<T> {
-  throwIfAborted(signal, operation);
-  const deadline = new Deadline(config.operationTimeoutMs, operation);
-  try {
-    const value = await deadline.race(read(), signal);
-    throwIfAborted(signal, operation);
-    return value;
-  } catch (error) {
-    throw toFirestoreLockError(error, operation, config.collection);
-  }
+/**
+ * A plain (non-transactional) read within the operation's deadline and signal, its errors mapped.
+ * A read writes nothing, so a failure before any commit is ServiceUnavailable (see OperationScope).
+ */
+export function runRead<T>(op: OperationScope, read: () => Promise<T>): Promise<T> {
+  op.check();
+  return op.race(read());
 }

@@ -1,14 +1,7 @@
 import type { Firestore, Transaction } from "@google-cloud/firestore";
-import {
-  abortError,
-  type BackoffPolicy,
-  backoffDelay,
-  interruptibleSleep,
-  throwIfAborted,
-} from "@syncguard/core";
-import type { FirestoreConfig } from "./config";
-import { Deadline } from "./deadline";
-import { isContention, toFirestoreLockError } from "./errors";
+import { type BackoffPolicy, backoffDelay, interruptibleSleep, LockError } from "@syncguard/core";
+import { isContention } from "./errors";
+import type { OperationScope } from "./operation-scope";
 
 /**
  * ABORTED (contention) retry policy, two levels:
@@ -18,7 +11,8 @@ import { isContention, toFirestoreLockError } from "./errors";
  *   retrying with fresh transactions instead livelocked: every one of 4 timed out, repeatedly);
  * - if contention outlasts that, the operation starts over (re-running its lock-free precheck)
  *   up to `ROUNDS` times, sleeping per core's `backoffDelay` with `CONTENTION_BACKOFF`.
- * Everything is bounded by `operationTimeoutMs`; what remains is reported as ServiceUnavailable.
+ * Everything is bounded by `operationTimeoutMs`; what remains is reported as ServiceUnavailable
+ * (or NetworkTimeout once a commit was sent).
  */
 export const CLIENT_ATTEMPTS = 5;
 export const ROUNDS = 3;
@@ -34,86 +28,62 @@ export interface TransactionScope {
   checkpoint: () => void;
 }
 
-export interface TransactionRun<T> {
-  db: Firestore;
-  config: FirestoreConfig;
-  operation: string;
-  signal: AbortSignal | undefined;
-  /** Shared with reads made earlier in the same operation; a fresh one otherwise. */
-  deadline?: Deadline;
-  /**
-   * Runs before every round, outside the transaction: a result ends the operation without a
-   * transaction (acquire uses a lock-free read to answer "locked" cheaply).
-   */
-  precheck?: () => Promise<T | undefined>;
-}
+/**
+ * Runs before every round, outside the transaction: a result ends the operation without a
+ * transaction (acquire uses a lock-free read to answer "locked" cheaply).
+ */
+export type Precheck<T> = () => Promise<T | undefined>;
 
 /**
- * One `runTransaction` call that gives up early on abort or deadline, but never while a commit
- * may be in flight: a write that lands after we reported "Aborted" would leave an unknown lock.
- * Once given up, the body's checkpoint stops any later attempt before it writes.
+ * One `runTransaction` call, given up as soon as the signal fires or the deadline passes, also
+ * with a commit in flight (the scope then reports the outcome as unknown). A transaction given up
+ * on may still be retried by the client; the checkpoint stops that attempt before it writes (the
+ * signal stays aborted, the deadline stays passed).
  */
 function attemptOnce<T>(
-  run: TransactionRun<T>,
-  deadline: Deadline,
+  db: Firestore,
+  op: OperationScope,
   body: (scope: TransactionScope) => Promise<T>,
 ): Promise<T> {
-  const { db, operation, signal } = run;
-  let committing = false;
-  let abandoned = false;
-  const checkpoint = () => {
-    if (abandoned || signal?.aborted) throw abortError(signal as AbortSignal, operation);
-    deadline.check();
-  };
+  const checkpoint = () => op.check();
   const transaction = db.runTransaction(
     async (tx) => {
-      committing = false;
       const result = await body({ tx, checkpoint });
       checkpoint();
-      committing = true; // the client commits as soon as we return
+      op.commitSent = true; // the client commits as soon as we return
       return result;
     },
     { maxAttempts: CLIENT_ATTEMPTS },
   );
-  if (!signal) return deadline.race(transaction);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      if (committing) return; // wait for the commit's outcome instead
-      abandoned = true;
-      reject(abortError(signal, operation));
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    deadline.race(transaction).then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
+  return op.race(transaction);
 }
 
-/** Runs one read-write transaction; ABORTED is retried with backoff, everything else mapped. */
+/**
+ * Runs one read-write transaction under the operation's deadline and signal; ABORTED is retried
+ * with backoff, everything else mapped by the operation scope.
+ */
 export async function runLockTransaction<T>(
-  run: TransactionRun<T>,
+  db: Firestore,
+  op: OperationScope,
   body: (scope: TransactionScope) => Promise<T>,
+  precheck?: Precheck<T>,
 ): Promise<T> {
-  const { config, operation, signal } = run;
-  const deadline = run.deadline ?? new Deadline(config.operationTimeoutMs, operation);
   for (let round = 1; ; round++) {
-    throwIfAborted(signal, operation);
+    op.check();
+    let error: unknown;
     try {
-      const early = run.precheck ? await deadline.race(run.precheck(), signal) : undefined;
+      const early = precheck ? await op.race(precheck()) : undefined;
       if (early !== undefined) return early;
-      return await attemptOnce(run, deadline, body);
-    } catch (error) {
-      const delay = backoffDelay(round, CONTENTION_BACKOFF);
-      const retry = isContention(error) && round < ROUNDS && deadline.remainingMs() > delay;
-      if (!retry) throw toFirestoreLockError(error, operation, config.collection);
-      await interruptibleSleep(delay, signal, undefined, operation);
+      return await attemptOnce(db, op, body);
+    } catch (caught) {
+      error = caught;
     }
+    // op.race maps client errors to LockErrors; the client's error is the cause.
+    const contention = error instanceof LockError && isContention(error.cause);
+    const delay = backoffDelay(round, CONTENTION_BACKOFF);
+    if (!contention || round >= ROUNDS || op.remainingMs() <= delay) throw error;
+    await interruptibleSleep(delay, op.signal, undefined, op.name).catch(() => {
+      throw op.aborted();
+    });
   }
 }

@@ -1,5 +1,5 @@
 import type { Firestore } from "@google-cloud/firestore";
-import { isLockError, type LockErrorCode } from "@syncguard/core";
+import { generateLockId, isLockError, type LockErrorCode } from "@syncguard/core";
 import { createFirestoreBackend, createLock, FIRESTORE_DEFAULTS } from "../src";
 import { clearProject, docIds, freshBackend, newDb, projectIdFor, warmUp } from "./helpers";
 
@@ -77,12 +77,22 @@ describe("configuration", () => {
       { collection: 5 },
       { cleanupInIsLocked: "yes" },
       { operationTimeoutMs: 0 },
+      { operationTimeoutMs: 1.5 },
+      // A Node timer cannot hold more: the deadline would fire at once (issue 13, item 10).
+      { operationTimeoutMs: 2 ** 31 },
+      { operationTimeoutMs: Number.POSITIVE_INFINITY },
       { clock: 1 },
     ] as unknown as Parameters<typeof createFirestoreBackend>[1][];
     for (const options of bad) {
       expect(codeOf(() => createFirestoreBackend(db, options))).toBe("InvalidArgument");
     }
     expect(codeOf(() => createFirestoreBackend({} as Firestore))).toBe("InvalidArgument");
+  });
+
+  it("accepts the longest operationTimeoutMs a timer holds", () => {
+    expect(codeOf(() => createFirestoreBackend(db, { operationTimeoutMs: 2 ** 31 - 1 }))).toBe(
+      "no error",
+    );
   });
 
   it("accepts legal custom names (1500 bytes, dots and dashes inside)", () => {
@@ -114,6 +124,13 @@ describe("bad input is rejected before any I/O", () => {
       backend.lookup({} as { key: string }),
       backend.lookup({ key: "k", lockId } as unknown as { key: string }),
       backend.subscribe("", () => undefined),
+      // A lockId made for another key, and signals that could never fire.
+      backend.acquire({ key: "k", ttlMs: 1000, lockId: generateLockId("other") }),
+      backend.acquire({ key: "k", ttlMs: 1000, signal: {} as AbortSignal }),
+      backend.release({ lockId, signal: {} as AbortSignal }),
+      backend.extend({ lockId, ttlMs: 1000, signal: {} as AbortSignal }),
+      backend.isLocked({ key: "k", signal: {} as AbortSignal }),
+      backend.lookup({ key: "k", signal: {} as AbortSignal }),
     ];
     for (const pending of cases) expect(await rejection(pending)).toBe("InvalidArgument");
     expect(await docIds(db, collection)).toEqual([]);

@@ -127,3 +127,49 @@ describe("multi-process race", () => {
     }
   }, 180_000);
 });
+
+describe("concurrent releases and extends of different keys (issue 13, item 7)", () => {
+  // A query inside a transaction locks the range it scanned, so concurrent transactions querying
+  // one collection by lockId wait for each other; the operations must not depend on that.
+  const COUNT = 30;
+  const TIMEOUT_MS = 5_000;
+
+  async function holdKeys(label: string) {
+    const { backend, collection } = freshBackend(db, { operationTimeoutMs: TIMEOUT_MS });
+    const held = await Promise.all(
+      Array.from({ length: COUNT }, async (_, i) => {
+        const result = await backend.acquire({ key: `${label}:${i}`, ttlMs: 60_000 });
+        if (!result.ok) throw new Error(`could not take ${label}:${i}`);
+        return result;
+      }),
+    );
+    return { backend, collection, held };
+  }
+
+  it(`${COUNT} concurrent releases all succeed within operationTimeoutMs`, async () => {
+    const { backend, collection, held } = await holdKeys("rel");
+    const started = performance.now();
+    const results = await Promise.allSettled(held.map(({ lockId }) => backend.release({ lockId })));
+    const elapsed = Math.round(performance.now() - started);
+    console.log(`${COUNT} concurrent releases settled in ${elapsed} ms`);
+    expect(results.map((r) => (r.status === "fulfilled" ? r.value : String(r.reason)))).toEqual(
+      held.map(() => ({ ok: true })),
+    );
+    expect(await docIds(db, collection)).toEqual([]);
+  });
+
+  it(`${COUNT} concurrent extends all succeed within operationTimeoutMs`, async () => {
+    const { backend, held } = await holdKeys("ext");
+    const started = performance.now();
+    const results = await Promise.allSettled(
+      held.map(({ lockId }) => backend.extend({ lockId, ttlMs: 120_000 })),
+    );
+    const elapsed = Math.round(performance.now() - started);
+    console.log(`${COUNT} concurrent extends settled in ${elapsed} ms`);
+    const outcomes = results.map((r) => (r.status === "fulfilled" ? r.value.ok : String(r.reason)));
+    expect(outcomes).toEqual(held.map(() => true));
+    for (const [i, { lockId }] of held.entries()) {
+      expect(await backend.lookup({ lockId })).toMatchObject({ key: `ext:${i}` });
+    }
+  });
+});

@@ -97,9 +97,9 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 /** Polls until `check` holds or `timeoutMs` passes. */
 export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const until = Date.now() + timeoutMs;
+  const until = performance.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > until) throw new Error("condition not met before deadline");
+    if (performance.now() > until) throw new Error("condition not met before deadline");
     await sleep(10);
   }
 }

@@ -1,10 +1,17 @@
 import type { Firestore } from "@google-cloud/firestore";
-import { CLEANUP_GUARD_MS, getById, getByKey, hashLockId, owns } from "@syncguard/core";
+import {
+  CLEANUP_GUARD_MS,
+  generateLockId,
+  getById,
+  getByKey,
+  hashLockId,
+  owns,
+} from "@syncguard/core";
 import { createFirestoreBackend, documentId } from "../src";
-import { docIds, freshBackend, freshCollections, useEmulatorProject } from "./helpers";
+import { docIds, freshBackend, freshCollections, newDb, useEmulatorProject } from "./helpers";
 
 let db: Firestore;
-useEmulatorProject("ops", (created: Firestore) => {
+const projectId = useEmulatorProject("ops", (created: Firestore) => {
   db = created;
 });
 
@@ -82,6 +89,66 @@ describe("lifecycle", () => {
     ]);
     expect(a).toMatchObject({ ok: true, fence: "000000000000001" });
     expect(b).toMatchObject({ ok: true, fence: "000000000000001" });
+  });
+});
+
+describe("acquire under the caller's lockId", () => {
+  it("a repeat under the holder's own lockId returns the lock unchanged and writes nothing", async () => {
+    const { backend, collection, fenceCollection } = freshBackend(db);
+    const lockId = generateLockId("mine");
+    const first = await backend.acquire({ key: "mine", ttlMs: 5000, lockId });
+    expect(first).toMatchObject({ ok: true, lockId, fence: "000000000000001" });
+    const lockRef = db.collection(collection).doc("mine");
+    const fenceRef = db.collection(fenceCollection).doc("mine");
+    const [lockBefore, fenceBefore] = await Promise.all([lockRef.get(), fenceRef.get()]);
+    expect(await backend.acquire({ key: "mine", ttlMs: 60_000, lockId })).toEqual(first);
+    const [lockAfter, fenceAfter] = await Promise.all([lockRef.get(), fenceRef.get()]);
+    expect(lockAfter.updateTime?.isEqual(lockBefore.updateTime!)).toBe(true);
+    expect(fenceAfter.updateTime?.isEqual(fenceBefore.updateTime!)).toBe(true);
+    // Another lockId for the same key is turned away as usual.
+    const other = await backend.acquire({
+      key: "mine",
+      ttlMs: 5000,
+      lockId: generateLockId("mine"),
+    });
+    expect(other).toMatchObject({ ok: false, reason: "locked" });
+  });
+
+  it("the transaction returns it unchanged too when it lands after the precheck", async () => {
+    // An earlier attempt's commit landing late: the precheck saw the key free, the transaction
+    // finds the key held by this very lockId.
+    const raceDb = newDb(projectId);
+    const names = freshCollections("late");
+    const backend = createFirestoreBackend(raceDb, names);
+    const lockId = generateLockId("late");
+    const ref = db.collection(names.collection).doc("late");
+    const landed = {
+      lockId,
+      key: "late",
+      acquiredAtMs: Date.now(),
+      expiresAtMs: Date.now() + 5000,
+      fence: "000000000000007",
+    };
+    const runTransaction = raceDb.runTransaction.bind(raceDb);
+    raceDb.runTransaction = (async (...args: Parameters<typeof runTransaction>) => {
+      await ref.set(landed);
+      return runTransaction(...args);
+    }) as typeof runTransaction;
+    try {
+      const before = await ref.get();
+      expect(await backend.acquire({ key: "late", ttlMs: 60_000, lockId })).toEqual({
+        ok: true,
+        lockId,
+        expiresAtMs: landed.expiresAtMs,
+        fence: landed.fence,
+      });
+      const after = await ref.get();
+      expect(after.data()).toEqual(landed);
+      expect(before.exists).toBe(false);
+      expect(await docIds(db, names.fenceCollection)).toEqual([]);
+    } finally {
+      await raceDb.terminate();
+    }
   });
 });
 
@@ -286,6 +353,43 @@ describe("duplicate lockIds (copied documents)", () => {
     }
     expect(await docIds(db, collection)).toEqual(["copy", "orig"]);
   });
+});
+
+describe("release and extend re-check the document inside their transaction", () => {
+  // They find the document with a plain query first; a holder change between that query and the
+  // transaction must be seen by the transaction's own read.
+  it.each(["release", "extend"] as const)(
+    "%s of a lock taken over after the query leaves the new holder alone",
+    async (operation) => {
+      const raceDb = newDb(projectId);
+      const names = freshCollections("stale");
+      const backend = createFirestoreBackend(raceDb, names);
+      const held = await backend.acquire({ key: "moved", ttlMs: 10_000 });
+      if (!held.ok) throw new Error("expected the lock");
+      const ref = db.collection(names.collection).doc("moved");
+      const intruder = {
+        ...(await ref.get()).data(),
+        lockId: "B".repeat(36),
+        fence: "000000000000009",
+      };
+      const runTransaction = raceDb.runTransaction.bind(raceDb);
+      // Called after the query, before the transaction's read: the lock changes hands here.
+      raceDb.runTransaction = (async (...args: Parameters<typeof runTransaction>) => {
+        await ref.set(intruder);
+        return runTransaction(...args);
+      }) as typeof runTransaction;
+      try {
+        const result =
+          operation === "release"
+            ? await backend.release({ lockId: held.lockId })
+            : await backend.extend({ lockId: held.lockId, ttlMs: 60_000 });
+        expect(result).toEqual({ ok: false });
+        expect((await ref.get()).data()).toEqual(intruder);
+      } finally {
+        await raceDb.terminate();
+      }
+    },
+  );
 });
 
 describe("abort inside a transaction", () => {

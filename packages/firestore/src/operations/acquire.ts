@@ -12,7 +12,6 @@ import {
 } from "@syncguard/core";
 import type { FirestoreCapabilities } from "../capabilities";
 import type { BackendContext } from "../context";
-import { Deadline } from "../deadline";
 import {
   documentId,
   type FenceDocument,
@@ -20,19 +19,8 @@ import {
   readFenceCounter,
   readLockDocument,
 } from "../documents";
-import { runLockTransaction } from "../transaction";
-
-/** A live lock already held by the caller's lockId is reported as acquired, unchanged. */
-function heldOrLocked(
-  current: LockDocument,
-  lockId: string,
-  now: number,
-): AcquireResult<FirestoreCapabilities> {
-  if (current.lockId === lockId) {
-    return { ok: true, lockId, expiresAtMs: current.expiresAtMs, fence: current.fence };
-  }
-  return locked(current, now);
-}
+import { OperationScope } from "../operation-scope";
+import { runLockTransaction, type TransactionScope } from "../transaction";
 
 function locked(current: LockDocument, now: number): AcquireLocked {
   return {
@@ -43,11 +31,28 @@ function locked(current: LockDocument, now: number): AcquireLocked {
 }
 
 /**
- * Before each attempt, a plain read of the lock document: if it is live, report "locked" without
- * opening a transaction. Transactional reads take locks, so waiters polling a held key would
- * otherwise hold up the holder's release (the emulator then stalls them on a 2 s lock timeout).
+ * The answer when the key is held at `now`, or undefined when it is free. A live lock held by
+ * `lockId` itself is a retry of an attempt that took it (its reply was lost): it is returned as it
+ * is, same fence and expiry, and nothing is written.
+ */
+function heldAnswer(
+  current: LockDocument | undefined,
+  lockId: string,
+  now: number,
+): AcquireResult<FirestoreCapabilities> | undefined {
+  if (!current || !isLive(current.expiresAtMs, now)) return undefined;
+  if (current.lockId !== lockId) return locked(current, now);
+  return { ok: true, lockId, expiresAtMs: current.expiresAtMs, fence: current.fence };
+}
+
+/**
+ * Before each attempt, a plain read of the lock document: if it is live, answer without opening a
+ * transaction ("locked", or the caller's own lock when it holds `lockId`). Transactional reads
+ * take locks, so waiters polling a held key would otherwise hold up the holder's release (the
+ * emulator then stalls them on a 2 s lock timeout).
  * Otherwise one transaction: read the lock document and the fence counter together, re-check
- * liveness by the client clock, bump the counter and write both documents.
+ * liveness by the client clock, bump the counter and write both documents under the caller's
+ * lockId (or a fresh one from core).
  */
 export async function acquire(
   ctx: BackendContext,
@@ -57,44 +62,43 @@ export async function acquire(
   const id = documentId(key);
   const lockRef = ctx.locks.doc(id);
   const fenceRef = ctx.fences.doc(id);
-  const deadline = new Deadline(ctx.config.operationTimeoutMs, "acquire");
+  const op = new OperationScope("acquire", ctx.config, signal);
 
-  const result = await ctx.acquireGate.run(id, () =>
-    runLockTransaction<AcquireResult<FirestoreCapabilities>>(
-      {
-        db: ctx.db,
-        config: ctx.config,
-        operation: "acquire",
-        signal,
-        deadline,
-        precheck: async () => {
-          const seen = readLockDocument((await lockRef.get()).data(), id);
-          const now = ctx.config.clock();
-          return seen && isLive(seen.expiresAtMs, now)
-            ? heldOrLocked(seen, lockId, now)
-            : undefined;
-        },
-      },
-      async ({ tx, checkpoint }): Promise<AcquireResult<FirestoreCapabilities>> => {
-        const [lockSnap, fenceSnap] = await tx.getAll(lockRef, fenceRef);
-        checkpoint();
-        // Read the clock after the reads, so the decision uses the freshest time we have.
-        const now = ctx.config.clock();
-        const current = readLockDocument(lockSnap?.data(), id);
-        if (current && isLive(current.expiresAtMs, now)) return heldOrLocked(current, lockId, now);
-        const counter = readFenceCounter(fenceSnap?.data(), id);
-        // Checked before any write: an exhausted counter leaves both documents untouched.
-        if (counter >= BigInt(MAX_FENCE)) throw fenceOverflowError(key);
-        const fence = formatFence(counter + 1n);
-        const expiresAtMs = now + ttlMs;
-        const fenceDoc: FenceDocument = { fence, key };
-        const lockDoc: LockDocument = { lockId, key, acquiredAtMs: now, expiresAtMs, fence };
-        tx.set(fenceRef, fenceDoc);
-        tx.set(lockRef, lockDoc);
-        return { ok: true, lockId, expiresAtMs, fence };
-      },
-    ),
-  );
+  const precheck = async () => {
+    const seen = readLockDocument((await lockRef.get()).data(), id);
+    return heldAnswer(seen, lockId, ctx.config.clock());
+  };
+  const transaction = async ({
+    tx,
+    checkpoint,
+  }: TransactionScope): Promise<AcquireResult<FirestoreCapabilities>> => {
+    const [lockSnap, fenceSnap] = await tx.getAll(lockRef, fenceRef);
+    checkpoint();
+    // Read the clock after the reads, so the decision uses the freshest time we have.
+    const now = ctx.config.clock();
+    const held = heldAnswer(readLockDocument(lockSnap?.data(), id), lockId, now);
+    if (held) return held;
+    const counter = readFenceCounter(fenceSnap?.data(), id);
+    // Checked before any write: an exhausted counter leaves both documents untouched.
+    if (counter >= BigInt(MAX_FENCE)) throw fenceOverflowError(key);
+    const fence = formatFence(counter + 1n);
+    const expiresAtMs = now + ttlMs;
+    const fenceDoc: FenceDocument = { fence, key };
+    const lockDoc: LockDocument = { lockId, key, acquiredAtMs: now, expiresAtMs, fence };
+    tx.set(fenceRef, fenceDoc);
+    tx.set(lockRef, lockDoc);
+    return { ok: true, lockId, expiresAtMs, fence };
+  };
+
+  // Waiting behind this process's other acquires of the key counts against the same deadline.
+  const turn = ctx.acquireGate.enter(id);
+  let result: AcquireResult<FirestoreCapabilities>;
+  try {
+    await op.race(turn.ready);
+    result = await runLockTransaction(ctx.db, op, transaction, precheck);
+  } finally {
+    turn.leave();
+  }
   if (result.ok) warnIfFenceNearLimit(key, result.fence);
   return result;
 }

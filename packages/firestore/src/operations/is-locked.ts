@@ -1,12 +1,7 @@
-import {
-  isLive,
-  isPastCleanupGuard,
-  type KeyOptions,
-  normalizeKey,
-  throwIfAborted,
-} from "@syncguard/core";
+import { isLive, isPastCleanupGuard, type KeyOptions, parseKeyOptions } from "@syncguard/core";
 import type { BackendContext } from "../context";
 import { documentId, readLockDocument } from "../documents";
+import { OperationScope } from "../operation-scope";
 import { runRead } from "../reads";
 import { runLockTransaction } from "../transaction";
 
@@ -16,11 +11,10 @@ import { runLockTransaction } from "../transaction";
  * meanwhile). Only lock documents are ever cleaned: fence counters live forever.
  */
 export async function isLocked(ctx: BackendContext, opts: KeyOptions): Promise<boolean> {
-  const key = normalizeKey(opts?.key);
-  throwIfAborted(opts.signal, "isLocked");
+  const { key, signal } = parseKeyOptions(opts, "isLocked");
   const id = documentId(key);
   const ref = ctx.locks.doc(id);
-  const snap = await runRead(ctx.config, "isLocked", opts.signal, () => ref.get());
+  const snap = await runRead(new OperationScope("isLocked", ctx.config, signal), () => ref.get());
   const lock = readLockDocument(snap.data(), id);
   if (!lock) return false;
   const now = ctx.config.clock();
@@ -36,7 +30,8 @@ export async function isLocked(ctx: BackendContext, opts: KeyOptions): Promise<b
 async function cleanup(ctx: BackendContext, id: string, lockId: string): Promise<void> {
   const ref = ctx.locks.doc(id);
   await runLockTransaction(
-    { db: ctx.db, config: ctx.config, operation: "isLocked cleanup", signal: undefined },
+    ctx.db,
+    new OperationScope("isLocked cleanup", ctx.config, undefined),
     async ({ tx, checkpoint }) => {
       const snap = await tx.get(ref);
       checkpoint();

@@ -4,12 +4,12 @@ import {
   type LockInfo,
   type LookupOptions,
   parseLookupOptions,
-  throwIfAborted,
 } from "@syncguard/core";
 import type { FirestoreCapabilities } from "../capabilities";
 import type { BackendContext } from "../context";
 import { documentId, type LockDocument, readLockDocument } from "../documents";
-import { lockIdQuery, ownedLiveLock } from "../ownership";
+import { OperationScope } from "../operation-scope";
+import { isHeldBy, lockIdQuery, soleMatch } from "../ownership";
 import { runRead } from "../reads";
 
 function toInfo(lock: LockDocument): LockInfo<FirestoreCapabilities> {
@@ -31,17 +31,17 @@ export async function lookup(
   opts: LookupOptions,
 ): Promise<LockInfo<FirestoreCapabilities> | null> {
   const target = parseLookupOptions(opts);
-  throwIfAborted(opts.signal, "lookup");
+  // Validated by parseLookupOptions, which does not return it.
+  const op = new OperationScope("lookup", ctx.config, opts.signal);
   if (target.lockId !== undefined) {
     const { lockId } = target;
-    const snapshot = await runRead(ctx.config, "lookup", opts.signal, () =>
-      lockIdQuery(ctx.locks, lockId).get(),
-    );
-    const owned = ownedLiveLock(snapshot, lockId, ctx.config.clock(), ctx.config.collection);
-    return owned ? toInfo(owned.lock) : null;
+    const snapshot = await runRead(op, () => lockIdQuery(ctx.locks, lockId).get());
+    const doc = soleMatch(snapshot, ctx.config.collection);
+    const lock = doc && readLockDocument(doc.data(), doc.id);
+    return isHeldBy(lock, lockId, ctx.config.clock()) ? toInfo(lock) : null;
   }
   const id = documentId(target.key);
-  const snap = await runRead(ctx.config, "lookup", opts.signal, () => ctx.locks.doc(id).get());
+  const snap = await runRead(op, () => ctx.locks.doc(id).get());
   const lock = readLockDocument(snap.data(), id);
   return lock && isLive(lock.expiresAtMs, ctx.config.clock()) ? toInfo(lock) : null;
 }

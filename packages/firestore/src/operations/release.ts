@@ -1,33 +1,33 @@
-import {
-  type ReleaseOptions,
-  type ReleaseResult,
-  throwIfAborted,
-  validateLockId,
-} from "@syncguard/core";
+import { parseReleaseOptions, type ReleaseOptions, type ReleaseResult } from "@syncguard/core";
 import type { BackendContext } from "../context";
-import { lockIdQuery, ownedLiveLock } from "../ownership";
+import { readLockDocument } from "../documents";
+import { OperationScope } from "../operation-scope";
+import { isHeldBy } from "../ownership";
 import { runLockTransaction } from "../transaction";
+import { findByLockId } from "./find-by-lock-id";
 
 /**
- * One transaction: find the lock by its lockId, check ownership and liveness by the client clock,
- * delete the lock document. The fence counter is never touched.
- * Returns the normalized key that was freed (for local wake-ups), or undefined.
+ * Finds the lock document with a plain lockId query, then one transaction re-reads it by id,
+ * checks ownership and liveness by the client clock and deletes it. The fence counter is never
+ * touched. Returns the normalized key that was freed (for local wake-ups), or undefined.
  */
 export async function release(
   ctx: BackendContext,
   opts: ReleaseOptions,
 ): Promise<ReleaseResult & { key?: string }> {
-  const lockId = validateLockId(opts?.lockId);
-  throwIfAborted(opts.signal, "release");
+  const { lockId, signal } = parseReleaseOptions(opts);
+  const op = new OperationScope("release", ctx.config, signal);
+  const ref = await findByLockId(ctx, lockId, op);
+  if (!ref) return { ok: false };
   return runLockTransaction(
-    { db: ctx.db, config: ctx.config, operation: "release", signal: opts.signal },
-    async ({ tx, checkpoint }) => {
-      const snapshot = await tx.get(lockIdQuery(ctx.locks, lockId));
+    ctx.db,
+    op,
+    async ({ tx, checkpoint }): Promise<ReleaseResult & { key?: string }> => {
+      const lock = readLockDocument((await tx.get(ref)).data(), ref.id);
       checkpoint();
-      const owned = ownedLiveLock(snapshot, lockId, ctx.config.clock(), ctx.config.collection);
-      if (!owned) return { ok: false };
-      tx.delete(ctx.locks.doc(owned.id));
-      return { ok: true, key: owned.lock.key };
+      if (!isHeldBy(lock, lockId, ctx.config.clock())) return { ok: false };
+      tx.delete(ref);
+      return { ok: true, key: lock.key };
     },
   );
 }

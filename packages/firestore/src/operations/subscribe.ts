@@ -1,9 +1,8 @@
 import type { DocumentSnapshot } from "@google-cloud/firestore";
 import { LockError, normalizeKey, type Unsubscribe } from "@syncguard/core";
 import type { BackendContext } from "../context";
-import { Deadline } from "../deadline";
 import { documentId } from "../documents";
-import { toFirestoreLockError } from "../errors";
+import { OperationScope } from "../operation-scope";
 
 /** One snapshot listener on one lock document, shared by every waiter of that key. */
 interface Watch {
@@ -66,10 +65,10 @@ export class SnapshotHub {
     };
     try {
       // Resolve only once the first snapshot is in: a release after this point is seen.
-      await new Deadline(this.ctx.config.operationTimeoutMs, "subscribe").race(watch.ready);
+      await new OperationScope("subscribe", this.ctx.config, undefined).race(watch.ready);
     } catch (error) {
       unsubscribe();
-      throw toFirestoreLockError(error, "subscribe", this.ctx.config.collection);
+      throw error;
     }
     return unsubscribe;
   }
