@@ -26,6 +26,7 @@ export {
   type ResolvedLockOptions,
   resolveLockOptions,
 } from "./options";
+export { type RaceOutcome, raceDeadline, withTimeout } from "./shared-timeout";
 export * from "./time";
 export type * from "./types";
 export { interruptibleSleep } from "./wait";

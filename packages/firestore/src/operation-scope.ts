@@ -1,7 +1,6 @@
-import { type LockError, monotonicClock } from "@syncguard/core";
+import { type LockError, monotonicClock, raceDeadline } from "@syncguard/core";
 import type { FirestoreConfig } from "./config";
 import { abortedError, timeoutError, toFirestoreLockError } from "./errors";
-import { raceDeadline } from "./race-deadline";
 
 /**
  * One backend call: its deadline (`operationTimeoutMs` on the monotonic clock), its signal, and
