@@ -3,10 +3,11 @@
 // ends when fn returns or when the lock's signal says to stop, whichever comes first.
 //
 // Commands (each with an `id` echoed in the replies):
-//   { type: "lock", key, options, hold: "until-finish" | "forever" }
+//   { type: "lock", key, options, hold: "until-finish" | "forever", watch?: "at-enter" | "on-command" }
 //       lock(fn, { key, ...options }); fn enters, reports "entered", then waits for
-//       { type: "finish", id } (or forever). Replies "entered", "signal" (ctx.signal aborted),
-//       "exited", and "settled" with lock()'s outcome.
+//       { type: "finish", id } (or forever). It watches ctx.signal from the start, or from
+//       { type: "watch", id } on. Replies "entered", "signal" (ctx.signal aborted), "exited",
+//       and "settled" with lock()'s outcome.
 //   { type: "lease", key, options }
 //       acquire() from core and hold the lease until its signal aborts (its safe deadline),
 //       then stop working WITHOUT releasing, as a holder that crashed right then. Replies
@@ -20,9 +21,14 @@ const config = JSON.parse(process.argv[2]);
 const log = openSectionLog(config.ledger);
 const send = (message) => process.send?.(message);
 const finishers = new Map();
+const watchers = new Map();
 
-/** One critical section on `key`: logged in the ledger, ended once. */
-function openSection(id, key, fence, signal) {
+/**
+ * One critical section on `key`, logged in the ledger and ended once: by `close(why)`, or when
+ * the lock's signal aborts once `watch(signal)` was called. Reading a lease's signal can arm its
+ * deadline, so when it is first read is up to the test (see `watch` below).
+ */
+function openSection(id, key, fence) {
   let section = log.enter(key, fence);
   const close = (why) => {
     if (section === undefined) return;
@@ -30,31 +36,39 @@ function openSection(id, key, fence, signal) {
     section = undefined;
     send({ type: "exited", id, key, fence, why });
   };
-  const onAbort = () => {
-    close("signal");
-    send({ type: "signal", id, code: signal.reason?.code ?? null });
+  const watch = (signal) => {
+    const onAbort = () => {
+      close("signal");
+      send({ type: "signal", id, code: signal.reason?.code ?? null });
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
   };
-  if (signal.aborted) onAbort();
-  else signal.addEventListener("abort", onAbort, { once: true });
-  return close;
+  return { close, watch };
 }
 
 async function runLock(backend, message) {
-  const { id, key, options, hold } = message;
+  const { id, key, options, hold, watch = "at-enter" } = message;
   let signalAborted = false;
   try {
     const value = await backend.lock(
       async (ctx) => {
-        const close = openSection(id, key, ctx.fence, ctx.signal);
-        ctx.signal.addEventListener("abort", () => {
-          signalAborted = true;
-        });
+        const section = openSection(id, key, ctx.fence);
+        const watchSignal = () => {
+          section.watch(ctx.signal);
+          ctx.signal.addEventListener("abort", () => {
+            signalAborted = true;
+          });
+        };
+        // "on-command": fn first looks at its signal when told to (after a clock step, say).
+        if (watch === "on-command") watchers.set(id, watchSignal);
+        else watchSignal();
         send({ type: "entered", id, fence: ctx.fence, expiresAtMs: ctx.expiresAtMs });
         await new Promise((resolve) => {
           if (hold !== "forever") finishers.set(id, resolve);
         });
         signalAborted ||= ctx.signal.aborted;
-        close("returned");
+        section.close("returned");
         return "fn-value";
       },
       { key, ...options },
@@ -77,7 +91,7 @@ async function runLease(backend, message) {
   const { id, key, options } = message;
   try {
     const handle = await acquire(backend.backend, { key, ...options });
-    openSection(id, key, handle.fence, handle.signal);
+    openSection(id, key, handle.fence).watch(handle.signal);
     send({ type: "entered", id, fence: handle.fence, expiresAtMs: handle.expiresAtMs });
   } catch (error) {
     send({ type: "failed", id, code: error?.code ?? null, message: String(error?.message) });
@@ -90,6 +104,7 @@ async function main() {
     if (message.type === "lock") void runLock(connected, message);
     else if (message.type === "lease") void runLease(connected, message);
     else if (message.type === "finish") finishers.get(message.id)?.();
+    else if (message.type === "watch") watchers.get(message.id)?.();
     else if (message.type === "exit") {
       Promise.resolve(connected.close()).finally(() => process.exit(0));
     }
