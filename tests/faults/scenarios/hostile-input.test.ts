@@ -1,0 +1,210 @@
+/**
+ * Scenario 9: property-based hostile input (fast-check) against memory, Redis single, Redis
+ * Cluster and Firestore. Random keys (lone surrogates, NUL, empty, over 4096 bytes), lockIds of
+ * any shape, TTLs (0, negative, floats, NaN, Infinity, > 2^31-1, strings) and option objects
+ * with wrong types go to backend.acquire/release/extend/isLocked/lookup and core's
+ * lock()/acquire(). Each call either works (the contract accepts it) or rejects with LockError
+ * InvalidArgument and a non-empty message BEFORE any I/O: the client proxy counts 0 calls (memory:
+ * no record added), and nothing is left stored.
+ */
+import {
+  acquire,
+  createLock,
+  isLockError,
+  type LockBackend,
+  type LockFunction,
+} from "@syncguard/core";
+import { createMemoryBackend } from "@syncguard/core/memory";
+import fc from "fast-check";
+import {
+  type BackendKind,
+  connect,
+  documentIds,
+  FENCE_KEY,
+  redisKeysUnder,
+  sharedConfig,
+} from "../harness/backends";
+import { describeError, hasMeaningfulMessage } from "../harness/errors";
+import { type Call, CURATED_LOCK_OPTIONS, callArb, type Op, show } from "../harness/hostile-input";
+import { countFirestoreIo, countRedisCommands, type IoCounter } from "../harness/io-counter";
+import { recordSummary } from "../harness/summary";
+
+const RUNS: Record<BackendKind, number> = {
+  memory: 400,
+  "redis-single": 200,
+  "redis-cluster": 120,
+  firestore: 60,
+};
+const SEED = Number(process.env.SYNCGUARD_FAULTS_SEED ?? Math.floor(Math.random() * 2 ** 31));
+
+interface Target {
+  backend: LockBackend;
+  lock: LockFunction;
+  io: IoCounter;
+  /** Lock records currently stored (fence counters are not lock records). */
+  stored(): Promise<string[]>;
+  /** Cheap local count of stored records, where there is one (memory). */
+  storedNow?(): number;
+  close(): Promise<void>;
+}
+
+async function openTarget(kind: BackendKind): Promise<Target> {
+  if (kind === "memory") {
+    const backend = createMemoryBackend();
+    return {
+      backend,
+      lock: createLock(backend),
+      io: { count: 0, calls: [] },
+      stored: async () => (backend.size > 0 ? [`${backend.size} records`] : []),
+      storedNow: () => backend.size,
+      close: async () => {},
+    };
+  }
+  const config = sharedConfig(kind, "hostile");
+  let io: IoCounter = { count: 0, calls: [] };
+  const c = await connect(config, {
+    wrapRedis: (client) => {
+      const counted = countRedisCommands(client);
+      io = counted.counter;
+      return counted.client;
+    },
+    wrapFirestore: (db) => {
+      const counted = countFirestoreIo(db);
+      io = counted.counter;
+      return counted.db;
+    },
+  });
+  return {
+    backend: c.backend,
+    lock: c.lock,
+    io,
+    stored: async () =>
+      kind === "firestore"
+        ? documentIds(c.firestore!, config.collection!)
+        : (await redisKeysUnder(config)).filter((key) => !FENCE_KEY.test(key)),
+    close: c.close,
+  };
+}
+
+/** Runs one call; anything it acquires is released again. */
+async function perform(target: Target, op: Op, input: unknown): Promise<unknown> {
+  const b = target.backend as unknown as Record<string, (i: unknown) => Promise<unknown>>;
+  switch (op) {
+    case "acquire": {
+      const r = (await b.acquire!(input)) as { ok: boolean; lockId?: string };
+      if (r.ok) await target.backend.release({ lockId: r.lockId! });
+      return r;
+    }
+    case "lock":
+      return target.lock(() => "fn-value", input as never);
+    case "core-acquire": {
+      const handle = await acquire(target.backend, input as never);
+      await handle.release();
+      return handle.fence;
+    }
+    default:
+      return b[op]!(input);
+  }
+}
+
+/** The contract's check of one call; returns what is wrong, or undefined. */
+async function exercise(target: Target, call: Call): Promise<string | undefined> {
+  const ioBefore = target.io.count;
+  const callsBefore = target.io.calls.length;
+  const storedBefore = target.storedNow?.();
+  let error: unknown;
+  let accepted = false;
+  try {
+    await perform(target, call.op, call.input);
+    accepted = true;
+  } catch (e) {
+    error = e;
+  }
+  const what = `${call.op}(${show(call.input)})`;
+  if (call.valid) {
+    return accepted ? undefined : `${what} is valid but failed: ${describeError(error)}`;
+  }
+  if (accepted) return `${what} is invalid but was accepted`;
+  if (!isLockError(error, "InvalidArgument")) {
+    return `${what} rejected without InvalidArgument: ${describeError(error)}`;
+  }
+  if (!hasMeaningfulMessage(error)) return `${what}: empty message`;
+  const io = target.io.count - ioBefore;
+  if (io > 0) {
+    return `${what} rejected after ${io} client call(s): ${target.io.calls.slice(callsBefore).join(", ")}`;
+  }
+  if (storedBefore !== undefined && target.storedNow!() !== storedBefore) {
+    return `${what} rejected but changed the stored records`;
+  }
+  return undefined;
+}
+
+const KINDS: BackendKind[] = ["memory", "redis-single", "redis-cluster", "firestore"];
+
+describe.each(KINDS)("hostile input on %s", (kind) => {
+  let target: Target;
+  beforeAll(async () => {
+    target = await openTarget(kind);
+  });
+  afterAll(() => target?.close());
+
+  it("the hostile lock options of issue 13 are InvalidArgument before any I/O", async () => {
+    const problems: string[] = [];
+    for (const op of ["lock", "core-acquire"] as const) {
+      for (const [, input] of CURATED_LOCK_OPTIONS) {
+        const problem = await exercise(target, { op, input, valid: false });
+        if (problem) problems.push(problem);
+      }
+    }
+    recordSummary({
+      scenario: "hostile-options",
+      backend: kind,
+      faults: CURATED_LOCK_OPTIONS.length * 2,
+      ops: CURATED_LOCK_OPTIONS.length * 2,
+      overlaps: 0,
+      fenceRegressions: 0,
+      extra: {
+        accepted: problems.filter((p) => p.includes("was accepted")).length,
+        problems: problems.length,
+      },
+    });
+    expect(problems).toEqual([]);
+  }, 60_000);
+
+  it("random keys, lockIds, TTLs and options: work, or InvalidArgument before I/O; nothing stored", async () => {
+    const stats = { calls: 0, invalid: 0 };
+    let failure = "";
+    try {
+      await fc.assert(
+        fc.asyncProperty(callArb, async (call) => {
+          stats.calls += 1;
+          if (!call.valid) stats.invalid += 1;
+          const problem = await exercise(target, call);
+          if (problem) throw new Error(problem);
+        }),
+        { numRuns: RUNS[kind], seed: SEED },
+      );
+    } catch (error) {
+      failure =
+        (error as Error).message.split("\n").find((l) => l.startsWith("Error:")) ?? "failed";
+      throw error;
+    } finally {
+      const left = await target.stored().catch((e: Error) => [`(could not list: ${e.message})`]);
+      recordSummary({
+        scenario: "hostile-input",
+        backend: kind,
+        faults: stats.invalid,
+        ops: stats.calls,
+        overlaps: 0,
+        fenceRegressions: 0,
+        extra: {
+          seed: SEED,
+          numRuns: RUNS[kind],
+          leftStored: left.length,
+          firstFailure: failure || "none",
+        },
+      });
+      expect(left).toEqual([]);
+    }
+  }, 120_000);
+});
