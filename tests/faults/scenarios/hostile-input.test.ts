@@ -83,6 +83,16 @@ async function openTarget(kind: BackendKind): Promise<Target> {
       return counted.db;
     },
   });
+  if (kind === "firestore") {
+    // Pay the emulator's warm-up outside the short timeout, on collections of its own.
+    const warm = await connect({
+      ...sharedConfig(kind, "hostile_warm"),
+      operationTimeoutMs: 60_000,
+    });
+    const got = await warm.backend.acquire({ key: "warm", ttlMs: 1000 });
+    if (got.ok) await warm.backend.release({ lockId: got.lockId });
+    await warm.close();
+  }
   return {
     backend: c.backend,
     lock: c.lock,
@@ -116,6 +126,21 @@ async function perform(target: Target, op: Op, input: unknown): Promise<unknown>
   }
 }
 
+/**
+ * lock() with a TTL of a few ms may rightly end in LockLost: the lease expires before its own
+ * round trip confirms it, and the contract then says so. Valid input, valid outcome.
+ */
+function leaseTooShortToConfirm(call: Call, error: unknown): boolean {
+  const ttlMs = (call.input as { ttlMs?: unknown }).ttlMs;
+  return (
+    call.op === "lock" &&
+    typeof ttlMs === "number" &&
+    ttlMs < SHORT_LEASE_MS &&
+    isLockError(error, "LockLost")
+  );
+}
+const SHORT_LEASE_MS = 1000;
+
 /** The contract's check of one call; returns what is wrong, or undefined. */
 async function exercise(target: Target, call: Call): Promise<string | undefined> {
   const ioBefore = target.io.count;
@@ -131,7 +156,8 @@ async function exercise(target: Target, call: Call): Promise<string | undefined>
   }
   const what = `${call.op}(${show(call.input)})`;
   if (call.valid) {
-    return accepted ? undefined : `${what} is valid but failed: ${describeError(error)}`;
+    if (accepted || leaseTooShortToConfirm(call, error)) return undefined;
+    return `${what} is valid but failed: ${describeError(error)}`;
   }
   if (accepted) return `${what} is invalid but was accepted`;
   if (!isLockError(error, "InvalidArgument")) {
@@ -202,8 +228,8 @@ describe.each(KINDS)("hostile input on %s", (kind) => {
         { numRuns: RUNS[kind], seed: SEED },
       );
     } catch (error) {
-      failure =
-        (error as Error).message.split("\n").find((l) => l.startsWith("Error:")) ?? "failed";
+      const cause = (error as { cause?: unknown }).cause;
+      failure = (cause instanceof Error ? cause.message : "see the test output").slice(0, 160);
       throw error;
     } finally {
       const left = await target.stored().catch((e: Error) => [`(could not list: ${e.message})`]);
