@@ -50,6 +50,11 @@ export function createLedger(label: string): Ledger {
   };
 }
 
+/** The report of a scenario that runs no critical section (API-level checks only). */
+export function noSections(): LedgerReport {
+  return { intervals: [], overlaps: [], fenceRegressions: [], unclosed: [] };
+}
+
 export function analyzeLedger(file: string): LedgerReport {
   let text = "";
   try {

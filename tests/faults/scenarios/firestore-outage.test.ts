@@ -9,7 +9,7 @@
  */
 import { type BackendConfig, type Connected, connect, uniqueName } from "../harness/backends";
 import { describeError, hasMeaningfulMessage, lockErrorCodes } from "../harness/errors";
-import { createLedger } from "../harness/ledger";
+import { noSections } from "../harness/ledger";
 import { concludeScenario } from "../harness/scenario";
 import { type PrivateServer, ServiceHost } from "../harness/services";
 import { delay, monoMs, pollUntil, type Settlement, settleWithin } from "../harness/timing";
@@ -153,7 +153,7 @@ describe("Firestore emulator frozen, killed and restarted", () => {
           fnRuns,
         },
       },
-      createLedger("firestore-frozen").read(),
+      noSections(),
     );
     expect(problems).toEqual([]);
   }, 60_000);
@@ -238,7 +238,7 @@ describe("Firestore emulator frozen, killed and restarted", () => {
           dataLostOnRestart: dataLost,
         },
       },
-      createLedger("firestore-outage").read(),
+      noSections(),
     );
     expect(problems).toEqual([]);
   }, 90_000);

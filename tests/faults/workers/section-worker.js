@@ -109,6 +109,8 @@ async function main() {
       Promise.resolve(connected.close()).finally(() => process.exit(0));
     }
   });
+  // Orphaned (the test process died): exit rather than hold locks and connections.
+  process.on("disconnect", () => process.exit(0));
   send({ type: "ready", pid: process.pid });
 }
 

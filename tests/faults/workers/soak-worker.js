@@ -82,6 +82,8 @@ async function main() {
         .finally(() => setTimeout(() => process.exit(0), 50));
     }
   });
+  // Orphaned (the test process died): exit rather than hold locks and connections.
+  process.on("disconnect", () => process.exit(0));
   send({ type: "ready", pid: process.pid });
 }
 
