@@ -4,11 +4,13 @@
  * backend.acquire/release/extend/isLocked/lookup and core's lock()/acquire(), each tagged with
  * whether the contract accepts it (specs/interface.md §3, §4, §6, §8; README option table).
  */
+import { LOCK_ID_LENGTH } from "@syncguard/core";
 import fc from "fast-check";
 
 const MAX_KEY_BYTES = 4096;
 const MAX_TTL_MS = 2 ** 31 - 1;
-const LOCK_ID = /^[A-Za-z0-9_-]{24}$/;
+/** The lockId shape is core's (a length it exports); the oracle checks it independently. */
+const LOCK_ID = new RegExp(`^[A-Za-z0-9_-]{${LOCK_ID_LENGTH}}$`);
 
 export type Op = "acquire" | "release" | "extend" | "isLocked" | "lookup" | "lock" | "core-acquire";
 
@@ -168,18 +170,18 @@ export const ttlArb: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 export const lockIdArb: fc.Arbitrary<unknown> = fc.oneof(
-  { weight: 3, arbitrary: fc.stringMatching(/^[A-Za-z0-9_-]{24}$/) },
+  { weight: 3, arbitrary: fc.stringMatching(LOCK_ID) },
   { weight: 2, arbitrary: fc.string({ unit: hostileUnit, maxLength: 30 }) },
   {
     weight: 2,
     arbitrary: fc.constantFrom(
       "",
-      "A".repeat(23),
-      "A".repeat(25),
-      `${"A".repeat(23)}=`,
-      `${"A".repeat(23)}\u0000`,
-      `${"A".repeat(22)}+/`,
-      `${"A".repeat(23)}\ud800`,
+      "A".repeat(LOCK_ID_LENGTH - 1),
+      "A".repeat(LOCK_ID_LENGTH + 1),
+      `${"A".repeat(LOCK_ID_LENGTH - 1)}=`,
+      `${"A".repeat(LOCK_ID_LENGTH - 1)}\u0000`,
+      `${"A".repeat(LOCK_ID_LENGTH - 2)}+/`,
+      `${"A".repeat(LOCK_ID_LENGTH - 1)}\ud800`,
     ),
   },
   { weight: 1, arbitrary: wrongType },
