@@ -8,6 +8,8 @@
 //   const r = await startRedis();           // { url, host, port, pid, dir, logFile, stop() }
 //   const c = await startRedisCluster();    // { nodes: ["127.0.0.1:p", ...], ports, stop() }
 //   const f = await startFirestore();       // { host: "127.0.0.1:p", projectId, stop() }
+//   Fault injection: startRedis({ appendOnly: true, port }), startFirestore({ port }); both
+//   handles also have kill() (SIGKILL), restart() (same port and dir) and signal("SIGSTOP").
 //
 // CLI:
 //   node scripts/services.mjs run [--redis] [--cluster] [--firestore] -- <command...>
@@ -123,6 +125,7 @@ function stopPid(pid, graceMs = 5000) {
       }
     }, graceMs);
     try {
+      child.kill("SIGCONT"); // a stopped (SIGSTOP) process would not act on SIGTERM
       child.kill("SIGTERM");
     } catch {
       done();
@@ -299,10 +302,17 @@ export function redisCommand(port, args, timeoutMs = 2000) {
 // ---------------------------------------------------------------------------------------------
 // Redis
 
-async function startRedisNode({ name, dir, portFn, extraArgs = [], timeoutMs = 20000 }) {
+async function startRedisNode({
+  name,
+  dir,
+  portFn,
+  extraArgs = [],
+  timeoutMs = 20000,
+  fixedPort = false,
+}) {
   const logFile = path.join(dir, "redis.log");
   let lastErr;
-  for (let attempt = 0; attempt < 5; attempt++) {
+  for (let attempt = 0; attempt < (fixedPort ? 1 : 5); attempt++) {
     const port = await portFn();
     const args = [
       "--port",
@@ -344,35 +354,67 @@ async function startRedisNode({ name, dir, portFn, extraArgs = [], timeoutMs = 2
   throw lastErr;
 }
 
+/** redis-server arguments for AOF persistence that survives a SIGKILL (every write fsynced). */
+const AOF_ARGS = ["--appendonly", "yes", "--appendfsync", "always"];
+
 /**
- * Starts one redis-server on a free loopback port.
- * @returns {Promise<{ url: string, host: string, port: number, pid: number, dir: string, logFile: string, stop: () => Promise<void> }>}
+ * Starts one redis-server on a free loopback port (or on `port`), with no persistence unless
+ * `appendOnly` (AOF, fsync on every write). Besides `stop()`, the handle can crash the server
+ * (`kill()`: SIGKILL, waits until it is gone), send it any signal (`signal("SIGSTOP")`), and
+ * `restart()` it on the same port and data dir, so an AOF is replayed; `pid` follows restarts.
+ * @param {{ timeoutMs?: number, port?: number, appendOnly?: boolean }} [options]
+ * @returns {Promise<{ url: string, host: string, port: number, pid: number, dir: string, logFile: string, appendOnly: boolean, signal: (sig: NodeJS.Signals) => void, kill: () => Promise<void>, restart: () => Promise<void>, stop: () => Promise<void> }>}
  */
-export async function startRedis({ timeoutMs = 20000 } = {}) {
+export async function startRedis({ timeoutMs = 20000, port, appendOnly = false } = {}) {
   const dir = makeTempDir("redis");
-  try {
-    const { port, child, logFile } = await startRedisNode({
+  const extraArgs = appendOnly ? AOF_ARGS : [];
+  const launch = (fixedPort) =>
+    startRedisNode({
       name: "redis",
       dir,
-      portFn: freePort,
+      portFn: fixedPort === undefined ? freePort : async () => fixedPort,
+      fixedPort: fixedPort !== undefined,
+      extraArgs,
       timeoutMs,
     });
-    return {
-      url: `redis://${HOST}:${port}`,
+  try {
+    let node = await launch(port);
+    const handle = {
+      url: `redis://${HOST}:${node.port}`,
       host: HOST,
-      port,
-      pid: child.pid,
+      port: node.port,
+      pid: node.child.pid,
       dir,
-      logFile,
+      logFile: node.logFile,
+      appendOnly,
+      signal: (sig) => {
+        node.child.kill(sig);
+      },
+      kill: () => killAndWait(node.child),
+      restart: async () => {
+        await killAndWait(node.child);
+        node = await launch(handle.port);
+        handle.pid = node.child.pid;
+      },
       stop: async () => {
-        await stopPid(child.pid);
+        await stopPid(node.child.pid);
         removeDir(dir);
       },
     };
+    return handle;
   } catch (e) {
     if (!KEEP) removeDir(dir);
     throw e;
   }
+}
+
+/** SIGKILL (also ends a SIGSTOPped process) and resolve once the process is gone. */
+function killAndWait(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    child.kill("SIGKILL");
+  });
 }
 
 function runToLog(cmd, args, logFile, timeoutMs) {
@@ -494,11 +536,54 @@ function httpGet(url, timeoutMs) {
   });
 }
 
+/** Starts the emulator JVM on `port` and waits until it answers; throws with the log tail. */
+async function launchFirestore({ port, dir, logFile, timeoutMs }) {
+  const child = await spawnServer(
+    "firestore",
+    "java",
+    [
+      "-Duser.language=en",
+      "-cp",
+      FIRESTORE_JAR,
+      "com.google.cloud.datastore.emulator.firestore.CloudFirestore",
+      "--host",
+      HOST,
+      "--port",
+      String(port),
+    ],
+    { cwd: dir, logFile },
+  );
+  try {
+    await waitFor(
+      `firestore emulator (port ${port})`,
+      child,
+      logFile,
+      async () => {
+        const r = await httpGet(`http://${HOST}:${port}/`, 1000);
+        return r.status === 200 && r.body.trim() === "Ok";
+      },
+      timeoutMs,
+    );
+    return child;
+  } catch (e) {
+    await stopPid(child.pid);
+    throw e;
+  }
+}
+
 /**
- * Starts the Firestore emulator (java, directly: P4) on a free loopback port.
- * @returns {Promise<{ host: string, port: number, projectId: string, pid: number, dir: string, logFile: string, stop: () => Promise<void> }>}
+ * Starts the Firestore emulator (java, directly: P4) on a free loopback port (or on `port`).
+ * Besides `stop()`, the handle can crash the JVM (`kill()`: SIGKILL, waits until it is gone),
+ * send it a signal, and `restart()` it on the same port (the emulator keeps data in memory only:
+ * a restart starts empty); `pid` follows restarts.
+ * @param {{ projectId?: string, timeoutMs?: number, port?: number }} [options]
+ * @returns {Promise<{ host: string, port: number, projectId: string, pid: number, dir: string, logFile: string, signal: (sig: NodeJS.Signals) => void, kill: () => Promise<void>, restart: () => Promise<void>, stop: () => Promise<void> }>}
  */
-export async function startFirestore({ projectId = "demo-syncguard", timeoutMs = 90000 } = {}) {
+export async function startFirestore({
+  projectId = "demo-syncguard",
+  timeoutMs = 90000,
+  port,
+} = {}) {
   if (!existsSync(FIRESTORE_JAR)) {
     throw new Error(
       `Firestore emulator jar not found at ${FIRESTORE_JAR}.\n` +
@@ -510,52 +595,40 @@ export async function startFirestore({ projectId = "demo-syncguard", timeoutMs =
   const logFile = path.join(dir, "firestore.log");
   let lastErr;
   try {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const port = await freePort();
-      const child = await spawnServer(
-        "firestore",
-        "java",
-        [
-          "-Duser.language=en",
-          "-cp",
-          FIRESTORE_JAR,
-          "com.google.cloud.datastore.emulator.firestore.CloudFirestore",
-          "--host",
-          HOST,
-          "--port",
-          String(port),
-        ],
-        { cwd: dir, logFile },
-      );
+    for (let attempt = 0; attempt < (port === undefined ? 3 : 1); attempt++) {
+      const chosen = port ?? (await freePort());
+      let child;
       try {
-        await waitFor(
-          `firestore emulator (port ${port})`,
-          child,
-          logFile,
-          async () => {
-            const r = await httpGet(`http://${HOST}:${port}/`, 1000);
-            return r.status === 200 && r.body.trim() === "Ok";
-          },
-          timeoutMs,
-        );
+        child = await launchFirestore({ port: chosen, dir, logFile, timeoutMs });
       } catch (e) {
         lastErr = e;
-        await stopPid(child.pid);
-        if (e.exitedEarly && /in use|BindException/i.test(e.log ?? "")) continue;
+        if (port === undefined && e.exitedEarly && /in use|BindException/i.test(e.log ?? "")) {
+          continue;
+        }
         throw e;
       }
-      return {
-        host: `${HOST}:${port}`,
-        port,
+      const handle = {
+        host: `${HOST}:${chosen}`,
+        port: chosen,
         projectId,
         pid: child.pid,
         dir,
         logFile,
+        signal: (sig) => {
+          child.kill(sig);
+        },
+        kill: () => killAndWait(child),
+        restart: async () => {
+          await killAndWait(child);
+          child = await launchFirestore({ port: chosen, dir, logFile, timeoutMs });
+          handle.pid = child.pid;
+        },
         stop: async () => {
           await stopPid(child.pid);
           removeDir(dir);
         },
       };
+      return handle;
     }
     throw lastErr;
   } catch (e) {
