@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { backoffDelay } from "./backoff";
+import { engineView } from "./engine-view";
 import { abortError, isLockError, isTransientCode, LockError } from "./errors";
 import { emit } from "./events";
-import { handoffDelayMs } from "./handoff";
-import { generateLockId } from "./lock-id";
+import { generateLockId, lockIdKeyTag } from "./lock-id";
 import type { ResolvedLockOptions } from "./options";
 import { releaseOrphan } from "./orphan";
+import { yieldDelayMs } from "./releaser-yield";
 import { raceDeadline } from "./shared-timeout";
 import type { MonotonicClock } from "./time";
 import type {
@@ -100,12 +101,14 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
   const { signal } = options;
   const start = now();
   const deadline = start + options.timeoutMs;
+  const view = engineView(backend);
   const lockId = generateLockId(key);
+  const tag = lockIdKeyTag(lockId);
   // One id for the whole acquisition, so a backend's wait queue keeps this caller's place.
   const waiterId = nextWaiterId();
   const budgetMs = Math.max(1, options.timeoutMs);
   // If this process already listens to the key, join now (free): no extra attempt needed later.
-  let ticket: WaitTicket | undefined = joinActiveWaiters(backend, key, waiterId);
+  let ticket: WaitTicket | undefined = joinActiveWaiters(view, key, waiterId);
   let joined = ticket !== undefined;
   let attempts = 0;
   let timedRetries = 0;
@@ -130,17 +133,17 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
     if (joined) return;
     joined = true;
     // Bounded by the caller's budget and signal: a slow subscription never stalls the wait.
-    ticket = await joinWaiters(backend, key, waiterId, {
+    ticket = await joinWaiters(view, key, waiterId, {
       maxWaitMs: Math.max(0, deadline - now()),
       ...(signal ? { signal } : {}),
     });
   };
 
   try {
-    const handoffWait = Math.min(handoffDelayMs(backend, key, start), options.timeoutMs);
-    if (handoffWait > 0) {
+    const yieldWait = Math.min(yieldDelayMs(view, key, start), options.timeoutMs);
+    if (yieldWait > 0) {
       await join();
-      await interruptibleSleep(handoffWait, signal, ticket?.sleepHook);
+      await interruptibleSleep(yieldWait, signal, ticket?.sleepHook);
     }
     for (;;) {
       if (signal?.aborted) throw abortError(signal, "Lock acquisition");
@@ -153,8 +156,9 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
         budgetMs,
         firstAttempt: attempts === 1,
       };
-      const attempt = backend.acquire({
+      const attempt = view.attempt({
         key,
+        tag,
         ttlMs: options.ttlMs,
         lockId,
         waiter: lastWaiter,
@@ -218,7 +222,7 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
       if (ticket?.consume()) continue; // released while we were trying: retry at once
       if (timedRetries >= options.maxRetries) throw giveUp(`maxRetries ${options.maxRetries} used`);
       timedRetries++;
-      if (backend.subscribe && !joined && !lastError) {
+      if (view.subscribe && !joined && !lastError) {
         await join(); // from here on no release can go unnoticed
         continue;
       }
@@ -233,8 +237,8 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
     if (!won) {
       if (outcomeUnknown) releaseOrphan(backend, lockId, Promise.resolve(undefined), options.ttlMs);
       // A waiter that gave up must not be handed the key later.
-      if (queued && lastWaiter && backend.abandonWait) {
-        backend.abandonWait({ key, waiter: lastWaiter }).catch(() => undefined);
+      if (queued && lastWaiter && view.withdraw) {
+        view.withdraw(key, lastWaiter).catch(() => undefined);
       }
     }
   }

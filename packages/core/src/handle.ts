@@ -1,10 +1,11 @@
 import { type AcquiredLock, acquireWithRetry, type EngineDeps } from "./acquire-loop";
+import { engineView } from "./engine-view";
 import type { LockError } from "./errors";
 import { emit } from "./events";
-import { handoffWindowMs, openHandoffWindow } from "./handoff";
 import { normalizeKey } from "./keys";
 import { Lease } from "./lease";
 import { type LockOptions, type ResolvedLockOptions, resolveLockOptions } from "./options";
+import { openYieldWindow, yieldWindowMs } from "./releaser-yield";
 import { withTimeout } from "./shared-timeout";
 import { type Clock, monotonicClock, systemClock } from "./time";
 import type {
@@ -15,6 +16,7 @@ import type {
   LockBackend,
   ReleaseResult,
 } from "./types";
+import { hasLocalWaiters } from "./wait-queue";
 
 /** What the critical section sees: `lock(async (ctx) => ...)`. */
 export type LockContext<C extends BackendCapabilities = FencingCapabilities> = {
@@ -190,10 +192,12 @@ class HeldLock<C extends BackendCapabilities> {
     const now = this.#now;
     this.#lease.finish();
     const sentAt = now();
-    const outcome = await this.#backend.release({ lockId: this.lockId });
-    if (outcome.contended) {
+    const view = engineView(this.#backend);
+    const outcome = await view.release(this.lockId);
+    // Contended: the backend told waiters elsewhere, or callers here are waiting for the key.
+    if (outcome.ok && (outcome.contended || hasLocalWaiters(view, this.key))) {
       const at = now();
-      openHandoffWindow(this.#backend, this.key, at, at + handoffWindowMs(at - sentAt));
+      openYieldWindow(view, this.key, at, at + yieldWindowMs(at - sentAt));
     }
     emit(this.#options.onEvent, {
       type: "released",
@@ -204,7 +208,7 @@ class HeldLock<C extends BackendCapabilities> {
     // Nothing to release although nobody had reported a loss: the record vanished while the work
     // ran (expired unseen, restart without persistence, failover, eviction, a forced release).
     if (!outcome.ok) this.#lease.noteGoneAtRelease();
-    return outcome;
+    return { ok: outcome.ok };
   }
 }
 

@@ -1,10 +1,19 @@
-export { type AcquiredLock, acquireWithRetry, type EngineDeps } from "./acquire-loop";
 export { type BackoffPolicy, backoffDelay, type Jitter } from "./backoff";
+export { type DefinedBackend, defineBackend } from "./define-backend";
+export type {
+  DriverAcquireInput,
+  DriverAttempt,
+  DriverExtendInput,
+  DriverKeyInput,
+  DriverLockIdInput,
+  DriverRelease,
+  LockDriver,
+  StoredLock,
+} from "./driver";
 export * from "./errors";
 export type { LockEvent, LockEventHandler } from "./events";
 export * from "./fence";
 export { acquire, type LockContext, type LockHandle } from "./handle";
-export { handoffWindowMs } from "./handoff";
 export {
   type ParsedAcquire,
   parseAcquireOptions,
@@ -23,10 +32,9 @@ export {
   type LockOptions,
   type OnReleaseError,
   type ReleaseErrorContext,
-  type ResolvedLockOptions,
-  resolveLockOptions,
 } from "./options";
 export { type RaceOutcome, raceDeadline, withTimeout } from "./shared-timeout";
 export * from "./time";
 export type * from "./types";
+/** Utilities for drivers that retry on their own (Firestore's contention rounds). */
 export { interruptibleSleep } from "./wait";

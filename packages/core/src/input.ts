@@ -59,7 +59,6 @@ export interface ParsedAcquire {
   lockId: string;
   /** The key's tag (`keyTag(key)`), which the lockId ends with. */
   tag: string;
-  waiter: WaiterInfo | undefined;
   signal: AbortSignal | undefined;
 }
 
@@ -72,10 +71,9 @@ export function parseAcquireOptions(options: AcquireOptions): ParsedAcquire {
   const ttlMs = validateTtl(options.ttlMs);
   const lockId =
     options.lockId === undefined ? generateLockId(key) : validateLockIdForKey(options.lockId, key);
-  const waiter = validateWaiter(options.waiter);
   const signal = validateSignal(options.signal);
   throwIfAborted(signal, "acquire");
-  return { key, ttlMs, lockId, tag: lockIdKeyTag(lockId), waiter, signal };
+  return { key, ttlMs, lockId, tag: lockIdKeyTag(lockId), signal };
 }
 
 function optionsObject(options: unknown, operation: string, needs: string): void {

@@ -33,7 +33,15 @@ export type LockFunction<C extends BackendCapabilities = FencingCapabilities> = 
 export function createLock<C extends BackendCapabilities>(
   backend: LockBackend<C>,
   defaults: LockDefaults = {},
-  deps: InternalDeps = defaultDeps,
+): LockFunction<C> {
+  return createLockWith(backend, defaults, defaultDeps);
+}
+
+/** `createLock` with its sources of time and randomness given (core's own tests). */
+export function createLockWith<C extends BackendCapabilities>(
+  backend: LockBackend<C>,
+  defaults: LockDefaults,
+  deps: InternalDeps,
 ): LockFunction<C> {
   return async <T>(
     fn: (context: LockContext<C>) => T | Promise<T>,

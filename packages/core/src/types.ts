@@ -39,14 +39,13 @@ export interface AcquireOptions extends KeyOptions {
    * its own owner away. Core's retry engine uses one lockId for all attempts of an acquisition.
    */
   lockId?: string;
-  /**
-   * Set by core's retry engine: identifies a caller that will keep trying for `timeoutMs` more.
-   * A backend with a wait queue enqueues it on contention and, on release, reserves the key for
-   * the oldest live waiter (see specs/interface.md, Fair handoff). Other backends ignore it.
-   */
-  waiter?: WaiterInfo;
 }
 
+/**
+ * Core's retry engine gives each acquisition a waiter; a driver with a wait queue enqueues it on
+ * contention and, on release, reserves the key for the oldest live waiter (see
+ * specs/interface.md, Fair handoff).
+ */
 export interface WaiterInfo {
   /** Random, unique per acquisition. */
   readonly id: string;
@@ -102,12 +101,6 @@ export type AcquireResult<C extends BackendCapabilities = FencingCapabilities> =
 
 export interface ReleaseResult {
   readonly ok: boolean;
-  /**
-   * Optional hint: true when other callers were waiting for the key as it was released (Redis
-   * knows from its publish count). `lock()` uses it to let a waiter in before this process
-   * re-acquires the same key (see specs/interface.md, Fair handoff).
-   */
-  readonly contended?: boolean;
 }
 
 export type ExtendResult =
@@ -160,16 +153,4 @@ export interface LockBackend<C extends BackendCapabilities = FencingCapabilities
    * the subscription is active, so an attempt made afterwards cannot miss a release.
    */
   subscribe?(key: string, listener: ReleaseListener): Promise<Unsubscribe>;
-  /**
-   * Optional, for backends that queue waiters: removes a waiter that gave up (timeout, abort,
-   * maxRetries, error) from the key's queue, so it is not handed the key later. Best effort: a
-   * waiter that is never removed lapses at the end of its budget.
-   */
-  abandonWait?(options: { key: string; waiter: WaiterInfo }): Promise<void>;
-  /**
-   * How long core may keep a key's subscription after its last local waiter left (default 0).
-   * A lingering subscription lets the next caller on a hot key join without a round trip; set it
-   * only where an idle subscription costs nothing and never blocks the client's shutdown.
-   */
-  readonly subscriptionLingerMs?: number;
 }

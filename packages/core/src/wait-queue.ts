@@ -1,6 +1,7 @@
+import type { EngineView } from "./engine-view";
 import { raceDeadline } from "./shared-timeout";
 import { monotonicClock } from "./time";
-import type { BackendCapabilities, LockBackend, Unsubscribe } from "./types";
+import type { BackendCapabilities, Unsubscribe } from "./types";
 
 /**
  * Local waiters for one key of one backend, in arrival order, sharing one backend subscription.
@@ -115,7 +116,7 @@ function addTicket(
 }
 
 /**
- * Keeps an idle group subscribed for the backend's `subscriptionLingerMs` (a hot key's next caller
+ * Keeps an idle group subscribed for the backend's linger time (a hot key's next caller
  * then joins before its first attempt, with no subscribe round trip), then drops it.
  */
 function linger(byKey: Map<string, KeyWaiters>, key: string, group: KeyWaiters): void {
@@ -133,12 +134,20 @@ function linger(byKey: Map<string, KeyWaiters>, key: string, group: KeyWaiters):
   group.lingerTimer.unref?.();
 }
 
+/** True when callers in this process are waiting for `key` (so a release of it is contended). */
+export function hasLocalWaiters<C extends BackendCapabilities>(
+  backend: EngineView<C>,
+  key: string,
+): boolean {
+  return (registry.get(backend)?.get(key)?.tickets.length ?? 0) > 0;
+}
+
 /**
  * Joins the local queue for `key` only if it is already subscribed: free (no I/O), and done before
  * the first attempt, so a release right after that attempt is heard without a second attempt.
  */
 export function joinActiveWaiters<C extends BackendCapabilities>(
-  backend: LockBackend<C>,
+  backend: EngineView<C>,
   key: string,
   waiterId: string,
 ): WaitTicket | undefined {
@@ -154,7 +163,7 @@ export function joinActiveWaiters<C extends BackendCapabilities>(
  * be missed), or to `undefined` if the backend cannot notify; the caller then polls.
  */
 export async function joinWaiters<C extends BackendCapabilities>(
-  backend: LockBackend<C>,
+  backend: EngineView<C>,
   key: string,
   waiterId: string,
   bounds: { maxWaitMs?: number; signal?: AbortSignal } = {},
@@ -164,7 +173,7 @@ export async function joinWaiters<C extends BackendCapabilities>(
   const byKey = groupsOf(backend);
   let group = byKey.get(key);
   if (!group) {
-    const created = new KeyWaiters(backend.subscriptionLingerMs ?? 0);
+    const created = new KeyWaiters(backend.lingerMs);
     created.subscribed = subscribe(key, created.notify).then(
       (unsubscribe) => {
         created.unsubscribe = unsubscribe;

@@ -1,4 +1,5 @@
-import { backoffDelay, LOCK_DEFAULTS, LockError, resolveLockOptions } from "../src";
+import { backoffDelay, LOCK_DEFAULTS, LockError } from "../src";
+import { resolveLockOptions } from "../src/options";
 
 const policy = { retryDelayMs: 100, maxRetryDelayMs: 1000, jitter: "none" as const };
 

@@ -7,9 +7,12 @@ import {
   LockError,
   type LockEvent,
   type ReleaseResult,
+  validateWaiter,
 } from "../src";
-import { handoffWindowCount } from "../src/handoff";
-import { createMemoryBackend } from "../src/memory";
+import { defineBackend } from "../src/define-backend";
+import { engineView } from "../src/engine-view";
+import { createMemoryBackend, createMemoryDriver } from "../src/memory";
+import { yieldWindowCount } from "../src/releaser-yield";
 import { joinWaiters } from "../src/wait-queue";
 import { counting, eventually } from "./helpers";
 
@@ -230,12 +233,8 @@ describe("input checks before any I/O", () => {
     ["a missing budget", { id: "w1", timeoutMs: 10 }],
     ["an id with a separator", { id: "w|1", timeoutMs: 10, budgetMs: 10 }],
     ["a non-object", "w1"],
-  ])("backend.acquire refuses a waiter with %s and stores nothing", async (_, waiter) => {
-    const backend = createMemoryBackend();
-    await expect(
-      backend.acquire({ key: "k", ttlMs: 1_000, waiter } as unknown as AcquireOptions),
-    ).rejects.toMatchObject({ code: "InvalidArgument" });
-    expect(backend.size).toBe(0);
+  ])("validateWaiter (for drivers that queue) refuses %s", (_, waiter) => {
+    expect(() => validateWaiter(waiter)).toThrow(LockError);
   });
 
   it("backend.acquire refuses a lockId made for another key", async () => {
@@ -250,42 +249,30 @@ describe("input checks before any I/O", () => {
 
 describe("bounded bookkeeping", () => {
   it("hand-off windows of keys never contended again are dropped", async () => {
-    const memory = createMemoryBackend();
-    const contended: LockBackend = {
-      ...memory,
-      capabilities: memory.capabilities,
-      acquire: (o) => memory.acquire(o),
-      release: async (o) => ({ ...(await memory.release(o)), contended: true }),
-      extend: (o) => memory.extend(o),
-      isLocked: (o) => memory.isLocked(o),
-      lookup: (o) => memory.lookup(o),
-    };
+    const driver = createMemoryDriver();
+    const contended = defineBackend({
+      ...driver,
+      release: async (input) => ({ ...(await driver.release(input)), contended: true }),
+    });
     const lock = createLock(contended);
     for (let i = 0; i < 1_000; i++) {
       await lock(() => undefined, { key: `once:${i}` });
       if (i % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 60));
     }
-    expect(handoffWindowCount(contended)).toBeLessThan(300);
+    expect(yieldWindowCount(engineView(contended))).toBeLessThan(300);
   });
 
   it("a waiter that gives up after being queued is withdrawn from the backend's queue", async () => {
-    const memory = createMemoryBackend();
     const withdrawn: string[] = [];
-    const queueing: LockBackend = {
-      ...memory,
-      capabilities: memory.capabilities,
-      acquire: (o) => memory.acquire(o),
-      release: (o) => memory.release(o),
-      extend: (o) => memory.extend(o),
-      isLocked: (o) => memory.isLocked(o),
-      lookup: (o) => memory.lookup(o),
-      abandonWait: async ({ waiter }) => {
+    const backend = defineBackend({
+      ...createMemoryDriver(),
+      withdraw: async ({ waiter }) => {
         withdrawn.push(waiter.id);
       },
-    };
-    await memory.acquire({ key: "busy", ttlMs: 10_000 });
+    });
+    await backend.acquire({ key: "busy", ttlMs: 10_000 });
     await expect(
-      createLock(queueing)(() => undefined, { key: "busy", timeoutMs: 50 }),
+      createLock(backend)(() => undefined, { key: "busy", timeoutMs: 50 }),
     ).rejects.toMatchObject({ code: "AcquisitionTimeout" });
     expect(withdrawn).toHaveLength(1);
   });
@@ -306,7 +293,7 @@ describe("a reservation that lapses", () => {
         return () => undefined;
       },
     };
-    const mine = await joinWaiters(backend, "k", "mine");
+    const mine = await joinWaiters(engineView(backend), "k", "mine");
     if (!mine || !listener) throw new Error("setup");
     listener("crashed-elsewhere", 250);
     expect(mine.pending).toBe(false);

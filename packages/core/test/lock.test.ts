@@ -1,6 +1,8 @@
 import { acquire, createLock, isLockError, LockError, type LockEvent } from "../src";
+import { defineBackend } from "../src/define-backend";
 import { defaultDeps } from "../src/handle";
-import { createMemoryBackend } from "../src/memory";
+import { createLockWith } from "../src/lock";
+import { createMemoryBackend, createMemoryDriver } from "../src/memory";
 import { counting, eventually, tick } from "./helpers";
 
 describe("lock() on the memory backend", () => {
@@ -331,7 +333,7 @@ describe("auto-extend and lock loss", () => {
 
   it("a signal first read after the safe deadline is already aborted (no timer has run yet)", async () => {
     let now = Date.now();
-    const lock = createLock(createMemoryBackend(), {}, { ...defaultDeps, now: () => now });
+    const lock = createLockWith(createMemoryBackend(), {}, { ...defaultDeps, now: () => now });
     let aborted: boolean | undefined;
     await expect(
       lock(
@@ -424,19 +426,19 @@ describe("acquire() handle", () => {
 
 describe("fair handoff", () => {
   it("a releaser that re-acquires at once yields to a waiting caller", async () => {
-    const memory = createMemoryBackend();
+    const driver = createMemoryDriver();
     const later = (ms: number) => new Promise((r) => setTimeout(r, ms));
     // Behave like a networked backend: release takes a round trip and reports that a waiter was
     // notified (as Redis's publish count does); notifications arrive a few ms later.
-    const backend = {
-      ...memory,
-      release: async (o: Parameters<typeof memory.release>[0]) => {
+    const backend = defineBackend({
+      ...driver,
+      release: async (input) => {
         await later(5);
-        return { ...(await memory.release(o)), contended: true };
+        return { ...(await driver.release(input)), contended: true };
       },
-      subscribe: (key: string, listener: () => void) =>
-        memory.subscribe(key, () => void later(5).then(listener)),
-    };
+      watch: (key, listener) => driver.watch!(key, () => void later(5).then(() => listener())),
+    });
+    const memory = backend;
     const lockA = createLock(backend);
     const order: string[] = [];
     let releaseA!: () => void;
@@ -456,6 +458,36 @@ describe("fair handoff", () => {
     releaseA();
     await first;
     await lockA(() => order.push("releaser"), { key: "k" });
+    await waiter;
+    expect(order).toEqual(["waiter", "releaser"]);
+  });
+});
+
+describe("fair handoff without backend hints", () => {
+  it("a releaser yields to a caller waiting in its own process, though the backend says nothing", async () => {
+    const driver = createMemoryDriver();
+    const later = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    // Networked timings, and a release that never reports "contended" (as Firestore's).
+    const backend = defineBackend({
+      ...driver,
+      release: async (input) => {
+        await later(5);
+        return driver.release(input);
+      },
+      watch: (key, listener) => driver.watch!(key, () => void later(5).then(() => listener())),
+    });
+    const lock = createLock(backend);
+    const order: string[] = [];
+    let releaseFirst!: () => void;
+    const first = lock(() => new Promise<void>((resolve) => (releaseFirst = resolve)), {
+      key: "k",
+    });
+    await eventually(async () => backend.isLocked({ key: "k" }));
+    const waiter = lock(() => order.push("waiter"), { key: "k", retryDelayMs: 5_000 });
+    await new Promise((r) => setTimeout(r, 20)); // the waiter is queued and subscribed
+    releaseFirst();
+    await first;
+    await lock(() => order.push("releaser"), { key: "k" });
     await waiter;
     expect(order).toEqual(["waiter", "releaser"]);
   });

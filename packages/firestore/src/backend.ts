@@ -1,5 +1,12 @@
 import type { Firestore } from "@google-cloud/firestore";
-import { type LockBackend, LockError, type Unsubscribe } from "@syncguard/core";
+import {
+  type DefinedBackend,
+  defineBackend,
+  type LockDriver,
+  LockError,
+  type ReleaseListener,
+  type Unsubscribe,
+} from "@syncguard/core";
 import { FIRESTORE_CAPABILITIES, type FirestoreCapabilities } from "./capabilities";
 import { type FirestoreBackendOptions, resolveConfig } from "./config";
 import type { BackendContext } from "./context";
@@ -7,15 +14,13 @@ import { KeyGate } from "./key-gate";
 import { acquire } from "./operations/acquire";
 import { extend } from "./operations/extend";
 import { isLocked } from "./operations/is-locked";
-import { lookup } from "./operations/lookup";
+import { readByKey, readByLockId } from "./operations/lookup";
 import { release } from "./operations/release";
-import { SnapshotHub } from "./operations/subscribe";
+import { SnapshotWatcher } from "./operations/subscribe";
 
-export interface FirestoreBackend extends LockBackend<FirestoreCapabilities> {
-  /** Wake-on-release through a shared snapshot listener on the lock document. */
-  subscribe(key: string, listener: () => void): Promise<Unsubscribe>;
-  /** Stops the snapshot listeners. The Firestore client stays open: it belongs to the caller. */
-  close(): Promise<void>;
+export interface FirestoreBackend extends DefinedBackend<FirestoreCapabilities> {
+  /** Wake-on-release through a snapshot listener on the lock document, shared per key. */
+  subscribe(key: string, listener: ReleaseListener): Promise<Unsubscribe>;
 }
 
 function looksLikeFirestore(db: unknown): db is Firestore {
@@ -30,12 +35,21 @@ function looksLikeFirestore(db: unknown): db is Firestore {
 /**
  * A SyncGuard backend on Firestore. Validates its options synchronously (InvalidArgument).
  * Lock documents live in `collection` (default "locks"), fence counters in `fenceCollection`
- * (default "fence_counters"); see specs/firestore-backend.md.
+ * (default "fence_counters"); see specs/firestore-backend.md. `close()` stops the snapshot
+ * listeners; the Firestore client stays open: it belongs to the caller.
  */
 export function createFirestoreBackend(
   db: Firestore,
   options: FirestoreBackendOptions = {},
 ): FirestoreBackend {
+  return defineBackend(createFirestoreDriver(db, options)) as FirestoreBackend;
+}
+
+/** The Firestore driver: stores and reads lock documents; core's `defineBackend` does the rest. */
+export function createFirestoreDriver(
+  db: Firestore,
+  options: FirestoreBackendOptions = {},
+): LockDriver<FirestoreCapabilities> {
   if (!looksLikeFirestore(db)) {
     throw new LockError("InvalidArgument", "createFirestoreBackend needs a Firestore instance");
   }
@@ -47,21 +61,18 @@ export function createFirestoreBackend(
     fences: db.collection(config.fenceCollection),
     acquireGate: new KeyGate(),
   };
-  const hub = new SnapshotHub(ctx);
+  const watcher = new SnapshotWatcher(ctx);
   return {
     capabilities: FIRESTORE_CAPABILITIES,
-    acquire: (opts) => acquire(ctx, opts),
-    async release(opts) {
-      const { ok, key } = await release(ctx, opts);
-      // Only waiters in this process are known; others are woken by their own listeners.
-      return ok && key !== undefined && hub.waiterCount(key) > 0 ? { ok, contended: true } : { ok };
-    },
-    extend: (opts) => extend(ctx, opts),
-    isLocked: (opts) => isLocked(ctx, opts),
-    lookup: (opts) => lookup(ctx, opts),
-    subscribe: (key, listener) => hub.subscribe(key, listener),
+    acquire: (input) => acquire(ctx, input),
+    release: (input) => release(ctx, input),
+    extend: (input) => extend(ctx, input),
+    readByKey: (input) => readByKey(ctx, input),
+    readByLockId: (input) => readByLockId(ctx, input),
+    isLocked: (input) => isLocked(ctx, input),
+    watch: (key, listener) => watcher.watch(key, listener),
     async close() {
-      hub.close();
+      watcher.close();
     },
   };
 }

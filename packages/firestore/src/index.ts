@@ -4,4 +4,3 @@ export { FIRESTORE_DEFAULTS, type FirestoreBackendOptions, MAX_ID_BYTES } from "
 export { documentId, type FenceDocument, type LockDocument } from "./documents";
 export { classifyFirestoreError } from "./errors";
 export { createLock, type FirestoreLockOptions } from "./lock";
-export { CLIENT_ATTEMPTS, CONTENTION_BACKOFF, ROUNDS } from "./transaction";

@@ -48,19 +48,6 @@ describe("subscribe (wake-on-release)", () => {
       code: "ServiceUnavailable",
     });
   });
-
-  it("release reports contended while waiters in this process are subscribed", async () => {
-    const { backend } = freshBackend(db);
-    const held = await backend.acquire({ key: "c", ttlMs: 10_000 });
-    if (!held.ok) throw new Error("expected the lock");
-    const stop = await backend.subscribe("c", () => undefined);
-    expect(await backend.release({ lockId: held.lockId })).toEqual({ ok: true, contended: true });
-    stop();
-    const again = await backend.acquire({ key: "c", ttlMs: 10_000 });
-    if (!again.ok) throw new Error("expected the lock");
-    expect(await backend.release({ lockId: again.lockId })).toEqual({ ok: true });
-    await backend.close();
-  });
 });
 
 describe("createLock(db)", () => {

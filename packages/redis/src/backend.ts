@@ -1,14 +1,15 @@
-import { LockError, parseAcquireOptions } from "@syncguard/core";
+import { defineBackend, type LockDriver, LockError } from "@syncguard/core";
 import { resolveConfig } from "./config";
 import type { OperationContext } from "./context";
+import { toRedisLockError } from "./errors";
 import { checkEvictionPolicy } from "./eviction-policy";
 import { layoutForTag } from "./keys";
 import { abandonWait } from "./operations/abandon-wait";
 import { acquire } from "./operations/acquire";
 import { extend } from "./operations/extend";
-import { isLocked, lookup } from "./operations/lookup";
+import { isLocked, readByKey, readByLockId } from "./operations/read";
 import { release } from "./operations/release";
-import { clusterTransport, createSubscriptions, standaloneTransport } from "./operations/subscribe";
+import { clusterTransport, createWatcher, standaloneTransport } from "./operations/subscribe";
 import {
   isClusterClient,
   type RedisBackend,
@@ -27,12 +28,20 @@ const CAPABILITIES: RedisCapabilities = Object.freeze({
  * A SyncGuard backend on a connected node-redis client (`createClient` or `createCluster`).
  * Each operation is one script call or one GET; expiry is judged by the Redis server clock. The
  * backend opens no connection of its own except, on a single node, one pub/sub connection for
- * `subscribe` (opened on first use, closed when idle or by `close()`).
+ * wake-ups (opened on first use, closed when idle or by `close()`).
  */
 export function createRedisBackend(
   client: RedisClientLike,
   options?: RedisBackendOptions,
 ): RedisBackend {
+  return defineBackend(createRedisDriver(client, options));
+}
+
+/** The Redis driver: stores and reads locks; core's `defineBackend` does the rest. */
+export function createRedisDriver(
+  client: RedisClientLike,
+  options?: RedisBackendOptions,
+): LockDriver<RedisCapabilities> {
   const config = resolveConfig(options);
   if (
     typeof client !== "object" ||
@@ -48,14 +57,14 @@ export function createRedisBackend(
     config,
     publishCommand: cluster ? "SPUBLISH" : "PUBLISH",
   };
-  const subscriptions = createSubscriptions(
+  const watcher = createWatcher(
     config.keyPrefix,
     cluster ? clusterTransport(client) : standaloneTransport(client),
   );
   // Once per backend, before the first acquire; retried if it could not reach the server.
   let policyChecked = config.evictionPolicyCheck === "off";
   let policyCheck: Promise<void> | undefined;
-  const ensurePolicyChecked = async (tag: string): Promise<void> => {
+  const ensurePolicyChecked = (tag: string): Promise<void> => {
     policyCheck ??= checkEvictionPolicy(ctx, layoutForTag(config.keyPrefix, tag).record).then(
       () => {
         policyChecked = true;
@@ -65,24 +74,25 @@ export function createRedisBackend(
         throw error;
       },
     );
-    await policyCheck;
+    return policyCheck;
   };
 
   return {
     capabilities: CAPABILITIES,
-    async acquire(opts) {
-      const parsed = parseAcquireOptions(opts); // before any I/O, the policy check's included
-      if (!policyChecked) await ensurePolicyChecked(parsed.tag);
-      return acquire(ctx, parsed);
+    async acquire(input) {
+      if (!policyChecked) await ensurePolicyChecked(input.tag);
+      return acquire(ctx, input);
     },
-    release: (opts) => release(ctx, opts),
-    extend: (opts) => extend(ctx, opts),
-    isLocked: (opts) => isLocked(ctx, opts),
-    lookup: (opts) => lookup(ctx, opts),
-    subscribe: (key, listener) => subscriptions.subscribe(key, listener),
-    abandonWait: (opts) => abandonWait(ctx, opts),
+    release: (input) => release(ctx, input),
+    extend: (input) => extend(ctx, input),
+    readByKey: (input) => readByKey(ctx, input),
+    readByLockId: (input) => readByLockId(ctx, input),
+    isLocked: (input) => isLocked(ctx, input),
+    watch: (key, listener) => watcher.watch(key, listener),
+    withdraw: (input) => abandonWait(ctx, input),
     // Idle channels sit on the backend's own unref'd pub/sub connection: cheap to keep.
-    subscriptionLingerMs: 2_000,
-    close: () => subscriptions.close(),
+    watchLingerMs: 2_000,
+    toLockError: toRedisLockError,
+    close: () => watcher.close(),
   };
 }

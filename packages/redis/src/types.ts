@@ -1,4 +1,4 @@
-import type { BackendCapabilities, LockBackend } from "@syncguard/core";
+import type { BackendCapabilities, DefinedBackend } from "@syncguard/core";
 import type { ScriptRunner } from "./scripts";
 
 export interface RedisCapabilities extends BackendCapabilities {
@@ -27,8 +27,8 @@ export interface RedisBackendOptions {
   evictionPolicyCheck?: EvictionPolicyCheck;
 }
 
-/** The backend plus `close()`, which ends the pub/sub connection used by `subscribe`. */
-export type RedisBackend = LockBackend<RedisCapabilities> & { close(): Promise<void> };
+/** The backend plus `close()`, which ends the pub/sub connection used for wake-ups. */
+export type RedisBackend = DefinedBackend<RedisCapabilities>;
 
 /**
  * The part of a node-redis client (v5/v6, `createClient` or `createCluster`, RESP2 or RESP3)

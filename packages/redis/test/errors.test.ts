@@ -1,4 +1,4 @@
-import { isLockError, type LockError } from "@syncguard/core";
+import { createLock, isLockError, type LockError } from "@syncguard/core";
 import { createClient } from "redis";
 import { classifyRedisError, createRedisBackend } from "../src";
 import { toRedisLockError } from "../src/errors";
@@ -107,17 +107,9 @@ describe("error mapping", () => {
       const cases: Array<[(b: ReturnType<typeof createRedisBackend>) => Promise<unknown>, RegExp]> =
         [
           [(b) => b.isLocked({ key: "k" }), /^NOAUTH/],
-          // A queued acquire sends more than 10 arguments: Redis answers an unauthenticated
-          // protocol error instead of NOAUTH.
-          [
-            (b) =>
-              b.acquire({
-                key: "k",
-                ttlMs: 1_000,
-                waiter: { id: "w", timeoutMs: 1_000, budgetMs: 1_000 },
-              }),
-            /unauthenticated/,
-          ],
+          // lock()'s attempts carry a waiter, more than 10 arguments: Redis answers an
+          // unauthenticated protocol error instead of NOAUTH.
+          [(b) => createLock(b)(() => undefined, { key: "k", timeoutMs: 0 }), /unauthenticated/],
         ];
       for (const [op, reply] of cases) {
         const client = createClient({ url: `redis://127.0.0.1:${server.port}`, RESP: 2 });

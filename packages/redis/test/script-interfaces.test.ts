@@ -1,9 +1,9 @@
-import { generateLockId, keyTag, parseAcquireOptions } from "@syncguard/core";
+import { generateLockId, keyTag } from "@syncguard/core";
 import { evictionRisk, parseMemoryInfo } from "../src/eviction-policy";
 import { layoutForKey, layoutForLockId, queueMember, waiterOfMember } from "../src/keys";
 import { acquireCall, acquireResult } from "../src/operations/acquire";
 import { extendCall, extendResult } from "../src/operations/extend";
-import { recordOf } from "../src/operations/lookup";
+import { storedLockOf } from "../src/operations/read";
 import { releaseCall, releaseResult } from "../src/operations/release";
 import { defineLuaScript } from "../src/scripts";
 
@@ -35,7 +35,7 @@ describe("key layout", () => {
 });
 
 describe("acquire", () => {
-  const parsed = parseAcquireOptions({ key: "job", ttlMs: 1_000 });
+  const parsed = { key: "job", tag: keyTag("job"), ttlMs: 1_000, lockId: generateLockId("job") };
 
   it("sends record, route counter and queue, then lockId, ttl and key", () => {
     const layout = layoutForKey("p", "job");
@@ -46,40 +46,35 @@ describe("acquire", () => {
   });
 
   it("adds the waiter's queue member, remaining wait and first-attempt flag", () => {
-    const withWaiter = parseAcquireOptions({
-      key: "job",
-      ttlMs: 1_000,
+    const withWaiter = {
+      ...parsed,
       waiter: { id: "w1", timeoutMs: 400, budgetMs: 500, firstAttempt: true },
-    });
+    };
     expect(acquireCall("p", withWaiter).arguments.slice(3)).toEqual(["w1:500", "400", "0"]);
   });
 
   it("reads each reply code", () => {
-    expect(acquireResult([1, 7, 1_000], "job", "L")).toEqual({
-      ok: true,
-      lockId: "L",
+    expect(acquireResult([1, 7, 1_000], "job")).toEqual({
+      acquired: true,
       expiresAtMs: 1_000,
       fence: "000000000000007",
     });
-    expect(acquireResult([0, "7", 900], "job", "L")).toEqual({
-      ok: false,
-      reason: "locked",
+    expect(acquireResult([0, "7", 900], "job")).toEqual({
+      acquired: false,
       holder: { fence: "000000000000007", remainingMs: 900 },
     });
-    expect(acquireResult([2, 120], "job", "L")).toEqual({
-      ok: false,
-      reason: "locked",
+    expect(acquireResult([2, 120], "job")).toEqual({
+      acquired: false,
       holder: { remainingMs: 120 },
     });
     // A record without TTL (PERSIST by hand): remaining time unknown, not negative.
-    expect(acquireResult([0, 7, -1], "job", "L")).toEqual({
-      ok: false,
-      reason: "locked",
+    expect(acquireResult([0, 7, -1], "job")).toEqual({
+      acquired: false,
       holder: { fence: "000000000000007" },
     });
-    expect(() => acquireResult([-1], "job", "L")).toThrow(/Fence counter overflow/);
-    expect(() => acquireResult([9], "job", "L")).toThrow(/Malformed Redis reply/);
-    expect(() => acquireResult("OK", "job", "L")).toThrow(/Malformed Redis reply/);
+    expect(() => acquireResult([-1], "job")).toThrow(/Fence counter overflow/);
+    expect(() => acquireResult([9], "job")).toThrow(/Malformed Redis reply/);
+    expect(() => acquireResult("OK", "job")).toThrow(/Malformed Redis reply/);
   });
 });
 
@@ -92,9 +87,9 @@ describe("release and extend", () => {
       keys: [layout.record, layout.queue],
       arguments: [lockId, layout.channel],
     });
-    expect(releaseResult([1, 0])).toEqual({ ok: true, contended: false });
-    expect(releaseResult([1, 2])).toEqual({ ok: true, contended: true });
-    expect(releaseResult([0, 0])).toEqual({ ok: false });
+    expect(releaseResult([1, 0])).toEqual({ released: true, contended: false });
+    expect(releaseResult([1, 2])).toEqual({ released: true, contended: true });
+    expect(releaseResult([0, 0])).toEqual({ released: false });
   });
 
   it("extend sends the record, lockId and ttl", () => {
@@ -102,26 +97,25 @@ describe("release and extend", () => {
       keys: [layout.record],
       arguments: [lockId, "2000"],
     });
-    expect(extendResult([1, 5_000])).toEqual({ ok: true, expiresAtMs: 5_000 });
-    expect(extendResult([0])).toEqual({ ok: false });
+    expect(extendResult([1, 5_000])).toEqual({ expiresAtMs: 5_000 });
+    expect(extendResult([0])).toBeUndefined();
   });
 });
 
 describe("records", () => {
   it("parses a record, keeps a key holding '|', and ignores reservations and absence", () => {
     const lockId = generateLockId("a|b");
-    expect(recordOf(`${lockId}|12|2000|1000|1|a|b`)).toEqual({
+    expect(storedLockOf(`${lockId}|12|2000|1000|1|a|b`)).toEqual({
       lockId,
-      fence: 12,
+      fence: "000000000000012",
       expiresAtMs: 2_000,
       acquiredAtMs: 1_000,
-      waited: true,
       key: "a|b",
     });
-    expect(recordOf(Buffer.from(`${lockId}|1|2|1|0|k`))?.key).toBe("k");
-    expect(recordOf("~w1:500")).toBeNull();
-    expect(recordOf(null)).toBeNull();
-    expect(() => recordOf("garbage")).toThrow(/Malformed Redis reply/);
+    expect(storedLockOf(Buffer.from(`${lockId}|1|2|1|0|k`))?.key).toBe("k");
+    expect(storedLockOf("~w1:500")).toBeUndefined();
+    expect(storedLockOf(null)).toBeUndefined();
+    expect(() => storedLockOf("garbage")).toThrow(/Malformed Redis reply/);
   });
 });
 

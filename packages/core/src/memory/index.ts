@@ -1,27 +1,8 @@
+import { type DefinedBackend, defineBackend } from "../define-backend";
+import type { LockDriver, StoredLock } from "../driver";
 import { fenceOverflowError, formatFence, MAX_FENCE, warnIfFenceNearLimit } from "../fence";
-import {
-  parseAcquireOptions,
-  parseExtendOptions,
-  parseKeyOptions,
-  parseReleaseOptions,
-} from "../input";
-import { normalizeKey } from "../keys";
-import { hashLockId, parseLookupOptions } from "../lookup";
 import { type Clock, isLive, isPastCleanupGuard, systemClock, TIME_TOLERANCE_MS } from "../time";
-import type {
-  AcquireOptions,
-  AcquireResult,
-  BackendCapabilities,
-  ExtendOptions,
-  ExtendResult,
-  KeyOptions,
-  LockBackend,
-  LockInfo,
-  LookupOptions,
-  ReleaseOptions,
-  ReleaseResult,
-  Unsubscribe,
-} from "../types";
+import type { BackendCapabilities, ReleaseListener } from "../types";
 
 export interface MemoryCapabilities extends BackendCapabilities {
   readonly backend: "memory";
@@ -36,19 +17,14 @@ export interface MemoryBackendOptions {
   cleanupInIsLocked?: boolean;
 }
 
-interface LockRecord {
-  key: string;
-  lockId: string;
-  acquiredAtMs: number;
-  expiresAtMs: number;
-  fence: string;
-}
-
-export interface MemoryBackend extends LockBackend<MemoryCapabilities> {
+export interface MemoryBackend extends DefinedBackend<MemoryCapabilities> {
   /** Number of lock records currently stored (expired ones included until swept). For tests. */
   readonly size: number;
-  subscribe(key: string, listener: () => void): Promise<Unsubscribe>;
-  readonly subscriptionLingerMs: number;
+}
+
+interface Stored extends StoredLock {
+  expiresAtMs: number;
+  readonly fence: string;
 }
 
 /**
@@ -57,142 +33,107 @@ export interface MemoryBackend extends LockBackend<MemoryCapabilities> {
  * separate processes.
  */
 export function createMemoryBackend(options: MemoryBackendOptions = {}): MemoryBackend {
+  const driver = createMemoryDriver(options);
+  const backend = defineBackend(driver);
+  return Object.defineProperty(backend, "size", { get: () => driver.size }) as MemoryBackend;
+}
+
+/** The memory backend's driver: the smallest complete driver, and a base for test doubles. */
+export function createMemoryDriver(
+  options: MemoryBackendOptions = {},
+): LockDriver<MemoryCapabilities> & { readonly size: number } {
   const clock = options.clock ?? systemClock;
-  const locks = new Map<string, LockRecord>();
+  const locks = new Map<string, Stored>();
   const keyByLockId = new Map<string, string>();
   const fences = new Map<string, bigint>(); // never deleted
-  const listeners = new Map<string, Set<() => void>>();
-  const capabilities: MemoryCapabilities = Object.freeze({
-    backend: "memory",
-    supportsFencing: true,
-    timeAuthority: "client",
-  });
+  const listeners = new Map<string, ReleaseListener>();
 
-  const liveRecordForLockId = (lockId: string): LockRecord | undefined => {
+  const liveOf = (lockId: string): Stored | undefined => {
     const key = keyByLockId.get(lockId);
-    const record = key === undefined ? undefined : locks.get(key);
+    const lock = key === undefined ? undefined : locks.get(key);
     // Explicit ownership check: the index could point at a key a newer holder now owns.
-    if (!record || record.lockId !== lockId || !isLive(record.expiresAtMs, clock()))
-      return undefined;
-    return record;
+    return lock && lock.lockId === lockId && isLive(lock.expiresAtMs, clock()) ? lock : undefined;
   };
-
-  const remove = (record: LockRecord): void => {
-    locks.delete(record.key);
-    keyByLockId.delete(record.lockId);
-    for (const listener of listeners.get(record.key) ?? []) queueMicrotask(listener);
+  const remove = (lock: Stored): void => {
+    locks.delete(lock.key);
+    keyByLockId.delete(lock.lockId);
+    const listener = listeners.get(lock.key);
+    if (listener) queueMicrotask(() => listener());
   };
-
-  const toInfo = (record: LockRecord): LockInfo<MemoryCapabilities> => ({
-    key: record.key,
-    lockIdHash: hashLockId(record.lockId),
-    acquiredAtMs: record.acquiredAtMs,
-    expiresAtMs: record.expiresAtMs,
-    fence: record.fence,
-  });
-
   // Every operation yields once so callers see real asynchrony, as with a network backend.
   const tick = () => Promise.resolve();
 
   return {
-    capabilities,
-    // An idle in-process listener costs nothing: keep hot keys subscribed between callers.
-    subscriptionLingerMs: 2_000,
+    capabilities: { backend: "memory", supportsFencing: true, timeAuthority: "client" },
     get size() {
       return locks.size;
     },
-
-    async acquire(opts: AcquireOptions): Promise<AcquireResult<MemoryCapabilities>> {
-      const { key, ttlMs, lockId } = parseAcquireOptions(opts);
+    // An idle in-process listener costs nothing: keep hot keys watched between callers.
+    watchLingerMs: 2_000,
+    async acquire({ key, ttlMs, lockId }) {
       await tick();
       const now = clock();
       const current = locks.get(key);
       if (current && isLive(current.expiresAtMs, now)) {
         if (current.lockId === lockId) {
-          // A retry of an attempt that did take the lock: report it as it is.
-          return { ok: true, lockId, expiresAtMs: current.expiresAtMs, fence: current.fence };
+          return { acquired: true, expiresAtMs: current.expiresAtMs, fence: current.fence };
         }
-        return {
-          ok: false,
-          reason: "locked",
-          holder: {
-            fence: current.fence,
-            remainingMs: current.expiresAtMs + TIME_TOLERANCE_MS - now,
-          },
-        };
+        const remainingMs = current.expiresAtMs + TIME_TOLERANCE_MS - now;
+        return { acquired: false, holder: { fence: current.fence, remainingMs } };
       }
       const counter = fences.get(key) ?? 0n;
       if (counter >= BigInt(MAX_FENCE)) throw fenceOverflowError(key);
       if (current) keyByLockId.delete(current.lockId);
-      const next = counter + 1n;
-      fences.set(key, next);
-      const record: LockRecord = {
+      fences.set(key, counter + 1n);
+      const lock: Stored = {
         key,
         lockId,
         acquiredAtMs: now,
         expiresAtMs: now + ttlMs,
-        fence: formatFence(next),
+        fence: formatFence(counter + 1n),
       };
-      locks.set(key, record);
-      keyByLockId.set(record.lockId, key);
-      warnIfFenceNearLimit(key, record.fence);
-      return {
-        ok: true,
-        lockId: record.lockId,
-        expiresAtMs: record.expiresAtMs,
-        fence: record.fence,
-      };
+      locks.set(key, lock);
+      keyByLockId.set(lockId, key);
+      warnIfFenceNearLimit(key, lock.fence);
+      return { acquired: true, expiresAtMs: lock.expiresAtMs, fence: lock.fence };
     },
-
-    async release(opts: ReleaseOptions): Promise<ReleaseResult> {
-      const { lockId } = parseReleaseOptions(opts);
+    async release({ lockId }) {
       await tick();
-      const record = liveRecordForLockId(lockId);
-      if (!record) return { ok: false };
-      const contended = (listeners.get(record.key)?.size ?? 0) > 0;
-      remove(record);
-      return { ok: true, contended };
+      const lock = liveOf(lockId);
+      if (!lock) return { released: false };
+      remove(lock);
+      return { released: true };
     },
-
-    async extend(opts: ExtendOptions): Promise<ExtendResult> {
-      const { lockId, ttlMs } = parseExtendOptions(opts);
+    async extend({ lockId, ttlMs }) {
       await tick();
-      const record = liveRecordForLockId(lockId);
-      if (!record) return { ok: false };
-      record.expiresAtMs = clock() + ttlMs;
-      return { ok: true, expiresAtMs: record.expiresAtMs };
+      const lock = liveOf(lockId);
+      if (!lock) return undefined;
+      lock.expiresAtMs = clock() + ttlMs;
+      return { expiresAtMs: lock.expiresAtMs };
     },
-
-    async isLocked(opts: KeyOptions): Promise<boolean> {
-      const { key } = parseKeyOptions(opts, "isLocked");
+    async readByKey({ key }) {
       await tick();
-      const record = locks.get(key);
-      if (!record) return false;
+      const lock = locks.get(key);
+      return lock && isLive(lock.expiresAtMs, clock()) ? { ...lock } : undefined;
+    },
+    async readByLockId({ lockId }) {
+      await tick();
+      const lock = liveOf(lockId);
+      return lock ? { ...lock } : undefined;
+    },
+    async isLocked({ key }) {
+      await tick();
+      const lock = locks.get(key);
+      if (!lock) return false;
       const now = clock();
-      if (isLive(record.expiresAtMs, now)) return true;
-      if (options.cleanupInIsLocked && isPastCleanupGuard(record.expiresAtMs, now)) remove(record);
+      if (isLive(lock.expiresAtMs, now)) return true;
+      if (options.cleanupInIsLocked && isPastCleanupGuard(lock.expiresAtMs, now)) remove(lock);
       return false;
     },
-
-    async lookup(opts: LookupOptions): Promise<LockInfo<MemoryCapabilities> | null> {
-      const target = parseLookupOptions(opts);
-      await tick();
-      if (target.lockId !== undefined) {
-        const record = liveRecordForLockId(target.lockId);
-        return record ? toInfo(record) : null;
-      }
-      const record = locks.get(target.key);
-      return record && isLive(record.expiresAtMs, clock()) ? toInfo(record) : null;
-    },
-
-    async subscribe(key: string, listener: () => void): Promise<Unsubscribe> {
-      const normalized = normalizeKey(key);
-      const set = listeners.get(normalized) ?? new Set<() => void>();
-      listeners.set(normalized, set);
-      set.add(listener);
+    async watch(key, listener) {
+      listeners.set(key, listener);
       return () => {
-        set.delete(listener);
-        if (set.size === 0 && listeners.get(normalized) === set) listeners.delete(normalized);
+        if (listeners.get(key) === listener) listeners.delete(key);
       };
     },
   };

@@ -1,16 +1,13 @@
 import {
-  type AcquireLocked,
-  type AcquireOptions,
-  type AcquireResult,
+  type DriverAcquireInput,
+  type DriverAttempt,
   fenceOverflowError,
   formatFence,
   isLive,
   MAX_FENCE,
-  parseAcquireOptions,
   TIME_TOLERANCE_MS,
   warnIfFenceNearLimit,
 } from "@syncguard/core";
-import type { FirestoreCapabilities } from "../capabilities";
 import type { BackendContext } from "../context";
 import {
   documentId,
@@ -22,10 +19,9 @@ import {
 import { OperationScope } from "../operation-scope";
 import { runLockTransaction, type TransactionScope } from "../transaction";
 
-function locked(current: LockDocument, now: number): AcquireLocked {
+function locked(current: LockDocument, now: number): DriverAttempt {
   return {
-    ok: false,
-    reason: "locked",
+    acquired: false,
     holder: { fence: current.fence, remainingMs: current.expiresAtMs + TIME_TOLERANCE_MS - now },
   };
 }
@@ -39,10 +35,10 @@ function heldAnswer(
   current: LockDocument | undefined,
   lockId: string,
   now: number,
-): AcquireResult<FirestoreCapabilities> | undefined {
+): DriverAttempt | undefined {
   if (!current || !isLive(current.expiresAtMs, now)) return undefined;
   if (current.lockId !== lockId) return locked(current, now);
-  return { ok: true, lockId, expiresAtMs: current.expiresAtMs, fence: current.fence };
+  return { acquired: true, expiresAtMs: current.expiresAtMs, fence: current.fence };
 }
 
 /**
@@ -51,14 +47,13 @@ function heldAnswer(
  * take locks, so waiters polling a held key would otherwise hold up the holder's release (the
  * emulator then stalls them on a 2 s lock timeout).
  * Otherwise one transaction: read the lock document and the fence counter together, re-check
- * liveness by the client clock, bump the counter and write both documents under the caller's
- * lockId (or a fresh one from core).
+ * liveness by the client clock, bump the counter and write both documents under the lockId core
+ * gave.
  */
 export async function acquire(
   ctx: BackendContext,
-  opts: AcquireOptions,
-): Promise<AcquireResult<FirestoreCapabilities>> {
-  const { key, ttlMs, lockId, signal } = parseAcquireOptions(opts);
+  { key, ttlMs, lockId, signal }: DriverAcquireInput,
+): Promise<DriverAttempt> {
   const id = documentId(key);
   const lockRef = ctx.locks.doc(id);
   const fenceRef = ctx.fences.doc(id);
@@ -68,10 +63,7 @@ export async function acquire(
     const seen = readLockDocument((await lockRef.get()).data(), id);
     return heldAnswer(seen, lockId, ctx.config.clock());
   };
-  const transaction = async ({
-    tx,
-    checkpoint,
-  }: TransactionScope): Promise<AcquireResult<FirestoreCapabilities>> => {
+  const transaction = async ({ tx, checkpoint }: TransactionScope): Promise<DriverAttempt> => {
     const [lockSnap, fenceSnap] = await tx.getAll(lockRef, fenceRef);
     checkpoint();
     // Read the clock after the reads, so the decision uses the freshest time we have.
@@ -87,18 +79,18 @@ export async function acquire(
     const lockDoc: LockDocument = { lockId, key, acquiredAtMs: now, expiresAtMs, fence };
     tx.set(fenceRef, fenceDoc);
     tx.set(lockRef, lockDoc);
-    return { ok: true, lockId, expiresAtMs, fence };
+    return { acquired: true, expiresAtMs, fence };
   };
 
   // Waiting behind this process's other acquires of the key counts against the same deadline.
   const turn = ctx.acquireGate.enter(id);
-  let result: AcquireResult<FirestoreCapabilities>;
+  let result: DriverAttempt;
   try {
     await op.race(turn.ready);
     result = await runLockTransaction(ctx.db, op, transaction, precheck);
   } finally {
     turn.leave();
   }
-  if (result.ok) warnIfFenceNearLimit(key, result.fence);
+  if (result.acquired && result.fence) warnIfFenceNearLimit(key, result.fence);
   return result;
 }

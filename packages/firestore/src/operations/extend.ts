@@ -1,4 +1,4 @@
-import { type ExtendOptions, type ExtendResult, parseExtendOptions } from "@syncguard/core";
+import type { DriverExtendInput } from "@syncguard/core";
 import type { BackendContext } from "../context";
 import { readLockDocument } from "../documents";
 import { OperationScope } from "../operation-scope";
@@ -11,18 +11,20 @@ import { findByLockId } from "./find-by-lock-id";
  * checks ownership and liveness and sets expiresAtMs = now + ttlMs (replaces, does not add).
  * An expired lock is never resurrected.
  */
-export async function extend(ctx: BackendContext, opts: ExtendOptions): Promise<ExtendResult> {
-  const { lockId, ttlMs, signal } = parseExtendOptions(opts);
+export async function extend(
+  ctx: BackendContext,
+  { lockId, ttlMs, signal }: DriverExtendInput,
+): Promise<{ expiresAtMs: number } | undefined> {
   const op = new OperationScope("extend", ctx.config, signal);
   const ref = await findByLockId(ctx, lockId, op);
-  if (!ref) return { ok: false };
-  return runLockTransaction(ctx.db, op, async ({ tx, checkpoint }): Promise<ExtendResult> => {
+  if (!ref) return undefined;
+  return runLockTransaction(ctx.db, op, async ({ tx, checkpoint }) => {
     const lock = readLockDocument((await tx.get(ref)).data(), ref.id);
     checkpoint();
     const now = ctx.config.clock();
-    if (!isHeldBy(lock, lockId, now)) return { ok: false };
+    if (!isHeldBy(lock, lockId, now)) return undefined;
     const expiresAtMs = now + ttlMs;
     tx.update(ref, { expiresAtMs });
-    return { ok: true, expiresAtMs };
+    return { expiresAtMs };
   });
 }

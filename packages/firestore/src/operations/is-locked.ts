@@ -1,4 +1,4 @@
-import { isLive, isPastCleanupGuard, type KeyOptions, parseKeyOptions } from "@syncguard/core";
+import { type DriverKeyInput, isLive, isPastCleanupGuard } from "@syncguard/core";
 import type { BackendContext } from "../context";
 import { documentId, readLockDocument } from "../documents";
 import { OperationScope } from "../operation-scope";
@@ -10,8 +10,10 @@ import { runLockTransaction } from "../transaction";
  * guard is deleted by a transaction that re-checks it first (a new holder may have written it
  * meanwhile). Only lock documents are ever cleaned: fence counters live forever.
  */
-export async function isLocked(ctx: BackendContext, opts: KeyOptions): Promise<boolean> {
-  const { key, signal } = parseKeyOptions(opts, "isLocked");
+export async function isLocked(
+  ctx: BackendContext,
+  { key, signal }: DriverKeyInput,
+): Promise<boolean> {
   const id = documentId(key);
   const ref = ctx.locks.doc(id);
   const snap = await runRead(new OperationScope("isLocked", ctx.config, signal), () => ref.get());

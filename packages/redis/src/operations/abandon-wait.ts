@@ -1,4 +1,4 @@
-import { normalizeKey, validateWaiter, type WaiterInfo } from "@syncguard/core";
+import type { WaiterInfo } from "@syncguard/core";
 import { callScript, type OperationContext } from "../context";
 import { layoutForKey, queueMember } from "../keys";
 import { defineLuaScript, type PublishCommand } from "../scripts";
@@ -12,11 +12,8 @@ const scripts = {
 /** Takes a waiter that gave up out of the key's queue (see abandon-wait.lua). */
 export async function abandonWait(
   ctx: OperationContext,
-  options: { key: string; waiter: WaiterInfo },
+  { key, waiter }: { key: string; waiter: WaiterInfo },
 ): Promise<void> {
-  const key = normalizeKey(options?.key);
-  const waiter = validateWaiter(options.waiter);
-  if (!waiter) return;
   const layout = layoutForKey(ctx.config.keyPrefix, key);
   await callScript(ctx, "abandonWait", scripts[ctx.publishCommand], {
     keys: [layout.queue, layout.record],

@@ -1,21 +1,20 @@
 import {
-  type AcquireResult,
+  type DriverAcquireInput,
+  type DriverAttempt,
   fenceOverflowError,
   formatFence,
-  type ParsedAcquire,
   warnIfFenceNearLimit,
 } from "@syncguard/core";
 import { callScript, type OperationContext } from "../context";
 import { layoutForTag, queueMember } from "../keys";
 import { malformed, replyArray, replyNumber } from "../reply";
 import { defineLuaScript, type ScriptCall } from "../scripts";
-import type { RedisCapabilities } from "../types";
 import ACQUIRE_LUA from "./acquire.lua";
 
 const script = defineLuaScript("acquire", ACQUIRE_LUA);
 
 /** The script's keys and arguments (see acquire.lua). */
-export function acquireCall(prefix: string, parsed: ParsedAcquire): ScriptCall {
+export function acquireCall(prefix: string, parsed: DriverAcquireInput): ScriptCall {
   const layout = layoutForTag(prefix, parsed.tag);
   const head = [parsed.lockId, String(parsed.ttlMs), parsed.key];
   const { waiter } = parsed;
@@ -32,18 +31,14 @@ export function acquireCall(prefix: string, parsed: ParsedAcquire): ScriptCall {
   };
 }
 
-/** The script's reply as a result (see acquire.lua). */
-export function acquireResult(
-  reply: unknown,
-  key: string,
-  lockId: string,
-): AcquireResult<RedisCapabilities> {
+/** The script's reply as an attempt's outcome (see acquire.lua). */
+export function acquireResult(reply: unknown, key: string): DriverAttempt {
   const values = replyArray(reply, "acquire");
   const code = replyNumber(values[0], "acquire code");
   if (code === 1) {
     const fence = formatFence(replyNumber(values[1], "acquire fence"));
     warnIfFenceNearLimit(key, fence);
-    return { ok: true, lockId, expiresAtMs: replyNumber(values[2], "acquire expiry"), fence };
+    return { acquired: true, expiresAtMs: replyNumber(values[2], "acquire expiry"), fence };
   }
   if (code === 0 || code === 2) {
     const remainingMs = replyNumber(values[code === 0 ? 2 : 1], "holder remainingMs");
@@ -52,18 +47,18 @@ export function acquireResult(
       ...(code === 0 ? { fence: formatFence(replyNumber(values[1], "holder fence")) } : {}),
       ...(remainingMs >= 0 ? { remainingMs } : {}),
     };
-    return { ok: false, reason: "locked", holder };
+    return { acquired: false, holder };
   }
   if (code === -1) throw fenceOverflowError(key);
   throw malformed("acquire", reply);
 }
 
-/** One attempt with validated options (see acquire.lua). */
+/** One attempt (see acquire.lua). */
 export async function acquire(
   ctx: OperationContext,
-  parsed: ParsedAcquire,
-): Promise<AcquireResult<RedisCapabilities>> {
-  const call = acquireCall(ctx.config.keyPrefix, parsed);
-  const reply = await callScript(ctx, "acquire", script, call, parsed.signal);
-  return acquireResult(reply, parsed.key, parsed.lockId);
+  input: DriverAcquireInput,
+): Promise<DriverAttempt> {
+  const call = acquireCall(ctx.config.keyPrefix, input);
+  const reply = await callScript(ctx, "acquire", script, call, input.signal);
+  return acquireResult(reply, input.key);
 }

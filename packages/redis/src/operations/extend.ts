@@ -1,4 +1,4 @@
-import { type ExtendOptions, type ExtendResult, parseExtendOptions } from "@syncguard/core";
+import type { DriverExtendInput } from "@syncguard/core";
 import { callScript, type OperationContext } from "../context";
 import { layoutForLockId } from "../keys";
 import { replyArray, replyNumber } from "../reply";
@@ -12,14 +12,16 @@ export function extendCall(prefix: string, lockId: string, ttlMs: number): Scrip
   return { keys: [layoutForLockId(prefix, lockId).record], arguments: [lockId, String(ttlMs)] };
 }
 
-export function extendResult(reply: unknown): ExtendResult {
+export function extendResult(reply: unknown): { expiresAtMs: number } | undefined {
   const values = replyArray(reply, "extend");
-  if (replyNumber(values[0], "extend code") !== 1) return { ok: false };
-  return { ok: true, expiresAtMs: replyNumber(values[1], "extend expiry") };
+  if (replyNumber(values[0], "extend code") !== 1) return undefined;
+  return { expiresAtMs: replyNumber(values[1], "extend expiry") };
 }
 
-export async function extend(ctx: OperationContext, options: ExtendOptions): Promise<ExtendResult> {
-  const { lockId, ttlMs, signal } = parseExtendOptions(options);
+export async function extend(
+  ctx: OperationContext,
+  { lockId, ttlMs, signal }: DriverExtendInput,
+): Promise<{ expiresAtMs: number } | undefined> {
   const call = extendCall(ctx.config.keyPrefix, lockId, ttlMs);
   return extendResult(await callScript(ctx, "extend", script, call, signal));
 }

@@ -1,4 +1,4 @@
-import { parseReleaseOptions, type ReleaseOptions, type ReleaseResult } from "@syncguard/core";
+import type { DriverLockIdInput, DriverRelease } from "@syncguard/core";
 import { callScript, type OperationContext } from "../context";
 import { layoutForLockId } from "../keys";
 import { replyArray, replyNumber } from "../reply";
@@ -18,20 +18,19 @@ export function releaseCall(prefix: string, lockId: string): ScriptCall {
 }
 
 /**
- * The script's reply as a result. `contended`: someone heard the announcement (a waiter), which
- * core uses to let a waiter in before this process takes the key again (fair hand-off).
+ * The script's reply. `contended`: someone heard the announcement (a waiter), which core uses to
+ * let a waiter in before this process takes the key again (fair hand-off).
  */
-export function releaseResult(reply: unknown): ReleaseResult {
+export function releaseResult(reply: unknown): DriverRelease {
   const [code, receivers] = replyArray(reply, "release");
-  if (replyNumber(code, "release code") !== 1) return { ok: false };
-  return { ok: true, contended: replyNumber(receivers, "release receivers") > 0 };
+  if (replyNumber(code, "release code") !== 1) return { released: false };
+  return { released: true, contended: replyNumber(receivers, "release receivers") > 0 };
 }
 
 export async function release(
   ctx: OperationContext,
-  options: ReleaseOptions,
-): Promise<ReleaseResult> {
-  const { lockId, signal } = parseReleaseOptions(options);
+  { lockId, signal }: DriverLockIdInput,
+): Promise<DriverRelease> {
   const call = releaseCall(ctx.config.keyPrefix, lockId);
   return releaseResult(await callScript(ctx, "release", scripts[ctx.publishCommand], call, signal));
 }

@@ -1,4 +1,4 @@
-import { normalizeKey, type ReleaseListener, type Unsubscribe } from "@syncguard/core";
+import type { ReleaseListener, Unsubscribe } from "@syncguard/core";
 import { toRedisLockError } from "../errors";
 import { layoutForKey, waiterOfMember } from "../keys";
 import { HANDOFF_WINDOW_MS } from "../scripts";
@@ -16,7 +16,7 @@ import type {
  */
 export const SUBSCRIBER_IDLE_CLOSE_MS = 2_000;
 
-/** Moves SUBSCRIBE/UNSUBSCRIBE for one channel; the registry above it does the counting. */
+/** Moves SUBSCRIBE/UNSUBSCRIBE for one channel; core does the counting. */
 export interface PubSubTransport {
   /** Resolves once the server has confirmed the subscription. */
   subscribe(channel: string, listener: ChannelListener): Promise<void>;
@@ -95,76 +95,48 @@ export function clusterTransport(client: ClusterClient): PubSubTransport {
   };
 }
 
-interface ChannelEntry {
-  readonly listeners: Set<ReleaseListener>;
-  readonly dispatch: ChannelListener;
-  readonly ready: Promise<void>;
-}
-
-export interface Subscriptions {
-  subscribe(key: string, listener: ReleaseListener): Promise<Unsubscribe>;
+export interface Watcher {
+  /** Subscribes to the key's release channel (core asks once per key at a time). */
+  watch(key: string, listener: ReleaseListener): Promise<Unsubscribe>;
   close(): Promise<void>;
 }
 
 /**
- * Reference-counted channels: every waiter on a key in this process shares one SUBSCRIBE, and the
- * channel is dropped only when the last of them unsubscribes.
+ * Wake-ups for the driver: one channel subscription per watched key. Core shares each watch among
+ * all its waiters; this only translates messages and tells the transport when nothing is left.
  */
-export function createSubscriptions(prefix: string, transport: PubSubTransport): Subscriptions {
-  const channels = new Map<string, ChannelEntry>();
+export function createWatcher(prefix: string, transport: PubSubTransport): Watcher {
+  const active = new Map<string, ChannelListener>();
 
-  const drop = (channel: string, entry: ChannelEntry): void => {
-    if (channels.get(channel) !== entry) return;
-    channels.delete(channel);
-    transport.unsubscribe(channel, entry.dispatch).catch(() => {});
-    if (channels.size === 0) transport.idle();
-  };
-
-  const open = (channel: string): ChannelEntry => {
-    const listeners = new Set<ReleaseListener>();
-    // The release script publishes the queue member it reserved the key for, or "released".
-    const dispatch: ChannelListener = (message) => {
-      const reservedFor = message === "released" ? undefined : waiterOfMember(String(message));
-      const reservedForMs = reservedFor === undefined ? undefined : HANDOFF_WINDOW_MS;
-      for (const listener of [...listeners]) {
-        try {
-          listener(reservedFor, reservedForMs);
-        } catch {
-          // A listener's failure must not stop the others from waking.
-        }
-      }
-    };
-    const ready = transport.subscribe(channel, dispatch);
-    const entry: ChannelEntry = { listeners, dispatch, ready };
-    ready.catch(() => drop(channel, entry));
-    channels.set(channel, entry);
-    return entry;
+  const stop = (channel: string, dispatch: ChannelListener): void => {
+    if (active.get(channel) !== dispatch) return;
+    active.delete(channel);
+    transport.unsubscribe(channel, dispatch).catch(() => {});
+    if (active.size === 0) transport.idle();
   };
 
   return {
-    async subscribe(key, listener) {
-      const channel = layoutForKey(prefix, normalizeKey(key)).channel;
-      const entry = channels.get(channel) ?? open(channel);
-      entry.listeners.add(listener);
+    async watch(key, listener) {
+      const { channel } = layoutForKey(prefix, key);
+      // The release script publishes the queue member it reserved the key for, or "released".
+      const dispatch: ChannelListener = (message) => {
+        const reservedFor = message === "released" ? undefined : waiterOfMember(String(message));
+        listener(reservedFor, reservedFor === undefined ? undefined : HANDOFF_WINDOW_MS);
+      };
+      active.set(channel, dispatch);
       try {
-        await entry.ready;
+        await transport.subscribe(channel, dispatch);
       } catch (error) {
-        entry.listeners.delete(listener);
+        stop(channel, dispatch);
         throw toRedisLockError(error, "subscribe");
       }
-      let active = true;
-      return () => {
-        if (!active) return;
-        active = false;
-        entry.listeners.delete(listener);
-        if (entry.listeners.size === 0) drop(channel, entry);
-      };
+      return () => stop(channel, dispatch);
     },
     async close() {
-      const entries = [...channels];
-      channels.clear();
+      const entries = [...active];
+      active.clear();
       await Promise.allSettled(
-        entries.map(([channel, entry]) => transport.unsubscribe(channel, entry.dispatch)),
+        entries.map(([channel, dispatch]) => transport.unsubscribe(channel, dispatch)),
       );
       await transport.close();
     },

@@ -1,8 +1,10 @@
 /**
- * Fair handoff, process side. When this process releases a key that others were waiting for, a
- * new acquisition of that key from this process waits a short window first, so a woken waiter
- * (one publish plus one acquire away) gets the lock instead of the releaser taking it straight
- * back. Keyed per backend object so unrelated backends never affect each other.
+ * The releaser's yield (fair hand-off, specs/interface.md §8.3, mechanism 3). When this process
+ * releases a key that others were waiting for, a new acquisition of that key from this process
+ * waits a short yield window first, so a woken waiter (one notification plus one acquire away)
+ * gets the lock instead of the releaser taking it straight back. Not to be confused with a
+ * backend's reservation window (Redis: 250 ms), which holds a released key for one named waiter.
+ * Keyed per backend so unrelated backends never affect each other.
  */
 const windows = new WeakMap<object, Windows>();
 
@@ -12,15 +14,15 @@ interface Windows {
   sweepAt: number;
 }
 
-/** Window length: about three release round trips, within sane bounds. */
-export function handoffWindowMs(releaseRoundTripMs: number): number {
+/** Yield window length: about three release round trips, within sane bounds. */
+export function yieldWindowMs(releaseRoundTripMs: number): number {
   return Math.min(50, Math.max(2, Math.ceil(3 * releaseRoundTripMs)));
 }
 
 const FIRST_SWEEP_AT = 64;
 
 /** `nowMs`, `untilMs` and every other time here are on the monotonic clock. */
-export function openHandoffWindow(
+export function openYieldWindow(
   backend: object,
   key: string,
   nowMs: number,
@@ -41,12 +43,12 @@ export function openHandoffWindow(
 }
 
 /** Windows a backend holds, closed ones not yet swept included (for tests). */
-export function handoffWindowCount(backend: object): number {
+export function yieldWindowCount(backend: object): number {
   return windows.get(backend)?.byKey.size ?? 0;
 }
 
 /** Milliseconds a new acquisition of `key` should wait before its first attempt (0 = none). */
-export function handoffDelayMs(backend: object, key: string, nowMs: number): number {
+export function yieldDelayMs(backend: object, key: string, nowMs: number): number {
   const byKey = windows.get(backend)?.byKey;
   const until = byKey?.get(key);
   if (until === undefined) return 0;

@@ -1,0 +1,97 @@
+import type { LockError } from "./errors";
+import type {
+  BackendCapabilities,
+  Fence,
+  HolderInfo,
+  ReleaseListener,
+  Unsubscribe,
+  WaiterInfo,
+} from "./types";
+
+/**
+ * The narrow interface a store implements (ADR-022). Core's `defineBackend(driver)` turns it into
+ * a `LockBackend`: core validates every input before the driver sees it, checks and honours the
+ * caller's signal, generates lockIds, shapes results, never lets a lockId out of a lookup, maps
+ * errors, and reference-counts wake-up subscriptions. A driver only stores and reads locks, each
+ * operation atomic in its store.
+ */
+export interface LockDriver<C extends BackendCapabilities = BackendCapabilities> {
+  readonly capabilities: C;
+  /**
+   * One attempt to store a lock for `lockId`, atomically: take the key if no live lock holds it.
+   * If `lockId` already holds it, report it acquired, unchanged (a retry of an attempt whose
+   * outcome was unknown). Fences: strictly greater than any issued for the key, never reused.
+   */
+  acquire(input: DriverAcquireInput): Promise<DriverAttempt>;
+  /** Deletes the lock if `lockId` holds it (live). `contended`: waiters were told of it. */
+  release(input: DriverLockIdInput): Promise<DriverRelease>;
+  /** Sets expiry to now + ttlMs if `lockId` holds a live lock; undefined otherwise. */
+  extend(input: DriverExtendInput): Promise<{ readonly expiresAtMs: number } | undefined>;
+  /** The live lock of a key, or undefined. A pure read. */
+  readByKey(input: DriverKeyInput): Promise<StoredLock | undefined>;
+  /** The live lock `lockId` holds, or undefined. A pure read. */
+  readByLockId(input: DriverLockIdInput): Promise<StoredLock | undefined>;
+  /** Optional, when isLocked does more than `readByKey` (cleanup of long-expired records). */
+  isLocked?(input: DriverKeyInput): Promise<boolean>;
+  /**
+   * Optional wake-ups: calls `listener` when the lock on `key` may have become free. Resolves once
+   * active, so an attempt made afterwards cannot miss a release. Core calls it at most once per
+   * key at a time and shares it among all its waiters.
+   */
+  watch?(key: string, listener: ReleaseListener): Promise<Unsubscribe>;
+  /** Optional, with a wait queue: removes a waiter that gave up. */
+  withdraw?(input: { readonly key: string; readonly waiter: WaiterInfo }): Promise<void>;
+  /**
+   * How long core may keep a key's watch after its last waiter left (default 0). Set it only where
+   * an idle watch costs nothing and never blocks the client's shutdown.
+   */
+  readonly watchLingerMs?: number;
+  /** Turns an error the store's client threw into a LockError (unknown ones become Internal). */
+  toLockError?(error: unknown, operation: string): LockError;
+  /** Releases what the driver opened itself (never the caller's client). */
+  close?(): Promise<void>;
+}
+
+/** Validated input: the key is normalized, `tag` is `keyTag(key)`, the lockId ends in it. */
+export interface DriverAcquireInput {
+  readonly key: string;
+  readonly tag: string;
+  readonly ttlMs: number;
+  readonly lockId: string;
+  /** Set by core's retry engine for backends with a wait queue (see `WaiterInfo`). */
+  readonly waiter?: WaiterInfo;
+  readonly signal?: AbortSignal;
+}
+
+export interface DriverLockIdInput {
+  readonly lockId: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface DriverExtendInput extends DriverLockIdInput {
+  readonly ttlMs: number;
+}
+
+export interface DriverKeyInput {
+  /** The normalized key. */
+  readonly key: string;
+  readonly signal?: AbortSignal;
+}
+
+export type DriverAttempt =
+  | { readonly acquired: true; readonly expiresAtMs: number; readonly fence?: Fence }
+  | { readonly acquired: false; readonly holder?: HolderInfo };
+
+export interface DriverRelease {
+  readonly released: boolean;
+  readonly contended?: boolean;
+}
+
+/** A live lock as the store holds it. Core never shows its lockId to anyone but its holder. */
+export interface StoredLock {
+  readonly key: string;
+  readonly lockId: string;
+  readonly acquiredAtMs: number;
+  readonly expiresAtMs: number;
+  readonly fence?: Fence;
+}
