@@ -5,7 +5,12 @@ import {
 } from "@syncguard/core";
 import { createFileBackend, type FileCapabilities } from "./file-backend";
 
-export { createFileBackend, type FileBackendOptions, type FileCapabilities } from "./file-backend";
+export {
+  createFileBackend,
+  createFileDriver,
+  type FileBackendOptions,
+  type FileCapabilities,
+} from "./file-backend";
 export { prepareDirectory } from "./store";
 
 /** `createLock(dir)`: the same shape the shipped backends export. */

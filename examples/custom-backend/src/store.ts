@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { toStorageName } from "@syncguard/core";
 
 /**
  * The directory layout. Every file is replaced by write-to-temp + rename, so a reader sees either
@@ -9,8 +8,8 @@ import { toStorageName } from "@syncguard/core";
  *
  *   locks/<name>.json   the live (or expired, not yet replaced) lock record of one key
  *   fences/<name>       the key's fence counter: written on every acquire, NEVER deleted
- *   ids/<hex lockId>    index from a lockId to its key's <name>, so release/extend find the lock
  *   mutex/<name>        exists while one process runs a read-check-write on the key
+ * <name> is the key's tag in hex (see file-backend.ts).
  */
 export interface LockRecord {
   key: string;
@@ -20,28 +19,11 @@ export interface LockRecord {
   fence: string;
 }
 
-export const SUBDIRS = ["locks", "fences", "ids", "mutex", "tmp"] as const;
+export const SUBDIRS = ["locks", "fences", "mutex", "tmp"] as const;
 
 export async function prepareDirectory(dir: string): Promise<void> {
   await Promise.all(SUBDIRS.map((sub) => mkdir(join(dir, sub), { recursive: true })));
 }
-
-/**
- * A file name for a key that is legal and distinct on every common file system: lowercase
- * letters, digits, ".", "_" and "-" stay readable; anything else (uppercase included, for
- * case-insensitive file systems) makes core add a SHA-256 digest of the whole key.
- */
-export function fileNameOf(normalizedKey: string): string {
-  return toStorageName(normalizedKey, {
-    maxBytes: 200,
-    mustEscape: (char) => !/^[a-z0-9._-]$/.test(char),
-    isReserved: (name) => name === "." || name === "..",
-  });
-}
-
-/** lockIds are base64url (case matters); hex keeps them distinct on any file system. */
-export const idFileOf = (lockId: string): string =>
-  Buffer.from(lockId, "base64url").toString("hex");
 
 export async function readText(path: string): Promise<string | undefined> {
   try {
