@@ -415,6 +415,8 @@ async function main() {
     { name: "typecheck", args: [...turbo, "typecheck", ...turboFlags] },
     // The API reference (TypeDoc, from the TSDoc of the public API) must build without warnings.
     { name: "api docs", args: ["run", "docs:api"] },
+    // The public API must match the checked-in reports (packages/*/api/*.api.md).
+    { name: "api report", args: ["run", "api:check"] },
     {
       name: "test",
       args: [...turbo, "test", "--concurrency=1", ...turboFlags],

@@ -14,19 +14,10 @@ export * from "./errors";
 export type { LockEvent, LockEventHandler } from "./events";
 export * from "./fence";
 export { acquire, type LockContext, type LockHandle } from "./handle";
-export {
-  type ParsedAcquire,
-  parseAcquireOptions,
-  parseExtendOptions,
-  parseKeyOptions,
-  parseReleaseOptions,
-  validateSignal,
-  validateWaiter,
-} from "./input";
 export * from "./keys";
 export { createLock, type LockDefaults, type LockFunction } from "./lock";
 export * from "./lock-id";
-export * from "./lookup";
+export { getById, getByKey, hashLockId, owns } from "./lookup";
 export {
   LOCK_DEFAULTS,
   type LockOptions,

@@ -7,10 +7,10 @@ import {
   LockError,
   type LockEvent,
   type ReleaseResult,
-  validateWaiter,
 } from "../src";
 import { defineBackend } from "../src/define-backend";
 import { engineView } from "../src/engine-view";
+import { validateWaiter } from "../src/input";
 import { createMemoryBackend, createMemoryDriver } from "../src/memory";
 import { yieldWindowCount } from "../src/releaser-yield";
 import { joinWaiters } from "../src/wait-queue";

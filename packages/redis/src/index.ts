@@ -3,10 +3,15 @@ export { DEFAULT_KEY_PREFIX, MAX_KEY_PREFIX_BYTES } from "./config";
 export { classifyRedisError } from "./errors";
 export { createLock, type RedisLockOptions } from "./lock";
 export type {
+  ChannelListener,
   ClusterClient,
+  EvictionPolicyCheck,
   RedisBackend,
   RedisBackendOptions,
   RedisCapabilities,
   RedisClientLike,
+  ScriptCall,
+  ScriptClient,
   StandaloneClient,
+  SubscriberConnection,
 } from "./types";

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { LOCK_ID_LENGTH, MAX_FENCE, TIME_TOLERANCE_MS } from "@syncguard/core";
 import { isNoScriptError } from "./errors";
 import RECORD_LUA from "./record.lua";
+import type { ScriptCall, ScriptClient } from "./types";
 
 /** How long a released key stays reserved for the waiter it was handed to. */
 export const HANDOFF_WINDOW_MS = 250;
@@ -40,16 +41,9 @@ export function defineLuaScript(
   return Object.freeze({ name, source, sha: createHash("sha1").update(source).digest("hex") });
 }
 
-/** Keys and arguments of one script call. */
-export interface ScriptCall {
-  keys: string[];
-  arguments: string[];
-}
+export type { ScriptCall };
 
-export interface ScriptRunner {
-  evalSha(sha: string, options: ScriptCall): Promise<unknown>;
-  eval(script: string, options: ScriptCall): Promise<unknown>;
-}
+type ScriptRunner = Pick<ScriptClient, "evalSha" | "eval">;
 
 /**
  * Runs a script in one round trip: EVALSHA, and EVAL only when the server has lost its script

@@ -1,5 +1,4 @@
 import type { BackendCapabilities, DefinedBackend } from "@syncguard/core";
-import type { ScriptRunner } from "./scripts";
 
 export interface RedisCapabilities extends BackendCapabilities {
   readonly backend: "redis";
@@ -34,12 +33,20 @@ export type RedisBackend = DefinedBackend<RedisCapabilities>;
  * The part of a node-redis client (v5/v6, `createClient` or `createCluster`, RESP2 or RESP3)
  * that the backend uses. Declared structurally so any configured client fits.
  */
-export interface ScriptClient extends ScriptRunner {
+export interface ScriptClient {
+  evalSha(sha: string, options: ScriptCall): Promise<unknown>;
+  eval(script: string, options: ScriptCall): Promise<unknown>;
   get(key: string): Promise<unknown>;
   /** False while the client has no usable connection: a command would only be queued. */
   readonly isReady?: boolean;
   /** A view of the client whose commands a signal can take back while they wait to be written. */
   withAbortSignal?(signal: AbortSignal): ScriptClient;
+}
+
+/** Keys and arguments of one script call, as node-redis takes them. */
+export interface ScriptCall {
+  keys: string[];
+  arguments: string[];
 }
 
 /** A message listener as node-redis calls it. */
