@@ -6,16 +6,17 @@ export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /**
- * Polls `check` until it returns (or resolves) without throwing and not `false`, or fails with the last reason
- * once `deadlineMs` (a duration) has passed. Used instead of fixed sleeps so fast backends finish
- * fast and slow ones get the whole budget.
+ * Polls `check` until it returns (or resolves) without throwing and not `false`, or fails with the
+ * last reason once `deadlineMs` (a duration, on the monotonic clock; default 10 s) has passed.
+ * Used instead of fixed sleeps so fast backends finish fast and slow ones get the whole budget.
+ * The test kit of every SyncGuard package.
  */
 export async function eventually(
   check: () => unknown,
-  deadlineMs: number,
+  deadlineMs = 10_000,
   intervalMs = 25,
 ): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
+  const deadline = performance.now() + deadlineMs;
   let lastError: unknown;
   for (;;) {
     try {
@@ -24,7 +25,7 @@ export async function eventually(
     } catch (error) {
       lastError = error;
     }
-    if (Date.now() >= deadline) {
+    if (performance.now() >= deadline) {
       if (lastError !== undefined) throw lastError;
       throw new assert.AssertionError({ message: `condition not met within ${deadlineMs} ms` });
     }

@@ -93,13 +93,5 @@ export function useEmulatorProject(label: string, onReady: (db: Firestore) => vo
   return projectId;
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls until `check` holds or `timeoutMs` passes. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const until = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > until) throw new Error("condition not met before deadline");
-    await sleep(10);
-  }
-}
+// The shared test kit: polling with a deadline, sleeps (for load, never for synchronisation).
+export { eventually, sleep } from "@syncguard/conformance";

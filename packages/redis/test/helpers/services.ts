@@ -103,22 +103,5 @@ export function callsBetween(
   return delta;
 }
 
-let counter = 0;
-/** A key no other test uses. */
-export function uniqueKey(label: string): string {
-  counter += 1;
-  return `test:${label}:${process.pid}:${Date.now()}:${counter}`;
-}
-
-/** Polls until `check` is true or the deadline passes. */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 5_000,
-  stepMs = 10,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, stepMs));
-  }
-}
+// The shared test kit: unique keys and polling with a deadline (on the monotonic clock).
+export { eventually as waitFor, uniqueKey } from "@syncguard/conformance";
