@@ -38,18 +38,14 @@ const nameOf = (tag: string) => Buffer.from(tag, "base64url").toString("hex");
 export function createFileDriver({ dir }: FileBackendOptions): LockDriver<FileCapabilities> {
   const lockPath = (name: string) => join(dir, "locks", `${name}.json`);
   const fencePath = (name: string) => join(dir, "fences", name);
-  /** Runs `act` under the key's mutex with the live lock `lockId` holds (ownership = stored lockId). */
-  const withHeld = <T>(
-    lockId: string,
-    act: (held?: { name: string; lock: LockRecord }) => Promise<T>,
-  ) => {
-    const name = nameOf(lockIdKeyTag(lockId));
-    return withKeyMutex(dir, name, async () => {
-      const lock = await readRecord(lockPath(name));
-      const live = lock?.lockId === lockId && isLive(lock.expiresAtMs, Date.now());
-      return act(live ? { name, lock } : undefined);
-    });
+  /** The live lock `lockId` holds, or undefined (ownership is the stored lockId). */
+  const readHeld = async (lockId: string) => {
+    const lock = await readRecord(lockPath(nameOf(lockIdKeyTag(lockId))));
+    return lock?.lockId === lockId && isLive(lock.expiresAtMs, Date.now()) ? lock : undefined;
   };
+  /** Runs `act` under the key's mutex with the live lock `lockId` holds, if it holds one. */
+  const withHeld = <T>(lockId: string, act: (held?: LockRecord) => Promise<T>) =>
+    withKeyMutex(dir, nameOf(lockIdKeyTag(lockId)), async () => act(await readHeld(lockId)));
   return {
     capabilities: { backend: "file", supportsFencing: true, timeAuthority: "client" },
     acquire: ({ key, tag, ttlMs, lockId }) =>
@@ -82,14 +78,15 @@ export function createFileDriver({ dir }: FileBackendOptions): LockDriver<FileCa
       }),
     release: ({ lockId }) =>
       withHeld(lockId, async (held) => {
-        if (held) await removeIfPresent(lockPath(held.name));
+        if (held) await removeIfPresent(lockPath(nameOf(lockIdKeyTag(lockId))));
         return { released: held !== undefined };
       }),
     extend: ({ lockId, ttlMs }) =>
       withHeld(lockId, async (held) => {
         if (!held) return undefined;
         const expiresAtMs = Date.now() + ttlMs; // replaces the expiry, never adds to it
-        await writeAtomic(dir, lockPath(held.name), JSON.stringify({ ...held.lock, expiresAtMs }));
+        const path = lockPath(nameOf(lockIdKeyTag(lockId)));
+        await writeAtomic(dir, path, JSON.stringify({ ...held, expiresAtMs }));
         return { expiresAtMs };
       }),
     // Pure reads: records are replaced atomically, so they need no mutex.
@@ -97,7 +94,7 @@ export function createFileDriver({ dir }: FileBackendOptions): LockDriver<FileCa
       const lock = await readRecord(lockPath(nameOf(keyTag(key))));
       return lock && isLive(lock.expiresAtMs, Date.now()) ? lock : undefined;
     },
-    readByLockId: ({ lockId }) => withHeld(lockId, async (held) => held?.lock),
+    readByLockId: ({ lockId }) => readHeld(lockId),
   };
 }
 
