@@ -38,10 +38,14 @@ const nameOf = (tag: string) => Buffer.from(tag, "base64url").toString("hex");
 export function createFileDriver({ dir }: FileBackendOptions): LockDriver<FileCapabilities> {
   const lockPath = (name: string) => join(dir, "locks", `${name}.json`);
   const fencePath = (name: string) => join(dir, "fences", name);
-  /** The live lock `lockId` holds, or undefined (ownership is the stored lockId). */
+  /** The live lock stored under a name, or undefined; and the one `lockId` holds. */
+  const readLive = async (name: string) => {
+    const lock = await readRecord(lockPath(name));
+    return lock && isLive(lock.expiresAtMs, Date.now()) ? lock : undefined;
+  };
   const readHeld = async (lockId: string) => {
-    const lock = await readRecord(lockPath(nameOf(lockIdKeyTag(lockId))));
-    return lock?.lockId === lockId && isLive(lock.expiresAtMs, Date.now()) ? lock : undefined;
+    const lock = await readLive(nameOf(lockIdKeyTag(lockId)));
+    return lock?.lockId === lockId ? lock : undefined;
   };
   /** Runs `act` under the key's mutex with the live lock `lockId` holds, if it holds one. */
   const withHeld = <T>(lockId: string, act: (held?: LockRecord) => Promise<T>) =>
@@ -52,25 +56,17 @@ export function createFileDriver({ dir }: FileBackendOptions): LockDriver<FileCa
       withKeyMutex(dir, nameOf(tag), async () => {
         const name = nameOf(tag);
         const now = Date.now();
-        const current = await readRecord(lockPath(name));
-        if (current && isLive(current.expiresAtMs, now)) {
+        const current = await readLive(name);
+        if (current) {
           if (current.lockId === lockId) return { acquired: true, ...current };
-          // A lock of this key, or of another key with the same tag: never shared.
+          // Held (by this key, or by another key with the same tag: never shared either).
           const remainingMs = current.expiresAtMs + TIME_TOLERANCE_MS - now;
-          return {
-            acquired: false,
-            holder: { remainingMs, ...(current.key === key ? { fence: current.fence } : {}) },
-          };
+          return { acquired: false, holder: { fence: current.fence, remainingMs } };
         }
         const counter = Number((await readText(fencePath(name))) ?? "0");
         if (counter >= MAX_FENCE) throw fenceOverflowError(key); // before any write
-        const lock = {
-          key,
-          lockId,
-          acquiredAtMs: now,
-          expiresAtMs: now + ttlMs,
-          fence: formatFence(counter + 1),
-        };
+        const fence = formatFence(counter + 1);
+        const lock = { key, lockId, fence, acquiredAtMs: now, expiresAtMs: now + ttlMs };
         // Counter first: if we crash after it, a fence is skipped, never reused.
         await writeAtomic(dir, fencePath(name), lock.fence);
         await writeAtomic(dir, lockPath(name), JSON.stringify(lock));
@@ -90,10 +86,7 @@ export function createFileDriver({ dir }: FileBackendOptions): LockDriver<FileCa
         return { expiresAtMs };
       }),
     // Pure reads: records are replaced atomically, so they need no mutex.
-    readByKey: async ({ key }) => {
-      const lock = await readRecord(lockPath(nameOf(keyTag(key))));
-      return lock && isLive(lock.expiresAtMs, Date.now()) ? lock : undefined;
-    },
+    readByKey: ({ key }) => readLive(nameOf(keyTag(key))),
     readByLockId: ({ lockId }) => readHeld(lockId),
   };
 }
