@@ -199,7 +199,7 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
           releaseOrphan(backend, lockId, Promise.resolve(outcome), options.ttlMs);
           throw abortError(signal, "Lock acquisition");
         }
-        return { result: outcome, attempts, waitedMs: now() - start, sentAtMs };
+        return { result: outcome, attempts, waitedMs: Math.round(now() - start), sentAtMs };
       }
       if (outcome) {
         // Someone else holds the key: an earlier attempt of ours cannot have taken it.
