@@ -18,7 +18,7 @@ export class Watches {
       watch = new Watch();
       this.byKey.set(key, watch);
       const started = watch;
-      // biome-ignore lint/style/noNonNullAssertion: constructed only for drivers that can watch
+      // Watches exist only for drivers that can watch.
       watch.ready = this.driver.watch!(key, (reservedFor, reservedForMs) =>
         started.dispatch(reservedFor, reservedForMs),
       ).then(
