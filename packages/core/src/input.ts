@@ -1,12 +1,12 @@
 import { LockError, throwIfAborted } from "./errors";
 import { normalizeKey } from "./keys";
 import { generateLockId, lockIdKeyTag, validateLockId, validateLockIdForKey } from "./lock-id";
-import { MAX_TTL_MS, validateTtl } from "./time";
-import type { AcquireOptions, ExtendOptions, KeyOptions, WaiterInfo } from "./types";
+import { validateTtl } from "./time";
+import type { AcquireOptions, ExtendOptions, KeyOptions } from "./types";
 
 /**
- * Input checks every backend runs before any I/O, so the `[input.*]` rules hold the same way
- * everywhere and nothing half-valid reaches a store.
+ * Input checks `defineBackend` runs before any driver sees a call, so the `[input.*]` rules hold
+ * the same way everywhere and nothing half-valid reaches a store.
  */
 
 const invalid = (message: string) => new LockError("InvalidArgument", message);
@@ -24,31 +24,6 @@ export function validateSignal(signal: unknown, name = "signal"): AbortSignal | 
     throw invalid(`${name} must be an AbortSignal`);
   }
   return signal as AbortSignal;
-}
-
-/** Waiter ids are short, printable and free of the separators backends put around them. */
-const WAITER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-
-function positiveMs(value: unknown, name: string): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0 || value > MAX_TTL_MS) {
-    throw invalid(`${name} must be a positive integer of ms up to ${MAX_TTL_MS}`);
-  }
-  return value;
-}
-
-export function validateWaiter(waiter: unknown): WaiterInfo | undefined {
-  if (waiter === undefined) return undefined;
-  if (typeof waiter !== "object" || waiter === null) throw invalid("waiter must be an object");
-  const { id, timeoutMs, budgetMs, firstAttempt } = waiter as Record<string, unknown>;
-  if (typeof id !== "string" || !WAITER_ID_PATTERN.test(id)) {
-    throw invalid("waiter.id must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'");
-  }
-  positiveMs(timeoutMs, "waiter.timeoutMs");
-  positiveMs(budgetMs, "waiter.budgetMs");
-  if (firstAttempt !== undefined && typeof firstAttempt !== "boolean") {
-    throw invalid("waiter.firstAttempt must be a boolean");
-  }
-  return waiter as WaiterInfo;
 }
 
 export interface ParsedAcquire {

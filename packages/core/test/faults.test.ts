@@ -10,7 +10,6 @@ import {
 } from "../src";
 import { defineBackend } from "../src/define-backend";
 import { engineView } from "../src/engine-view";
-import { validateWaiter } from "../src/input";
 import { createMemoryBackend, createMemoryDriver } from "../src/memory";
 import { yieldWindowCount } from "../src/releaser-yield";
 import { joinWaiters } from "../src/wait-queue";
@@ -226,15 +225,6 @@ describe("input checks before any I/O", () => {
     expect(isLockError(error, "InvalidArgument")).toBe(true);
     expect((error as Error).message).not.toBe("");
     expect(calls.acquire).toBe(0);
-  });
-
-  it.each([
-    ["a fractional timeout", { id: "w1", timeoutMs: 1.5, budgetMs: 10 }],
-    ["a missing budget", { id: "w1", timeoutMs: 10 }],
-    ["an id with a separator", { id: "w|1", timeoutMs: 10, budgetMs: 10 }],
-    ["a non-object", "w1"],
-  ])("validateWaiter (for drivers that queue) refuses %s", (_, waiter) => {
-    expect(() => validateWaiter(waiter)).toThrow(LockError);
   });
 
   it("backend.acquire refuses a lockId made for another key", async () => {
