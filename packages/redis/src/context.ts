@@ -1,7 +1,7 @@
 import type { RedisBackendConfig } from "./config";
 import { notReadyError, toRedisLockError } from "./errors";
-import { type LuaScript, type PublishCommand, runScript, type ScriptCall } from "./scripts";
-import type { ScriptClient } from "./types";
+import { type LuaScript, type PublishCommand, runScript } from "./scripts";
+import type { ScriptCall, ScriptClient } from "./types";
 
 /** What every operation needs: the client, the validated config and how releases are announced. */
 export interface OperationContext {

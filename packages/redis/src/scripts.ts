@@ -41,8 +41,6 @@ export function defineLuaScript(
   return Object.freeze({ name, source, sha: createHash("sha1").update(source).digest("hex") });
 }
 
-export type { ScriptCall };
-
 type ScriptRunner = Pick<ScriptClient, "evalSha" | "eval">;
 
 /**

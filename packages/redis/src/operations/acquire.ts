@@ -8,7 +8,8 @@ import {
 import { callScript, type OperationContext } from "../context";
 import { layoutForTag, queueMember } from "../keys";
 import { malformed, replyArray, replyNumber } from "../reply";
-import { defineLuaScript, type ScriptCall } from "../scripts";
+import { defineLuaScript } from "../scripts";
+import type { ScriptCall } from "../types";
 import ACQUIRE_LUA from "./acquire.lua";
 
 const script = defineLuaScript("acquire", ACQUIRE_LUA);

@@ -2,7 +2,8 @@ import type { DriverExtendInput } from "@syncguard/core";
 import { callScript, type OperationContext } from "../context";
 import { layoutForLockId } from "../keys";
 import { replyArray, replyNumber } from "../reply";
-import { defineLuaScript, type ScriptCall } from "../scripts";
+import { defineLuaScript } from "../scripts";
+import type { ScriptCall } from "../types";
 import EXTEND_LUA from "./extend.lua";
 
 const script = defineLuaScript("extend", EXTEND_LUA);

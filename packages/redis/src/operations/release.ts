@@ -2,7 +2,8 @@ import type { DriverLockIdInput, DriverRelease } from "@syncguard/core";
 import { callScript, type OperationContext } from "../context";
 import { layoutForLockId } from "../keys";
 import { replyArray, replyNumber } from "../reply";
-import { defineLuaScript, type PublishCommand, type ScriptCall } from "../scripts";
+import { defineLuaScript, type PublishCommand } from "../scripts";
+import type { ScriptCall } from "../types";
 import RELEASE_LUA from "./release.lua";
 
 // On a cluster the release is announced with sharded pub/sub, in the lock's own slot.
