@@ -424,20 +424,29 @@ describe("acquire() handle", () => {
   });
 });
 
+const later = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A memory backend with a network's timings: a release takes a round trip and notifications
+ * arrive a few ms later. `reportsContended`: release says waiters were told (as Redis's publish
+ * count does); otherwise it says nothing (as Firestore's).
+ */
+function networkedBackend(reportsContended: boolean) {
+  const driver = createMemoryDriver();
+  return defineBackend({
+    ...driver,
+    release: async (input) => {
+      await later(5);
+      const done = await driver.release(input);
+      return reportsContended ? { ...done, contended: true } : done;
+    },
+    watch: (key, listener) => driver.watch!(key, () => void later(5).then(() => listener())),
+  });
+}
+
 describe("fair handoff", () => {
   it("a releaser that re-acquires at once yields to a waiting caller", async () => {
-    const driver = createMemoryDriver();
-    const later = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    // Behave like a networked backend: release takes a round trip and reports that a waiter was
-    // notified (as Redis's publish count does); notifications arrive a few ms later.
-    const backend = defineBackend({
-      ...driver,
-      release: async (input) => {
-        await later(5);
-        return { ...(await driver.release(input)), contended: true };
-      },
-      watch: (key, listener) => driver.watch!(key, () => void later(5).then(() => listener())),
-    });
+    const backend = networkedBackend(true);
     const memory = backend;
     const lockA = createLock(backend);
     const order: string[] = [];
@@ -465,17 +474,7 @@ describe("fair handoff", () => {
 
 describe("fair handoff without backend hints", () => {
   it("a releaser yields to a caller waiting in its own process, though the backend says nothing", async () => {
-    const driver = createMemoryDriver();
-    const later = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    // Networked timings, and a release that never reports "contended" (as Firestore's).
-    const backend = defineBackend({
-      ...driver,
-      release: async (input) => {
-        await later(5);
-        return driver.release(input);
-      },
-      watch: (key, listener) => driver.watch!(key, () => void later(5).then(() => listener())),
-    });
+    const backend = networkedBackend(false);
     const lock = createLock(backend);
     const order: string[] = [];
     let releaseFirst!: () => void;
