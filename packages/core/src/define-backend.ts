@@ -137,7 +137,12 @@ export function defineBackend<C extends BackendCapabilities>(
             if (typeof listener !== "function") {
               throw new LockError("InvalidArgument", "subscribe needs a listener function");
             }
-            return watches.subscribe(normalizeKey(key), listener);
+            const normalized = normalizeKey(key);
+            try {
+              return await watches.subscribe(normalized, listener);
+            } catch (error) {
+              throw mapError(driver, error, "subscribe");
+            }
           },
         }
       : {}),

@@ -18,9 +18,13 @@ export class Watches {
       watch = new Watch();
       this.byKey.set(key, watch);
       const started = watch;
+      const dispatch: ReleaseListener = (reservedFor, reservedForMs) =>
+        started.dispatch(reservedFor, reservedForMs);
+      // Through a promise, so a driver that throws at once fails this watch like one that
+      // rejects (and a later subscriber starts over) instead of leaving it looking active.
       // Watches exist only for drivers that can watch.
-      watch.ready = this.driver.watch!(key, (reservedFor, reservedForMs) =>
-        started.dispatch(reservedFor, reservedForMs),
+      watch.ready = new Promise<Unsubscribe>((resolve) =>
+        resolve(this.driver.watch!(key, dispatch)),
       ).then(
         (stop) => {
           started.stop = stop;

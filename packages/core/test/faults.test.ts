@@ -268,6 +268,31 @@ describe("bounded bookkeeping", () => {
   });
 });
 
+describe("a driver whose watch fails", () => {
+  it("fails that subscription and lets the next one start over, also when it throws at once", async () => {
+    const driver = createMemoryDriver();
+    let failures = 1;
+    const backend = defineBackend({
+      ...driver,
+      watch: (key, listener) => {
+        if (failures-- > 0) throw new Error("no pub/sub today");
+        return driver.watch!(key, listener);
+      },
+    });
+    await expect(backend.subscribe!("k", () => undefined)).rejects.toMatchObject({
+      code: "Internal",
+      message: "subscribe failed: no pub/sub today",
+    });
+    let heard = 0;
+    const stop = await backend.subscribe!("k", () => heard++);
+    const held = await backend.acquire({ key: "k", ttlMs: 10_000 });
+    if (!held.ok) throw new Error("setup");
+    await backend.release({ lockId: held.lockId });
+    await eventually(() => heard === 1);
+    stop();
+  });
+});
+
 describe("a reservation that lapses", () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
