@@ -81,7 +81,8 @@ export function createRedisDriver(
     capabilities: CAPABILITIES,
     async acquire(input) {
       if (!policyChecked) await ensurePolicyChecked(input.tag);
-      return acquire(ctx, input);
+      // A key someone here waited for lately (its watch lingers) is likely held again.
+      return acquire(ctx, input, !watcher.isWatching(input.tag));
     },
     release: (input) => release(ctx, input),
     extend: (input) => extend(ctx, input),

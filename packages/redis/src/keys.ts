@@ -19,6 +19,8 @@ export interface KeyLayout {
 
 /** Characters of the key tag that pick the route (and so the cluster slot). */
 const ROUTE_CHARS = 2;
+/** Routes per key prefix (64 base64url characters, twice): the most fence counters a prefix has. */
+export const ROUTES = 64 ** ROUTE_CHARS;
 
 export function layoutForTag(prefix: string, tag: string): KeyLayout {
   const slot = `${prefix}:{${tag.slice(0, ROUTE_CHARS)}}:`;

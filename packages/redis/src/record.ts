@@ -1,14 +1,16 @@
 import { malformed } from "./reply";
 
 /**
- * The value at a lock record key is one string, written with `SET ... PX ttl + tolerance` in the
- * same call that sets its lifetime, so the record exists exactly while the lock is live:
+ * The value at a lock record key is one string, written with `SET ... PXAT` in the same call that
+ * sets its lifetime, and the value says when that is, so the record exists exactly while the lock
+ * is live and a script can write a value back with the expiry it had (release.lua):
  * - a lock record `lockId|fence|expiresAtMs|acquiredAtMs|waited|key` (the key last, so it may hold
  *   `|`). `waited` is `1` once an attempt was turned away while this lock was held: only then does
  *   its release look at the wait queue and announce itself (like a futex's contended bit).
  *   Waiters always attempt after subscribing, so no wake-up is lost.
- * - or, for a moment after a release, a reservation `~member`: the key is free but handed to that
- *   queued waiter (`~` never starts a lockId, which is base64url).
+ *   The key expires at `expiresAtMs` + the tolerance.
+ * - or, for a moment after a release, a reservation `~member|untilMs`: the key is free but handed
+ *   to that queued waiter until then (`~` never starts a lockId, which is base64url).
  * The key is stored because a record is named after a 72-bit tag of it: a record of another key
  * with the same tag is told apart and treated as a held lock of that other key, never as ours.
  * The Lua side of this format is record.lua.

@@ -227,6 +227,8 @@ describe.each(MODES)("redis backend (%s)", (mode: Mode) => {
       "hset",
       "pexpire",
       "set",
+      "getdel",
+      "decr",
     ]);
     insideScripts.add("publish").add("spublish");
     for (const queueCommand of ["zadd", "pttl", "zrem", "zremrangebyscore", "zpopmin"]) {

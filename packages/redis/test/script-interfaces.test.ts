@@ -37,12 +37,13 @@ describe("key layout", () => {
 describe("acquire", () => {
   const parsed = { key: "job", tag: keyTag("job"), ttlMs: 1_000, lockId: generateLockId("job") };
 
-  it("sends record, route counter and queue, then lockId, ttl and key", () => {
+  it("sends record, route counter and queue, then lockId, ttl, key and write-first flag", () => {
     const layout = layoutForKey("p", "job");
-    expect(acquireCall("p", parsed)).toEqual({
+    expect(acquireCall("p", parsed, true)).toEqual({
       keys: [layout.record, layout.fence, layout.queue],
-      arguments: [parsed.lockId, "1000", "job"],
+      arguments: [parsed.lockId, "1000", "job", "1"],
     });
+    expect(acquireCall("p", parsed, false).arguments).toEqual([parsed.lockId, "1000", "job", "0"]);
   });
 
   it("adds the waiter's queue member, remaining wait and first-attempt flag", () => {
@@ -50,7 +51,20 @@ describe("acquire", () => {
       ...parsed,
       waiter: { id: "w1", timeoutMs: 400, budgetMs: 500, firstAttempt: true },
     };
-    expect(acquireCall("p", withWaiter).arguments.slice(3)).toEqual(["w1:500", "400", "0"]);
+    expect(acquireCall("p", withWaiter, true).arguments.slice(3)).toEqual([
+      "1",
+      "w1:500",
+      "400",
+      "0",
+    ]);
+  });
+
+  it("reads first on a waiter's later attempts, whatever the hint (it may be queued)", () => {
+    const later = {
+      ...parsed,
+      waiter: { id: "w1", timeoutMs: 400, budgetMs: 500, firstAttempt: false },
+    };
+    expect(acquireCall("p", later, true).arguments.slice(3)).toEqual(["0", "w1:500", "400", "1"]);
   });
 
   it("reads each reply code", () => {
@@ -113,7 +127,7 @@ describe("records", () => {
       key: "a|b",
     });
     expect(storedLockOf(Buffer.from(`${lockId}|1|2|1|0|k`))?.key).toBe("k");
-    expect(storedLockOf("~w1:500")).toBeUndefined();
+    expect(storedLockOf("~w1:500|2000")).toBeUndefined();
     expect(storedLockOf(null)).toBeUndefined();
     expect(() => storedLockOf("garbage")).toThrow(/Malformed Redis reply/);
   });

@@ -1,40 +1,76 @@
 -- KEYS: the lock record, the fence counter of its route, the key's wait queue.
--- ARGV: lockId, ttlMs, normalized key, then with a waiter: its queue member, its remaining wait
--- in ms, and '0' on its first attempt (it cannot be queued yet) or '1'.
+-- ARGV: lockId, ttlMs, normalized key, '1' to write first (the caller expects the key free and is
+-- not queued) or '0' to read first; then with a waiter: its queue member, its remaining wait in
+-- ms, and '0' on its first attempt (it cannot be queued yet) or '1'.
 -- Returns {1, fence, expiresAtMs} acquired (or already held by this lockId: unchanged)
 --       | {0, holder fence, holder remainingMs} held | {2, remainingMs} held without a fence to
 --         report (reserved for an older waiter, or the record of another key with the same tag)
 --       | {-1} fence overflow.
--- The record lives ttl + tolerance (PX): it exists exactly while it is live.
-local lockId, ttl, key, waiter = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
+-- The record's key expires at expiresAtMs + tolerance (PXAT): it exists exactly while it is live.
+local lockId, ttl, key = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local writeFirst, waiter = ARGV[4] == '1', ARGV[5]
+
+local now
+local function clock()
+  now = now or serverNow()
+  return now
+end
+
+local function write(fence, at, waited, onlyIfAbsent)
+  local expiresAt = at + ttl
+  local value = formatRecord(lockId, fence, expiresAt, at, waited, key)
+  if onlyIfAbsent then
+    return redis.call('SET', KEYS[1], value, 'NX', 'PXAT', expiresAt + TOLERANCE), expiresAt
+  end
+  redis.call('SET', KEYS[1], value, 'PXAT', expiresAt + TOLERANCE)
+  return true, expiresAt
+end
+
+-- Uncontended keys: counter, clock, SET NX, nothing else. If the key turns out held, the counter
+-- is put back before anyone can see it (a script runs alone), and the read-first path answers.
+if writeFirst then
+  local fence = redis.call('INCR', KEYS[2])
+  if fence <= MAX_FENCE then
+    local written, expiresAt = write(fence, clock(), false, true)
+    if written then return {1, fence, expiresAt} end
+  end
+  redis.call('DECR', KEYS[2])
+end
+
 local current = redis.call('GET', KEYS[1])
 
--- A waiter turned away joins the queue in arrival order, so a release can hand it the key.
+-- A waiter turned away joins the queue in arrival order, so a release can hand it the key. The
+-- queue lives as long as its most patient waiter; only a new member can need more.
 local function enqueue()
   if not waiter then return end
-  local waitMs = tonumber(ARGV[5])
-  redis.call('ZADD', KEYS[3], 'NX', serverNow(), waiter)
+  if redis.call('ZADD', KEYS[3], 'NX', clock(), waiter) == 0 then return end
+  local waitMs = tonumber(ARGV[6])
   if redis.call('PTTL', KEYS[3]) < waitMs then
     redis.call('PEXPIRE', KEYS[3], waitMs + TOLERANCE)
   end
 end
 
+-- What is left of a value's life, or -1 when the value does not say.
+local function remaining(value)
+  local expiry = keyExpiryOf(value)
+  if not expiry then return -1 end
+  return math.max(0, expiry - clock())
+end
+
 if current then
   if isReservation(current) then
-    if string.sub(current, 2) ~= waiter then
+    if reservationFields(current) ~= waiter then
       enqueue()
-      return {2, redis.call('PTTL', KEYS[1])}
+      return {2, remaining(current)}
     end
   else
     local fence, expiresAt, waited, holderKey = recordFields(current)
-    if recordOwner(current) == lockId and holderKey == key then
-      return {1, fence, expiresAt}
-    end
+    if recordOwner(current) == lockId and holderKey == key then return {1, fence, expiresAt} end
     -- Turned away: mark the lock as waited on, so its release wakes the waiters.
     if not waited then redis.call('SET', KEYS[1], withWaited(current), 'KEEPTTL') end
     enqueue()
-    if holderKey ~= key then return {2, redis.call('PTTL', KEYS[1])} end
-    return {0, fence, redis.call('PTTL', KEYS[1])}
+    if holderKey ~= key then return {2, remaining(current)} end
+    return {0, fence, remaining(current)}
   end
 end
 
@@ -44,10 +80,9 @@ if fence > MAX_FENCE then
   redis.call('DECR', KEYS[2])
   return {-1}
 end
-local now = serverNow()
-local expiresAt = now + ttl
 -- Taking over a reservation: the others in the queue still wait, so keep announcing.
-redis.call('SET', KEYS[1], formatRecord(lockId, fence, expiresAt, now, current ~= false, key),
-  'PX', ttl + TOLERANCE)
-if waiter and ARGV[6] ~= '0' then redis.call('ZREM', KEYS[3], waiter) end
+local _, expiresAt = write(fence, clock(), current ~= false, false)
+-- A queued waiter that found the key free leaves the queue; one handed the key was already
+-- taken off it by the release that reserved the key.
+if waiter and not current and ARGV[7] ~= '0' then redis.call('ZREM', KEYS[3], waiter) end
 return {1, fence, expiresAt}

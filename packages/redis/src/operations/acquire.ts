@@ -14,11 +14,21 @@ import ACQUIRE_LUA from "./acquire.lua";
 
 const script = defineLuaScript("acquire", ACQUIRE_LUA);
 
-/** The script's keys and arguments (see acquire.lua). */
-export function acquireCall(prefix: string, parsed: DriverAcquireInput): ScriptCall {
+/**
+ * The script's keys and arguments (see acquire.lua). `expectFree`: the key is probably free, so
+ * the script writes first (counter, clock, SET NX: the fewest commands for a free key) and reads
+ * only if that fails. A waiter's later attempts always read first: it may be queued, and the key
+ * was held a moment ago.
+ */
+export function acquireCall(
+  prefix: string,
+  parsed: DriverAcquireInput,
+  expectFree: boolean,
+): ScriptCall {
   const layout = layoutForTag(prefix, parsed.tag);
-  const head = [parsed.lockId, String(parsed.ttlMs), parsed.key];
   const { waiter } = parsed;
+  const writeFirst = expectFree && (waiter === undefined || waiter.firstAttempt);
+  const head = [parsed.lockId, String(parsed.ttlMs), parsed.key, writeFirst ? "1" : "0"];
   return {
     keys: [layout.record, layout.fence, layout.queue],
     arguments: waiter
@@ -43,7 +53,7 @@ export function acquireResult(reply: unknown, key: string): DriverAttempt {
   }
   if (code === 0 || code === 2) {
     const remainingMs = replyNumber(values[code === 0 ? 2 : 1], "holder remainingMs");
-    // -1: a record whose TTL was removed by hand; its remaining time is unknown.
+    // -1: a value that does not say when it expires; its remaining time is unknown.
     const holder = {
       ...(code === 0 ? { fence: formatFence(replyNumber(values[1], "holder fence")) } : {}),
       ...(remainingMs >= 0 ? { remainingMs } : {}),
@@ -54,12 +64,13 @@ export function acquireResult(reply: unknown, key: string): DriverAttempt {
   throw malformed("acquire", reply);
 }
 
-/** One attempt (see acquire.lua). */
+/** One attempt (see acquire.lua); `expectFree` as for acquireCall. */
 export async function acquire(
   ctx: OperationContext,
   input: DriverAcquireInput,
+  expectFree: boolean,
 ): Promise<DriverAttempt> {
-  const call = acquireCall(ctx.config.keyPrefix, input);
+  const call = acquireCall(ctx.config.keyPrefix, input, expectFree);
   const reply = await callScript(ctx, "acquire", script, call, input.signal);
   return acquireResult(reply, input.key);
 }

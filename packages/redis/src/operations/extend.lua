@@ -3,7 +3,6 @@
 -- resurrects). The new expiry replaces the old one: now + ttl by the server clock.
 local record = redis.call('GET', KEYS[1])
 if not record or recordOwner(record) ~= ARGV[1] then return {0} end
-local ttl = tonumber(ARGV[2])
-local expiresAt = serverNow() + ttl
-redis.call('SET', KEYS[1], withExpiry(record, expiresAt), 'PX', ttl + TOLERANCE)
+local expiresAt = serverNow() + tonumber(ARGV[2])
+redis.call('SET', KEYS[1], withExpiry(record, expiresAt), 'PXAT', expiresAt + TOLERANCE)
 return {1, expiresAt}

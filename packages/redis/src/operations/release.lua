@@ -1,16 +1,26 @@
 -- KEYS: the lock record, the key's wait queue. ARGV: lockId, the key's release channel.
 -- Returns {1, receivers} released | {0, 0} not held by this lockId (expired records are gone).
--- A lock nobody was turned away from is just deleted: no queue, no announcement. Otherwise the
--- key is reserved for the oldest waiter still within its budget for HANDOFF_WINDOW_MS, and the
--- announcement names it, so only that waiter hurries (waiters are served in arrival order). With
--- nobody left in the queue the announcement says 'released' and wakes whoever listens.
-local record = redis.call('GET', KEYS[1])
-if not record or recordOwner(record) ~= ARGV[1] then return {0, 0} end
-local _, _, waited = recordFields(record)
-if not waited then
-  redis.call('DEL', KEYS[1])
-  return {1, 0}
+-- The record is taken with GETDEL, the common case (our own lock) in one command; a value that is
+-- not ours is written back at once with the expiry it carries, in the same script, so nobody ever
+-- sees it missing. A lock nobody was turned away from needs nothing more: no queue, no
+-- announcement. Otherwise the key is reserved for the oldest waiter still within its budget for
+-- HANDOFF_WINDOW_MS, and the announcement names it, so only that waiter hurries (waiters are
+-- served in arrival order). With nobody left in the queue the announcement says 'released' and
+-- wakes whoever listens.
+local record = redis.call('GETDEL', KEYS[1])
+if not record then return {0, 0} end
+if recordOwner(record) ~= ARGV[1] then
+  local expiry = keyExpiryOf(record)
+  if expiry then
+    redis.call('SET', KEYS[1], record, 'PXAT', expiry)
+  else
+    -- A value SyncGuard did not write (or a reservation of an older version): keep it briefly.
+    redis.call('SET', KEYS[1], record, 'PX', HANDOFF_WINDOW_MS)
+  end
+  return {0, 0}
 end
+local _, _, waited = recordFields(record)
+if not waited then return {1, 0} end
 local now = serverNow()
 local head
 -- Members are 'waiterId:budgetMs' scored by arrival: skip those whose budget has run out.
@@ -25,9 +35,8 @@ for _ = 1, MAX_QUEUE_POPS do
 end
 local message = 'released'
 if head then
-  redis.call('SET', KEYS[1], '~' .. head, 'PX', HANDOFF_WINDOW_MS)
+  local untilMs = now + HANDOFF_WINDOW_MS
+  redis.call('SET', KEYS[1], formatReservation(head, untilMs), 'PXAT', untilMs)
   message = head
-else
-  redis.call('DEL', KEYS[1])
 end
 return {1, redis.call(PUBLISH_COMMAND, ARGV[2], message)}

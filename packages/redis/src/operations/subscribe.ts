@@ -1,6 +1,7 @@
 import type { ReleaseListener, Unsubscribe } from "@syncguard/core";
+import { keyTag } from "@syncguard/core";
 import { toRedisLockError } from "../errors";
-import { layoutForKey, waiterOfMember } from "../keys";
+import { layoutForTag, waiterOfMember } from "../keys";
 import { HANDOFF_WINDOW_MS } from "../scripts";
 import type {
   ChannelListener,
@@ -98,6 +99,8 @@ export function clusterTransport(client: ClusterClient): PubSubTransport {
 export interface Watcher {
   /** Subscribes to the key's release channel (core asks once per key at a time). */
   watch(key: string, listener: ReleaseListener): Promise<Unsubscribe>;
+  /** True while a key with this tag is watched (including core's linger after the last waiter). */
+  isWatching(tag: string): boolean;
   close(): Promise<void>;
 }
 
@@ -107,34 +110,46 @@ export interface Watcher {
  */
 export function createWatcher(prefix: string, transport: PubSubTransport): Watcher {
   const active = new Map<string, ChannelListener>();
+  // Watched keys by tag (a count: two keys can share a tag), for isWatching.
+  const watchedTags = new Map<string, number>();
+  const countTag = (tag: string, by: number): void => {
+    const count = (watchedTags.get(tag) ?? 0) + by;
+    if (count > 0) watchedTags.set(tag, count);
+    else watchedTags.delete(tag);
+  };
 
-  const stop = (channel: string, dispatch: ChannelListener): void => {
+  const stop = (channel: string, tag: string, dispatch: ChannelListener): void => {
     if (active.get(channel) !== dispatch) return;
     active.delete(channel);
+    countTag(tag, -1);
     transport.unsubscribe(channel, dispatch).catch(() => {});
     if (active.size === 0) transport.idle();
   };
 
   return {
     async watch(key, listener) {
-      const { channel } = layoutForKey(prefix, key);
+      const tag = keyTag(key);
+      const { channel } = layoutForTag(prefix, tag);
       // The release script publishes the queue member it reserved the key for, or "released".
       const dispatch: ChannelListener = (message) => {
         const reservedFor = message === "released" ? undefined : waiterOfMember(String(message));
         listener(reservedFor, reservedFor === undefined ? undefined : HANDOFF_WINDOW_MS);
       };
       active.set(channel, dispatch);
+      countTag(tag, 1);
       try {
         await transport.subscribe(channel, dispatch);
       } catch (error) {
-        stop(channel, dispatch);
+        stop(channel, tag, dispatch);
         throw toRedisLockError(error, "subscribe");
       }
-      return () => stop(channel, dispatch);
+      return () => stop(channel, tag, dispatch);
     },
+    isWatching: (tag) => watchedTags.has(tag),
     async close() {
       const entries = [...active];
       active.clear();
+      watchedTags.clear();
       await Promise.allSettled(
         entries.map(([channel, dispatch]) => transport.unsubscribe(channel, dispatch)),
       );
