@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import { LockError } from "./errors";
+import { sha256 } from "./sha256";
 
 /** Hard upper bound on a key, in UTF-8 bytes after NFC normalization. Longer keys are rejected. */
 export const MAX_KEY_BYTES = 4096;
@@ -54,7 +54,7 @@ function keyTooLong(bytes: number): LockError {
 
 /** Hex SHA-256 of the key's UTF-8 bytes, cut to `hexChars` characters. */
 export function keyDigest(key: string, hexChars = DIGEST_HEX_CHARS): string {
-  return createHash("sha256").update(key, "utf8").digest("hex").slice(0, hexChars);
+  return sha256(key, "hex").slice(0, hexChars);
 }
 
 /** What a store allows in a name. Each backend supplies its own rules. */

@@ -65,9 +65,11 @@ export class Lease<C extends BackendCapabilities> {
     this.confirmedTtlMs = options.ttlMs;
     this.expiresAtMs = options.expiresAtMs;
     // The deadline timer only makes loss visible early (signal, `lost` event); `finish()` checks
-    // the deadline anyway, so without an observer no timer is needed.
-    if (options.autoExtend || options.onEvent) this.armDeadline();
+    // the deadline anyway, so without an observer no timer is needed. A renewing lease arms it
+    // when the renewal starts: the renewal is due long before the deadline, so until then one
+    // timer does for both.
     if (options.autoExtend) this.scheduleRenewal(Math.floor(options.ttlMs / 3));
+    else if (options.onEvent) this.armDeadline();
   }
 
   get signal(): AbortSignal {
@@ -200,6 +202,7 @@ export class Lease<C extends BackendCapabilities> {
 
   private async renew(): Promise<void> {
     if (this.stopped || this.lostError) return;
+    if (!this.deadlineTimer) this.armDeadline();
     try {
       const result = await this.extend();
       if (result.ok) this.scheduleRenewal(Math.floor(this.options.ttlMs / 3));

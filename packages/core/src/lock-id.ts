@@ -1,5 +1,6 @@
-import { createHash, randomFillSync } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 import { LockError } from "./errors";
+import { sha256 } from "./sha256";
 
 /**
  * A lockId is 36 base64url characters: 18 random bytes from the CSPRNG (144 bits, the holder's
@@ -12,7 +13,6 @@ export const LOCK_ID_LENGTH = 36;
 /** Characters of the secret part; the key tag follows. */
 const SECRET_CHARS = 24;
 const SECRET_BYTES = 18;
-const KEY_TAG_BYTES = 9;
 /** Characters of a key tag in base64url (9 bytes, no padding). */
 export const KEY_TAG_LENGTH = 12;
 const LOCK_ID_PATTERN = /^[A-Za-z0-9_-]{36}$/;
@@ -34,10 +34,8 @@ function randomSecret(): string {
 
 /** The key tag of a normalized key: base64url of the first 9 bytes of SHA-256 of its UTF-8. */
 export function keyTag(normalizedKey: string): string {
-  return createHash("sha256")
-    .update(normalizedKey, "utf8")
-    .digest()
-    .toString("base64url", 0, KEY_TAG_BYTES);
+  // 9 bytes are exactly 12 base64url characters: the digest's first 12 characters encode them.
+  return sha256(normalizedKey, "base64url").slice(0, KEY_TAG_LENGTH);
 }
 
 /** A fresh lockId for a normalized key. */

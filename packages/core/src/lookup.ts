@@ -1,13 +1,13 @@
-import { createHash } from "node:crypto";
 import { LockError, throwIfAborted } from "./errors";
 import { validateSignal } from "./input";
 import { normalizeKey } from "./keys";
 import { validateLockId } from "./lock-id";
+import { sha256 } from "./sha256";
 import type { BackendCapabilities, LockBackend, LockInfo, LookupOptions } from "./types";
 
 /** First 16 hex characters of SHA-256(lockId): lets logs correlate holders without the secret. */
 export function hashLockId(lockId: string): string {
-  return createHash("sha256").update(lockId, "utf8").digest("hex").slice(0, 16);
+  return sha256(lockId, "hex").slice(0, 16);
 }
 
 /**

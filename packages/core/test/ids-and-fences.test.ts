@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   compareFence,
   FENCE_DIGITS,
@@ -26,6 +27,9 @@ describe("lockId", () => {
     // The tag decides Redis record names: a change would split one key's lock in two.
     expect(keyTag("a")).toBe("ypeBEsobvcr6");
     expect(keyTag("🔒 lock:émoji/✓")).toHaveLength(KEY_TAG_LENGTH);
+    // The first 9 bytes of SHA-256 of the UTF-8, whichever hashing API the runtime offers.
+    const digest = createHash("sha256").update("🔒 lock:émoji/✓", "utf8").digest();
+    expect(keyTag("🔒 lock:émoji/✓")).toBe(digest.toString("base64url", 0, 9));
     expect(lockIdKeyTag(generateLockId("a"))).toBe(keyTag("a"));
     expect(keyTag("job:1")).not.toBe(keyTag("job:2"));
   });
