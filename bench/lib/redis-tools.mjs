@@ -112,6 +112,14 @@ export async function createAdmin(url) {
         .split("\n")
         .filter((line) => line.startsWith("id=") && !line.startsWith(`id=${id} `));
     },
+    /** Keys whose names match `pattern` (SCAN, so the server never blocks on it). */
+    async countKeys(pattern) {
+      let count = 0;
+      for await (const batch of client.scanIterator({ MATCH: pattern, COUNT: 1000 })) {
+        count += batch.length;
+      }
+      return count;
+    },
     flush: () => client.flushAll(),
     close: () => client.close?.() ?? client.quit(),
   };

@@ -102,6 +102,69 @@ export function evaluateTargets(s, peers) {
     sgE ? sgE.stalled === 0 && sgE.minMaxShare >= 0.5 : undefined,
   );
 
+  // Issue 15: against the fastest peers, same run.
+  const rawU = row(u, "raw");
+  const semU = row(u, "redis-semaphore");
+  add(
+    "Uncontended: lock() ≥ 0.85× the raw node-redis floor (#15)",
+    sgU ? `${fmt(sgU.vsFloor)}× floor` : "—",
+    sgU ? sgU.vsFloor >= 0.85 : undefined,
+  );
+  add(
+    "Uncontended: lock() ≥ 0.9× redis-semaphore's throughput (#15)",
+    sgU && semU ? `${fmt(sgU.opsPerS / semU.opsPerS)}× (redis-semaphore on ioredis)` : "—",
+    sgU && semU ? sgU.opsPerS >= 0.9 * semU.opsPerS : undefined,
+  );
+  add(
+    "Uncontended: client CPU per pair ≤ 1.15× the floor's, same client (#15)",
+    sgU && rawU
+      ? `${fmt(sgU.cpuUsPerOp, 0)} vs ${fmt(rawU.cpuUsPerOp, 0)} µs (${fmt(sgU.cpuUsPerOp / rawU.cpuUsPerOp)}×)`
+      : "—",
+    sgU && rawU ? sgU.cpuUsPerOp <= 1.15 * rawU.cpuUsPerOp : undefined,
+  );
+  add(
+    "Uncontended: ≤ 6 server commands per pair, scripts included (#15)",
+    sgU ? `${fmt(sgU.serverCmdsPerOp)} per pair` : "—",
+    sgU ? sgU.serverCmdsPerOp <= 6.05 : undefined,
+  );
+  add(
+    "Redis keys left after every lock ended do not grow with distinct keys (≤ 4096 per prefix) (#15)",
+    sgU?.keysLeft !== undefined
+      ? `${sgU.keysLeft.toLocaleString("en-US")} keys left after ${sgU.distinctKeys.toLocaleString("en-US")} distinct keys`
+      : "—",
+    sgU?.keysLeft !== undefined ? sgU.keysLeft <= 4096 : undefined,
+  );
+  const rawP = row(p, "raw");
+  const semP = row(p, "redis-semaphore");
+  add(
+    "Key pool: ≥ 0.9× redis-semaphore's throughput (#15)",
+    sgP && semP ? `${fmt(sgP.opsPerS / semP.opsPerS)}×` : "—",
+    sgP && semP ? sgP.opsPerS >= 0.9 * semP.opsPerS : undefined,
+  );
+  add(
+    "Key pool: p50 ≤ 1.2× the floor's (#15)",
+    sgP && rawP
+      ? `${fmt(sgP.p50, 3)} vs ${fmt(rawP.p50, 3)} ms (${fmt(sgP.p50 / rawP.p50)}×)`
+      : "—",
+    sgP && rawP ? sgP.p50 <= 1.2 * rawP.p50 : undefined,
+  );
+  const rawD = row(hd, "raw");
+  add(
+    "Hot key: min/max share ≥ 0.9 and 0 stalled waits (#15)",
+    sgD ? `min/max ${fmt(sgD.minMaxShare)}, ${sgD.stalled} stalled` : "—",
+    sgD ? sgD.minMaxShare >= 0.9 && sgD.stalled === 0 : undefined,
+  );
+  add(
+    "Hot key: acquisitions/s ≥ 0.6× the floor (#15)",
+    sgD && rawD ? `${fmt(sgD.acqPerS / rawD.acqPerS)}× floor` : "—",
+    sgD && rawD ? sgD.acqPerS >= 0.6 * rawD.acqPerS : undefined,
+  );
+  add(
+    "Hot key: ≤ 10 server commands per acquisition (#15)",
+    sgD ? `${fmt(sgD.serverCmdsPerAcq)} per acquisition` : "—",
+    sgD ? sgD.serverCmdsPerAcq <= 10 : undefined,
+  );
+
   // Scenario 4
   const w = s.wrapper?.find((r) => r.backend === "redis");
   add(

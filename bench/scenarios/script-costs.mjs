@@ -13,8 +13,13 @@ const PROBES = [
   ["script: return 1", "return 1"],
   ["script: + TIME", "redis.call('TIME') return 1"],
   ["script: + GET (missing key)", "redis.call('GET', KEYS[1]) return 1"],
+  ["script: + GETDEL (missing key)", "redis.call('GETDEL', KEYS[1]) return 1"],
   ["script: + INCR (new key)", "redis.call('INCR', KEYS[1]) return 1"],
   ["script: + SET PX (new key)", `redis.call('SET', KEYS[1], '${RECORD}', 'PX', 31000) return 1`],
+  [
+    "script: + SET NX PXAT (new key)",
+    `redis.call('SET', KEYS[1], '${RECORD}', 'NX', 'PXAT', 9999999999999) return 1`,
+  ],
   ["script: + PUBLISH (no listener)", "redis.call('PUBLISH', KEYS[1], 'released') return 1"],
   ["script: + ZPOPMIN (missing key)", "redis.call('ZPOPMIN', KEYS[1]) return 1"],
 ];

@@ -37,6 +37,23 @@ export function createRedisBackend(
   return defineBackend(createRedisDriver(client, options));
 }
 
+/**
+ * The client view the operations send on. node-redis 6 arms an `AbortSignal.timeout` for every
+ * command (its 5 s default), which only bounds the time a command waits to be written, about a
+ * tenth of the client CPU of a call. The backend refuses to send while the client is not ready,
+ * and core bounds every acquire, release and extend itself with one shared timer, so the
+ * backend's own calls go without it.
+ */
+function withoutCommandTimers(client: RedisClientLike): RedisClientLike {
+  // Not in RedisClientLike: its node-redis typing ties the view to the client's RESP version.
+  const { withCommandOptions } = client as {
+    withCommandOptions?: (options: { timeout: number }) => RedisClientLike;
+  };
+  return typeof withCommandOptions === "function"
+    ? withCommandOptions.call(client, { timeout: 0 })
+    : client;
+}
+
 /** The Redis driver: stores and reads locks; core's `defineBackend` does the rest. */
 export function createRedisDriver(
   client: RedisClientLike,
@@ -53,7 +70,7 @@ export function createRedisDriver(
   }
   const cluster = isClusterClient(client);
   const ctx: OperationContext = {
-    client,
+    client: withoutCommandTimers(client),
     config,
     publishCommand: cluster ? "SPUBLISH" : "PUBLISH",
   };

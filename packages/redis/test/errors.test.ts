@@ -1,6 +1,7 @@
-import { createLock, isLockError, type LockError } from "@syncguard/core";
+import { createLock, generateLockId, isLockError, keyTag, type LockError } from "@syncguard/core";
 import { createClient } from "redis";
 import { classifyRedisError, createRedisBackend } from "../src";
+import { createRedisDriver } from "../src/backend";
 import { toRedisLockError } from "../src/errors";
 import { freePort, type RedisProcess, startRedis } from "./helpers/process";
 import { redisUrl } from "./helpers/services";
@@ -104,18 +105,34 @@ describe("error mapping", () => {
 
     it("maps NOAUTH (no password) to AuthFailed, with the cause", async () => {
       // RESP2 so connecting sends no HELLO: the first command meets the auth check.
-      const cases: Array<[(b: ReturnType<typeof createRedisBackend>) => Promise<unknown>, RegExp]> =
+      type Client = Parameters<typeof createRedisBackend>[0];
+      const options = { evictionPolicyCheck: "off" } as const;
+      const lockId = generateLockId("k");
+      const cases: Array<[(client: Client) => Promise<unknown>, RegExp]> = [
+        [(client) => createRedisBackend(client, options).isLocked({ key: "k" }), /^NOAUTH/],
         [
-          [(b) => b.isLocked({ key: "k" }), /^NOAUTH/],
-          // lock()'s attempts carry a waiter, more than 10 arguments: Redis answers an
-          // unauthenticated protocol error instead of NOAUTH.
-          [(b) => createLock(b)(() => undefined, { key: "k", timeoutMs: 0 }), /unauthenticated/],
-        ];
+          (client) => createLock(createRedisBackend(client, options))(() => 1, { key: "k" }),
+          /^NOAUTH/,
+        ],
+        // A queued waiter's attempt has more than 10 arguments: Redis answers an unauthenticated
+        // protocol error instead of NOAUTH.
+        [
+          (client) =>
+            createRedisDriver(client, options).acquire({
+              key: "k",
+              tag: keyTag("k"),
+              ttlMs: 1_000,
+              lockId,
+              waiter: { id: "w", timeoutMs: 1_000, budgetMs: 1_000, firstAttempt: false },
+            }),
+          /unauthenticated/,
+        ],
+      ];
       for (const [op, reply] of cases) {
         const client = createClient({ url: `redis://127.0.0.1:${server.port}`, RESP: 2 });
         client.on("error", () => {});
         await client.connect();
-        const error = await failure(op(createRedisBackend(client, { evictionPolicyCheck: "off" })));
+        const error = await failure(op(client as Client));
         expect(error.code).toBe("AuthFailed");
         expect(String((error.cause as Error).message)).toMatch(reply);
         client.destroy();

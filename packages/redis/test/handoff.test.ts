@@ -101,8 +101,12 @@ describe.each(MODES)("queued hand-off (%s)", (mode) => {
     // Held briefly and never released: the waiter gets in by expiry, not by a hand-off.
     if (!(await holder.acquire({ key, ttlMs: 100 })).ok) throw new Error("setup");
     const waiter = { id: "dequeue-waiter", timeoutMs: 10_000, budgetMs: 10_000 };
+    // A first attempt on a key the backend does not watch writes first and queues nobody; core's
+    // next attempt (after subscribing) does.
     const first = await attemptAsWaiter(waiting, key, { ...waiter, firstAttempt: true });
     expect(first).toMatchObject({ acquired: false });
+    expect(await queueSize()).toBe(0);
+    expect(await attemptAsWaiter(waiting, key, waiter)).toMatchObject({ acquired: false });
     expect(await queueSize()).toBe(1);
     await waitFor(async () => (await attemptAsWaiter(waiting, key, waiter)).acquired, 5_000);
     expect(await queueSize()).toBe(0);

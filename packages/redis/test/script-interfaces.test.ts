@@ -39,11 +39,10 @@ describe("acquire", () => {
 
   it("sends record, route counter and queue, then lockId, ttl, key and write-first flag", () => {
     const layout = layoutForKey("p", "job");
-    expect(acquireCall("p", parsed, true)).toEqual({
+    expect(acquireCall("p", parsed, false)).toEqual({
       keys: [layout.record, layout.fence, layout.queue],
-      arguments: [parsed.lockId, "1000", "job", "1"],
+      arguments: [parsed.lockId, "1000", "job", "0"],
     });
-    expect(acquireCall("p", parsed, false).arguments).toEqual([parsed.lockId, "1000", "job", "0"]);
   });
 
   it("adds the waiter's queue member, remaining wait and first-attempt flag", () => {
@@ -51,12 +50,26 @@ describe("acquire", () => {
       ...parsed,
       waiter: { id: "w1", timeoutMs: 400, budgetMs: 500, firstAttempt: true },
     };
-    expect(acquireCall("p", withWaiter, true).arguments.slice(3)).toEqual([
-      "1",
+    expect(acquireCall("p", withWaiter, false).arguments.slice(3)).toEqual([
+      "0",
       "w1:500",
       "400",
       "0",
     ]);
+  });
+
+  it("writes first with neither queue nor waiter when the key is expected free", () => {
+    const layout = layoutForKey("p", "job");
+    const first = {
+      ...parsed,
+      waiter: { id: "w1", timeoutMs: 400, budgetMs: 500, firstAttempt: true },
+    };
+    for (const input of [parsed, first]) {
+      expect(acquireCall("p", input, true)).toEqual({
+        keys: [layout.record, layout.fence],
+        arguments: [parsed.lockId, "1000", "job", "1"],
+      });
+    }
   });
 
   it("reads first on a waiter's later attempts, whatever the hint (it may be queued)", () => {

@@ -1,7 +1,7 @@
--- KEYS: the lock record, the fence counter of its route, the key's wait queue.
--- ARGV: lockId, ttlMs, normalized key, '1' to write first (the caller expects the key free and is
--- not queued) or '0' to read first; then with a waiter: its queue member, its remaining wait in
--- ms, and '0' on its first attempt (it cannot be queued yet) or '1'.
+-- KEYS: the lock record, the fence counter of its route, and with a waiter the key's wait queue.
+-- ARGV: lockId, ttlMs, normalized key, '1' to write first (the caller expects the key free; it
+-- sends no waiter) or '0' to read first; then with a waiter: its queue member, its remaining wait
+-- in ms, and '0' on its first attempt (it cannot be queued yet) or '1'.
 -- Returns {1, fence, expiresAtMs} acquired (or already held by this lockId: unchanged)
 --       | {0, holder fence, holder remainingMs} held | {2, remainingMs} held without a fence to
 --         report (reserved for an older waiter, or the record of another key with the same tag)

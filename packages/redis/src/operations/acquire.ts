@@ -17,8 +17,9 @@ const script = defineLuaScript("acquire", ACQUIRE_LUA);
 /**
  * The script's keys and arguments (see acquire.lua). `expectFree`: the key is probably free, so
  * the script writes first (counter, clock, SET NX: the fewest commands for a free key) and reads
- * only if that fails. A waiter's later attempts always read first: it may be queued, and the key
- * was held a moment ago.
+ * only if that fails. A write-first attempt carries no waiter and no queue: if the key is held,
+ * core subscribes and tries again at once, and that attempt queues the caller. A waiter's later
+ * attempts always read first: it may be queued, and the key was held a moment ago.
  */
 export function acquireCall(
   prefix: string,
@@ -27,18 +28,21 @@ export function acquireCall(
 ): ScriptCall {
   const layout = layoutForTag(prefix, parsed.tag);
   const { waiter } = parsed;
-  const writeFirst = expectFree && (waiter === undefined || waiter.firstAttempt);
-  const head = [parsed.lockId, String(parsed.ttlMs), parsed.key, writeFirst ? "1" : "0"];
+  const head = [parsed.lockId, String(parsed.ttlMs), parsed.key];
+  if (expectFree && (waiter === undefined || waiter.firstAttempt)) {
+    return { keys: [layout.record, layout.fence], arguments: [...head, "1"] };
+  }
   return {
     keys: [layout.record, layout.fence, layout.queue],
     arguments: waiter
       ? [
           ...head,
+          "0",
           queueMember(waiter.id, waiter.budgetMs),
           String(waiter.timeoutMs),
           waiter.firstAttempt ? "0" : "1",
         ]
-      : head,
+      : [...head, "0"],
   };
 }
 
