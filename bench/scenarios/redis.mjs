@@ -382,18 +382,12 @@ export async function keyPool({
     requests.set(c.name, stop() / Math.max(1, a.ops));
   }
   await closeAll(contenders, ctxs);
-  // Every SyncGuard lock of this scenario was on a distinct key, and all were released: what is
-  // left under its prefix must not grow with their number (issue 15: fence counters per route).
-  const sgNames = contenders.filter((c) => c.name.startsWith("syncguard")).map((c) => c.name);
-  const distinctKeys = sgNames.reduce((n, name) => n + acc.get(name).ops + 200 + countOps, 0);
-  const keysLeft = sgNames.length ? await admin.countKeys("sg:*") : undefined;
   const floor = acc.get("raw");
   const floorRate = floor ? floor.ops / (floor.ms / 1000) : Number.NaN;
   return contenders.map((c) => {
     const a = acc.get(c.name);
     const opsPerS = a.ops / (a.ms / 1000);
     return {
-      ...(c.name === "syncguard" ? { keysLeft, distinctKeys } : {}),
       name: c.name,
       label: c.label,
       ops: a.ops,
