@@ -110,46 +110,36 @@ export interface Watcher {
  */
 export function createWatcher(prefix: string, transport: PubSubTransport): Watcher {
   const active = new Map<string, ChannelListener>();
-  // Watched keys by tag (a count: two keys can share a tag), for isWatching.
-  const watchedTags = new Map<string, number>();
-  const countTag = (tag: string, by: number): void => {
-    const count = (watchedTags.get(tag) ?? 0) + by;
-    if (count > 0) watchedTags.set(tag, count);
-    else watchedTags.delete(tag);
-  };
 
-  const stop = (channel: string, tag: string, dispatch: ChannelListener): void => {
+  const stop = (channel: string, dispatch: ChannelListener): void => {
     if (active.get(channel) !== dispatch) return;
     active.delete(channel);
-    countTag(tag, -1);
     transport.unsubscribe(channel, dispatch).catch(() => {});
     if (active.size === 0) transport.idle();
   };
 
   return {
     async watch(key, listener) {
-      const tag = keyTag(key);
-      const { channel } = layoutForTag(prefix, tag);
+      const { channel } = layoutForTag(prefix, keyTag(key));
       // The release script publishes the queue member it reserved the key for, or "released".
       const dispatch: ChannelListener = (message) => {
         const reservedFor = message === "released" ? undefined : waiterOfMember(String(message));
         listener(reservedFor, reservedFor === undefined ? undefined : HANDOFF_WINDOW_MS);
       };
       active.set(channel, dispatch);
-      countTag(tag, 1);
       try {
         await transport.subscribe(channel, dispatch);
       } catch (error) {
-        stop(channel, tag, dispatch);
+        stop(channel, dispatch);
         throw toRedisLockError(error, "subscribe");
       }
-      return () => stop(channel, tag, dispatch);
+      return () => stop(channel, dispatch);
     },
-    isWatching: (tag) => watchedTags.has(tag),
+    // The channel is named by the tag, so the active channels already say it.
+    isWatching: (tag) => active.has(layoutForTag(prefix, tag).channel),
     async close() {
       const entries = [...active];
       active.clear();
-      watchedTags.clear();
       await Promise.allSettled(
         entries.map(([channel, dispatch]) => transport.unsubscribe(channel, dispatch)),
       );
