@@ -1,4 +1,5 @@
-import { defineBackend, type LockDriver, LockError } from "@syncguard/core";
+import { defineBackend, type LockDriver } from "@syncguard/core";
+import { adaptClient } from "./clients/detect";
 import { resolveConfig } from "./config";
 import type { OperationContext } from "./context";
 import { toRedisLockError } from "./errors";
@@ -9,13 +10,12 @@ import { acquire } from "./operations/acquire";
 import { extend } from "./operations/extend";
 import { isLocked, readByKey, readByLockId } from "./operations/read";
 import { release } from "./operations/release";
-import { clusterTransport, createWatcher, standaloneTransport } from "./operations/subscribe";
-import {
-  isClusterClient,
-  type RedisBackend,
-  type RedisBackendOptions,
-  type RedisCapabilities,
-  type RedisClientLike,
+import { createWatcher } from "./operations/subscribe";
+import type {
+  RedisBackend,
+  RedisBackendOptions,
+  RedisCapabilities,
+  RedisClientLike,
 } from "./types";
 
 const CAPABILITIES: RedisCapabilities = Object.freeze({
@@ -25,10 +25,11 @@ const CAPABILITIES: RedisCapabilities = Object.freeze({
 });
 
 /**
- * A SyncGuard backend on a connected node-redis client (`createClient` or `createCluster`).
- * Each operation is one script call or one GET; expiry is judged by the Redis server clock. The
- * backend opens no connection of its own except, on a single node, one pub/sub connection for
- * wake-ups (opened on first use, closed when idle or by `close()`).
+ * A SyncGuard backend on a connected node-redis client (`createClient` or `createCluster`) or
+ * ioredis client (`new Redis`, Sentinel included, or `new Cluster`). Each operation is one script
+ * call or one GET; expiry is judged by the Redis server clock. The backend opens no connection of
+ * its own except one for wake-up subscriptions (none on node-redis's cluster client, which has
+ * sharded pub/sub built in), opened on first use and closed when idle or by `close()`.
  */
 export function createRedisBackend(
   client: RedisClientLike,
@@ -37,47 +38,19 @@ export function createRedisBackend(
   return defineBackend(createRedisDriver(client, options));
 }
 
-/**
- * The client view the operations send on. node-redis 6 arms an `AbortSignal.timeout` for every
- * command (its 5 s default), which only bounds the time a command waits to be written, about a
- * tenth of the client CPU of a call. The backend refuses to send while the client is not ready,
- * and core bounds every acquire, release and extend itself with one shared timer, so the
- * backend's own calls go without it.
- */
-function withoutCommandTimers(client: RedisClientLike): RedisClientLike {
-  // Not in RedisClientLike: its node-redis typing ties the view to the client's RESP version.
-  const { withCommandOptions } = client as {
-    withCommandOptions?: (options: { timeout: number }) => RedisClientLike;
-  };
-  return typeof withCommandOptions === "function"
-    ? withCommandOptions.call(client, { timeout: 0 })
-    : client;
-}
-
 /** The Redis driver: stores and reads locks; core's `defineBackend` does the rest. */
 export function createRedisDriver(
   client: RedisClientLike,
   options?: RedisBackendOptions,
 ): LockDriver<RedisCapabilities> {
   const config = resolveConfig(options);
-  if (
-    typeof client !== "object" ||
-    client === null ||
-    typeof client.evalSha !== "function" ||
-    typeof client.get !== "function"
-  ) {
-    throw new LockError("InvalidArgument", "createRedisBackend needs a node-redis client");
-  }
-  const cluster = isClusterClient(client);
+  const adapter = adaptClient(client);
   const ctx: OperationContext = {
-    client: withoutCommandTimers(client),
+    client: adapter.sender,
     config,
-    publishCommand: cluster ? "SPUBLISH" : "PUBLISH",
+    publishCommand: adapter.cluster ? "SPUBLISH" : "PUBLISH",
   };
-  const watcher = createWatcher(
-    config.keyPrefix,
-    cluster ? clusterTransport(client) : standaloneTransport(client),
-  );
+  const watcher = createWatcher(config.keyPrefix, adapter.transport);
   // Once per backend, before the first acquire; retried if it could not reach the server.
   let policyChecked = config.evictionPolicyCheck === "off";
   let policyCheck: Promise<void> | undefined;

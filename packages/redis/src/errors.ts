@@ -1,7 +1,7 @@
 import { LockError, type LockErrorCode } from "@syncguard/core";
 
 /**
- * Maps node-redis errors to LockError codes by what they say about the command (ADR-011):
+ * Maps node-redis and ioredis errors to LockError codes by what they say about the command (ADR-011):
  * `ServiceUnavailable` when it certainly did not run (never written, refused by the server),
  * `NetworkTimeout` when it may have run (the connection failed with it in flight), `AuthFailed`
  * for rejected credentials and permissions. Matched by class name and code, so no runtime import
@@ -38,6 +38,8 @@ const NEVER_SENT_CLASSES: Record<string, string> = {
   RootNodesUnavailableError: "no cluster root node is reachable",
   MaxCommandRedirectionsError: "the cluster kept redirecting the command",
   ConnectionTimeoutError: "connecting to Redis timed out",
+  // ioredis
+  ClusterAllFailedError: "no cluster node answered (slots cache refresh failed)",
 };
 /** node-redis errors raised for commands in flight when the connection failed. */
 const IN_FLIGHT_CLASSES: Record<string, string> = {
@@ -45,7 +47,14 @@ const IN_FLIGHT_CLASSES: Record<string, string> = {
   DisconnectsClientError: "the client was disconnected while the command was in flight",
   SocketTimeoutError: "the connection timed out while the command was in flight",
   SocketTimeoutDuringMaintenanceError: "the connection timed out while the command was in flight",
+  // ioredis: the command was retried across reconnects (it may have been in flight) and gave up.
+  MaxRetriesPerRequestError: "the connection failed and ioredis gave up retrying the command",
 };
+/** ioredis raises these as plain Errors, told apart by message. */
+const NEVER_SENT_MESSAGES =
+  /^(Stream isn't writeable and enableOfflineQueue options is false|Cluster isn't ready and enableOfflineQueue options is false|Too many Cluster redirections)/;
+// Rejects both queued and in-flight commands when a connection ends for good.
+const CONNECTION_CLOSED_MESSAGE = /^Connection is closed\.?$/;
 
 interface Classified {
   code: LockErrorCode;
@@ -68,6 +77,12 @@ function classifyOne(error: Error): Classified | undefined {
     return { code: "AuthFailed", reason: message };
   }
   if (REFUSED_REPLY.test(message)) return { code: "ServiceUnavailable", reason: message };
+  if (NEVER_SENT_MESSAGES.test(message)) {
+    return { code: "ServiceUnavailable", reason: `the command was never sent: ${message}` };
+  }
+  if (CONNECTION_CLOSED_MESSAGE.test(message)) {
+    return { code: "NetworkTimeout", reason: `${message} (the command may have run)` };
+  }
   const neverSent = NEVER_SENT_CLASSES[className];
   if (neverSent !== undefined) {
     return { code: "ServiceUnavailable", reason: message ? `${neverSent}: ${message}` : neverSent };
@@ -86,7 +101,7 @@ function classifyOne(error: Error): Classified | undefined {
   return undefined;
 }
 
-/** Errors node-redis wraps keep the socket error in `cause`, `originalError` or `socketError`. */
+/** Errors the clients wrap keep the socket error in `cause`, `originalError` or `socketError`. */
 function nested(error: Error): unknown[] {
   const holder = error as { cause?: unknown; originalError?: unknown; socketError?: unknown };
   return [holder.socketError, holder.originalError, holder.cause];
@@ -106,7 +121,7 @@ function classify(error: unknown): Classified | undefined {
   return undefined;
 }
 
-/** The LockError code for a node-redis error, or undefined when it is not recognised. */
+/** The LockError code for a node-redis or ioredis error, or undefined when it is not recognised. */
 export function classifyRedisError(error: unknown): LockErrorCode | undefined {
   return classify(error)?.code;
 }

@@ -6,6 +6,8 @@ export type {
   ChannelListener,
   ClusterClient,
   EvictionPolicyCheck,
+  IoredisClient,
+  NodeRedisClient,
   RedisBackend,
   RedisBackendOptions,
   RedisCapabilities,

@@ -75,8 +75,25 @@ export interface ClusterClient extends ScriptClient {
   sUnsubscribe(channel: string, listener?: ChannelListener): Promise<void>;
 }
 
-export type RedisClientLike = StandaloneClient | ClusterClient;
+/** A node-redis client, single node or cluster. */
+export type NodeRedisClient = StandaloneClient | ClusterClient;
 
-export function isClusterClient(client: RedisClientLike): client is ClusterClient {
-  return Array.isArray((client as Partial<ClusterClient>).masters);
+/**
+ * The part of an ioredis client (5.6 or later, or 6: `new Redis()`, Sentinel included, or
+ * `new Cluster()`) that the backend uses. Declared structurally, so `ioredis` is never imported.
+ */
+export interface IoredisClient {
+  /** "ready" when commands go straight to the server. */
+  readonly status: string;
+  readonly isCluster: boolean;
+  /** Read for its `keyPrefix`, which the backend cannot work with. */
+  readonly options?: object;
+  evalsha(sha: string, numKeys: number, ...keysAndArguments: string[]): Promise<unknown>;
+  eval(script: string, numKeys: number, ...keysAndArguments: string[]): Promise<unknown>;
+  get(key: string): Promise<string | null>;
+  /** Opens the backend's own pub/sub connection with the client's options. */
+  duplicate(...args: never[]): unknown;
 }
+
+/** Any client the backend accepts: node-redis 5 or 6, or ioredis 5.6+ or 6. */
+export type RedisClientLike = NodeRedisClient | IoredisClient;

@@ -1,7 +1,7 @@
 import { createRedisBackend } from "../src";
 import { createRedisDriver } from "../src/backend";
+import { SUBSCRIBER_IDLE_CLOSE_MS } from "../src/clients/dedicated-subscriber";
 import { layoutForKey } from "../src/keys";
-import { SUBSCRIBER_IDLE_CLOSE_MS } from "../src/operations/subscribe";
 import type { RedisBackend } from "../src/types";
 import { MODES, type Mode, type Target, uniqueKey, useBackend, waitFor } from "./helpers/services";
 

@@ -3,19 +3,7 @@ import { keyTag } from "@syncguard/core";
 import { toRedisLockError } from "../errors";
 import { layoutForTag, waiterOfMember } from "../keys";
 import { HANDOFF_WINDOW_MS } from "../scripts";
-import type {
-  ChannelListener,
-  ClusterClient,
-  StandaloneClient,
-  SubscriberConnection,
-} from "../types";
-
-/**
- * How long an idle subscriber connection stays open after its last channel is gone. Hot keys
- * subscribe and unsubscribe on every wait; reconnecting each time would cost a handshake per
- * wait. The connection is unref'd, so it never keeps the process alive meanwhile.
- */
-export const SUBSCRIBER_IDLE_CLOSE_MS = 2_000;
+import type { ChannelListener } from "../types";
 
 /** Moves SUBSCRIBE/UNSUBSCRIBE for one channel; core does the counting. */
 export interface PubSubTransport {
@@ -25,75 +13,6 @@ export interface PubSubTransport {
   /** Called when no channel is left. */
   idle(): void;
   close(): Promise<void>;
-}
-
-/** A single node: one lazily connected duplicate of the user's client, shared by all channels. */
-export function standaloneTransport(client: StandaloneClient): PubSubTransport {
-  let connection: Promise<SubscriberConnection> | undefined;
-  let idleTimer: ReturnType<typeof setTimeout> | undefined;
-
-  const connect = (): Promise<SubscriberConnection> => {
-    const duplicate = client.duplicate();
-    // Without a listener an 'error' event would crash the process; failures surface per command.
-    duplicate.on("error", () => {});
-    const opened = duplicate.connect().then(() => {
-      duplicate.unref?.();
-      return duplicate;
-    });
-    opened.catch(() => {
-      duplicate.destroy();
-      if (connection === opened) connection = undefined;
-    });
-    return opened;
-  };
-
-  const shutdown = async (): Promise<void> => {
-    if (idleTimer) clearTimeout(idleTimer);
-    idleTimer = undefined;
-    const current = connection;
-    connection = undefined;
-    if (!current) return;
-    const conn = await current.catch(() => undefined);
-    if (!conn) return;
-    try {
-      await (conn.close ? conn.close() : conn.destroy());
-    } catch {
-      conn.destroy();
-    }
-  };
-
-  return {
-    async subscribe(channel, listener) {
-      if (idleTimer) clearTimeout(idleTimer);
-      idleTimer = undefined;
-      connection ??= connect();
-      await (await connection).subscribe(channel, listener);
-    },
-    async unsubscribe(channel, listener) {
-      const conn = await connection?.catch(() => undefined);
-      await conn?.unsubscribe(channel, listener);
-    },
-    idle() {
-      if (idleTimer) clearTimeout(idleTimer);
-      idleTimer = setTimeout(() => void shutdown(), SUBSCRIBER_IDLE_CLOSE_MS);
-      idleTimer.unref();
-    },
-    close: shutdown,
-  };
-}
-
-/**
- * A cluster: sharded pub/sub (SSUBSCRIBE) on the cluster client itself. node-redis keeps one
- * pub/sub connection per shard and follows slot moves; the channel shares the lock's hash tag,
- * so the release script can SPUBLISH it from the shard that holds the lock.
- */
-export function clusterTransport(client: ClusterClient): PubSubTransport {
-  return {
-    subscribe: (channel, listener) => client.sSubscribe(channel, listener),
-    unsubscribe: (channel, listener) => client.sUnsubscribe(channel, listener),
-    idle() {},
-    async close() {},
-  };
 }
 
 export interface Watcher {

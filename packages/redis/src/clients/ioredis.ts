@@ -1,0 +1,152 @@
+import { LockError } from "@syncguard/core";
+import type { ChannelListener, IoredisClient, ScriptClient } from "../types";
+import type { ClientAdapter } from "./adapter";
+import { type DedicatedSubscriber, dedicatedSubscriberTransport } from "./dedicated-subscriber";
+
+/** An ioredis client (`new Redis()`, Sentinel included, or `new Cluster()`). */
+export function isIoredisClient(client: object): client is IoredisClient {
+  const candidate = client as Partial<IoredisClient>;
+  return (
+    typeof candidate.evalsha === "function" &&
+    typeof candidate.get === "function" &&
+    typeof candidate.duplicate === "function" &&
+    typeof candidate.status === "string"
+  );
+}
+
+export function ioredisAdapter(client: IoredisClient): ClientAdapter {
+  rejectClientKeyPrefix(client);
+  const cluster = client.isCluster === true;
+  return {
+    library: "ioredis",
+    sender: ioredisSender(client),
+    transport: dedicatedSubscriberTransport(() =>
+      cluster ? openShardedSubscriber(client) : openSubscriber(client),
+    ),
+    cluster,
+  };
+}
+
+/**
+ * ioredis's own `keyPrefix` option would rename the keys a script is given but not the channel
+ * it publishes on, so wake-ups would go unheard; the backend has its own `keyPrefix` for this.
+ */
+function rejectClientKeyPrefix(client: IoredisClient): void {
+  const options = client.options as
+    | { keyPrefix?: unknown; redisOptions?: { keyPrefix?: unknown } }
+    | undefined;
+  const prefix = options?.keyPrefix ?? options?.redisOptions?.keyPrefix;
+  if (typeof prefix === "string" && prefix !== "") {
+    throw new LockError(
+      "InvalidArgument",
+      `the ioredis client has keyPrefix "${prefix}" set; SyncGuard needs a client without it. ` +
+        "Pass the prefix to the backend instead: createRedisBackend(client, { keyPrefix })",
+    );
+  }
+}
+
+/** Scripts and GETs in node-redis's call shape; readiness from ioredis's connection status. */
+function ioredisSender(client: IoredisClient): ScriptClient {
+  return {
+    evalSha: (sha, call) => client.evalsha(sha, call.keys.length, ...call.keys, ...call.arguments),
+    eval: (source, call) => client.eval(source, call.keys.length, ...call.keys, ...call.arguments),
+    get: (key) => client.get(key),
+    // Anything but "ready" would park the command in ioredis's offline queue.
+    get isReady() {
+      return client.status === "ready";
+    },
+  };
+}
+
+/** The part of an ioredis duplicate a subscriber uses. */
+interface IoredisConnection {
+  readonly status: string;
+  readonly stream?: { unref?(): void };
+  connect(): Promise<unknown>;
+  subscribe(channel: string): Promise<unknown>;
+  unsubscribe(channel: string): Promise<unknown>;
+  ssubscribe(channel: string): Promise<unknown>;
+  sunsubscribe(channel: string): Promise<unknown>;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  quit(): Promise<unknown>;
+  disconnect(): void;
+}
+
+/** Sends channel messages to the listener registered for their channel. */
+function channelListeners(connection: IoredisConnection, event: "message" | "smessage") {
+  const listeners = new Map<string, ChannelListener>();
+  connection.on(event, (channel: string, message: string) => {
+    listeners.get(channel)?.(message, channel);
+  });
+  return listeners;
+}
+
+async function connectQuietly(connection: IoredisConnection): Promise<void> {
+  // Without a listener an 'error' event would crash the process; failures surface per command.
+  connection.on("error", () => {});
+  try {
+    await connection.connect();
+  } catch (error) {
+    connection.disconnect();
+    throw error;
+  }
+}
+
+async function closeGracefully(connection: IoredisConnection): Promise<void> {
+  try {
+    await connection.quit();
+  } catch {
+    connection.disconnect();
+  }
+}
+
+/**
+ * A single node (or a Sentinel-managed primary): a duplicate of the user's client, with the
+ * same options, so Sentinel, TLS and credentials carry over. Its socket is unref'd (again after
+ * each reconnect) so it never keeps the process alive.
+ */
+async function openSubscriber(client: IoredisClient): Promise<DedicatedSubscriber> {
+  const connection = client.duplicate({ lazyConnect: true } as never) as IoredisConnection;
+  const unref = () => connection.stream?.unref?.();
+  connection.on("ready", unref);
+  const listeners = channelListeners(connection, "message");
+  await connectQuietly(connection);
+  unref();
+  return {
+    async subscribe(channel, listener) {
+      listeners.set(channel, listener);
+      await connection.subscribe(channel);
+    },
+    async unsubscribe(channel, listener) {
+      if (listeners.get(channel) === listener) listeners.delete(channel);
+      await connection.unsubscribe(channel);
+    },
+    close: () => closeGracefully(connection),
+  };
+}
+
+/**
+ * A cluster: sharded pub/sub needs ioredis's `shardedSubscribers` (one subscriber connection per
+ * shard, following slot moves), which is off by default; a duplicate of the user's cluster
+ * client turns it on without changing the user's client. The channel shares the lock's hash
+ * tag, so the release script SPUBLISHes it from the shard that holds the lock.
+ */
+async function openShardedSubscriber(client: IoredisClient): Promise<DedicatedSubscriber> {
+  const connection = client.duplicate(
+    [] as never,
+    { shardedSubscribers: true, lazyConnect: true } as never,
+  ) as IoredisConnection;
+  const listeners = channelListeners(connection, "smessage");
+  await connectQuietly(connection);
+  return {
+    async subscribe(channel, listener) {
+      listeners.set(channel, listener);
+      await connection.ssubscribe(channel);
+    },
+    async unsubscribe(channel, listener) {
+      if (listeners.get(channel) === listener) listeners.delete(channel);
+      await connection.sunsubscribe(channel);
+    },
+    close: () => closeGracefully(connection),
+  };
+}

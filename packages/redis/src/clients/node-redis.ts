@@ -1,0 +1,87 @@
+import type { PubSubTransport } from "../operations/subscribe";
+import type {
+  ClusterClient,
+  NodeRedisClient,
+  StandaloneClient,
+  SubscriberConnection,
+} from "../types";
+import type { ClientAdapter } from "./adapter";
+import { type DedicatedSubscriber, dedicatedSubscriberTransport } from "./dedicated-subscriber";
+
+/** A node-redis client (v5 or v6): `createClient()` or `createCluster()`. */
+export function isNodeRedisClient(client: object): client is NodeRedisClient {
+  const candidate = client as Partial<NodeRedisClient>;
+  return typeof candidate.evalSha === "function" && typeof candidate.get === "function";
+}
+
+function isCluster(client: NodeRedisClient): client is ClusterClient {
+  return Array.isArray((client as Partial<ClusterClient>).masters);
+}
+
+export function nodeRedisAdapter(client: NodeRedisClient): ClientAdapter {
+  const cluster = isCluster(client);
+  return {
+    library: "node-redis",
+    sender: withoutCommandTimers(client),
+    transport: cluster
+      ? shardedTransport(client)
+      : dedicatedSubscriberTransport(() => openDuplicate(client)),
+    cluster,
+  };
+}
+
+/**
+ * The client view the operations send on. node-redis 6 arms an `AbortSignal.timeout` for every
+ * command (its 5 s default), which only bounds the time a command waits to be written, about a
+ * tenth of the client CPU of a call. The backend refuses to send while the client is not ready,
+ * and core bounds every acquire, release and extend itself with one shared timer, so the
+ * backend's own calls go without it.
+ */
+function withoutCommandTimers(client: NodeRedisClient): NodeRedisClient {
+  // Not in NodeRedisClient: its node-redis typing ties the view to the client's RESP version.
+  const { withCommandOptions } = client as {
+    withCommandOptions?: (options: { timeout: number }) => NodeRedisClient;
+  };
+  return typeof withCommandOptions === "function"
+    ? withCommandOptions.call(client, { timeout: 0 })
+    : client;
+}
+
+/** A single node: a duplicate of the user's client, unref'd so it never keeps the process alive. */
+async function openDuplicate(client: StandaloneClient): Promise<DedicatedSubscriber> {
+  const duplicate: SubscriberConnection = client.duplicate();
+  // Without a listener an 'error' event would crash the process; failures surface per command.
+  duplicate.on("error", () => {});
+  try {
+    await duplicate.connect();
+  } catch (error) {
+    duplicate.destroy();
+    throw error;
+  }
+  duplicate.unref?.();
+  return {
+    subscribe: (channel, listener) => duplicate.subscribe(channel, listener),
+    unsubscribe: (channel, listener) => duplicate.unsubscribe(channel, listener),
+    async close() {
+      try {
+        await (duplicate.close ? duplicate.close() : duplicate.destroy());
+      } catch {
+        duplicate.destroy();
+      }
+    },
+  };
+}
+
+/**
+ * A cluster: sharded pub/sub (SSUBSCRIBE) on the cluster client itself. node-redis keeps one
+ * pub/sub connection per shard and follows slot moves; the channel shares the lock's hash tag,
+ * so the release script can SPUBLISH it from the shard that holds the lock.
+ */
+function shardedTransport(client: ClusterClient): PubSubTransport {
+  return {
+    subscribe: (channel, listener) => client.sSubscribe(channel, listener),
+    unsubscribe: (channel, listener) => client.sUnsubscribe(channel, listener),
+    idle() {},
+    async close() {},
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * The client matrix: the other test files use node-redis 6 (RESP3 by default); this one runs the
+ * whole conformance suite, multi-process race included, on every other supported client major —
+ * node-redis 5 (RESP2 by default), ioredis 6 and ioredis 5 (the `redis5` / `ioredis5`
+ * devDependency aliases, each at the lowest version the peer range allows) — on a single node and
+ * on Redis Cluster. It also type-checks that each library's clients fit the backend's types.
+ */
+import { join } from "node:path";
+import { runConformance } from "@syncguard/conformance";
+import type { Redis as Ioredis6, Cluster as Ioredis6Cluster } from "ioredis";
+import type { Redis as Ioredis5, Cluster as Ioredis5Cluster } from "ioredis5";
+import type { createClient, createCluster } from "redis5";
+import { createLock, createRedisBackend, type RedisBackend, type RedisClientLike } from "../src";
+import { type ClientLibrary, connectWith } from "./fixtures/connect";
+import { clusterNodes, MODES, type Mode, redisUrl } from "./helpers/services";
+
+// Compile-time: every client kind of every library fits the backend's types and createLock.
+export const typeChecks = {
+  nodeRedis5: (client: ReturnType<typeof createClient>): RedisClientLike => client,
+  nodeRedis5Cluster: (cluster: ReturnType<typeof createCluster>): RedisClientLike => cluster,
+  ioredis6: (client: Ioredis6): RedisClientLike => client,
+  ioredis6Cluster: (cluster: Ioredis6Cluster): RedisClientLike => cluster,
+  ioredis5: (client: Ioredis5): RedisClientLike => client,
+  ioredis5Cluster: (cluster: Ioredis5Cluster): RedisClientLike => cluster,
+  lock: (client: Ioredis6 | Ioredis6Cluster | ReturnType<typeof createClient>) =>
+    createLock(client),
+};
+
+/** How each matrix library is named in test titles (the client-matrix reporter counts by it). */
+export const CLIENT_LABELS: Record<Exclude<ClientLibrary, "redis">, string> = {
+  redis5: "node-redis 5",
+  ioredis: "ioredis 6",
+  ioredis5: "ioredis 5",
+};
+
+function clientConformance(library: Exclude<ClientLibrary, "redis">, mode: Mode): void {
+  let connection: { client: RedisClientLike; close(): Promise<void> } | undefined;
+  let backend: RedisBackend | undefined;
+  const keyPrefix = `sgconf-${library}-${mode}`;
+  const env: Record<string, string> = {
+    SYNCGUARD_REDIS_CLIENT: library,
+    SYNCGUARD_REDIS_MODE: mode,
+    SYNCGUARD_REDIS_PREFIX: keyPrefix,
+  };
+  if (mode === "single") env.REDIS_URL = redisUrl();
+  else env.REDIS_CLUSTER_NODES = clusterNodes().join(",");
+  runConformance({
+    name: `redis (${mode}, ${CLIENT_LABELS[library]})`,
+    capabilities: { subscribe: true },
+    createBackend: async () => {
+      connection = await connectWith(library, mode);
+      backend = createRedisBackend(connection.client, { keyPrefix });
+      return backend;
+    },
+    teardown: async () => {
+      await backend?.close();
+      await connection?.close();
+    },
+    worker: { modulePath: join(__dirname, "fixtures", "conformance-worker.js"), env },
+  });
+}
+
+for (const library of Object.keys(CLIENT_LABELS) as (keyof typeof CLIENT_LABELS)[]) {
+  for (const mode of MODES) clientConformance(library, mode);
+}
