@@ -1,7 +1,8 @@
 /**
- * Peer-version matrix: the declared peer range is `@google-cloud/firestore ^7.0.0 || ^8.0.0`. The
- * other test files use v8; this one runs conformance suites on the emulator with the oldest v7
- * (7.0.0, the `firestore7` devDependency alias; firebase-admin 13 brings a 7.x).
+ * Peer-version matrix: the declared (optional) peer range is
+ * `@google-cloud/firestore ^7.0.0 || ^8.0.0`. The other test files use v8; this one runs
+ * conformance suites on the emulator with the oldest v7 (7.0.0, the `firestore7` devDependency
+ * alias; firebase-admin 13 brings a 7.x).
  *
  * Types: the SDK declares its types as a global namespace plus an ambient module named
  * "@google-cloud/firestore", so the alias cannot be imported as a typed module of its own. The
