@@ -8,8 +8,10 @@
  *   (b) CommonJS JavaScript, only @syncguard/firestore + @google-cloud/firestore: no Redis.
  *   (c) @syncguard/conformance + @syncguard/core + jest, running the README's example test file
  *       (copied from packages/conformance/README.md as written) against a file-system backend.
+ *   (d) CommonJS TypeScript, only firebase-admin + @syncguard/firestore: the lock runs on the
+ *       Firestore from `getFirestore()`, and npm installs one Firestore SDK (firebase-admin's).
  *
- * The three installs start together (npm's cache is shared and safe for that); each test waits
+ * The four installs start together (npm's cache is shared and safe for that); each test waits
  * for its own.
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -17,6 +19,7 @@ import { join } from "node:path";
 import {
   defang,
   expectOk,
+  installedCopies,
   installedPackages,
   makeProject,
   NPM_INSTALL,
@@ -42,6 +45,10 @@ const redisVersion = devVersion(
 const firestoreVersion = devVersion(
   "@google-cloud/firestore",
   JSON.parse(readFileSync(join(ROOT, "packages/firestore/package.json"), "utf8")),
+);
+const firebaseAdminVersion = devVersion(
+  "firebase-admin",
+  JSON.parse(readFileSync(join(__dirname, "..", "package.json"), "utf8")),
 );
 const file = (name: string) => `file:${tarball(name)}`;
 const overrides = () => ({ "@syncguard/core": file("@syncguard/core") });
@@ -105,6 +112,19 @@ beforeAll(() => {
       overrides: overrides(),
     },
     "cjs-firestore",
+  );
+  install(
+    "firebase-admin",
+    {
+      scripts: { build: "tsc -p tsconfig.json", start: "node dist/main.js" },
+      dependencies: {
+        "@syncguard/firestore": file("@syncguard/firestore"),
+        "firebase-admin": firebaseAdminVersion,
+      },
+      devDependencies: { typescript: devVersion("typescript"), "@types/node": "^20" },
+      overrides: overrides(),
+    },
+    "firebase-admin",
   );
   const example = readmeExample();
   const version = (name: string): string =>
@@ -194,4 +214,33 @@ it("(c) the conformance README example, as written, passes against a custom back
   expect(skipped.every((line) => line.includes("[wake.release]"))).toBe(true);
   // The race ran in child processes (the README example sets `worker`), not skipped.
   expect(defang(jest.output)).toMatch(/\[race\./);
+});
+
+it("(d) firebase-admin project: one Firestore SDK installed, type-checks, round trip through createLock(getFirestore())", async () => {
+  const env = plainEnv({
+    ...serviceEnv("FIRESTORE_EMULATOR_HOST"),
+    GCLOUD_PROJECT: process.env.GCLOUD_PROJECT ?? "demo-syncguard",
+    METADATA_SERVER_DETECTION: "none",
+  });
+  const { dir } = await installs.get("firebase-admin")!;
+  const modules = join(dir, "node_modules");
+  // One copy, at the top (where @syncguard/firestore's types resolve it), and it is the major
+  // firebase-admin asks for: no second SDK installed for the peer dependency.
+  const copies = installedCopies(dir).get("@google-cloud/firestore") ?? [];
+  expect(copies).toEqual([join(modules, "@google-cloud", "firestore")]);
+  const admin = JSON.parse(readFileSync(join(modules, "firebase-admin", "package.json"), "utf8"));
+  const wanted: string = admin.optionalDependencies?.["@google-cloud/firestore"] ?? "";
+  const sdk = JSON.parse(readFileSync(join(copies[0]!, "package.json"), "utf8"));
+  expect(wanted).toMatch(/^\^7\./);
+  expect(sdk.version).toMatch(/^7\./);
+
+  const tsc = expectOk("tsc", await run("npx", ["tsc", "-p", "tsconfig.json"], dir, env));
+  const start = expectOk(
+    "node dist/main.js",
+    await run("node", ["dist/main.js"], dir, env, 90_000),
+  );
+  expect(start.output).toMatch(/"ok":true,"format":"firebase-admin"/);
+  timings.push(
+    `firebase-admin ${firebaseAdminVersion} (@google-cloud/firestore ${sdk.version}): tsc ${secs(tsc.ms)}, run ${secs(start.ms)}`,
+  );
 });

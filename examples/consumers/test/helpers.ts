@@ -105,26 +105,36 @@ export const NPM_INSTALL = [
   "--loglevel=error",
 ];
 
-/** Every package name installed under node_modules (scoped ones as `@scope/name`), nested too. */
-export function installedPackages(dir: string): Set<string> {
-  const names = new Set<string>();
+/**
+ * Every installed copy of every package under node_modules, nested ones too: package name (scoped
+ * ones as `@scope/name`) to the directories holding a copy.
+ */
+export function installedCopies(dir: string): Map<string, string[]> {
+  const copies = new Map<string, string[]>();
+  const add = (name: string, at: string) => {
+    copies.set(name, [...(copies.get(name) ?? []), at]);
+    walk(join(at, "node_modules"));
+  };
   const walk = (modules: string) => {
     if (!existsSync(modules)) return;
     for (const entry of readdirSync(modules)) {
       if (entry.startsWith(".")) continue;
       if (entry.startsWith("@")) {
         for (const sub of readdirSync(join(modules, entry))) {
-          names.add(`${entry}/${sub}`);
-          walk(join(modules, entry, sub, "node_modules"));
+          add(`${entry}/${sub}`, join(modules, entry, sub));
         }
       } else {
-        names.add(entry);
-        walk(join(modules, entry, "node_modules"));
+        add(entry, join(modules, entry));
       }
     }
   };
   walk(join(dir, "node_modules"));
-  return names;
+  return copies;
+}
+
+/** Every package name installed under node_modules (scoped ones as `@scope/name`), nested too. */
+export function installedPackages(dir: string): Set<string> {
+  return new Set(installedCopies(dir).keys());
 }
 
 /** Required service environment, with a clear failure when the test runner did not start it. */
