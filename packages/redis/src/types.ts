@@ -93,6 +93,8 @@ export interface IoredisClient {
   get(key: string): Promise<string | null>;
   /** Opens the backend's own pub/sub connection with the client's options. */
   duplicate(...args: never[]): unknown;
+  /** Tells the backend when the first connection is ready. */
+  once(event: "ready", listener: () => void): unknown;
 }
 
 /** Any client the backend accepts: node-redis 5 or 6, or ioredis 5.6+ or 6. */

@@ -8,6 +8,7 @@ import { createLock, isLockError, type LockError } from "@syncguard/core";
 import { Redis as Ioredis6 } from "ioredis";
 import { Redis as Ioredis5 } from "ioredis5";
 import { createClient } from "redis";
+import { createClient as createClient4, createCluster as createCluster4 } from "redis4";
 import { createRedisBackend, type RedisBackend, type RedisClientLike } from "../src";
 import { layoutForKey } from "../src/keys";
 import {
@@ -273,6 +274,39 @@ describe("what the backend accepts", () => {
       );
     }
   });
+
+  it("refuses node-redis 4 (its cluster client sends scripts to random shards), naming the upgrade", () => {
+    const client = createClient4({ url: redisUrl() });
+    const cluster = createCluster4({ rootNodes: [{ url: redisUrl() }] });
+    for (const value of [client, cluster]) {
+      expect(() => createRedisBackend(value as never)).toThrow(
+        expect.objectContaining({
+          code: "InvalidArgument",
+          message: expect.stringMatching(
+            /does not support node-redis 4.*Upgrade to `redis` 5 or 6/,
+          ),
+        }),
+      );
+    }
+  });
+
+  it.each(["ioredis", "ioredis5"] as const)(
+    "takes commands from a %s client whose first connection is not ready yet, as ioredis users expect",
+    async (library) => {
+      for (const lazyConnect of [false, true]) {
+        const client =
+          library === "ioredis"
+            ? new Ioredis6(redisUrl(), { lazyConnect })
+            : new Ioredis5(redisUrl(), { lazyConnect });
+        expect(client.status).not.toBe("ready");
+        const backend = createRedisBackend(client, { keyPrefix: `sgcm-early-${library}` });
+        const held = okLock(await backend.acquire({ key: uniqueKey("early"), ttlMs: 5_000 }));
+        expect(await backend.release({ lockId: held.lockId })).toEqual({ ok: true });
+        await backend.close();
+        await client.quit();
+      }
+    },
+  );
 
   it.each(["ioredis", "ioredis5"] as const)(
     "rejects a %s client with its own keyPrefix (wake-ups would go unheard)",

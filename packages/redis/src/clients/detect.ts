@@ -11,12 +11,36 @@ const ACCEPTED =
 /** The adapter for whichever supported client library `client` comes from. */
 export function adaptClient(client: RedisClientLike): ClientAdapter {
   if (typeof client === "object" && client !== null) {
-    if (isNodeRedisClient(client)) return nodeRedisAdapter(client);
+    if (isNodeRedisClient(client)) {
+      if (isNodeRedis4(client)) throw nodeRedis4Error();
+      return nodeRedisAdapter(client);
+    }
     if (isIoredisClient(client)) return ioredisAdapter(client);
   }
   throw new LockError(
     "InvalidArgument",
     `createRedisBackend needs ${ACCEPTED}; got ${describe(client)}`,
+  );
+}
+
+/** node-redis 4 clients end with quit()/disconnect(); 5 and 6 added close(). */
+function isNodeRedis4(client: object): boolean {
+  const candidate = client as { close?: unknown; quit?: unknown };
+  return typeof candidate.close !== "function" && typeof candidate.quit === "function";
+}
+
+/**
+ * Why node-redis 4 is refused (README, "Supported clients"): its cluster client routes EVALSHA
+ * and EVAL without looking at their keys, so scripts land on random shards and fail with MOVED
+ * (checked up to 4.7.1, its last release). One backend code path for every node-redis client
+ * that SyncGuard accepts is worth more than a single-node-only mode for a superseded major.
+ */
+function nodeRedis4Error(): LockError {
+  return new LockError(
+    "InvalidArgument",
+    "createRedisBackend does not support node-redis 4: its cluster client sends scripts to a random " +
+      "shard (they fail with MOVED). Upgrade to `redis` 5 or 6 (the calls SyncGuard makes are the " +
+      "same), or use ioredis",
   );
 }
 

@@ -10,6 +10,7 @@ export function isIoredisClient(client: object): client is IoredisClient {
     typeof candidate.evalsha === "function" &&
     typeof candidate.get === "function" &&
     typeof candidate.duplicate === "function" &&
+    typeof candidate.once === "function" &&
     typeof candidate.status === "string"
   );
 }
@@ -45,15 +46,26 @@ function rejectClientKeyPrefix(client: IoredisClient): void {
   }
 }
 
+/** Connection states of a client that has not been ready yet ("wait": lazyConnect, unused). */
+const FIRST_CONNECT = new Set(["wait", "connecting", "connect"]);
+
 /** Scripts and GETs in node-redis's call shape; readiness from ioredis's connection status. */
 function ioredisSender(client: IoredisClient): ScriptClient {
+  // ioredis users expect `new Redis()` to take commands at once: until its first connection is
+  // ready it queues them (core's deadline still bounds each call). After that, a client that is
+  // not ready is reconnecting, and a command is refused rather than queued behind an outage.
+  let connectedOnce = client.status === "ready";
+  if (!connectedOnce) {
+    client.once("ready", () => {
+      connectedOnce = true;
+    });
+  }
   return {
     evalSha: (sha, call) => client.evalsha(sha, call.keys.length, ...call.keys, ...call.arguments),
     eval: (source, call) => client.eval(source, call.keys.length, ...call.keys, ...call.arguments),
     get: (key) => client.get(key),
-    // Anything but "ready" would park the command in ioredis's offline queue.
     get isReady() {
-      return client.status === "ready";
+      return client.status === "ready" || (!connectedOnce && FIRST_CONNECT.has(client.status));
     },
   };
 }
