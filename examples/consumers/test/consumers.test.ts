@@ -10,8 +10,11 @@
  *       (copied from packages/conformance/README.md as written) against a file-system backend.
  *   (d) CommonJS TypeScript, only firebase-admin + @syncguard/firestore: the lock runs on the
  *       Firestore from `getFirestore()`, and npm installs one Firestore SDK (firebase-admin's).
+ *   (e) only ioredis + @syncguard/redis, no `redis` package: an ESM and a CommonJS entry each
+ *       lock, extend, release and wait with wake-ups on a single node and on a Cluster; both
+ *       declaration flavours type-check `new Redis()` and `new Cluster()`.
  *
- * The four installs start together (npm's cache is shared and safe for that); each test waits
+ * The five installs start together (npm's cache is shared and safe for that); each test waits
  * for its own.
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -38,10 +41,9 @@ const devVersion = (name: string, from = rootPkg): string => {
   if (!v) throw new Error(`no pinned version of ${name}`);
   return v;
 };
-const redisVersion = devVersion(
-  "redis",
-  JSON.parse(readFileSync(join(ROOT, "packages/redis/package.json"), "utf8")),
-);
+const redisPkg = JSON.parse(readFileSync(join(ROOT, "packages/redis/package.json"), "utf8"));
+const redisVersion = devVersion("redis", redisPkg);
+const ioredisVersion = devVersion("ioredis", redisPkg);
 const firestoreVersion = devVersion(
   "@google-cloud/firestore",
   JSON.parse(readFileSync(join(ROOT, "packages/firestore/package.json"), "utf8")),
@@ -125,6 +127,15 @@ beforeAll(() => {
       overrides: overrides(),
     },
     "firebase-admin",
+  );
+  install(
+    "ioredis",
+    {
+      dependencies: { "@syncguard/redis": file("@syncguard/redis"), ioredis: ioredisVersion },
+      devDependencies: { typescript: devVersion("typescript"), "@types/node": "^20" },
+      overrides: overrides(),
+    },
+    "ioredis",
   );
   const example = readmeExample();
   const version = (name: string): string =>
@@ -243,4 +254,50 @@ it("(d) firebase-admin project: one Firestore SDK installed, type-checks, round 
   timings.push(
     `firebase-admin ${firebaseAdminVersion} (@google-cloud/firestore ${sdk.version}): tsc ${secs(tsc.ms)}, run ${secs(start.ms)}`,
   );
+});
+
+it("(e) ioredis project without `redis`: type-checks, ESM and CJS lock, extend, release and wake-ups on Redis and Cluster", async () => {
+  const env = plainEnv(serviceEnv("REDIS_URL", "REDIS_CLUSTER_NODES"));
+  const { dir } = await installs.get("ioredis")!;
+  const modules = join(dir, "node_modules");
+  const tree = installedPackages(dir);
+  expect(tree.has("@syncguard/redis")).toBe(true);
+  expect(tree.has("@syncguard/core")).toBe(true);
+  // Both clients are optional peers: npm must not bring node-redis in for an ioredis user.
+  expect(tree.has("redis")).toBe(false);
+  expect([...tree].filter((n) => n.startsWith("@redis/"))).toEqual([]);
+  expect([...tree].filter((n) => /firestore|google/i.test(n))).toEqual([]);
+  // One ioredis, the pinned one, where @syncguard/redis's import and the app's resolve it.
+  const copies = installedCopies(dir).get("ioredis") ?? [];
+  expect(copies).toEqual([join(modules, "ioredis")]);
+  const ioredis = JSON.parse(readFileSync(join(copies[0]!, "package.json"), "utf8"));
+  expect(ioredis.version).toBe(ioredisVersion);
+
+  const tsc = expectOk("tsc", await run("npx", ["tsc", "-p", "tsconfig.json"], dir, env));
+  const runs: string[] = [];
+  for (const [entry, format, build] of [
+    ["main.mjs", "esm", "dist/index.mjs"],
+    ["main.cjs", "cjs", "dist/index.js"],
+  ] as const) {
+    // A script that does not exit by itself (a connection left open) is killed and fails here.
+    const r = expectOk(`node ${entry}`, await run("node", [entry], dir, env, 60_000));
+    const lines = r.output
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line));
+    const result = lines.find((l) => l.ok === true);
+    expect(result).toMatchObject({ format });
+    expect(String(result.resolved)).toMatch(new RegExp(`@syncguard/redis/${build}$`));
+    for (const mode of ["single", "cluster"]) {
+      expect(result[mode].fence).toMatch(/^\d{15}$/);
+      // The waiter's retry delay is 10 s: only a wake-up gets it the lock this soon.
+      expect(result[mode].wakeMs).toBeLessThan(5_000);
+    }
+    const lag = lines.find((l) => typeof l.exitLagMs === "number")?.exitLagMs;
+    expect(typeof lag).toBe("number");
+    runs.push(
+      `${format} ${secs(r.ms)} (wake ${result.single.wakeMs}/${result.cluster.wakeMs} ms single/cluster, exit after ${secs(lag)})`,
+    );
+  }
+  timings.push(`ioredis ${ioredis.version}: tsc ${secs(tsc.ms)}, run ${runs.join(", ")}`);
 });
