@@ -52,7 +52,8 @@ export async function migrateFrom2x(
     const old = await readOldCounters(db, oldFenceCollection, subcollections);
     const floors = floorsOf(old.counters);
     const countersRaised = await raiseFenceDocuments(db, fenceCollection, floors, dryRun);
-    const highest = old.counters.reduce((max, c) => (c.fence > max ? c.fence : max), 0n);
+    let highest = 0n; // bigints: Math.max does not take them
+    for (const { fence } of old.counters) if (fence > highest) highest = fence;
     return {
       dryRun,
       documentsScanned: old.scanned,
