@@ -3,6 +3,7 @@ import { LockError } from "@syncguard/core";
 import { resolveConfig, validateCollectionId } from "../config";
 import { OLD_FENCE_COLLECTION } from "./layout-2x";
 
+/** Options of `migrateFrom2x` (Firestore). */
 export interface FirestoreMigrationOptions {
   /** The `fenceCollection` syncguard 2.x used. Default "fence_counters". */
   oldFenceCollection?: string;

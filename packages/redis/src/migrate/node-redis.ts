@@ -7,23 +7,25 @@ import type { MigrationCommands } from "./commands";
 /** Names per SCAN call: large enough to keep round trips few, small enough not to stall Redis. */
 const SCAN_COUNT = 1_000;
 
-interface Scanner {
+/** A node-redis client that can SCAN: a `createClient()` client, or one node of a cluster. */
+export interface MigrationScanner {
   scanIterator(options: { MATCH: string; COUNT: number }): AsyncIterable<readonly unknown[]>;
 }
 
-interface Commands {
+/** The commands the migration sends through the client (routed by key on a cluster). */
+export interface MigrationScriptClient {
   get(key: string): Promise<unknown>;
   eval(script: string, options: ScriptCall): Promise<unknown>;
   evalSha(sha: string, options: ScriptCall): Promise<unknown>;
 }
 
 /** A connected node-redis `createClient()` client (v5 or v6), as the migration uses it. */
-export interface MigrationStandaloneClient extends Commands, Scanner {}
+export interface MigrationStandaloneClient extends MigrationScriptClient, MigrationScanner {}
 
 /** A connected node-redis `createCluster()` client (v5 or v6), as the migration uses it. */
-export interface MigrationClusterClient extends Commands {
+export interface MigrationClusterClient extends MigrationScriptClient {
   readonly masters: readonly unknown[];
-  nodeClient(master: unknown): Scanner | Promise<Scanner>;
+  nodeClient(master: unknown): MigrationScanner | Promise<MigrationScanner>;
 }
 
 /** The clients `migrateFrom2x` accepts. */

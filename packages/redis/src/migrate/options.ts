@@ -2,6 +2,7 @@ import { LockError } from "@syncguard/core";
 import { DEFAULT_KEY_PREFIX, resolveConfig } from "../config";
 import { isUsableOldPrefix, normalizeOldPrefix } from "./layout-2x";
 
+/** Options of `migrateFrom2x` (Redis). */
 export interface RedisMigrationOptions {
   /** The `keyPrefix` the syncguard 2.x backend used. Default "syncguard" (trailing ":" ignored, as 2.x did). */
   oldKeyPrefix?: string;
