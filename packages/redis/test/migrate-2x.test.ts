@@ -2,6 +2,7 @@ import { isLockError, keyTag, normalizeKey } from "@syncguard/core";
 import { createClient as createClient5, type createCluster as createCluster5 } from "redis5";
 import { createRedisBackend, migrateFrom2x, type RedisMigrationOptions } from "../src";
 import { layoutForKey, ROUTES } from "../src/keys";
+import { oldFenceLayout } from "../src/migrate/layout-2x";
 import { allRouteFences } from "../src/migrate/plan";
 import { connectTarget, MODES, type Mode, redisUrl, type Target } from "./helpers/services";
 import {
@@ -194,6 +195,22 @@ describe.each(MODES)("migrateFrom2x (%s)", (mode: Mode) => {
     expect(await firstFence(options.keyPrefix, "job:1")).toBe(42n);
   });
 
+  it("escapes SCAN pattern characters in the 2.x prefix (a look-alike prefix is not read)", async () => {
+    const options = prefixes();
+    const oldKeyPrefix = `sg*[${run}]?`;
+    await seedCounter2x(target.client, oldKeyPrefix, "job:1", 3);
+    // Matched by the prefix if it were taken as a pattern: `*` = "-decoy-", `?` = "X".
+    await seedCounter2x(target.client, `sg-decoy-${run}X`, "job:1", 500);
+
+    const report = await migrateFrom2x(target.client, { ...options, oldKeyPrefix });
+    expect(report).toMatchObject({
+      countersFound: 1,
+      unmapped: 0,
+      highestFence: "000000000000003",
+    });
+    expect(await firstFence(options.keyPrefix, "job:1")).toBe(4n);
+  });
+
   it("raises every route when 2.x hashed a fence name (very long prefix): the key is unknown", async () => {
     const options = { ...prefixes(), keyPrefix: `sgnew-long-${process.pid}-${run}` };
     const oldKeyPrefix = `${options.oldKeyPrefix}-${"p".repeat(240)}`;
@@ -270,6 +287,22 @@ describe("2.x layout (seeding helper and scan plan)", () => {
     expect(storageName2x("syncguard:test:", "k")).toBe("syncguard:test:k");
     expect(fenceName2x("syncguard", "job:1")).toBe("syncguard:fence:syncguard:job:1");
     expect(lockName2x("syncguard", "cafe\u0301")).toBe("syncguard:café");
+  });
+
+  it("cannot tell the key when 2.x may have hashed the lock name inside a fence name", () => {
+    const short = oldFenceLayout("syncguard");
+    expect(short.keyOf("syncguard:fence:syncguard:job:1")).toBe("job:1");
+    expect(short.keyOf("syncguard:fence:syncguard:abcdefghijklmnopqrstuv")).toBe(
+      "abcdefghijklmnopqrstuv",
+    );
+    expect(short.hashedPattern).toBeUndefined();
+    // Over ~461 bytes of prefix, 2.x hashed long keys' lock names: a 22-character tail is ambiguous.
+    const p = "p".repeat(470);
+    const long = oldFenceLayout(p);
+    expect(long.keyOf(`${p}:fence:${p}:job:1`)).toBe("job:1");
+    expect(long.keyOf(`${p}:fence:${p}:abcdefghijklmnopqrstuv`)).toBeUndefined();
+    expect(long.isHashed(`${p}:abcdefghijklmnopqrstuv`)).toBe(true);
+    expect(long.isHashed(`${p}:job:1`)).toBe(false);
   });
 
   it("enumerates each of the new backend's route counters once", () => {
