@@ -119,3 +119,35 @@ describe.each(MODES)("syncguard-redis-migrate-2x against Redis (%s)", (mode: Mod
     }
   });
 });
+
+describe("syncguard-redis-migrate-2x against a cluster that needs a password", () => {
+  it("gives the URL's credentials to every node it discovers", async () => {
+    const target = await connectTarget("cluster");
+    const password = `pw-${process.pid}`;
+    const oldPrefix = `sg2xauth-${process.pid}`;
+    const newPrefix = `sgnewauth-${process.pid}`;
+    try {
+      for (const key of ["job:1", "job:2", "job:3", "job:4"]) {
+        await seedCounter2x(target.client, oldPrefix, key, 7);
+      }
+      // Connections already open stay authenticated (this test's own clients keep working).
+      await Promise.all(target.nodes.map((node) => node.configSet("requirepass", password)));
+      const [root] = clusterNodes();
+      const out = await runBin([
+        "--cluster",
+        "--url",
+        `redis://:${password}@${root}`,
+        "--old-prefix",
+        oldPrefix,
+        "--new-prefix",
+        newPrefix,
+        "--json",
+      ]);
+      expect(out).toMatchObject({ code: 0, stderr: "" });
+      expect(JSON.parse(out.stdout)).toMatchObject({ countersFound: 4, countersRaised: 4 });
+    } finally {
+      await Promise.all(target.nodes.map((node) => node.configSet("requirepass", "")));
+      await target.close();
+    }
+  });
+});

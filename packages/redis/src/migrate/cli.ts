@@ -54,6 +54,22 @@ function format(report: RedisMigrationReport): string {
   ].join("\n");
 }
 
+/** A client that fails fast (a one-off command must not reconnect forever). */
+function connectTo(urls: string[], cluster: boolean) {
+  const socket = { reconnectStrategy: false as const, connectTimeout: 10_000 };
+  if (!cluster) return createClient({ url: urls[0], socket });
+  // node-redis gives the nodes it discovers only `defaults`, not the root URLs' credentials or TLS.
+  const root = new URL(urls[0] as string);
+  return createCluster({
+    rootNodes: urls.map((url) => ({ url })),
+    defaults: {
+      ...(root.username ? { username: decodeURIComponent(root.username) } : {}),
+      ...(root.password ? { password: decodeURIComponent(root.password) } : {}),
+      socket: root.protocol === "rediss:" ? { ...socket, tls: true as const } : socket,
+    },
+  });
+}
+
 async function main(): Promise<number> {
   let args: ReturnType<typeof parse>;
   try {
@@ -82,11 +98,13 @@ async function main(): Promise<number> {
     console.error(`${(error as Error).message}\n${HINT}`);
     return 2;
   }
-  // A one-off command: fail fast instead of reconnecting forever.
-  const socket = { reconnectStrategy: false as const, connectTimeout: 10_000 };
-  const client = args.cluster
-    ? createCluster({ rootNodes: urls.map((url) => ({ url })), defaults: { socket } })
-    : createClient({ url: urls[0], socket });
+  let client: ReturnType<typeof connectTo>;
+  try {
+    client = connectTo(urls, args.cluster);
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${HINT}`);
+    return 2;
+  }
   client.on("error", () => {});
   try {
     await client.connect();
