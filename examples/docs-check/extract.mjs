@@ -9,6 +9,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
 const docs = [
   "README.md",
+  "MIGRATING.md",
   "packages/core/README.md",
   "packages/redis/README.md",
   "packages/firestore/README.md",

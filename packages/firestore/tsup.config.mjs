@@ -1,4 +1,11 @@
 import { defineConfig } from "tsup";
 import { packageConfig } from "../../tsup.base.mjs";
 
-export default defineConfig(packageConfig({ entry: { index: "src/index.ts" } }));
+// migrate-2x is the `syncguard-firestore-migrate-2x` command (package.json "bin", CommonJS
+// build); only the public entry gets declarations.
+export default defineConfig(
+  packageConfig({
+    entry: { index: "src/index.ts", "migrate-2x": "src/migrate/cli.ts" },
+    dts: { entry: { index: "src/index.ts" } },
+  }),
+);

@@ -6,6 +6,7 @@
  *
  *   (a) ESM TypeScript, only @syncguard/redis + redis: no Firestore anywhere in the tree.
  *   (b) CommonJS JavaScript, only @syncguard/firestore + @google-cloud/firestore: no Redis.
+ *   (a) and (b) also run the package's 2.x migration command as npm linked it (dry run).
  *   (c) @syncguard/conformance + @syncguard/core + jest, running the README's example test file
  *       (copied from packages/conformance/README.md as written) against a file-system backend.
  *   (d) CommonJS TypeScript, only firebase-admin + @syncguard/firestore: the lock runs on the
@@ -171,6 +172,10 @@ it("(a) ESM TypeScript project with only @syncguard/redis + redis: type-checks, 
     await run("node", ["dist/main.js"], dir, env, 60_000),
   );
   expect(start.output).toMatch(/"ok":true,"format":"esm"/);
+  // The migration command npm linked from the package's "bin" (URL from REDIS_URL).
+  const bin = join(dir, "node_modules", ".bin", "syncguard-redis-migrate-2x");
+  const migrate = expectOk("migrate-2x", await run(bin, ["--dry-run", "--json"], dir, env));
+  expect(migrate.output).toMatch(/"dryRun":true/);
   timings.push(`esm-redis: tsc ${secs(tsc.ms)}, run ${secs(start.ms)}`);
 });
 
@@ -189,6 +194,10 @@ it("(b) CommonJS JavaScript project with only @syncguard/firestore: round trip o
 
   const start = expectOk("node main.js", await run("node", ["main.js"], dir, env, 90_000));
   expect(start.output).toMatch(/"ok":true,"format":"cjs"/);
+  // The migration command npm linked from the package's "bin" (project from GCLOUD_PROJECT).
+  const bin = join(dir, "node_modules", ".bin", "syncguard-firestore-migrate-2x");
+  const migrate = expectOk("migrate-2x", await run(bin, ["--dry-run", "--json"], dir, env));
+  expect(migrate.output).toMatch(/"dryRun":true/);
   timings.push(`cjs-firestore: run ${secs(start.ms)}`);
 });
 

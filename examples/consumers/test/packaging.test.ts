@@ -17,8 +17,9 @@ const REQUIRED: Record<string, string[]> = {
     "dist/memory/index.d.ts",
     "dist/memory/index.d.mts",
   ],
-  "@syncguard/redis": [],
-  "@syncguard/firestore": ["firestore.indexes.json", "firestore.rules"],
+  // The migration commands (package.json "bin").
+  "@syncguard/redis": ["dist/migrate-2x.js"],
+  "@syncguard/firestore": ["firestore.indexes.json", "firestore.rules", "dist/migrate-2x.js"],
   // Spawned by path as a child process (`node dist/race-worker.js`) by the race suite.
   "@syncguard/conformance": ["dist/race-worker.js", "RULES.md"],
 };

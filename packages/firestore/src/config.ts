@@ -41,7 +41,7 @@ export function isReservedId(id: string): boolean {
   return id === "." || id === ".." || /^__.*__$/s.test(id);
 }
 
-function validateCollectionId(value: unknown, name: string): string {
+export function validateCollectionId(value: unknown, name: string): string {
   if (typeof value !== "string" || value.length === 0) {
     throw new LockError("InvalidArgument", `${name} must be a non-empty string`);
   }

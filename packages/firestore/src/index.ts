@@ -4,3 +4,4 @@ export { FIRESTORE_DEFAULTS, type FirestoreBackendOptions, MAX_ID_BYTES } from "
 export { documentId, type FenceDocument, type LockDocument } from "./documents";
 export { classifyFirestoreError } from "./errors";
 export { createLock, type FirestoreLockOptions } from "./lock";
+export * from "./migrate";

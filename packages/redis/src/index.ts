@@ -2,6 +2,7 @@ export { createRedisBackend } from "./backend";
 export { DEFAULT_KEY_PREFIX, MAX_KEY_PREFIX_BYTES } from "./config";
 export { classifyRedisError } from "./errors";
 export { createLock, type RedisLockOptions } from "./lock";
+export * from "./migrate";
 export type {
   ChannelListener,
   ClusterClient,

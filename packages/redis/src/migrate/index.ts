@@ -1,0 +1,9 @@
+export { migrateFrom2x, type RedisMigrationReport } from "./migrate";
+export type {
+  MigrationClient,
+  MigrationClusterClient,
+  MigrationScanner,
+  MigrationScriptClient,
+  MigrationStandaloneClient,
+} from "./node-redis";
+export type { RedisMigrationOptions } from "./options";
