@@ -308,5 +308,17 @@ it("(e) ioredis project without `redis`: type-checks, ESM and CJS lock, extend, 
       `${format} ${secs(r.ms)} (wake ${result.single.wakeMs}/${result.cluster.wakeMs} ms single/cluster, exit after ${secs(lag)})`,
     );
   }
+  // The migration command, with no node-redis installed, connects with ioredis.
+  const bin = join(modules, ".bin", "syncguard-redis-migrate-2x");
+  const migrate = expectOk("migrate-2x", await run(bin, ["--dry-run", "--json"], dir, env));
+  expect(migrate.output).toMatch(/"dryRun":true/);
+  const cluster = (env.REDIS_CLUSTER_NODES ?? "")
+    .split(",")
+    .flatMap((node) => ["--url", `redis://${node}`]);
+  const onCluster = expectOk(
+    "migrate-2x --cluster",
+    await run(bin, ["--cluster", ...cluster, "--dry-run", "--json"], dir, env),
+  );
+  expect(onCluster.output).toMatch(/"dryRun":true/);
   timings.push(`ioredis ${ioredis.version}: tsc ${secs(tsc.ms)}, run ${runs.join(", ")}`);
 });

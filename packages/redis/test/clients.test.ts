@@ -290,9 +290,12 @@ describe("what the backend accepts", () => {
     }
   });
 
-  it.each(["ioredis", "ioredis5"] as const)(
-    "takes commands from a %s client whose first connection is not ready yet, as ioredis users expect",
-    async (library) => {
+  it.each([
+    ["ioredis 6", "ioredis"],
+    ["ioredis 5", "ioredis5"],
+  ] as const)(
+    "takes commands from an %s client whose first connection is not ready yet, as ioredis users expect",
+    async (_label, library) => {
       for (const lazyConnect of [false, true]) {
         const client =
           library === "ioredis"
@@ -308,9 +311,12 @@ describe("what the backend accepts", () => {
     },
   );
 
-  it.each(["ioredis", "ioredis5"] as const)(
-    "rejects a %s client with its own keyPrefix (wake-ups would go unheard)",
-    (library) => {
+  it.each([
+    ["ioredis 6", "ioredis"],
+    ["ioredis 5", "ioredis5"],
+  ] as const)(
+    "rejects an %s client with its own keyPrefix (wake-ups would go unheard)",
+    (_label, library) => {
       const options = { lazyConnect: true, keyPrefix: "app:" };
       const client =
         library === "ioredis"

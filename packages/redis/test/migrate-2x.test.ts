@@ -1,9 +1,15 @@
 import { isLockError, keyTag, normalizeKey } from "@syncguard/core";
 import { createClient as createClient5, type createCluster as createCluster5 } from "redis5";
-import { createRedisBackend, migrateFrom2x, type RedisMigrationOptions } from "../src";
+import {
+  createRedisBackend,
+  type IoredisMigrationClient,
+  migrateFrom2x,
+  type RedisMigrationOptions,
+} from "../src";
 import { layoutForKey, ROUTES } from "../src/keys";
 import { oldFenceLayout } from "../src/migrate/layout-2x";
 import { allRouteFences } from "../src/migrate/plan";
+import { connectWith } from "./helpers/clients";
 import { connectTarget, MODES, type Mode, redisUrl, type Target } from "./helpers/services";
 import {
   fenceName2x,
@@ -243,6 +249,38 @@ describe("migrateFrom2x with a node-redis 5 client", () => {
       expect(await client.get(layoutForKey(options.keyPrefix, "job:1").fence)).toBe("11");
     } finally {
       client.destroy();
+    }
+  });
+});
+
+describe.each([
+  ["ioredis 6", "ioredis"],
+  ["ioredis 5", "ioredis5"],
+] as const)("migrateFrom2x with an %s client", (_label, library) => {
+  it.each(MODES)("carries counters over (%s), and a second run raises nothing", async (mode) => {
+    const { client, close } = await connectWith(library, mode);
+    const target = await connectTarget(mode);
+    try {
+      const options = prefixes();
+      for (const [key, fence] of SEEDED) {
+        await seedCounter2x(target.client, options.oldKeyPrefix, key, fence);
+      }
+      const report = await migrateFrom2x(client as IoredisMigrationClient, options);
+      expect(report).toMatchObject({ countersFound: SEEDED.length, unmapped: 0 });
+      expect(report.countersRaised).toBeGreaterThan(0);
+      for (const [key, fence] of SEEDED) {
+        const counter = await target.client.get(
+          layoutForKey(options.keyPrefix, normalizeKey(key)).fence,
+        );
+        expect(BigInt(counter ?? "0")).toBeGreaterThanOrEqual(BigInt(fence));
+      }
+      expect(await migrateFrom2x(client as IoredisMigrationClient, options)).toMatchObject({
+        countersFound: SEEDED.length,
+        countersRaised: 0,
+      });
+    } finally {
+      await close();
+      await target.close();
     }
   });
 });

@@ -3,8 +3,9 @@
 // Exit codes: 0 done, 1 the migration failed, 2 bad usage (see MIGRATING.md).
 import { parseArgs } from "node:util";
 import { isLockError } from "@syncguard/core";
-import { createClient, createCluster } from "redis";
+import type { IoredisMigrationClient } from "./ioredis";
 import { migrateFrom2x, type RedisMigrationReport } from "./migrate";
+import type { MigrationClient } from "./node-redis";
 import { type RedisMigrationOptions, resolveMigrationOptions } from "./options";
 
 const USAGE = `Usage: syncguard-redis-migrate-2x --url redis://host:port [options]
@@ -54,20 +55,88 @@ function format(report: RedisMigrationReport): string {
   ].join("\n");
 }
 
-/** A client that fails fast (a one-off command must not reconnect forever). */
-function connectTo(urls: string[], cluster: boolean) {
+/** A connected client for the migration, and how to end it. */
+interface Connection {
+  client: MigrationClient | IoredisMigrationClient;
+  close(): void;
+}
+
+/** Whichever client library the project installed: node-redis first, else ioredis. */
+function installedLibrary(): "redis" | "ioredis" {
+  for (const name of ["redis", "ioredis"] as const) {
+    try {
+      require.resolve(name);
+      return name;
+    } catch {
+      // not installed; try the next
+    }
+  }
+  throw new Error(
+    "neither `redis` (node-redis) nor `ioredis` is installed next to @syncguard/redis",
+  );
+}
+
+/** Credentials and TLS of the first URL: cluster clients give discovered nodes only defaults. */
+function rootSettings(url: string) {
+  const root = new URL(url);
+  return {
+    username: root.username ? decodeURIComponent(root.username) : undefined,
+    password: root.password ? decodeURIComponent(root.password) : undefined,
+    tls: root.protocol === "rediss:",
+  };
+}
+
+/** A node-redis client that fails fast (a one-off command must not reconnect forever). */
+async function connectNodeRedis(urls: string[], cluster: boolean): Promise<Connection> {
+  const { createClient, createCluster } = require("redis") as typeof import("redis");
   const socket = { reconnectStrategy: false as const, connectTimeout: 10_000 };
-  if (!cluster) return createClient({ url: urls[0], socket });
-  // node-redis gives the nodes it discovers only `defaults`, not the root URLs' credentials or TLS.
-  const root = new URL(urls[0] as string);
-  return createCluster({
-    rootNodes: urls.map((url) => ({ url })),
-    defaults: {
-      ...(root.username ? { username: decodeURIComponent(root.username) } : {}),
-      ...(root.password ? { password: decodeURIComponent(root.password) } : {}),
-      socket: root.protocol === "rediss:" ? { ...socket, tls: true as const } : socket,
-    },
-  });
+  const { username, password, tls } = rootSettings(urls[0] as string);
+  const client = cluster
+    ? createCluster({
+        rootNodes: urls.map((url) => ({ url })),
+        defaults: {
+          ...(username ? { username } : {}),
+          ...(password ? { password } : {}),
+          socket: tls ? { ...socket, tls: true as const } : socket,
+        },
+      })
+    : createClient({ url: urls[0], socket });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    client.destroy();
+    throw error;
+  }
+  return { client, close: () => client.destroy() };
+}
+
+/** An ioredis client that fails fast, for projects that use ioredis. */
+async function connectIoredis(urls: string[], cluster: boolean): Promise<Connection> {
+  const { Redis, Cluster } = require("ioredis") as typeof import("ioredis");
+  const once = { retryStrategy: () => null, connectTimeout: 10_000, lazyConnect: true };
+  const { username, password, tls } = rootSettings(urls[0] as string);
+  const client = cluster
+    ? new Cluster(
+        urls.map((url) => {
+          const { hostname, port } = new URL(url);
+          return { host: hostname, port: Number(port || 6379) };
+        }),
+        {
+          lazyConnect: true,
+          clusterRetryStrategy: () => null,
+          redisOptions: { ...once, username, password, ...(tls ? { tls: {} } : {}) },
+        },
+      )
+    : new Redis(urls[0] as string, once);
+  client.on("error", () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
+  return { client, close: () => client.disconnect() };
 }
 
 async function main(): Promise<number> {
@@ -98,17 +167,20 @@ async function main(): Promise<number> {
     console.error(`${(error as Error).message}\n${HINT}`);
     return 2;
   }
-  let client: ReturnType<typeof connectTo>;
+  let library: "redis" | "ioredis";
   try {
-    client = connectTo(urls, args.cluster);
+    library = installedLibrary();
   } catch (error) {
-    console.error(`${(error as Error).message}\n${HINT}`);
+    console.error((error as Error).message);
     return 2;
   }
-  client.on("error", () => {});
+  let connection: Connection | undefined;
   try {
-    await client.connect();
-    const report = await migrateFrom2x(client, options);
+    connection = await (library === "redis" ? connectNodeRedis : connectIoredis)(
+      urls,
+      args.cluster,
+    );
+    const report = await migrateFrom2x(connection.client, options);
     console.log(args.json ? JSON.stringify(report) : format(report));
     return 0;
   } catch (error) {
@@ -116,7 +188,7 @@ async function main(): Promise<number> {
     console.error(`Migration failed: ${isLockError(error) ? `[${error.code}] ` : ""}${message}`);
     return 1;
   } finally {
-    client.destroy();
+    connection?.close();
   }
 }
 

@@ -1,3 +1,4 @@
+export type { IoredisMigrationClient, IoredisMigrationScanner } from "./ioredis";
 export { migrateFrom2x, type RedisMigrationReport } from "./migrate";
 export type {
   MigrationClient,

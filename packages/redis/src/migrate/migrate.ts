@@ -1,5 +1,6 @@
 import { formatFence, MAX_FENCE } from "@syncguard/core";
 import { toRedisLockError } from "../errors";
+import { type IoredisMigrationClient, ioredisCommands, isIoredisMigrationClient } from "./ioredis";
 import { type MigrationClient, nodeRedisCommands } from "./node-redis";
 import { type RedisMigrationOptions, resolveMigrationOptions } from "./options";
 import { planCounters } from "./plan";
@@ -40,11 +41,14 @@ const showFence = (value: bigint) =>
  * Run it while no 2.x process can acquire (see MIGRATING.md).
  */
 export async function migrateFrom2x(
-  client: MigrationClient,
+  client: MigrationClient | IoredisMigrationClient,
   options?: RedisMigrationOptions,
 ): Promise<RedisMigrationReport> {
   const { oldPrefix, keyPrefix, dryRun } = resolveMigrationOptions(options);
-  const commands = nodeRedisCommands(client);
+  const commands =
+    typeof client === "object" && client !== null && isIoredisMigrationClient(client)
+      ? ioredisCommands(client)
+      : nodeRedisCommands(client);
   try {
     const plan = await planCounters(commands, oldPrefix, keyPrefix);
     const countersRaised = await raiseCounters(commands, plan.floors, dryRun);

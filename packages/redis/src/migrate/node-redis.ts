@@ -41,7 +41,10 @@ const hasMethods = (value: object, names: string[]) =>
 /** Checks the client's shape (no I/O) and adapts it to the migration's commands. */
 export function nodeRedisCommands(client: MigrationClient): MigrationCommands {
   if (typeof client !== "object" || client === null || !hasMethods(client, ["get", "eval"])) {
-    throw new LockError("InvalidArgument", "migrateFrom2x needs a connected node-redis client");
+    throw new LockError(
+      "InvalidArgument",
+      "migrateFrom2x needs a connected node-redis or ioredis client",
+    );
   }
   const cluster = isCluster(client);
   if (!hasMethods(client, [cluster ? "nodeClient" : "scanIterator", "evalSha"])) {

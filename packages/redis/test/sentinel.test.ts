@@ -1,0 +1,116 @@
+/**
+ * Sentinel through ioredis: a throwaway primary and one redis-sentinel (the same redis-server
+ * binary in sentinel mode) on free ports. The client finds the primary through the sentinel; the
+ * backend's wake-up connection, a duplicate, does the same.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLock } from "@syncguard/core";
+import { Redis as Ioredis6 } from "ioredis";
+import { Redis as Ioredis5 } from "ioredis5";
+import { createClient } from "redis";
+import { createRedisBackend, DEFAULT_KEY_PREFIX } from "../src";
+import { layoutForKey } from "../src/keys";
+import { freePort, type RedisProcess, startRedis } from "./helpers/process";
+import { uniqueKey, waitFor } from "./helpers/services";
+
+const MASTER_NAME = "sgprimary";
+
+async function startSentinel(
+  primaryPort: number,
+): Promise<{ port: number; stop(): Promise<void> }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "syncguard-sentinel-"));
+  const config = join(dir, "sentinel.conf");
+  // Sentinel rewrites its config file, so it must be a writable file of its own.
+  writeFileSync(
+    config,
+    [
+      `port ${port}`,
+      "bind 127.0.0.1",
+      `dir ${dir}`,
+      `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${primaryPort} 1`,
+      "",
+    ].join("\n"),
+  );
+  const child: ChildProcess = spawn("redis-server", [config, "--sentinel"], { stdio: "ignore" });
+  const probe = createClient({ url: `redis://127.0.0.1:${port}` });
+  probe.on("error", () => {});
+  await waitFor(async () => {
+    try {
+      if (!probe.isOpen) await probe.connect();
+      const address = await probe.sendCommand(["SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER_NAME]);
+      return Array.isArray(address) && String(address[1]) === String(primaryPort);
+    } catch {
+      return false;
+    }
+  }, 10_000);
+  probe.destroy();
+  return {
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+const viaSentinel = (port: number) => ({
+  sentinels: [{ host: "127.0.0.1", port }],
+  name: MASTER_NAME,
+  lazyConnect: true,
+});
+
+describe.each([
+  ["ioredis 6", (port: number) => new Ioredis6(viaSentinel(port))],
+  ["ioredis 5", (port: number) => new Ioredis5(viaSentinel(port))],
+] as const)("client matrix: %s through Sentinel", (_label, connectVia) => {
+  let primary: RedisProcess;
+  let sentinel: { port: number; stop(): Promise<void> };
+  beforeAll(async () => {
+    primary = await startRedis([]);
+    sentinel = await startSentinel(primary.port);
+  });
+  afterAll(async () => {
+    await sentinel?.stop();
+    await primary?.stop();
+  });
+
+  it("locks, fences and wakes a waiter on release, with the primary found by the sentinel", async () => {
+    const client = connectVia(sentinel.port);
+    client.on("error", () => {});
+    await client.connect();
+    const backend = createRedisBackend(client, { evictionPolicyCheck: "off" });
+    const lock = createLock(backend);
+    const key = uniqueKey("sentinel");
+    try {
+      const first = await backend.acquire({ key, ttlMs: 30_000 });
+      if (!first.ok) throw new Error("expected the first acquire to succeed");
+      const started = performance.now();
+      // A retry delay far past the release: only the wake-up can run the waiter soon.
+      const waiter = lock(({ fence }) => ({ fence, waitedMs: performance.now() - started }), {
+        key,
+        timeoutMs: 20_000,
+        retryDelayMs: 10_000,
+      });
+      // Released once the waiter listens, so only its wake-up can explain a quick run.
+      const { channel } = layoutForKey(DEFAULT_KEY_PREFIX, key);
+      await waitFor(async () => {
+        const [, listeners] = (await client.call("PUBSUB", "NUMSUB", channel)) as [string, number];
+        return Number(listeners) === 1;
+      }, 5_000);
+      await backend.release({ lockId: first.lockId });
+      const second = await waiter;
+      expect(second.waitedMs).toBeLessThan(5_000);
+      expect(BigInt(second.fence)).toBeGreaterThan(BigInt(first.fence));
+      expect(await backend.isLocked({ key })).toBe(false);
+    } finally {
+      await backend.close();
+      await client.quit();
+    }
+  });
+});
