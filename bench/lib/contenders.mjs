@@ -71,6 +71,23 @@ const RELEASE_LUA =
 
 class NotAcquired extends Error {}
 
+/** SyncGuard's lock() at its defaults, or with the shared "equal" retry policy. */
+function syncGuardWithLock(ctx, key, fn, mode) {
+  const options =
+    mode === "equal"
+      ? {
+          key,
+          ttlMs: EQUAL.ttlMs,
+          timeoutMs: EQUAL.timeoutMs,
+          maxRetries: EQUAL.retries,
+          retryDelayMs: EQUAL.delayMs,
+          maxRetryDelayMs: EQUAL.delayMs,
+          jitter: "none",
+        }
+      : { key };
+  return ctx.lock(() => fn(), options);
+}
+
 /** Bounded map: per-key lock objects are reused on hot keys, but fresh keys never pile up. */
 function cached(ctx, key, make) {
   let value = ctx.cache.get(key);
@@ -126,21 +143,23 @@ export const contenders = [
       await ctx.backend.close();
       await closeNodeRedis(ctx.client);
     },
-    withLock(ctx, key, fn, mode) {
-      const options =
-        mode === "equal"
-          ? {
-              key,
-              ttlMs: EQUAL.ttlMs,
-              timeoutMs: EQUAL.timeoutMs,
-              maxRetries: EQUAL.retries,
-              retryDelayMs: EQUAL.delayMs,
-              maxRetryDelayMs: EQUAL.delayMs,
-              jitter: "none",
-            }
-          : { key };
-      return ctx.lock(() => fn(), options);
+    withLock: (ctx, key, fn, mode) => syncGuardWithLock(ctx, key, fn, mode),
+  },
+  {
+    name: "syncguard-ioredis",
+    label: "SyncGuard lock() on ioredis",
+    client: "ioredis",
+    note: "@syncguard/redis createLock on an ioredis client: lock(fn, { key })",
+    async connect(url) {
+      const client = await ioredis(url);
+      const backend = createRedisBackend(client, { keyPrefix: "sg" });
+      return { client, backend, lock: createSyncGuardLock(backend) };
     },
+    async close(ctx) {
+      await ctx.backend.close();
+      await closeIORedis(ctx.client);
+    },
+    withLock: (ctx, key, fn, mode) => syncGuardWithLock(ctx, key, fn, mode),
   },
   {
     name: "redlock-universal",
