@@ -166,6 +166,21 @@ export function defineBackend<C extends BackendCapabilities>(
             call("abandonWait", undefined, () => driver.withdraw!({ key, waiter })),
         }
       : {}),
+    // An operator's escape hatch: the holder's lockId is read in the store and released like the
+    // holder would, so waiters are woken, fences are untouched, and a lock that changed hands in
+    // between is left alone (its lockId no longer matches).
+    async forceRelease(key, signal) {
+      const found = await call("forceRelease", signal, () => driver.readByKey({ key, signal }));
+      if (found === undefined || found.key !== key) return { released: false };
+      const done = await call("forceRelease", signal, () =>
+        driver.release({ lockId: found.lockId, signal }),
+      );
+      return {
+        released: done.released === true,
+        ...(isFence(found.fence) ? { fence: found.fence } : {}),
+        lockIdHash: hashLockId(found.lockId),
+      };
+    },
     lingerMs: driver.watchLingerMs ?? 0,
   });
   return backend;

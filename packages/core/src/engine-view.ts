@@ -22,8 +22,22 @@ export interface EngineView<C extends BackendCapabilities = BackendCapabilities>
   release(lockId: string): Promise<{ readonly ok: boolean; readonly contended: boolean }>;
   subscribe?(key: string, listener: ReleaseListener): Promise<Unsubscribe>;
   withdraw?(key: string, waiter: WaiterInfo): Promise<void>;
+  /**
+   * Deletes the live lock of `key` whoever holds it (backends built with `defineBackend`); a
+   * backend written against `LockBackend` directly cannot name its holder's lockId.
+   */
+  forceRelease?(key: string, signal?: AbortSignal): Promise<ForcedRelease>;
   /** How long an idle wake-up subscription may be kept for the next waiter. */
   readonly lingerMs: number;
+}
+
+/** What `forceRelease` did: whether a live lock was deleted, and what it was. */
+export interface ForcedRelease {
+  readonly released: boolean;
+  /** The evicted lock's fence (fencing backends), for the operator's log. */
+  readonly fence?: string;
+  /** A hash of the evicted holder's lockId, as lookups show it (never the lockId itself). */
+  readonly lockIdHash?: string;
 }
 
 const views = new WeakMap<object, EngineView>();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createLock, isLockError, type LockError } from "@syncguard/core";
+import { createLock, forceRelease, isLockError, type LockError } from "@syncguard/core";
 import { asLockBackend, mustAcquire, type SuiteContext } from "../context";
 import { eventually, sleep, uniqueKey } from "../helpers";
 
@@ -65,6 +65,56 @@ export function leaseSuite(ctx: SuiteContext): void {
         `lock() must reject with LockLost, got ${String(outcome)}`,
       );
       assert.ok(noticedAfterMs <= ttlMs / 3 + ctx.ms(1_000), `noticed after ${noticedAfterMs} ms`);
+    },
+    { timeoutMs: 30_000 },
+  );
+
+  ctx.test(
+    "force.release",
+    "forceRelease frees a key held by a live lock(): its signal aborts with LockLost, lock() rejects LockLost, the next holder gets a higher fence",
+    async () => {
+      const key = uniqueKey("force-release");
+      const ttlMs = ctx.ms(1_500);
+      let held: { fence?: string } | undefined;
+      let entered!: () => void;
+      const running = new Promise<void>((resolve) => {
+        entered = resolve;
+      });
+      const holder = lock()(
+        async (context) => {
+          held = { ...("fence" in context ? { fence: String(context.fence) } : {}) };
+          entered();
+          await new Promise<void>((resolve) =>
+            context.signal.addEventListener("abort", () => resolve()),
+          );
+          const reason = context.signal.reason as LockError;
+          assert.ok(isLockError(reason, "LockLost"), "signal.reason must be LockError LockLost");
+        },
+        { key, ttlMs, autoExtend: true },
+      ).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      await running;
+      // An operator clears the stuck lock, knowing only its key.
+      const forced = await forceRelease(asLockBackend(ctx.backend), key);
+      assert.equal(forced.released, true, "forceRelease must delete the live lock");
+      assert.equal(forced.fence, held?.fence, "forceRelease reports the evicted lock's fence");
+      const next = await mustAcquire(ctx.backend, key, ttlMs);
+      if (held?.fence !== undefined && "fence" in next) {
+        assert.ok(String(next.fence) > held.fence, "the next holder's fence must be higher");
+      }
+      const outcome = await holder;
+      assert.ok(
+        isLockError(outcome, "LockLost"),
+        `lock() must reject with LockLost, got ${String(outcome)}`,
+      );
+      assert.equal((await ctx.backend.release({ lockId: next.lockId })).ok, true);
+      assert.equal(
+        (await forceRelease(asLockBackend(ctx.backend), key)).released,
+        false,
+        "a free key has nothing to force",
+      );
     },
     { timeoutMs: 30_000 },
   );
