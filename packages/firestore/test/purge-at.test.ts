@@ -1,14 +1,14 @@
 import { FieldValue, type Firestore, Timestamp } from "@google-cloud/firestore";
 import { TIME_TOLERANCE_MS } from "@syncguard/core";
-import { documentId } from "../src";
+import { createFirestoreBackend, documentId } from "../src";
 import { PURGE_MARGIN_MS } from "../src/documents";
-import { freshBackend, useEmulatorProject } from "./helpers";
+import { freshBackend, freshCollections, useEmulatorProject } from "./helpers";
 
 // `purgeAt` exists for a Firestore TTL policy on the lock collection (the emulator does not run TTL
 // policies, so these tests check what the policy would act on: the stored field).
 
 let db: Firestore;
-useEmulatorProject("purge", (created: Firestore) => {
+const projectId = useEmulatorProject("purge", (created: Firestore) => {
   db = created;
 });
 
@@ -93,5 +93,29 @@ describe("purgeAt (the TTL policy field)", () => {
     const extended = await backend.extend({ lockId: held.lockId, ttlMs: 5000 });
     expect(extended.ok).toBe(true);
     expect((await ref.get()).get("purgeAt")).toBeInstanceOf(Timestamp);
+  });
+
+  it("is stored as a Timestamp through @google-cloud/firestore 7 too (firebase-admin 13's SDK)", async () => {
+    // Typed as v8 (see conformance.firestore7.test.ts for why); runs the 7.0.0 SDK.
+    const { Firestore: Firestore7 } =
+      require("firestore7") as typeof import("@google-cloud/firestore");
+    const db7 = new Firestore7({ projectId });
+    try {
+      const names = freshCollections("v7");
+      const backend = createFirestoreBackend(db7, names);
+      const held = await backend.acquire({ key: "ttl:v7", ttlMs: 5000 });
+      if (!held.ok) throw new Error("expected the lock");
+      // Read back through the v8 client: what Firestore stored, not what v7 sent.
+      expect(await purgeAtMs(names.collection, "ttl:v7")).toBe(
+        held.expiresAtMs + TIME_TOLERANCE_MS + PURGE_MARGIN_MS,
+      );
+      const extended = await backend.extend({ lockId: held.lockId, ttlMs: 60_000 });
+      if (!extended.ok) throw new Error("expected the extension");
+      expect(await purgeAtMs(names.collection, "ttl:v7")).toBe(
+        extended.expiresAtMs + TIME_TOLERANCE_MS + PURGE_MARGIN_MS,
+      );
+    } finally {
+      await db7.terminate();
+    }
   });
 });
