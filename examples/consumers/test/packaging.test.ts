@@ -19,7 +19,12 @@ const REQUIRED: Record<string, string[]> = {
   ],
   // The migration commands (package.json "bin").
   "@syncguard/redis": ["dist/migrate-2x.js"],
-  "@syncguard/firestore": ["firestore.indexes.json", "firestore.rules", "dist/migrate-2x.js"],
+  "@syncguard/firestore": [
+    "firestore.indexes.json",
+    "firestore.rules",
+    "firestore.client-sdk.rules",
+    "dist/migrate-2x.js",
+  ],
   // Spawned by path as a child process (`node dist/race-worker.js`) by the race suite.
   "@syncguard/conformance": ["dist/race-worker.js", "RULES.md"],
 };

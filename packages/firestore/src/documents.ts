@@ -1,5 +1,5 @@
 import type { DocumentData } from "@google-cloud/firestore";
-import { isFence, LockError, toStorageName } from "@syncguard/core";
+import { isFence, LockError, TIME_TOLERANCE_MS, toStorageName } from "@syncguard/core";
 import { isReservedId, MAX_ID_BYTES } from "./config";
 
 /** A lock document in the locks collection. Deleted on release and by cleanup. */
@@ -10,6 +10,32 @@ export interface LockDocument {
   acquiredAtMs: number;
   expiresAtMs: number;
   fence: string;
+}
+
+/**
+ * The field a Firestore TTL policy on the lock collection uses. TTL policies only act on timestamp
+ * fields, and `expiresAtMs` is a number. Named apart from the expiry so nobody reads liveness from it.
+ */
+export const PURGE_AT_FIELD = "purgeAt";
+
+/**
+ * How long past the end of a lock's life (`expiresAtMs` + tolerance) `purgeAt` lies. TTL deletion is
+ * never early but judges by Google's clock, not the writer's: an hour covers any client clock far
+ * beyond the ±500 ms rule, and costs nothing (TTL deletion itself lags by up to a day).
+ */
+export const PURGE_MARGIN_MS = 60 * 60 * 1000;
+
+/**
+ * `purgeAt` for a lock expiring at `expiresAtMs`. A `Date`: Firestore 7 and 8 both store it as a
+ * Timestamp, and the driver needs no runtime import of the SDK (firebase-admin brings its own).
+ */
+export function purgeAtFor(expiresAtMs: number): Date {
+  return new Date(expiresAtMs + TIME_TOLERANCE_MS + PURGE_MARGIN_MS);
+}
+
+/** What acquire writes: the lock plus `purgeAt`, which reads ignore (liveness uses expiresAtMs). */
+export interface StoredLockDocument extends LockDocument {
+  purgeAt: Date;
 }
 
 /** A fence counter document. Never deleted: deleting it would let fences repeat. */

@@ -1,4 +1,4 @@
-import type { Firestore } from "@google-cloud/firestore";
+import { type Firestore, Timestamp } from "@google-cloud/firestore";
 import {
   CLEANUP_GUARD_MS,
   generateLockId,
@@ -54,6 +54,7 @@ describe("lifecycle", () => {
       acquiredAtMs: expect.any(Number),
       expiresAtMs: result.expiresAtMs,
       fence: result.fence,
+      purgeAt: expect.any(Timestamp), // for a TTL policy: see purge-at.test.ts
     });
     expect(lock?.expiresAtMs - lock?.acquiredAtMs).toBe(5000);
     const fence = (await db.collection(fenceCollection).doc(id).get()).data();

@@ -13,8 +13,10 @@ import {
   documentId,
   type FenceDocument,
   type LockDocument,
+  purgeAtFor,
   readFenceCounter,
   readLockDocument,
+  type StoredLockDocument,
 } from "../documents";
 import { OperationScope } from "../operation-scope";
 import { runLockTransaction, type TransactionScope } from "../transaction";
@@ -75,8 +77,16 @@ export async function acquire(
     if (counter >= BigInt(MAX_FENCE)) throw fenceOverflowError(key);
     const fence = formatFence(counter + 1n);
     const expiresAtMs = now + ttlMs;
+    // The fence document never gets purgeAt: no TTL policy may ever delete a counter.
     const fenceDoc: FenceDocument = { fence, key };
-    const lockDoc: LockDocument = { lockId, key, acquiredAtMs: now, expiresAtMs, fence };
+    const lockDoc: StoredLockDocument = {
+      lockId,
+      key,
+      acquiredAtMs: now,
+      expiresAtMs,
+      fence,
+      purgeAt: purgeAtFor(expiresAtMs),
+    };
     tx.set(fenceRef, fenceDoc);
     tx.set(lockRef, lockDoc);
     return { acquired: true, expiresAtMs, fence };

@@ -1,6 +1,6 @@
 import type { DriverExtendInput } from "@syncguard/core";
 import type { BackendContext } from "../context";
-import { readLockDocument } from "../documents";
+import { purgeAtFor, readLockDocument } from "../documents";
 import { OperationScope } from "../operation-scope";
 import { isHeldBy } from "../ownership";
 import { runLockTransaction } from "../transaction";
@@ -8,7 +8,8 @@ import { findByLockId } from "./find-by-lock-id";
 
 /**
  * Finds the lock document with a plain lockId query, then one transaction re-reads it by id,
- * checks ownership and liveness and sets expiresAtMs = now + ttlMs (replaces, does not add).
+ * checks ownership and liveness and sets expiresAtMs = now + ttlMs (replaces, does not add), moving
+ * purgeAt with it.
  * An expired lock is never resurrected.
  */
 export async function extend(
@@ -24,7 +25,8 @@ export async function extend(
     const now = ctx.config.clock();
     if (!isHeldBy(lock, lockId, now)) return undefined;
     const expiresAtMs = now + ttlMs;
-    tx.update(ref, { expiresAtMs });
+    // purgeAt moves with the expiry, or a TTL policy could delete the extended lock.
+    tx.update(ref, { expiresAtMs, purgeAt: purgeAtFor(expiresAtMs) });
     return { expiresAtMs };
   });
 }
