@@ -9,6 +9,50 @@ import { LockError, type LockErrorCode } from "@syncguard/core";
  */
 
 const AUTH_REPLY = /^(NOAUTH|WRONGPASS|NOPERM)\b/;
+// ACL refusals. Top level: "NOPERM this user has no permissions to run the 'evalsha' command".
+// Inside a script Redis 7.0 replies "ERR The user executing the script can't run this command or
+// subcommand script: <sha>, on @user_script:<line>." without naming the command; later versions
+// wrap a NOPERM text that names it.
+const PERMISSION_REPLY = /\bNOPERM\b|The user executing the script can't|ACL failure in script/;
+const NAMED_COMMAND = /permissions? to run the '([^']+)' command/;
+const SCRIPT_LINE = /script: ([0-9a-f]{40}), on @user_script:(\d+)/;
+const KEY_REFUSAL = /access (one of|at least one of) the keys/;
+const CHANNEL_REFUSAL = /channels? (used as arguments|mentioned)/;
+
+/** Sources of SyncGuard's scripts by SHA-1, so an in-script refusal can name its command. */
+const scriptSources = new Map<string, string>();
+
+/** Called for each script SyncGuard defines (scripts.ts). */
+export function registerScriptSource(sha: string, source: string): void {
+  scriptSources.set(sha, source);
+}
+
+/** The command a script runs at `line` of its source, read from the `redis.call` there. */
+function commandAtScriptLine(sha: string, line: number): string | undefined {
+  const source = scriptSources.get(sha);
+  const text = source?.split("\n")[line - 1];
+  const argument = text && /redis\.p?call\(\s*([^,)\s]+)/.exec(text)?.[1];
+  if (!source || !argument) return undefined;
+  const quoted = /^'([^']+)'$|^"([^"]+)"$/.exec(argument);
+  if (quoted) return quoted[1] ?? quoted[2];
+  // A constant such as PUBLISH_COMMAND, defined at the top of the source.
+  return new RegExp(`local ${argument} = '([^']+)'`).exec(source)?.[1];
+}
+
+/** "permission denied for command INCR" and what to grant, for an ACL refusal. */
+function permissionReason(message: string): string {
+  const scriptLine = SCRIPT_LINE.exec(message);
+  const command = (
+    NAMED_COMMAND.exec(message)?.[1] ??
+    (scriptLine ? commandAtScriptLine(scriptLine[1] as string, Number(scriptLine[2])) : undefined)
+  )?.toUpperCase();
+  const what = KEY_REFUSAL.test(message)
+    ? `a key it may not access${command ? ` (command ${command})` : ""}: the user's key patterns must cover the backend's keyPrefix`
+    : CHANNEL_REFUSAL.test(message)
+      ? `a channel it may not use${command ? ` (command ${command})` : ""}: the user's channel patterns must cover the backend's keyPrefix`
+      : `command ${command ?? "(not named by the server)"}`;
+  return `permission denied for ${what} (${message}); grant it, see the least-privilege ACL in the @syncguard/redis README`;
+}
 // Before AUTH, Redis 7 refuses commands with many arguments with a protocol error instead of NOAUTH.
 const UNAUTHENTICATED_PROTOCOL = /^ERR Protocol error: unauthenticated/;
 // Server replies meaning "not now", sent instead of running the command: loading, failover,
@@ -73,6 +117,8 @@ function classifyOne(error: Error): Classified | undefined {
       return { code: "NetworkTimeout", reason: `${said(code)} (the command may have run)` };
     }
   }
+  if (PERMISSION_REPLY.test(message))
+    return { code: "AuthFailed", reason: permissionReason(message) };
   if (AUTH_REPLY.test(message) || UNAUTHENTICATED_PROTOCOL.test(message)) {
     return { code: "AuthFailed", reason: message };
   }

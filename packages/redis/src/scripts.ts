@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { LOCK_ID_LENGTH, MAX_FENCE, TIME_TOLERANCE_MS } from "@syncguard/core";
-import { isNoScriptError } from "./errors";
+import { isNoScriptError, registerScriptSource } from "./errors";
 import RECORD_LUA from "./record.lua";
 import type { ScriptCall, ScriptClient } from "./types";
 
@@ -38,7 +38,9 @@ export function defineLuaScript(
     .map(([constant, value]) => `local ${constant} = ${value}\n`)
     .join("");
   const source = `${prelude}local PUBLISH_COMMAND = '${publishCommand}'\n${RECORD_LUA}\n${body}`;
-  return Object.freeze({ name, source, sha: createHash("sha1").update(source).digest("hex") });
+  const sha = createHash("sha1").update(source).digest("hex");
+  registerScriptSource(sha, source); // so an ACL refusal inside it can name the command
+  return Object.freeze({ name, source, sha });
 }
 
 type ScriptRunner = Pick<ScriptClient, "evalSha" | "eval">;

@@ -3,6 +3,7 @@ import { createClient } from "redis";
 import { classifyRedisError, createRedisBackend } from "../src";
 import { createRedisDriver } from "../src/backend";
 import { toRedisLockError } from "../src/errors";
+import { defineLuaScript } from "../src/scripts";
 import { freePort, type RedisProcess, startRedis } from "./helpers/process";
 import { redisUrl } from "./helpers/services";
 
@@ -76,6 +77,94 @@ describe("error mapping", () => {
     expect(mapped.code).toBe("ServiceUnavailable");
     expect(mapped.message).toMatch(/^Redis acquire failed: the command was never sent/);
     expect(toRedisLockError(new Error(""), "release").message).toBe("Redis release failed: Error");
+  });
+
+  describe("ACL refusals (reply texts from redis-server 7.0.15, node-redis and ioredis alike)", () => {
+    // Redis 7.0 names a refused command inside a script only by the script's SHA and line.
+    const inScript = (what: string, sha: string, line: number) =>
+      `ERR The user executing the script ${what} script: ${sha}, on @user_script:${line}.`;
+    const lineOf = (source: string, text: string) =>
+      source.split("\n").findIndex((line) => line.includes(text)) + 1;
+
+    it("names a refused top-level command", () => {
+      const error = toRedisLockError(
+        new Error("NOPERM this user has no permissions to run the 'evalsha' command"),
+        "acquire",
+      );
+      expect(error.code).toBe("AuthFailed");
+      expect(error.message).toMatch(
+        /^Redis acquire failed: permission denied for command EVALSHA \(NOPERM/,
+      );
+      expect(error.message).toMatch(/least-privilege ACL/);
+    });
+
+    it("names a command refused inside a script from the script's line", () => {
+      const script = defineLuaScript("aclTest", "local n = 1\nreturn redis.call('INCR', KEYS[1])");
+      const reply = inScript(
+        "can't run this command or subcommand",
+        script.sha,
+        lineOf(script.source, "'INCR'"),
+      );
+      const error = toRedisLockError(new Error(reply), "acquire");
+      expect(error.code).toBe("AuthFailed");
+      expect(error.message).toMatch(
+        /^Redis acquire failed: permission denied for command INCR \(ERR/,
+      );
+    });
+
+    it("resolves a command held in a constant (PUBLISH_COMMAND)", () => {
+      const script = defineLuaScript(
+        "aclTest",
+        "return redis.call(PUBLISH_COMMAND, 'c', 'm')",
+        "SPUBLISH",
+      );
+      const reply = inScript(
+        "can't publish to the channel mentioned in the command",
+        script.sha,
+        lineOf(script.source, "redis.call(PUBLISH_COMMAND"),
+      );
+      const error = toRedisLockError(new Error(reply), "release");
+      expect(error.code).toBe("AuthFailed");
+      expect(error.message).toMatch(/denied for a channel it may not use \(command SPUBLISH\)/);
+    });
+
+    it("says when the key patterns do not cover the keys", () => {
+      const top = toRedisLockError(
+        new Error(
+          "NOPERM this user has no permissions to access one of the keys used as arguments",
+        ),
+        "acquire",
+      );
+      expect(top.code).toBe("AuthFailed");
+      expect(top.message).toMatch(/denied for a key it may not access: .*keyPrefix/);
+      const script = defineLuaScript("aclTest", "return redis.call('GET', 'elsewhere')");
+      const reply = inScript(
+        "can't access at least one of the keys mentioned in the command arguments",
+        script.sha,
+        lineOf(script.source, "'GET'"),
+      );
+      expect(toRedisLockError(new Error(reply), "lookup").message).toMatch(
+        /denied for a key it may not access \(command GET\)/,
+      );
+    });
+
+    it("reads the command from later servers' wrapped NOPERM, and never leaves it unnamed silently", () => {
+      const wrapped = toRedisLockError(
+        new Error(
+          "ERR ACL failure in script: NOPERM User sg has no permissions to run the 'incr' command script: 0000000000000000000000000000000000000000, on @user_script:5.",
+        ),
+        "acquire",
+      );
+      expect(wrapped.code).toBe("AuthFailed");
+      expect(wrapped.message).toMatch(/permission denied for command INCR/);
+      // A script SyncGuard did not define: still AuthFailed, and the message says so.
+      const unknown = toRedisLockError(
+        new Error(inScript("can't run this command or subcommand", "f".repeat(40), 3)),
+        "acquire",
+      );
+      expect(unknown.code).toBe("AuthFailed");
+      expect(unknown.message).toMatch(/command \(not named by the server\)/);
+    });
   });
 
   describe("against a server with a password and ACLs", () => {
