@@ -54,7 +54,9 @@ export function isLockId(value: unknown): value is string {
 
 export function validateLockId(lockId: unknown): string {
   if (!isLockId(lockId)) {
-    const shown = typeof lockId === "string" ? JSON.stringify(lockId.slice(0, 40)) : typeof lockId;
+    // Never echo the value: a lockId with a stray character is still someone's secret.
+    const shown =
+      typeof lockId === "string" ? `a string of ${lockId.length} characters` : typeof lockId;
     throw new LockError(
       "InvalidArgument",
       `Invalid lockId format: expected ${LOCK_ID_LENGTH} base64url characters, got ${shown}`,

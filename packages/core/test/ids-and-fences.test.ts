@@ -55,6 +55,22 @@ describe("lockId", () => {
     expect(() => validateLockId(bad)).toThrow(LockError);
     expect(() => validateLockId(bad)).toThrow(/Invalid lockId format/);
   });
+
+  it("never echoes the rejected value: a lockId with a stray character is still a secret", () => {
+    const secret = generateLockId("payment:1");
+    for (const bad of [`${secret} `, ` ${secret}`, `${secret}\n`, secret.slice(1)]) {
+      const message = (() => {
+        try {
+          validateLockId(bad);
+        } catch (error) {
+          return (error as Error).message;
+        }
+        return "";
+      })();
+      expect(message).toMatch(/Invalid lockId format/);
+      expect(message).not.toContain(secret.slice(1, 20));
+    }
+  });
 });
 
 describe("fence", () => {
