@@ -13,7 +13,7 @@ declare global {
   function getPayment(id: string): Promise<{ status: string; amount: number }>;
   function chargeCard(
     amount: number,
-    options?: { fence?: string; signal?: AbortSignal },
+    options?: { fence?: string; idempotencyKey?: string; signal?: AbortSignal },
   ): Promise<void>;
   function updateStatus(id: string, status: string, options?: { fence?: string }): Promise<void>;
   function computeTotal(options: { fence: string; signal: AbortSignal }): Promise<number>;
@@ -26,4 +26,8 @@ declare global {
   function runNightlyReport(fence: string): Promise<void>;
   const db: import("@google-cloud/firestore").Firestore;
   const client: import("redis").RedisClientType;
+  const redisClient: import("redis").RedisClientType;
+  const accountId: string;
+  const fence: string;
+  const lastFenceReadInTheSameTransaction: string | null;
 }

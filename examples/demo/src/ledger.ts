@@ -1,4 +1,4 @@
-import { compareFence } from "@syncguard/core";
+import { assertFenceNewer, isStaleFenceError } from "@syncguard/core";
 
 /** What the payment service knows about one payment. */
 interface Payment {
@@ -79,10 +79,14 @@ export class Ledger {
     return this.get(id).charges;
   }
 
+  /** The fence guard, run with the write (this ledger is one process, so that is atomic). */
   private admit(p: Payment, worker: string, fence?: string): boolean {
     if (fence === undefined) return true;
-    if (p.highestFence !== undefined && compareFence(fence, p.highestFence) < 0) {
-      this.rejectedWrites.push({ id: p.id, worker, fence, highest: p.highestFence });
+    try {
+      assertFenceNewer(fence, p.highestFence, p.id);
+    } catch (error) {
+      if (!isStaleFenceError(error)) throw error;
+      this.rejectedWrites.push({ id: p.id, worker, fence, highest: error.lastFence });
       return false;
     }
     p.highestFence = fence;

@@ -13,6 +13,7 @@ export type {
 export * from "./errors";
 export type { LockEvent, LockEventHandler } from "./events";
 export * from "./fence";
+export { assertFenceNewer, isStaleFenceError, StaleFenceError } from "./fence-guard";
 export { type ForcedRelease, forceRelease } from "./force-release";
 export { acquire, type LockContext, type LockHandle } from "./handle";
 export * from "./keys";

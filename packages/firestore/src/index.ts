@@ -3,5 +3,6 @@ export { FIRESTORE_CAPABILITIES, type FirestoreCapabilities } from "./capabiliti
 export { FIRESTORE_DEFAULTS, type FirestoreBackendOptions, MAX_ID_BYTES } from "./config";
 export { documentId, type FenceDocument, type LockDocument } from "./documents";
 export { classifyFirestoreError } from "./errors";
+export { assertFenceInTransaction } from "./fence-guard";
 export { createLock, type FirestoreLockOptions } from "./lock";
 export * from "./migrate";

@@ -1,0 +1,54 @@
+import { LockError } from "./errors";
+import { isFence } from "./fence";
+
+/**
+ * A write refused because a newer holder has written already: its fence is older than the last
+ * one the resource recorded. Not a LockError: the lock did its job, the write must not happen.
+ */
+export class StaleFenceError extends Error {
+  override readonly name = "StaleFenceError";
+  /** The fence the refused write carried. */
+  readonly fence: string;
+  /** The newest fence the resource had recorded. */
+  readonly lastFence: string;
+
+  constructor(fence: string, lastFence: string, resource?: string) {
+    super(
+      `Stale write refused${resource === undefined ? "" : ` on ${JSON.stringify(resource.slice(0, 64))}`}: ` +
+        `fence ${fence} is older than ${lastFence}, the last fence that wrote to it`,
+    );
+    this.fence = fence;
+    this.lastFence = lastFence;
+  }
+}
+
+export function isStaleFenceError(error: unknown): error is StaleFenceError {
+  return error instanceof StaleFenceError;
+}
+
+function checkFence(value: unknown, what: string): string {
+  if (!isFence(value)) {
+    throw new LockError(
+      "InvalidArgument",
+      `${what} must be a fence (15 digits, as acquire returns it), got ${typeof value === "string" ? `a string of ${value.length} characters` : typeof value}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The fencing check for any store: throws StaleFenceError when `fence` is older than `lastFence`,
+ * the newest fence recorded for the resource (null/undefined: none yet). An equal fence passes:
+ * it is the same holder writing again. Run it in the same atomic step as the write (a
+ * transaction, a conditional update), or a newer holder can write in between.
+ */
+export function assertFenceNewer(
+  fence: string,
+  lastFence: string | null | undefined,
+  resource?: string,
+): void {
+  checkFence(fence, "fence");
+  if (lastFence === null || lastFence === undefined) return;
+  checkFence(lastFence, "lastFence");
+  if (fence < lastFence) throw new StaleFenceError(fence, lastFence, resource);
+}
