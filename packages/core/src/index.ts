@@ -15,7 +15,7 @@ export type { LockEvent, LockEventHandler } from "./events";
 export * from "./fence";
 export { acquire, type LockContext, type LockHandle } from "./handle";
 export * from "./keys";
-export { createLock, type LockDefaults, type LockFunction } from "./lock";
+export { createLock, type IfFreeResult, type LockDefaults, type LockFunction } from "./lock";
 export * from "./lock-id";
 export { getById, getByKey, hashLockId, owns } from "./lookup";
 export {
