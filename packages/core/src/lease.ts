@@ -142,8 +142,10 @@ export class Lease<C extends BackendCapabilities> {
     const { now } = this.options;
     if (this.lostError) return { ok: false };
     // Checked before any I/O: a renewal past the bound is exactly what maxHoldMs forbids.
-    this.checkDeadline();
-    if (this.lostError) return { ok: false };
+    if (!this.stopped && this.msUntilHoldEnd() <= 0) {
+      this.markHoldEnded();
+      return { ok: false };
+    }
     const sentAtMs = now();
     const raced = await raceDeadline(
       this.backend.extend({ lockId: this.options.lockId, ttlMs }),
