@@ -24,6 +24,11 @@ declare global {
   function chargeOnce(id: string, fence: string): Promise<void>;
   function generateReport(fence?: string): Promise<void>;
   function runNightlyReport(fence: string): Promise<void>;
+  function reportExists(slotStart: number): Promise<boolean>;
+  function buildReport(
+    slotStart: number,
+    options: { fence: string; signal: AbortSignal },
+  ): Promise<void>;
   const db: import("@google-cloud/firestore").Firestore;
   const client: import("redis").RedisClientType;
   const redisClient: import("redis").RedisClientType;

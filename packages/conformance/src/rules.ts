@@ -106,6 +106,8 @@ export const RULES = {
     "With autoExtend, lock() renews the lease while fn runs: no competitor gets in over several TTLs and the signal stays unaborted.",
   "lease.lost":
     "A lock deleted behind its holder's back aborts the context signal with LockError LockLost within one renewal interval, and lock() rejects with LockLost.",
+  "lease.max-hold":
+    "maxHoldMs ends a renewing holder: at the bound the context signal aborts with LockError LockLost while the lock is still held, renewal stops, and lock() rejects with LockLost.",
   "force.release":
     "forceRelease(backend, key) deletes the live lock of a key whoever holds it: the holder's context signal aborts with LockError LockLost, lock() rejects with LockLost, the next holder gets a higher fence, and a free key reports released: false.",
   "wake.release":

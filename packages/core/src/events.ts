@@ -8,7 +8,7 @@ export type LockEvent =
   | { type: "contended"; key: string; attempt: number; holderRemainingMs?: number }
   | { type: "released"; key: string; ok: boolean; heldMs: number }
   | { type: "extended"; key: string; ok: boolean; expiresAtMs?: number }
-  | { type: "lost"; key: string; reason: "expired" | "deadline" | "not-held" };
+  | { type: "lost"; key: string; reason: "expired" | "deadline" | "not-held" | "max-hold" };
 
 export type LockEventHandler = (event: LockEvent) => void;
 

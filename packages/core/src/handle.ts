@@ -92,6 +92,7 @@ export async function acquireResolved<C extends BackendCapabilities>(
     roundTripMs: Math.max(0, deps.now() - won.sentAtMs),
     expiresAtMs: result.expiresAtMs,
     autoExtend: options.autoExtend,
+    maxHoldMs: options.maxHoldMs,
     now: deps.now,
     ...(backend.capabilities.timeAuthority === "client" ? { wallClock: deps.wall } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),

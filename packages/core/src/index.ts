@@ -17,7 +17,7 @@ export { assertFenceNewer, isStaleFenceError, StaleFenceError } from "./fence-gu
 export { type ForcedRelease, forceRelease } from "./force-release";
 export { acquire, type LockContext, type LockHandle } from "./handle";
 export * from "./keys";
-export { createLock, type LockDefaults, type LockFunction } from "./lock";
+export { createLock, type IfFreeResult, type LockDefaults, type LockFunction } from "./lock";
 export * from "./lock-id";
 export { getById, getByKey, hashLockId, owns } from "./lookup";
 export {

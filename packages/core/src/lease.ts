@@ -16,6 +16,8 @@ export interface LeaseOptions {
   /** Expiry by the backend's time authority (ms since the epoch). */
   expiresAtMs: number;
   autoExtend: boolean;
+  /** `maxHoldMs`: no renewal past sentAtMs + maxHoldMs; Infinity for no bound. */
+  maxHoldMs: number;
   /** Monotonic ms: the lease's own deadline is measured on it. */
   now: MonotonicClock;
   /**
@@ -39,7 +41,8 @@ export interface LeaseOptions {
  *
  * `signal` aborts with `LockError("LockLost")` at the safe deadline, or at once when an extend
  * reports the lock gone. With `autoExtend`, the lease is renewed every third of the TTL; transient
- * renewal errors are retried until the deadline.
+ * renewal errors are retried until the deadline. Past `maxHoldMs` nothing renews the lease and
+ * `signal` aborts the same way, while the last renewal still covers the work.
  */
 export class Lease<C extends BackendCapabilities> {
   // Created on first use: most critical sections never read their signal, and an AbortController
@@ -91,6 +94,7 @@ export class Lease<C extends BackendCapabilities> {
   }
 
   private checkDeadline(): void {
+    if (!this.lostError && !this.stopped && this.msUntilHoldEnd() <= 0) this.markHoldEnded();
     if (!this.lostError && !this.stopped && this.msUntilDeadline() <= 0) {
       this.markLost(
         "deadline",
@@ -116,6 +120,19 @@ export class Lease<C extends BackendCapabilities> {
     return Math.min(monotonic, this.expiresAtMs - this.marginMs - wall());
   }
 
+  /** Milliseconds until maxHoldMs runs out (Infinity when unbounded). */
+  private msUntilHoldEnd(): number {
+    return this.options.sentAtMs + this.options.maxHoldMs - this.options.now();
+  }
+
+  private markHoldEnded(): void {
+    this.markLost(
+      "max-hold",
+      `The lock was held for maxHoldMs (${this.options.maxHoldMs} ms): it is no longer renewed ` +
+        "and will expire at the end of its current lease",
+    );
+  }
+
   /**
    * Renews the lease to now + ttlMs (the backend's clock). Reports loss through `signal`. Ends by
    * the lease's safe deadline: an extend still unanswered then cannot save the lease, so it
@@ -124,6 +141,11 @@ export class Lease<C extends BackendCapabilities> {
   async extend(ttlMs = this.options.ttlMs): Promise<ExtendResult> {
     const { now } = this.options;
     if (this.lostError) return { ok: false };
+    // Checked before any I/O: a renewal past the bound is exactly what maxHoldMs forbids.
+    if (!this.stopped && this.msUntilHoldEnd() <= 0) {
+      this.markHoldEnded();
+      return { ok: false };
+    }
     const sentAtMs = now();
     const raced = await raceDeadline(
       this.backend.extend({ lockId: this.options.lockId, ttlMs }),
@@ -182,13 +204,18 @@ export class Lease<C extends BackendCapabilities> {
     clearTimeout(this.deadlineTimer);
     if (this.stopped) return;
     const delay = this.msUntilDeadline();
+    const holdDelay = this.msUntilHoldEnd();
+    // One timer for whichever comes first; the hold bound can exceed setTimeout's range, the
+    // safe deadline never does, so min() keeps the delay valid.
     this.deadlineTimer = unrefTimer(
       () =>
-        this.markLost(
-          "deadline",
-          "The lock's safe deadline passed without a confirmed renewal; it may expire at any moment",
-        ),
-      delay,
+        holdDelay < delay
+          ? this.markHoldEnded()
+          : this.markLost(
+              "deadline",
+              "The lock's safe deadline passed without a confirmed renewal; it may expire at any moment",
+            ),
+      Math.min(delay, holdDelay),
     );
   }
 
@@ -218,7 +245,7 @@ export class Lease<C extends BackendCapabilities> {
   }
 
   private markLost(
-    reason: "not-held" | "deadline" | "expired",
+    reason: "not-held" | "deadline" | "expired" | "max-hold",
     message: string,
     cause?: unknown,
   ): void {

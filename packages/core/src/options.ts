@@ -37,6 +37,13 @@ export interface LockOptions {
   signal?: AbortSignal;
   /** Renew the lease while the work runs (at a third of the TTL), see `LockContext.signal`. */
   autoExtend?: boolean;
+  /**
+   * Longest time the lock may be held, in ms from the acquire: renewals (automatic or
+   * `ctx.extend()`) stop there and `ctx.signal` aborts with `LockError("LockLost")` while the
+   * lease is still valid. An integer >= ttlMs, or `Infinity` for no bound. Default with
+   * `autoExtend`: 1 hour (or ttlMs if longer); without it: no bound (the TTL ends the hold).
+   */
+  maxHoldMs?: number;
   /** Bound on the release made when the work ends; past it, `onReleaseError` gets NetworkTimeout. Default 5 000. */
   releaseTimeoutMs?: number;
   /** Receives release failures; they never replace the work's own result or error. */
@@ -64,6 +71,9 @@ export const LOCK_DEFAULTS = Object.freeze({
   maxRetryDelayMs: 1_000,
   jitter: "equal" as Jitter,
   releaseTimeoutMs: 5_000,
+  // A hung worker that auto-extends would keep its lock forever; an hour covers typical batch
+  // and cron work, while longer holders (leader election) say so with a bound or Infinity.
+  maxHoldMs: 3_600_000,
 });
 
 /** Lock options after defaults and validation. */
@@ -74,6 +84,8 @@ export interface ResolvedLockOptions extends BackoffPolicy {
   maxRetries: number;
   releaseTimeoutMs: number;
   autoExtend: boolean;
+  /** Bound on the hold in ms, or Infinity (none). */
+  maxHoldMs: number;
   signal?: AbortSignal;
   onReleaseError?: OnReleaseError;
   onEvent?: LockEventHandler;
@@ -100,6 +112,26 @@ function optionalBoolean(value: unknown, name: string): boolean | undefined {
 function optionalFunction(value: unknown, name: string): unknown {
   if (value !== undefined && typeof value !== "function") {
     throw new LockError("InvalidArgument", `${name} must be a function, got ${typeof value}`);
+  }
+  return value;
+}
+
+/** maxHoldMs: Infinity, or an integer from ttlMs (a bound below one lease is a shorter TTL). */
+function resolveMaxHold(value: unknown, ttlMs: number, autoExtend: boolean): number {
+  if (value === undefined) {
+    return autoExtend ? Math.max(LOCK_DEFAULTS.maxHoldMs, ttlMs) : Number.POSITIVE_INFINITY;
+  }
+  if (value === Number.POSITIVE_INFINITY) return value;
+  if (
+    typeof value !== "number" ||
+    !Number.isInteger(value) ||
+    value < ttlMs ||
+    value > Number.MAX_SAFE_INTEGER
+  ) {
+    throw new LockError(
+      "InvalidArgument",
+      `maxHoldMs must be Infinity or an integer of milliseconds >= ttlMs (${ttlMs}), got ${String(value)}`,
+    );
   }
   return value;
 }
@@ -149,7 +181,9 @@ export function resolveLockOptions(
       "releaseTimeoutMs",
     ),
     autoExtend: optionalBoolean(pick("autoExtend"), "autoExtend") ?? false,
+    maxHoldMs: 0,
   };
+  resolved.maxHoldMs = resolveMaxHold(pick("maxHoldMs"), resolved.ttlMs, resolved.autoExtend);
   const signal = validateSignal(pick("signal"));
   if (signal !== undefined) resolved.signal = signal;
   const onReleaseError = optionalFunction(pick("onReleaseError"), "onReleaseError");

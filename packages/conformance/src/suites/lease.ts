@@ -119,6 +119,51 @@ export function leaseSuite(ctx: SuiteContext): void {
     { timeoutMs: 30_000 },
   );
 
+  ctx.test(
+    "lease.max-hold",
+    "maxHoldMs ends a renewing holder: the signal aborts with LockLost at the bound, before the lease runs out",
+    async () => {
+      const key = uniqueKey("lease-max-hold");
+      const ttlMs = ctx.ms(1_000);
+      const maxHoldMs = ctx.ms(2_500); // several renewals happen first
+      // The bound counts from when the winning acquire was sent: between these two moments.
+      const calledAt = performance.now();
+      let ranAt = Number.NaN;
+      let abortedAt = Number.NaN;
+      let heldAtAbort: boolean | undefined;
+      const outcome = await lock()(
+        async ({ signal }) => {
+          ranAt = performance.now();
+          // A worker that would run forever: only the bound ends it.
+          await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
+          abortedAt = performance.now();
+          heldAtAbort = await ctx.backend.isLocked({ key });
+          assert.ok(isLockError(signal.reason, "LockLost"), "signal.reason must be LockLost");
+          assert.match((signal.reason as LockError).message, /maxHoldMs/);
+        },
+        { key, ttlMs, autoExtend: true, maxHoldMs },
+      ).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      assert.ok(
+        isLockError(outcome, "LockLost"),
+        `lock() must reject with LockLost, got ${String(outcome)}`,
+      );
+      assert.ok(
+        abortedAt - calledAt >= maxHoldMs - 1,
+        `aborted ${abortedAt - calledAt} ms after the call: before maxHoldMs ${maxHoldMs}`,
+      );
+      assert.ok(
+        abortedAt - ranAt < maxHoldMs + ttlMs / 3,
+        `aborted ${abortedAt - ranAt} ms after fn started: renewal ran past maxHoldMs ${maxHoldMs}`,
+      );
+      assert.equal(heldAtAbort, true, "the lease had already run out when the signal aborted");
+      assert.equal(await ctx.backend.isLocked({ key }), false, "lock() did not release");
+    },
+    { timeoutMs: 30_000 },
+  );
+
   // Wake-ups are an optional capability, declared in the options because the backend exists only
   // once the suite runs: undeclared, these tests are reported as skipped, never passed.
   if (!ctx.options.capabilities?.subscribe) {
