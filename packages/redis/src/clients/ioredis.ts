@@ -84,15 +84,6 @@ interface IoredisConnection {
   disconnect(): void;
 }
 
-/** Sends channel messages to the listener registered for their channel. */
-function channelListeners(connection: IoredisConnection, event: "message" | "smessage") {
-  const listeners = new Map<string, ChannelListener>();
-  connection.on(event, (channel: string, message: string) => {
-    listeners.get(channel)?.(message, channel);
-  });
-  return listeners;
-}
-
 async function connectQuietly(connection: IoredisConnection): Promise<void> {
   // Without a listener an 'error' event would crash the process; failures surface per command.
   connection.on("error", () => {});
@@ -112,6 +103,39 @@ async function closeGracefully(connection: IoredisConnection): Promise<void> {
   }
 }
 
+/** Plain pub/sub on one node; sharded pub/sub (same calls, `s`-prefixed) on a cluster. */
+const PLAIN = { message: "message", subscribe: "subscribe", unsubscribe: "unsubscribe" } as const;
+const SHARDED = {
+  message: "smessage",
+  subscribe: "ssubscribe",
+  unsubscribe: "sunsubscribe",
+} as const;
+
+/**
+ * The backend's subscriber on a connected duplicate: each channel's messages go to the listener
+ * registered for it.
+ */
+function subscriberOn(
+  connection: IoredisConnection,
+  kind: typeof PLAIN | typeof SHARDED,
+): DedicatedSubscriber {
+  const listeners = new Map<string, ChannelListener>();
+  connection.on(kind.message, (channel: string, message: string) => {
+    listeners.get(channel)?.(message, channel);
+  });
+  return {
+    async subscribe(channel, listener) {
+      listeners.set(channel, listener);
+      await connection[kind.subscribe](channel);
+    },
+    async unsubscribe(channel, listener) {
+      if (listeners.get(channel) === listener) listeners.delete(channel);
+      await connection[kind.unsubscribe](channel);
+    },
+    close: () => closeGracefully(connection),
+  };
+}
+
 /**
  * A single node (or a Sentinel-managed primary): a duplicate of the user's client, with the
  * same options, so Sentinel, TLS and credentials carry over. Its socket is unref'd (again after
@@ -121,20 +145,10 @@ async function openSubscriber(client: IoredisClient): Promise<DedicatedSubscribe
   const connection = client.duplicate({ lazyConnect: true } as never) as IoredisConnection;
   const unref = () => connection.stream?.unref?.();
   connection.on("ready", unref);
-  const listeners = channelListeners(connection, "message");
+  const subscriber = subscriberOn(connection, PLAIN);
   await connectQuietly(connection);
   unref();
-  return {
-    async subscribe(channel, listener) {
-      listeners.set(channel, listener);
-      await connection.subscribe(channel);
-    },
-    async unsubscribe(channel, listener) {
-      if (listeners.get(channel) === listener) listeners.delete(channel);
-      await connection.unsubscribe(channel);
-    },
-    close: () => closeGracefully(connection),
-  };
+  return subscriber;
 }
 
 /**
@@ -148,17 +162,7 @@ async function openShardedSubscriber(client: IoredisClient): Promise<DedicatedSu
     [] as never,
     { shardedSubscribers: true, lazyConnect: true } as never,
   ) as IoredisConnection;
-  const listeners = channelListeners(connection, "smessage");
+  const subscriber = subscriberOn(connection, SHARDED);
   await connectQuietly(connection);
-  return {
-    async subscribe(channel, listener) {
-      listeners.set(channel, listener);
-      await connection.ssubscribe(channel);
-    },
-    async unsubscribe(channel, listener) {
-      if (listeners.get(channel) === listener) listeners.delete(channel);
-      await connection.sunsubscribe(channel);
-    },
-    close: () => closeGracefully(connection),
-  };
+  return subscriber;
 }
