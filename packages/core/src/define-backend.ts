@@ -1,4 +1,12 @@
-import type { DriverAcquireInput, DriverAttempt, LockDriver, StoredLock } from "./driver";
+import type {
+  DriverAcquireInput,
+  DriverAttempt,
+  DriverListInput,
+  DriverListPage,
+  ListedLock,
+  LockDriver,
+  StoredLock,
+} from "./driver";
 import { registerEngineView } from "./engine-view";
 import { abortError, LockError } from "./errors";
 import { isFence } from "./fence";
@@ -181,6 +189,25 @@ export function defineBackend<C extends BackendCapabilities>(
         lockIdHash: hashLockId(found.lockId),
       };
     },
+    ...(driver.list
+      ? {
+          async list(input: DriverListInput) {
+            const page = await call("list", input.signal, () => driver.list!(input));
+            return shapePage(page);
+          },
+        }
+      : {}),
+    ...(driver.readFence
+      ? {
+          async readFence(key: string, signal?: AbortSignal) {
+            const read = await call("readFence", signal, () => driver.readFence!({ key, signal }));
+            return {
+              ...(isFence(read?.fence) ? { fence: read.fence } : {}),
+              shared: read?.shared === true,
+            };
+          },
+        }
+      : {}),
     lingerMs: driver.watchLingerMs ?? 0,
   });
   return backend;
@@ -254,4 +281,17 @@ function toInfo(lock: StoredLock): LockInfo<BackendCapabilities> {
     expiresAtMs: lock.expiresAtMs,
     ...(isFence(lock.fence) ? { fence: lock.fence } : {}),
   } as LockInfo<BackendCapabilities>;
+}
+
+/** A listing page with only what a listing may show: a careless driver cannot leak a lockId. */
+function shapePage(page: DriverListPage): DriverListPage {
+  const locks: ListedLock[] = (page?.locks ?? []).map((lock) => ({
+    key: lock.key,
+    acquiredAtMs: lock.acquiredAtMs,
+    expiresAtMs: lock.expiresAtMs,
+    ...(isFence(lock.fence) ? { fence: lock.fence } : {}),
+  }));
+  return typeof page?.cursor === "string" && page.cursor !== ""
+    ? { locks, cursor: page.cursor }
+    : { locks };
 }

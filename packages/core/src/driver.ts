@@ -46,6 +46,19 @@ export interface LockDriver<C extends BackendCapabilities = BackendCapabilities>
    * an idle watch costs nothing and never blocks the client's shutdown.
    */
   readonly watchLingerMs?: number;
+  /**
+   * Optional, for operators (ADR-026): one page of the live locks whose key starts with `prefix`,
+   * in the store's own stable order. `cursor` is what the previous page returned; a page without
+   * one is the last. A page may hold fewer than `limit` locks and still have a cursor (the store
+   * bounds the work of one call). Return only what `ListedLock` names: never a lockId.
+   */
+  list?(input: DriverListInput): Promise<DriverListPage>;
+  /**
+   * Optional, for operators (ADR-026): the fence counter the key's next fence will be drawn from
+   * (absent when none was ever issued). A pure read; `shared` when the counter serves other keys
+   * too (its value is then at least the key's last fence).
+   */
+  readFence?(input: DriverKeyInput): Promise<DriverFenceReading>;
   /** Turns an error the store's client threw into a LockError (unknown ones become Internal). */
   toLockError?(error: unknown, operation: string): LockError;
   /** Releases what the driver opened itself (never the caller's client). */
@@ -94,4 +107,34 @@ export interface StoredLock {
   readonly acquiredAtMs: number;
   readonly expiresAtMs: number;
   readonly fence?: Fence;
+}
+
+/** Validated input of `list`: `prefix` is NFC-normalized ("" for all), `limit` 1..1000. */
+export interface DriverListInput {
+  readonly prefix: string;
+  readonly limit: number;
+  /** The opaque cursor a previous page returned (a string of at most 8192 characters). */
+  readonly cursor?: string;
+  readonly signal?: AbortSignal;
+}
+
+/** A live lock as a listing shows it: no lockId. */
+export interface ListedLock {
+  readonly key: string;
+  readonly acquiredAtMs: number;
+  readonly expiresAtMs: number;
+  readonly fence?: Fence;
+}
+
+export interface DriverListPage {
+  readonly locks: readonly ListedLock[];
+  /** Where the next page starts; absent on the last page. */
+  readonly cursor?: string;
+}
+
+export interface DriverFenceReading {
+  /** The counter's value (15 digits); absent when it was never written. */
+  readonly fence?: Fence;
+  /** True when the counter is shared by several keys (Redis: one per route). */
+  readonly shared: boolean;
 }

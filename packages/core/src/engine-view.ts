@@ -1,4 +1,9 @@
-import type { DriverAcquireInput } from "./driver";
+import type {
+  DriverAcquireInput,
+  DriverFenceReading,
+  DriverListInput,
+  DriverListPage,
+} from "./driver";
 import type {
   AcquireResult,
   BackendCapabilities,
@@ -27,6 +32,10 @@ export interface EngineView<C extends BackendCapabilities = BackendCapabilities>
    * backend written against `LockBackend` directly cannot name its holder's lockId.
    */
   forceRelease?(key: string, signal?: AbortSignal): Promise<ForcedRelease>;
+  /** One page of live locks (drivers with `list`); input validated, no lockId in the result. */
+  list?(input: DriverListInput): Promise<DriverListPage>;
+  /** The fence counter of a key (drivers with `readFence`). */
+  readFence?(key: string, signal?: AbortSignal): Promise<DriverFenceReading>;
   /** How long an idle wake-up subscription may be kept for the next waiter. */
   readonly lingerMs: number;
 }

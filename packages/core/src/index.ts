@@ -4,9 +4,13 @@ export type {
   DriverAcquireInput,
   DriverAttempt,
   DriverExtendInput,
+  DriverFenceReading,
   DriverKeyInput,
+  DriverListInput,
+  DriverListPage,
   DriverLockIdInput,
   DriverRelease,
+  ListedLock,
   LockDriver,
   StoredLock,
 } from "./driver";
@@ -16,6 +20,16 @@ export * from "./fence";
 export { assertFenceNewer, isStaleFenceError, StaleFenceError } from "./fence-guard";
 export { type ForcedRelease, forceRelease } from "./force-release";
 export { acquire, type LockContext, type LockHandle } from "./handle";
+export {
+  DEFAULT_LIST_LIMIT,
+  type FenceReading,
+  type ListLocksOptions,
+  type LockPage,
+  type LockSummary,
+  listLocks,
+  MAX_LIST_LIMIT,
+  readFence,
+} from "./inventory";
 export * from "./keys";
 export { createLock, type IfFreeResult, type LockDefaults, type LockFunction } from "./lock";
 export * from "./lock-id";

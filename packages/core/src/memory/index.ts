@@ -1,5 +1,6 @@
 import { type DefinedBackend, defineBackend } from "../define-backend";
 import type { LockDriver, StoredLock } from "../driver";
+import { LockError } from "../errors";
 import { fenceOverflowError, formatFence, MAX_FENCE, warnIfFenceNearLimit } from "../fence";
 import { type Clock, isLive, isPastCleanupGuard, systemClock, TIME_TOLERANCE_MS } from "../time";
 import type { BackendCapabilities, ReleaseListener } from "../types";
@@ -130,6 +131,33 @@ export function createMemoryDriver(
       if (options.cleanupInIsLocked && isPastCleanupGuard(lock.expiresAtMs, now)) remove(lock);
       return false;
     },
+    async list({ prefix, limit, cursor }) {
+      await tick();
+      // In key order; the cursor is the last key shown (base64url), so pages never repeat one.
+      const after = cursor === undefined ? undefined : decodeCursor(cursor);
+      const now = clock();
+      const keys = [...locks.keys()]
+        .filter((key) => key.startsWith(prefix) && (after === undefined || key > after))
+        .sort();
+      const page = [];
+      for (const key of keys) {
+        const lock = locks.get(key)!;
+        if (!isLive(lock.expiresAtMs, now)) continue;
+        if (page.length === limit) {
+          return { locks: page, cursor: encodeCursor(page[page.length - 1]!.key) };
+        }
+        const { acquiredAtMs, expiresAtMs, fence } = lock;
+        page.push({ key, acquiredAtMs, expiresAtMs, fence });
+      }
+      return { locks: page };
+    },
+    async readFence({ key }) {
+      await tick();
+      const counter = fences.get(key);
+      return counter === undefined
+        ? { shared: false }
+        : { fence: formatFence(counter), shared: false };
+    },
     async watch(key, listener) {
       listeners.set(key, listener);
       return () => {
@@ -137,4 +165,13 @@ export function createMemoryDriver(
       };
     },
   };
+}
+
+const encodeCursor = (key: string): string => Buffer.from(key, "utf8").toString("base64url");
+
+function decodeCursor(cursor: string): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) {
+    throw new LockError("InvalidArgument", "listLocks cursor is not one this backend returned");
+  }
+  return Buffer.from(cursor, "base64url").toString("utf8");
 }

@@ -1,0 +1,119 @@
+import type { ListedLock } from "./driver";
+import { engineView } from "./engine-view";
+import { LockError, throwIfAborted } from "./errors";
+import { validateSignal } from "./input";
+import { MAX_KEY_BYTES, normalizeKey, utf8Bytes } from "./keys";
+import type { BackendCapabilities, Fence, LockBackend } from "./types";
+
+/** Locks a page holds at most, and by default. */
+export const MAX_LIST_LIMIT = 1000;
+export const DEFAULT_LIST_LIMIT = 100;
+/** Longest cursor accepted (every backend's cursors are far shorter). */
+const MAX_CURSOR_CHARS = 8192;
+
+export interface ListLocksOptions {
+  /** Only keys starting with this (NFC-normalized like keys). Default "": every key. */
+  prefix?: string;
+  /** Most locks in the page, 1 to 1000. Default 100. */
+  limit?: number;
+  /** The `cursor` of the previous page. */
+  cursor?: string;
+  signal?: AbortSignal;
+}
+
+/** A live lock in a listing: its key, fence and times (never its lockId). */
+export type LockSummary = ListedLock;
+
+/** One page of `listLocks`; no `cursor` means it is the last. */
+export interface LockPage {
+  readonly locks: readonly LockSummary[];
+  readonly cursor?: string;
+}
+
+/** What `readFence` found: the counter's value, and whether other keys share the counter. */
+export interface FenceReading {
+  /** The last fence issued from the key's counter, or null when none ever was. */
+  readonly fence: Fence | null;
+  /**
+   * True when the counter is shared by several keys (Redis shares one per route): the value is
+   * then at least the key's own last fence. Either way the key's next fence is greater.
+   */
+  readonly shared: boolean;
+}
+
+/**
+ * One page of the live locks, for operators (the `syncguard` CLI). Pages follow the store's own
+ * order; pass each page's `cursor` to get the next. A page may hold fewer than `limit` locks while
+ * more follow: stop only when a page has no cursor. A lock taken or released while you page may
+ * or may not show. Needs a backend whose driver lists (Redis and Firestore do).
+ */
+export async function listLocks<C extends BackendCapabilities>(
+  backend: LockBackend<C>,
+  options: ListLocksOptions = {},
+): Promise<LockPage> {
+  const input = parseListOptions(options);
+  const view = engineView(backend);
+  if (!view.list) throw unsupported("listLocks", "list");
+  return view.list(input);
+}
+
+/**
+ * The fence counter a key's fences come from, for operators: null if no fence was ever issued
+ * from it. A pure read; it never changes the counter. Needs a backend whose driver reads fences.
+ */
+export async function readFence<C extends BackendCapabilities>(
+  backend: LockBackend<C>,
+  key: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<FenceReading> {
+  const normalized = normalizeKey(key);
+  const signal = validateSignal(options?.signal);
+  throwIfAborted(signal, "readFence");
+  const view = engineView(backend);
+  if (!view.readFence) throw unsupported("readFence", "readFence");
+  const read = await view.readFence(normalized, signal);
+  return { fence: read.fence ?? null, shared: read.shared };
+}
+
+function parseListOptions(options: ListLocksOptions) {
+  if (options === null || typeof options !== "object") {
+    throw new LockError("InvalidArgument", "listLocks options must be an object");
+  }
+  const { prefix = "", limit = DEFAULT_LIST_LIMIT, cursor } = options;
+  if (typeof prefix !== "string" || utf8Bytes(prefix) > MAX_KEY_BYTES) {
+    throw new LockError(
+      "InvalidArgument",
+      `listLocks prefix must be a string of at most ${MAX_KEY_BYTES} UTF-8 bytes`,
+    );
+  }
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+    throw new LockError(
+      "InvalidArgument",
+      `listLocks limit must be an integer from 1 to ${MAX_LIST_LIMIT}, got ${String(limit)}`,
+    );
+  }
+  if (
+    cursor !== undefined &&
+    (typeof cursor !== "string" || cursor === "" || cursor.length > MAX_CURSOR_CHARS)
+  ) {
+    throw new LockError(
+      "InvalidArgument",
+      "listLocks cursor must be the non-empty string a previous page returned",
+    );
+  }
+  const signal = validateSignal(options.signal);
+  throwIfAborted(signal, "listLocks");
+  return {
+    prefix: prefix.normalize("NFC"),
+    limit,
+    ...(cursor !== undefined ? { cursor } : {}),
+    ...(signal ? { signal } : {}),
+  };
+}
+
+function unsupported(operation: string, driverOperation: string): LockError {
+  return new LockError(
+    "InvalidArgument",
+    `${operation} needs a backend built with defineBackend whose driver implements ${driverOperation}`,
+  );
+}
