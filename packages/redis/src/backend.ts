@@ -8,7 +8,9 @@ import { layoutForTag } from "./keys";
 import { abandonWait } from "./operations/abandon-wait";
 import { acquire } from "./operations/acquire";
 import { extend } from "./operations/extend";
+import { listLocks } from "./operations/list";
 import { isLocked, readByKey, readByLockId } from "./operations/read";
+import { readFence } from "./operations/read-fence";
 import { release } from "./operations/release";
 import { createWatcher } from "./operations/subscribe";
 import type {
@@ -79,6 +81,8 @@ export function createRedisDriver(
     readByKey: (input) => readByKey(ctx, input),
     readByLockId: (input) => readByLockId(ctx, input),
     isLocked: (input) => isLocked(ctx, input),
+    list: (input) => listLocks(ctx, () => adapter.scanNodes(), input),
+    readFence: (input) => readFence(ctx, input),
     watch: (key, listener) => watcher.watch(key, listener),
     withdraw: (input) => abandonWait(ctx, input),
     // Idle channels sit on the backend's own unref'd pub/sub connection: cheap to keep.

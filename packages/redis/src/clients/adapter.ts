@@ -9,6 +9,34 @@ export interface ClientAdapter {
   readonly sender: ScriptClient;
   /** Wake-up subscriptions (sharded on a cluster). */
   readonly transport: PubSubTransport;
+  /** The nodes a listing scans (every master of a cluster, in a stable order), for operators. */
+  scanNodes(): Promise<readonly ScanNode[]>;
   /** A Redis Cluster: releases are announced with SPUBLISH from the lock's shard. */
   readonly cluster: boolean;
+}
+
+/** One server a listing SCANs: `id` names it in a cursor ("" on a single node). */
+export interface ScanNode {
+  readonly id: string;
+  /** `SCAN cursor MATCH match COUNT count TYPE string`: the next cursor and the keys it found. */
+  scan(cursor: string, match: string, count: number): Promise<{ cursor: string; keys: string[] }>;
+}
+
+/** The SCAN arguments every client sends (records are strings: TYPE skips queues). */
+export const scanArguments = (cursor: string, match: string, count: number): string[] => [
+  cursor,
+  "MATCH",
+  match,
+  "COUNT",
+  String(count),
+  "TYPE",
+  "string",
+];
+
+/** A raw SCAN reply ([cursor, keys]) in one shape, whichever client sent it. */
+export function scanReply(reply: unknown): { cursor: string; keys: string[] } {
+  if (!Array.isArray(reply) || reply.length !== 2 || !Array.isArray(reply[1])) {
+    throw new Error(`unexpected SCAN reply: ${JSON.stringify(reply)?.slice(0, 80)}`);
+  }
+  return { cursor: String(reply[0]), keys: (reply[1] as unknown[]).map(String) };
 }

@@ -1,6 +1,6 @@
 import { LockError } from "@syncguard/core";
 import type { ChannelListener, IoredisClient, ScriptClient } from "../types";
-import type { ClientAdapter } from "./adapter";
+import { type ClientAdapter, type ScanNode, scanArguments, scanReply } from "./adapter";
 import { type DedicatedSubscriber, dedicatedSubscriberTransport } from "./dedicated-subscriber";
 
 /** An ioredis client (`new Redis()`, Sentinel included, or `new Cluster()`). */
@@ -24,8 +24,33 @@ export function ioredisAdapter(client: IoredisClient): ClientAdapter {
     transport: dedicatedSubscriberTransport(() =>
       cluster ? openShardedSubscriber(client) : openSubscriber(client),
     ),
+    scanNodes: async () => (cluster ? clusterScanNodes(client) : [scanNode("", client)]),
     cluster,
   };
+}
+
+/** The part of an ioredis connection a listing uses. */
+interface IoredisCommander {
+  call(command: string, ...args: string[]): Promise<unknown>;
+  readonly options?: { host?: string; port?: number };
+}
+
+const scanNode = (id: string, connection: unknown): ScanNode => ({
+  id,
+  scan: async (cursor, match, count) =>
+    scanReply(
+      await (connection as IoredisCommander).call("SCAN", ...scanArguments(cursor, match, count)),
+    ),
+});
+
+/** Every master of an ioredis cluster, by host:port (a cursor names the one it is on). */
+function clusterScanNodes(client: IoredisClient): readonly ScanNode[] {
+  const { nodes } = client as unknown as { nodes(role: "master"): IoredisCommander[] };
+  return nodes
+    .call(client, "master")
+    .map((node) => ({ address: `${node.options?.host}:${node.options?.port}`, node }))
+    .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
+    .map(({ address, node }) => scanNode(address, node));
 }
 
 /**

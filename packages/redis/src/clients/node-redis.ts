@@ -5,7 +5,7 @@ import type {
   StandaloneClient,
   SubscriberConnection,
 } from "../types";
-import type { ClientAdapter } from "./adapter";
+import { type ClientAdapter, type ScanNode, scanArguments, scanReply } from "./adapter";
 import { type DedicatedSubscriber, dedicatedSubscriberTransport } from "./dedicated-subscriber";
 
 /** A node-redis client (v5 or v6): `createClient()` or `createCluster()`. */
@@ -26,8 +26,35 @@ export function nodeRedisAdapter(client: NodeRedisClient): ClientAdapter {
     transport: cluster
       ? shardedTransport(client)
       : dedicatedSubscriberTransport(() => openDuplicate(client)),
+    scanNodes: () => (cluster ? clusterScanNodes(client) : Promise.resolve([scanNode("", client)])),
     cluster,
   };
+}
+
+/** What a listing sends on: raw commands (SCAN's reply shape differs between node-redis majors). */
+interface CommandSender {
+  sendCommand(args: string[]): Promise<unknown>;
+}
+
+const scanNode = (id: string, client: unknown): ScanNode => ({
+  id,
+  scan: async (cursor, match, count) =>
+    scanReply(
+      await (client as CommandSender).sendCommand(["SCAN", ...scanArguments(cursor, match, count)]),
+    ),
+});
+
+/** Every master of a node-redis cluster, by address (a cursor names the one it is on). */
+async function clusterScanNodes(client: ClusterClient): Promise<readonly ScanNode[]> {
+  const { nodeClient } = client as unknown as {
+    nodeClient(node: unknown): unknown;
+  };
+  const masters = (client.masters as readonly { address: string }[])
+    .slice()
+    .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+  return Promise.all(
+    masters.map(async (master) => scanNode(master.address, await nodeClient.call(client, master))),
+  );
 }
 
 /**
