@@ -14,7 +14,9 @@ import { KeyGate } from "./key-gate";
 import { acquire } from "./operations/acquire";
 import { extend } from "./operations/extend";
 import { isLocked } from "./operations/is-locked";
+import { listLocks } from "./operations/list";
 import { readByKey, readByLockId } from "./operations/lookup";
+import { readFence } from "./operations/read-fence";
 import { release } from "./operations/release";
 import { SnapshotWatcher } from "./operations/subscribe";
 
@@ -70,6 +72,8 @@ export function createFirestoreDriver(
     readByKey: (input) => readByKey(ctx, input),
     readByLockId: (input) => readByLockId(ctx, input),
     isLocked: (input) => isLocked(ctx, input),
+    list: (input) => listLocks(ctx, input),
+    readFence: (input) => readFence(ctx, input),
     watch: (key, listener) => watcher.watch(key, listener),
     async close() {
       watcher.close();
