@@ -1,0 +1,225 @@
+import path from "node:path";
+import type {
+  FenceReading,
+  ForcedRelease,
+  ListLocksOptions,
+  LockBackend,
+  LockInfo,
+  LockPage,
+} from "@syncguard/core";
+import type { StoreChoice } from "./args";
+import { CliError, EXIT_CODES } from "./exit-codes";
+
+/** The core functions the commands call, from the copy of core the store's backend was built with. */
+export interface CoreOperations {
+  getByKey(backend: LockBackend, key: string): Promise<LockInfo | null>;
+  listLocks(backend: LockBackend, options: ListLocksOptions): Promise<LockPage>;
+  readFence(backend: LockBackend, key: string): Promise<FenceReading>;
+  forceRelease(backend: LockBackend, key: string): Promise<ForcedRelease>;
+}
+
+/** A connected store: its backend, core's operations on it, and how to let go of both. */
+export interface Store {
+  readonly kind: StoreChoice["kind"];
+  readonly backend: LockBackend;
+  readonly core: CoreOperations;
+  close(): Promise<void>;
+}
+
+/**
+ * Loads an optional peer: the CLI needs only the store it is pointed at, so each store's packages
+ * are required on first use and a missing one is a clear message (exit 4), not a stack trace.
+ */
+function load<T>(name: string, install: string): T {
+  try {
+    return require(name) as T;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === "MODULE_NOT_FOUND" && String((error as Error).message).includes(`'${name}'`)) {
+      throw new CliError(
+        EXIT_CODES.notInstalled,
+        `${name} is not installed; this store needs: npm install ${install}`,
+      );
+    }
+    throw error;
+  }
+}
+
+/** Installed at all? (Tells node-redis from ioredis without loading either.) */
+function installed(name: string): boolean {
+  try {
+    require.resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Core as the backend package sees it: `forceRelease` and the listing reach the driver through a
+ * registry inside core, so they must come from the very copy the backend registered with (a
+ * second copy of core in node_modules would not know the backend).
+ */
+function coreOf(backendPackage: string): CoreOperations {
+  const entry = require.resolve(backendPackage);
+  const corePath = require.resolve("@syncguard/core", { paths: [path.dirname(entry)] });
+  return require(corePath) as CoreOperations;
+}
+
+export async function openStore(choice: StoreChoice, timeoutMs: number): Promise<Store> {
+  return choice.kind === "redis" ? openRedis(choice, timeoutMs) : openFirestore(choice, timeoutMs);
+}
+
+type RedisChoice = Extract<StoreChoice, { kind: "redis" }>;
+type FirestoreChoice = Extract<StoreChoice, { kind: "firestore" }>;
+
+async function openRedis(choice: RedisChoice, timeoutMs: number): Promise<Store> {
+  const redis = load<typeof import("@syncguard/redis")>(
+    "@syncguard/redis",
+    "@syncguard/redis redis (or ioredis)",
+  );
+  const library = installed("redis") ? "redis" : installed("ioredis") ? "ioredis" : undefined;
+  if (!library) {
+    throw new CliError(
+      EXIT_CODES.notInstalled,
+      "neither redis (node-redis) nor ioredis is installed; Redis needs one: npm install redis",
+    );
+  }
+  const connection =
+    library === "redis"
+      ? await connectNodeRedis(choice, timeoutMs)
+      : await connectIoredis(choice, timeoutMs);
+  let backend: ReturnType<typeof redis.createRedisBackend>;
+  try {
+    backend = redis.createRedisBackend(connection.client as never, {
+      ...(choice.keyPrefix !== undefined ? { keyPrefix: choice.keyPrefix } : {}),
+      evictionPolicyCheck: "off", // the CLI never acquires
+    });
+  } catch (error) {
+    connection.close();
+    throw error;
+  }
+  return {
+    kind: "redis",
+    backend,
+    core: coreOf("@syncguard/redis"),
+    async close() {
+      await backend.close().catch(() => {});
+      connection.close();
+    },
+  };
+}
+
+interface Connection {
+  client: unknown;
+  close(): void;
+}
+
+/** Credentials and TLS of the first URL: a cluster client gives discovered nodes only defaults. */
+function rootSettings(url: string) {
+  const root = new URL(url);
+  return {
+    ...(root.username ? { username: decodeURIComponent(root.username) } : {}),
+    ...(root.password ? { password: decodeURIComponent(root.password) } : {}),
+    tls: root.protocol === "rediss:",
+  };
+}
+
+/** One try, bounded: a tool run must fail fast rather than reconnect forever. */
+async function connectNodeRedis(choice: RedisChoice, timeoutMs: number): Promise<Connection> {
+  const { createClient, createCluster } = load<typeof import("redis")>("redis", "redis");
+  const socket = { reconnectStrategy: false as const, connectTimeout: timeoutMs };
+  const { tls, ...credentials } = rootSettings(choice.urls[0] as string);
+  const client = choice.cluster
+    ? createCluster({
+        rootNodes: choice.urls.map((url) => ({ url })),
+        defaults: { ...credentials, socket: tls ? { ...socket, tls: true as const } : socket },
+      })
+    : createClient({ url: choice.urls[0] as string, socket });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    client.destroy();
+    throw unreachable("Redis", choice.urls.join(", "), error);
+  }
+  return { client, close: () => client.destroy() };
+}
+
+async function connectIoredis(choice: RedisChoice, timeoutMs: number): Promise<Connection> {
+  const { Redis, Cluster } = load<typeof import("ioredis")>("ioredis", "ioredis");
+  const once = { retryStrategy: () => null, connectTimeout: timeoutMs, lazyConnect: true };
+  const { tls, ...credentials } = rootSettings(choice.urls[0] as string);
+  const client = choice.cluster
+    ? new Cluster(
+        choice.urls.map((url) => {
+          const { hostname, port } = new URL(url);
+          return { host: hostname, port: Number(port || 6379) };
+        }),
+        {
+          lazyConnect: true,
+          clusterRetryStrategy: () => null,
+          redisOptions: { ...once, ...credentials, ...(tls ? { tls: {} } : {}) },
+        },
+      )
+    : new Redis(choice.urls[0] as string, once);
+  client.on("error", () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    client.disconnect();
+    throw unreachable("Redis", choice.urls.join(", "), error);
+  }
+  return { client, close: () => client.disconnect() };
+}
+
+async function openFirestore(choice: FirestoreChoice, timeoutMs: number): Promise<Store> {
+  const firestore = load<typeof import("@syncguard/firestore")>(
+    "@syncguard/firestore",
+    "@syncguard/firestore @google-cloud/firestore",
+  );
+  const { Firestore } = load<typeof import("@google-cloud/firestore")>(
+    "@google-cloud/firestore",
+    "@google-cloud/firestore",
+  );
+  // On the emulator there is no metadata server to ask for credentials: skip google-auth's probe.
+  if (process.env.FIRESTORE_EMULATOR_HOST) process.env.METADATA_SERVER_DETECTION ??= "none";
+  // The client connects lazily (FIRESTORE_EMULATOR_HOST is honoured by the SDK itself); an
+  // unreachable project shows at the first read, bounded by operationTimeoutMs.
+  const db = new Firestore({ projectId: choice.projectId });
+  let backend: ReturnType<typeof firestore.createFirestoreBackend>;
+  try {
+    backend = firestore.createFirestoreBackend(db, {
+      ...(choice.collection !== undefined ? { collection: choice.collection } : {}),
+      ...(choice.fenceCollection !== undefined ? { fenceCollection: choice.fenceCollection } : {}),
+      operationTimeoutMs: timeoutMs,
+    });
+  } catch (error) {
+    await db.terminate().catch(() => {});
+    throw error;
+  }
+  return {
+    kind: "firestore",
+    backend,
+    core: coreOf("@syncguard/firestore"),
+    async close() {
+      await backend.close().catch(() => {});
+      await db.terminate().catch(() => {});
+    },
+  };
+}
+
+function unreachable(store: string, where: string, error: unknown): CliError {
+  const { code } = (error ?? {}) as { code?: unknown };
+  const detail =
+    error instanceof Error
+      ? error.message || (typeof code === "string" ? code : "") || error.name
+      : String(error);
+  return new CliError(
+    EXIT_CODES.store,
+    `cannot connect to ${store} at ${where}: ${detail || "no reason given"}`,
+    {
+      cause: error,
+    },
+  );
+}
