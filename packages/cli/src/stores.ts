@@ -204,7 +204,8 @@ async function openFirestore(choice: FirestoreChoice, timeoutMs: number): Promis
     core: coreOf("@syncguard/firestore"),
     async close() {
       await backend.close().catch(() => {});
-      await db.terminate().catch(() => {});
+      // terminate() waits for calls still in flight; one given up on may retry for a while.
+      await boundedWait(db.terminate(), CLOSE_WAIT_MS);
     },
   };
 }
@@ -222,4 +223,24 @@ function unreachable(store: string, where: string, error: unknown): CliError {
       cause: error,
     },
   );
+}
+
+/** How long closing a Firestore client may take before the CLI moves on. */
+const CLOSE_WAIT_MS = 1_000;
+
+function boundedWait(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    promise.then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+    );
+  });
 }

@@ -1,0 +1,169 @@
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import path from "node:path";
+import { PassThrough, Readable } from "node:stream";
+import {
+  createLock,
+  isLockError,
+  type LockBackend,
+  type LockContext,
+  readFence,
+} from "@syncguard/core";
+import { main } from "../src";
+
+// google-auth probes the GCE metadata server otherwise (slow, noisy warnings).
+process.env.METADATA_SERVER_DETECTION ??= "none";
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** main() in-process with captured output; stdin is empty and not a TTY unless `answer` is given. */
+export async function runCli(
+  argv: string[],
+  options: { answer?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<Run> {
+  let stdout = "";
+  let stderr = "";
+  let stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  if (options.answer !== undefined) {
+    const tty = Object.assign(new PassThrough(), { isTTY: true });
+    tty.end(options.answer);
+    stdin = tty;
+  } else {
+    stdin = Readable.from([]);
+  }
+  const code = await main(argv, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    stdin,
+    env: options.env ?? {},
+  });
+  return { code, stdout, stderr };
+}
+
+export const BIN = path.join(__dirname, "..", "dist", "bin.js");
+
+/** The built `syncguard` bin in a child process (stdin is a pipe: not a TTY). */
+export function spawnCli(
+  argv: string[],
+  options: { env?: NodeJS.ProcessEnv; bin?: string; cwd?: string } = {},
+): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [options.bin ?? BIN, ...argv], {
+      env: { PATH: process.env.PATH, METADATA_SERVER_DETECTION: "none", ...options.env },
+      stdio: ["pipe", "pipe", "pipe"],
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.stdin.end();
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** A loopback port nothing listens on (it was free a moment ago). */
+export function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export const unique = (label: string): string =>
+  `${label}-${process.pid}-${process.hrtime.bigint().toString(36)}`;
+
+/**
+ * A live, renewing `lock()` holder on `key`: resolves once inside fn. `outcome` settles with what
+ * lock() ended with (the error it rejected with) and `signalReason` with why its signal aborted.
+ */
+export async function liveHolder(backend: LockBackend, key: string, ttlMs = 1_500) {
+  let context!: LockContext;
+  let entered!: () => void;
+  const inside = new Promise<void>((resolve) => {
+    entered = resolve;
+  });
+  const outcome = createLock(backend)(
+    async (ctx) => {
+      context = ctx as LockContext;
+      entered();
+      await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve()));
+      return ctx.signal.reason as unknown;
+    },
+    { key, ttlMs, autoExtend: true },
+  ).then(
+    (reason) => ({ signalReason: reason, error: undefined as unknown }),
+    (error: unknown) => ({ signalReason: context?.signal.reason as unknown, error }),
+  );
+  await inside;
+  return { fence: String((context as { fence?: unknown }).fence), outcome };
+}
+
+/** The release --force scenario every store runs; `cli` runs the CLI against the same store. */
+export async function forceReleaseScenario(
+  backend: LockBackend,
+  cli: (argv: string[]) => Promise<Run>,
+  key: string,
+): Promise<void> {
+  const holder = await liveHolder(backend, key);
+  const before = await readFence(backend, key);
+  const run = await cli(["release", "--force", "--yes", key, "--json"]);
+  expect(run.stderr).toBe("");
+  expect(run.code).toBe(0);
+  expect(JSON.parse(run.stdout)).toEqual({ key, released: true, fence: holder.fence });
+  // The fence counter is untouched by the release...
+  expect(await readFence(backend, key)).toEqual(before);
+  // ...the holder learns of it: its signal aborts with LockLost and lock() rejects with it.
+  const ended = await holder.outcome;
+  expect(isLockError(ended.signalReason, "LockLost")).toBe(true);
+  expect(isLockError(ended.error, "LockLost")).toBe(true);
+  // ...and the next holder gets a higher fence.
+  const next = await backend.acquire({ key, ttlMs: 5_000 });
+  if (!next.ok) throw new Error("the key was not freed");
+  expect(BigInt((next as { fence: string }).fence)).toBeGreaterThan(BigInt(holder.fence));
+  await backend.release({ lockId: next.lockId });
+  // A free key: nothing to release, exit 1.
+  const again = await cli(["release", "--force", "--yes", key]);
+  expect(again.code).toBe(1);
+  expect(again.stdout).toContain("nothing released");
+}
+
+/** Pages through `list` with the CLI (--json), returning every key once per appearance. */
+export async function listAllKeys(
+  cli: (argv: string[]) => Promise<Run>,
+  args: string[],
+): Promise<{ keys: string[]; pages: number }> {
+  const keys: string[] = [];
+  let cursor: string | null = null;
+  for (let pages = 1; pages <= 50; pages += 1) {
+    const run = await cli(["list", ...args, "--json", ...(cursor ? ["--cursor", cursor] : [])]);
+    expect(run.code).toBe(0);
+    const page = JSON.parse(run.stdout) as {
+      locks: { key: string; fence: string; expiresInMs: number }[];
+      cursor: string | null;
+    };
+    for (const lock of page.locks) {
+      expect(Object.keys(lock).sort()).toEqual([
+        "acquiredAt",
+        "acquiredAtMs",
+        "expiresAtMs",
+        "expiresInMs",
+        "fence",
+        "key",
+      ]);
+      keys.push(lock.key);
+    }
+    cursor = page.cursor;
+    if (!cursor) return { keys, pages };
+  }
+  throw new Error("the listing did not end");
+}

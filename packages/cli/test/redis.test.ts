@@ -1,0 +1,146 @@
+import { readFence } from "@syncguard/core";
+import { createRedisBackend, type RedisBackend } from "@syncguard/redis";
+import { createClient, createCluster } from "redis";
+import { forceReleaseScenario, listAllKeys, type Run, runCli, spawnCli, unique } from "./helpers";
+
+type Mode = "single" | "cluster";
+
+function urls(mode: Mode): string[] {
+  if (mode === "single") {
+    if (!process.env.REDIS_URL)
+      throw new Error("REDIS_URL is not set: run through scripts/services.mjs");
+    return [process.env.REDIS_URL];
+  }
+  const nodes = process.env.REDIS_CLUSTER_NODES;
+  if (!nodes) throw new Error("REDIS_CLUSTER_NODES is not set: run through scripts/services.mjs");
+  return nodes.split(",").map((node) => `redis://${node.trim()}`);
+}
+
+describe.each<Mode>(["single", "cluster"])("syncguard on Redis (%s)", (mode) => {
+  let client: ReturnType<typeof createClient> | ReturnType<typeof createCluster>;
+  let backend: RedisBackend;
+  const keyPrefix = unique(`cli-${mode}`);
+  const store = () => [
+    ...urls(mode).flatMap((url) => ["--url", url]),
+    ...(mode === "cluster" ? ["--cluster"] : []),
+    "--key-prefix",
+    keyPrefix,
+  ];
+  const cli = (argv: string[]): Promise<Run> => runCli([...argv, ...store()]);
+
+  beforeAll(async () => {
+    client =
+      mode === "single"
+        ? createClient({ url: urls(mode)[0] as string })
+        : createCluster({ rootNodes: urls(mode).map((url) => ({ url })) });
+    client.on("error", () => {});
+    await client.connect();
+    backend = createRedisBackend(client, { keyPrefix, evictionPolicyCheck: "off" });
+  });
+  afterAll(async () => {
+    await backend.close();
+    await client.close();
+  });
+
+  it("inspect: a held key shows its fence and times (exit 0, no lockId); a free key exits 1", async () => {
+    const held = await backend.acquire({ key: "report:daily", ttlMs: 60_000 });
+    if (!held.ok) throw new Error("acquire failed");
+    const text = await cli(["inspect", "report:daily"]);
+    expect(text.code).toBe(0);
+    // One aligned column of values.
+    expect(text.stdout).toMatch(
+      /^key {10}report:daily\nheld {9}yes\nfence {8}\d{15}\nacquired at {2}\d{4}-\d\d-\d\dT[\d:.]+Z\nexpires in {3}(\d+\.\d s|1 min 0 s)\nholder {7}lockId hash [0-9a-f]{16}\n$/,
+    );
+    expect(text.stdout).not.toContain(held.lockId);
+    const json = JSON.parse((await cli(["inspect", "report:daily", "--json"])).stdout);
+    expect(json).toMatchObject({ key: "report:daily", held: true, fence: held.fence });
+    expect(json.expiresAtMs).toBe(held.expiresAtMs);
+    expect(json.expiresInMs).toBeGreaterThan(50_000);
+    expect(JSON.stringify(json)).not.toContain(held.lockId);
+    await backend.release({ lockId: held.lockId });
+
+    const free = await cli(["inspect", "report:daily"]);
+    expect(free).toEqual({ code: 1, stdout: "key   report:daily\nheld  no\n", stderr: "" });
+    expect(JSON.parse((await cli(["inspect", "report:daily", "--json"])).stdout)).toEqual({
+      key: "report:daily",
+      held: false,
+    });
+  });
+
+  it("list: pages of 2 return every live lock once; released keys and other prefixes are absent", async () => {
+    const keys = Array.from({ length: 5 }, (_, i) => `batch:${i}`);
+    const held = await Promise.all(
+      [...keys, "batch:gone", "other:1"].map((key) => backend.acquire({ key, ttlMs: 60_000 })),
+    );
+    const gone = held[5];
+    if (!gone?.ok) throw new Error("acquire failed");
+    await backend.release({ lockId: gone.lockId });
+
+    const paged = await listAllKeys(cli, ["--prefix", "batch:", "--limit", "2"]);
+    expect(paged.keys.sort()).toEqual(keys);
+    expect(paged.pages).toBeGreaterThanOrEqual(3);
+    const table = await cli(["list", "--prefix", "other:"]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(
+      /^KEY {6}FENCE {12}ACQUIRED AT {15}EXPIRES IN\nother:1 {2}\d{15} {2}\d{4}-\S+Z {2}\d+\.\d s\n$/,
+    );
+    expect((await cli(["list", "--prefix", "none:"])).stdout).toBe("No live locks.\n");
+    for (const result of held) if (result.ok) await backend.release({ lockId: result.lockId });
+  });
+
+  it("fence: reads the counter without moving it; none before any acquire", async () => {
+    const key = unique("fence");
+    expect(JSON.parse((await cli(["fence", key, "--json"])).stdout)).toEqual({
+      key,
+      fence: null,
+      shared: true,
+    });
+    const first = await backend.acquire({ key, ttlMs: 5_000 });
+    if (!first.ok) throw new Error("acquire failed");
+    await backend.release({ lockId: first.lockId });
+    const text = await cli(["fence", key]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`fence    ${first.fence}\n`);
+    expect(text.stdout).toContain("shared with other keys");
+    expect(await readFence(backend, key)).toEqual({ fence: first.fence, shared: true });
+  });
+
+  it("release --force frees a key held by a live lock(): LockLost, fence counter untouched, next fence higher", async () => {
+    await forceReleaseScenario(backend, cli, unique("stuck"));
+  });
+
+  it("release --force asks on a terminal and does nothing unless the answer is yes", async () => {
+    const key = unique("ask");
+    const held = await backend.acquire({ key, ttlMs: 60_000 });
+    if (!held.ok) throw new Error("acquire failed");
+    const declined = await runCli(["release", "--force", key, ...store()], { answer: "n\n" });
+    expect(declined.code).toBe(1);
+    expect(declined.stderr).toContain(`Force-release the lock on ${key} (fence ${held.fence}`);
+    expect(declined.stderr).toContain("Not released.");
+    expect(await backend.isLocked({ key })).toBe(true);
+    const accepted = await runCli(["release", "--force", key, ...store()], { answer: "yes\n" });
+    expect(accepted.code).toBe(0);
+    expect(accepted.stdout).toBe(
+      `Released the lock on ${key} (fence ${held.fence}). Its fence counter is unchanged.\n`,
+    );
+    expect(await backend.isLocked({ key })).toBe(false);
+  });
+
+  it("the built bin: --json output and exit codes, and release refuses without --yes off a terminal", async () => {
+    const key = unique("bin");
+    const held = await backend.acquire({ key, ttlMs: 60_000 });
+    if (!held.ok) throw new Error("acquire failed");
+    const inspect = await spawnCli(["inspect", key, "--json", ...store()]);
+    expect(inspect.code).toBe(0);
+    expect(JSON.parse(inspect.stdout)).toMatchObject({ key, held: true, fence: held.fence });
+    const refused = await spawnCli(["release", "--force", key, ...store()]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("stdin is not a terminal: pass --yes");
+    expect(await backend.isLocked({ key })).toBe(true);
+    const released = await spawnCli(["release", "--force", "--yes", key, ...store()]);
+    expect(released.code).toBe(0);
+    expect(await backend.isLocked({ key })).toBe(false);
+    const free = await spawnCli(["inspect", key, ...store()]);
+    expect(free.code).toBe(1);
+  });
+});

@@ -1,0 +1,81 @@
+import { copyFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { EXIT_CODES } from "../src";
+import { BIN, closedPort, runCli, spawnCli } from "./helpers";
+
+describe("syncguard usage errors (exit 2, before any store is touched)", () => {
+  it.each([
+    [[], 0, "Usage: syncguard <command>"],
+    [["--help"], 0, "Commands:"],
+    [["list", "--help"], 0, "--cursor C"],
+    [["frobnicate"], 2, 'unknown command "frobnicate"'],
+    [["inspect", "--url", "redis://x"], 2, "inspect needs exactly one key"],
+    [["inspect", "a", "b", "--url", "redis://x"], 2, "inspect needs exactly one key"],
+    [["inspect", "k"], 2, "no store: give --url"],
+    [["inspect", "k", "--bogus"], 2, "Unknown option '--bogus'"],
+    [["inspect", "k", "--limit", "3", "--url", "redis://x"], 2, "inspect does not take --limit"],
+    [["list", "--limit", "0", "--url", "redis://x"], 2, "--limit must be a positive integer"],
+    [["release", "k", "--url", "redis://x"], 2, "release needs --force"],
+    [["fence", "k", "--url", "http://x"], 2, "--url must be a redis:// or rediss:// URL"],
+    [["fence", "k", "--url", "redis://a", "--url", "redis://b"], 2, "add --cluster"],
+    [["fence", "k", "--project", "p", "--key-prefix", "x"], 2, "cannot be combined"],
+    [["fence", "k", "--collection", "c", "--url", "redis://x"], 2, "add --project"],
+  ] as [string[], number, string][])("syncguard %j exits %i", async (argv, code, text) => {
+    const run = await runCli(argv);
+    expect(run.code).toBe(code);
+    expect(code === 0 ? run.stdout : run.stderr).toContain(text);
+  });
+
+  it("refuses release --force without --yes when stdin is not a terminal, before connecting", async () => {
+    const port = await closedPort(); // would be exit 3 if it tried to connect
+    const run = await runCli(["release", "--force", "k", "--url", `redis://127.0.0.1:${port}`]);
+    expect(run.code).toBe(EXIT_CODES.usage);
+    expect(run.stderr).toContain("stdin is not a terminal: pass --yes");
+  });
+
+  it("takes the Redis URL from REDIS_URL when no store option is given", async () => {
+    const port = await closedPort();
+    const run = await runCli(["inspect", "k"], { env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
+    expect(run.code).toBe(EXIT_CODES.store);
+    expect(run.stderr).toContain(`cannot connect to Redis at redis://127.0.0.1:${port}`);
+  });
+});
+
+describe("syncguard store failures", () => {
+  it("exits 3 when Redis is unreachable (the built bin)", async () => {
+    const port = await closedPort();
+    const run = await spawnCli(["fence", "k", "--url", `redis://127.0.0.1:${port}`]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(
+      /^syncguard: cannot connect to Redis at redis:\/\/127\.0\.0\.1:\d+: /,
+    );
+  });
+
+  it("exits 3 when the Firestore emulator is unreachable, within --timeout-ms", async () => {
+    const port = await closedPort();
+    const run = await spawnCli(["inspect", "k", "--project", "demo-cli", "--timeout-ms", "1500"], {
+      env: { FIRESTORE_EMULATOR_HOST: `127.0.0.1:${port}` },
+    });
+    expect(run.stderr).toMatch(/^syncguard: (ServiceUnavailable|NetworkTimeout): /);
+    expect(run.code).toBe(3);
+  });
+
+  it("exits 4 with an install hint when the store's package is not installed", async () => {
+    // The bin alone, in a folder with no node_modules: nothing but node's own modules resolve.
+    const dir = mkdtempSync(path.join(tmpdir(), "syncguard-cli-"));
+    const bin = path.join(dir, "bin.js");
+    copyFileSync(BIN, bin);
+    const redis = await spawnCli(["inspect", "k", "--url", "redis://127.0.0.1:1"], {
+      bin,
+      cwd: dir,
+    });
+    expect(redis.code).toBe(4);
+    expect(redis.stderr).toContain(
+      "@syncguard/redis is not installed; this store needs: npm install @syncguard/redis redis",
+    );
+    const firestore = await spawnCli(["inspect", "k", "--project", "p"], { bin, cwd: dir });
+    expect(firestore.code).toBe(4);
+    expect(firestore.stderr).toContain("npm install @syncguard/firestore @google-cloud/firestore");
+  });
+});
