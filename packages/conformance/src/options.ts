@@ -41,6 +41,10 @@ export interface ConformanceOptions<C extends BackendCapabilities = BackendCapab
   capabilities?: {
     /** The backend implements `subscribe()` (wake-ups on release): enables `[wake.release]`. */
     subscribe?: boolean;
+    /** The driver implements `list` (core's `listLocks`): enables `[inventory.list]`. */
+    list?: boolean;
+    /** The driver implements `readFence` (core's `readFence`): enables `[inventory.fence]`. */
+    readFence?: boolean;
   };
   /** Enables the multi-process race suite. Without it that suite is reported as skipped. */
   worker?: WorkerFactory;

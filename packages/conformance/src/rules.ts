@@ -110,6 +110,10 @@ export const RULES = {
     "maxHoldMs ends a renewing holder: at the bound the context signal aborts with LockError LockLost while the lock is still held, renewal stops, and lock() rejects with LockLost.",
   "force.release":
     "forceRelease(backend, key) deletes the live lock of a key whoever holds it: the holder's context signal aborts with LockError LockLost, lock() rejects with LockLost, the next holder gets a higher fence, and a free key reports released: false.",
+  "inventory.list":
+    "When the driver lists (capabilities.list): listLocks pages with a cursor return each live lock under a prefix exactly once, never more than the limit, with key, fence and times only (no lockId); released keys and keys outside the prefix are absent.",
+  "inventory.fence":
+    "When the driver reads fences (capabilities.readFence): readFence is a pure read of the counter a key's fences come from; its value is at least the key's last fence (equal for a per-key counter) and below the next one.",
   "wake.release":
     "When the backend has subscribe(): listeners hear a release of their key only, and a lock() waiter runs soon after a release instead of sleeping out its retry delay.",
 

@@ -12,6 +12,7 @@ export const SUITE_NAMES = [
   "abort",
   "lock",
   "lease",
+  "inventory",
   "race",
 ] as const;
 

@@ -12,7 +12,7 @@ let backend: FirestoreBackend | undefined;
 
 runConformance({
   name: "firestore (emulator)",
-  capabilities: { subscribe: true },
+  capabilities: { subscribe: true, list: true, readFence: true },
   createBackend: async () => {
     db = newDb(projectId);
     await clearProject(projectId);

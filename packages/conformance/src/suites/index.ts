@@ -5,6 +5,7 @@ import { acquireSuite } from "./acquire";
 import { expirySuite } from "./expiry";
 import { extendSuite } from "./extend";
 import { fencingSuite } from "./fencing";
+import { inventorySuite } from "./inventory";
 import { isLockedSuite } from "./is-locked";
 import { keysSuite } from "./keys";
 import { leaseSuite } from "./lease";
@@ -28,5 +29,6 @@ export const SUITES: Record<SuiteName, (context: SuiteContext) => void> = {
   abort: abortSuite,
   lock: lockSuite,
   lease: leaseSuite,
+  inventory: inventorySuite,
   race: raceSuite,
 };

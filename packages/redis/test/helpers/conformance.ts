@@ -26,7 +26,7 @@ export function redisConformance(mode: Mode, options: { cleanupInIsLocked?: bool
       await backend?.close();
       await target?.close();
     },
-    capabilities: { subscribe: true },
+    capabilities: { subscribe: true, list: true, readFence: true },
     worker: { modulePath: join(__dirname, "..", "fixtures", "conformance-worker.js"), env },
     ...(options.cleanupInIsLocked ? { suites: ["isLocked", "fencing"] as const } : {}),
   });
