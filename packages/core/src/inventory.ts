@@ -5,8 +5,9 @@ import { validateSignal } from "./input";
 import { MAX_KEY_BYTES, normalizeKey, utf8Bytes } from "./keys";
 import type { BackendCapabilities, Fence, LockBackend } from "./types";
 
-/** Locks a page holds at most, and by default. */
+/** The most locks one `listLocks` page may be asked for. */
 export const MAX_LIST_LIMIT = 1000;
+/** The page size of `listLocks` when no `limit` is given. */
 export const DEFAULT_LIST_LIMIT = 100;
 /** Longest cursor accepted (every backend's cursors are far shorter). */
 const MAX_CURSOR_CHARS = 8192;
