@@ -27,7 +27,15 @@ const REQUIRED: Record<string, string[]> = {
   ],
   // Spawned by path as a child process (`node dist/race-worker.js`) by the race suite.
   "@syncguard/conformance": ["dist/race-worker.js", "RULES.md"],
+  // The `syncguard` command (package.json "bin").
+  "@syncguard/cli": ["dist/bin.js"],
 };
+
+/**
+ * CommonJS only: the CLI require()s the store packages it is pointed at (optional peers), and
+ * ESM callers import CommonJS as is (ADR-026).
+ */
+const CJS_ONLY = new Set(["@syncguard/cli"]);
 
 describe.each(tarballs)("%s tarball", (name, t) => {
   const files = execFileSync("tar", ["tzf", t.file], { encoding: "utf8" })
@@ -41,9 +49,8 @@ describe.each(tarballs)("%s tarball", (name, t) => {
       "README.md",
       "LICENSE",
       "dist/index.js",
-      "dist/index.mjs",
       "dist/index.d.ts",
-      "dist/index.d.mts",
+      ...(CJS_ONLY.has(name) ? [] : ["dist/index.mjs", "dist/index.d.mts"]),
       ...(REQUIRED[name] ?? []),
     ]) {
       expect(files).toContain(f);
