@@ -6,7 +6,9 @@
  *
  *   (a) ESM TypeScript, only @syncguard/redis + redis: no Firestore anywhere in the tree.
  *   (b) CommonJS JavaScript, only @syncguard/firestore + @google-cloud/firestore: no Redis.
- *   (a) and (b) also run the package's 2.x migration command as npm linked it (dry run).
+ *   (a) and (b) also run the package's 2.x migration command as npm linked it (dry run), and the
+ *       `syncguard` CLI (@syncguard/cli, whose store packages are optional peers: npm installs
+ *       none of the other store's).
  *   (c) @syncguard/conformance + @syncguard/core + jest, running the README's example test file
  *       (copied from packages/conformance/README.md as written) against a file-system backend.
  *   (d) CommonJS TypeScript, only firebase-admin + @syncguard/firestore: the lock runs on the
@@ -99,7 +101,11 @@ beforeAll(() => {
     {
       type: "module",
       scripts: { build: "tsc -p tsconfig.json", start: "node dist/main.js" },
-      dependencies: { "@syncguard/redis": file("@syncguard/redis"), redis: redisVersion },
+      dependencies: {
+        "@syncguard/redis": file("@syncguard/redis"),
+        "@syncguard/cli": file("@syncguard/cli"),
+        redis: redisVersion,
+      },
       devDependencies: { typescript: devVersion("typescript"), "@types/node": "^20" },
       overrides: overrides(),
     },
@@ -110,6 +116,7 @@ beforeAll(() => {
     {
       dependencies: {
         "@syncguard/firestore": file("@syncguard/firestore"),
+        "@syncguard/cli": file("@syncguard/cli"),
         "@google-cloud/firestore": firestoreVersion,
       },
       overrides: overrides(),
@@ -176,6 +183,11 @@ it("(a) ESM TypeScript project with only @syncguard/redis + redis: type-checks, 
   const bin = join(dir, "node_modules", ".bin", "syncguard-redis-migrate-2x");
   const migrate = expectOk("migrate-2x", await run(bin, ["--dry-run", "--json"], dir, env));
   expect(migrate.output).toMatch(/"dryRun":true/);
+  // The operator CLI as npm linked it (Redis from REDIS_URL): a free key is "not held", exit 1.
+  const cli = join(dir, "node_modules", ".bin", "syncguard");
+  const inspect = await run(cli, ["inspect", "consumer:free", "--json"], dir, env);
+  expect(inspect.code).toBe(1);
+  expect(JSON.parse(inspect.output)).toEqual({ key: "consumer:free", held: false });
   timings.push(`esm-redis: tsc ${secs(tsc.ms)}, run ${secs(start.ms)}`);
 });
 
@@ -198,6 +210,14 @@ it("(b) CommonJS JavaScript project with only @syncguard/firestore: round trip o
   const bin = join(dir, "node_modules", ".bin", "syncguard-firestore-migrate-2x");
   const migrate = expectOk("migrate-2x", await run(bin, ["--dry-run", "--json"], dir, env));
   expect(migrate.output).toMatch(/"dryRun":true/);
+  // The operator CLI as npm linked it, on the emulator: a key never locked has no fence.
+  const cli = join(dir, "node_modules", ".bin", "syncguard");
+  const project = env.GCLOUD_PROJECT as string;
+  const fence = expectOk(
+    "syncguard fence",
+    await run(cli, ["fence", "consumer:never", "--project", project, "--json"], dir, env),
+  );
+  expect(JSON.parse(fence.output)).toEqual({ key: "consumer:never", fence: null, shared: false });
   timings.push(`cjs-firestore: run ${secs(start.ms)}`);
 });
 
