@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { MAX_LIST_LIMIT, normalizeKey } from "@syncguard/core";
 import { CliError, EXIT_CODES } from "./exit-codes";
 
 export const COMMANDS = ["inspect", "list", "release", "fence"] as const;
@@ -118,6 +119,12 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv)
     );
   }
 
+  const limit = positiveInteger(values.limit, "--limit");
+  if (limit !== undefined && limit > MAX_LIST_LIMIT) {
+    throw usage(`--limit must be at most ${MAX_LIST_LIMIT}, got ${limit}`);
+  }
+  if (takesKey) checkKey(rest[0] as string);
+
   return {
     kind: "run",
     command,
@@ -126,10 +133,19 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv)
     json: values.json === true,
     timeoutMs: positiveInteger(values["timeout-ms"], "--timeout-ms") ?? DEFAULT_TIMEOUT_MS,
     ...(values.prefix !== undefined ? { prefix: values.prefix } : {}),
-    ...(values.limit !== undefined ? { limit: positiveInteger(values.limit, "--limit") } : {}),
+    ...(limit !== undefined ? { limit } : {}),
     ...(values.cursor !== undefined ? { cursor: values.cursor } : {}),
     yes: values.yes === true,
   };
+}
+
+/** A key the store could never hold is a usage error before connecting (core's own rule). */
+function checkKey(key: string): void {
+  try {
+    normalizeKey(key);
+  } catch (error) {
+    throw usage((error as Error).message);
+  }
 }
 
 const isCommand = (name: string): name is Command => (COMMANDS as readonly string[]).includes(name);
