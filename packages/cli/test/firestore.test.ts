@@ -1,7 +1,15 @@
 import { randomBytes } from "node:crypto";
 import { Firestore } from "@google-cloud/firestore";
 import { createFirestoreBackend, type FirestoreBackend } from "@syncguard/firestore";
-import { forceReleaseScenario, listAllKeys, type Run, runCli, spawnCli, unique } from "./helpers";
+import {
+  forceReleaseScenario,
+  listAllKeys,
+  type Run,
+  runCli,
+  spawnCli,
+  unique,
+  until,
+} from "./helpers";
 
 describe("syncguard on the Firestore emulator", () => {
   const projectId = `syncguard-cli-${process.pid}`;
@@ -40,6 +48,11 @@ describe("syncguard on the Firestore emulator", () => {
     const first = held[0];
     if (!gone?.ok || !first?.ok) throw new Error("acquire failed");
     await backend.release({ lockId: gone.lockId });
+    // An expired lock document stays until cleanup; the listing skips it.
+    await backend.acquire({ key: "tenant/expired", ttlMs: 1 });
+    await until(async () => !(await backend.isLocked({ key: "tenant/expired" })));
+    const expiredDocs = db.collection(collections.collection).where("key", "==", "tenant/expired");
+    expect((await expiredDocs.get()).size).toBe(1); // still stored: only the listing can skip it
 
     const inspect = await cli(["inspect", "tenant/1/job", "--json"]);
     expect(inspect.code).toBe(0);

@@ -167,3 +167,12 @@ export async function listAllKeys(
   }
   throw new Error("the listing did not end");
 }
+
+/** Polls until `check` holds, for at most `withinMs` (no fixed sleeps). */
+export async function until(check: () => Promise<boolean>, withinMs = 10_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${withinMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

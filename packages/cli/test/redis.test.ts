@@ -1,7 +1,15 @@
 import { readFence } from "@syncguard/core";
 import { createRedisBackend, type RedisBackend } from "@syncguard/redis";
 import { createClient, createCluster } from "redis";
-import { forceReleaseScenario, listAllKeys, type Run, runCli, spawnCli, unique } from "./helpers";
+import {
+  forceReleaseScenario,
+  listAllKeys,
+  type Run,
+  runCli,
+  spawnCli,
+  unique,
+  until,
+} from "./helpers";
 
 type Mode = "single" | "cluster";
 
@@ -75,6 +83,9 @@ describe.each<Mode>(["single", "cluster"])("syncguard on Redis (%s)", (mode) => 
     const gone = held[5];
     if (!gone?.ok) throw new Error("acquire failed");
     await backend.release({ lockId: gone.lockId });
+    // A lock that expired (1 ms lease, past the tolerance) is not listed.
+    await backend.acquire({ key: "batch:expired", ttlMs: 1 });
+    await until(async () => !(await backend.isLocked({ key: "batch:expired" })));
 
     const paged = await listAllKeys(cli, ["--prefix", "batch:", "--limit", "2"]);
     expect(paged.keys.sort()).toEqual(keys);
