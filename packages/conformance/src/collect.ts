@@ -14,6 +14,11 @@ export interface ConformanceTest {
   readonly timeoutMs: number;
   /** Set when the test cannot run on this backend; `run` is then a no-op. */
   readonly skipReason?: string;
+  /**
+   * The test mostly waits for the clock on keys of its own: a runner may start it right after
+   * setup, alongside the others (`runConformance` does), to keep the suite's wall time short.
+   */
+  readonly waitsOnClock: boolean;
   run(): Promise<void>;
 }
 
@@ -50,7 +55,16 @@ export function collectConformanceTests(options: ConformanceOptions): Conformanc
       skipReason?: string,
     ) => {
       const timeoutMs = Math.ceil((testOptions.timeoutMs ?? DEFAULT_TEST_TIMEOUT_MS) * scale);
-      tests.push({ suite, rule, name: `[${rule}] ${title}`, timeoutMs, skipReason, run });
+      const waitsOnClock = testOptions.waitsOnClock === true && skipReason === undefined;
+      tests.push({
+        suite,
+        rule,
+        name: `[${rule}] ${title}`,
+        timeoutMs,
+        skipReason,
+        waitsOnClock,
+        run,
+      });
     };
     const context: SuiteContext = {
       options,

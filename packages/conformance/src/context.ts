@@ -70,6 +70,11 @@ export interface SuiteContext {
 export interface TestOptions {
   /** Test timeout at timeScale 1 (scaled). Default 15 000 ms. */
   timeoutMs?: number;
+  /**
+   * The test spends its time waiting for the clock (expiry, renewal), on keys of its own, and
+   * observes nothing global: the runner may start it alongside the others.
+   */
+  waitsOnClock?: boolean;
 }
 
 /** Acquires `key` and asserts success: most tests start from a held lock. */

@@ -36,7 +36,7 @@ export function leaseSuite(ctx: SuiteContext): void {
       assert.equal(aborted, false, "the signal aborted while renewals succeed");
       assert.equal(await ctx.backend.isLocked({ key }), false, "lock() did not release");
     },
-    { timeoutMs: 30_000 },
+    { waitsOnClock: true, timeoutMs: 30_000 },
   );
 
   ctx.test(
@@ -66,7 +66,7 @@ export function leaseSuite(ctx: SuiteContext): void {
       );
       assert.ok(noticedAfterMs <= ttlMs / 3 + ctx.ms(1_000), `noticed after ${noticedAfterMs} ms`);
     },
-    { timeoutMs: 30_000 },
+    { waitsOnClock: true, timeoutMs: 30_000 },
   );
 
   ctx.test(
@@ -116,7 +116,7 @@ export function leaseSuite(ctx: SuiteContext): void {
         "a free key has nothing to force",
       );
     },
-    { timeoutMs: 30_000 },
+    { waitsOnClock: true, timeoutMs: 30_000 },
   );
 
   ctx.test(
@@ -161,7 +161,7 @@ export function leaseSuite(ctx: SuiteContext): void {
       assert.equal(heldAtAbort, true, "the lease had already run out when the signal aborted");
       assert.equal(await ctx.backend.isLocked({ key }), false, "lock() did not release");
     },
-    { timeoutMs: 30_000 },
+    { waitsOnClock: true, timeoutMs: 30_000 },
   );
 
   // Wake-ups are an optional capability, declared in the options because the backend exists only
