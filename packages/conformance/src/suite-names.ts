@@ -13,6 +13,7 @@ export const SUITE_NAMES = [
   "lock",
   "lease",
   "race",
+  "secrets",
 ] as const;
 
 export type SuiteName = (typeof SUITE_NAMES)[number];

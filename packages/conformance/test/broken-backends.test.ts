@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createMemoryBackend, type MemoryBackend } from "@syncguard/core/memory";
 import { type ConformanceOptions, type RuleId, runConformance, type SuiteName } from "../src";
-import { fenceResetOnRelease, locksNeverExpire, releaseIgnoresOwner } from "./broken-backends";
+import {
+  fenceResetOnRelease,
+  lockIdInErrors,
+  locksNeverExpire,
+  releaseIgnoresOwner,
+} from "./broken-backends";
 import { type RecordedOutcome, recordingTestApi } from "./recording-api";
 
 /** Runs the given suites on a backend through a recording TestApi and returns every outcome. */
@@ -64,6 +69,43 @@ describe("the suite fails loudly on broken backends", () => {
       "isLocked.state",
       "lookup.absent",
     ]);
+  }, 60_000);
+
+  it("catches a backend that writes lockIds into its logs", async () => {
+    const quiet = jest.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      const outcomes = await outcomesFor("lockid-in-logs", lockIdInErrors, ["extend", "secrets"]);
+      assertCaught(outcomes, ["secrets.no-leak"]);
+    } finally {
+      quiet.mockRestore();
+    }
+  }, 60_000);
+
+  it("catches a named secret in an error message", async () => {
+    const secret = "hunter2-not-a-real-password";
+    const outcomes = await outcomesFor(
+      "secret-in-errors",
+      () => {
+        const inner = createMemoryBackend();
+        return {
+          ...inner,
+          capabilities: inner.capabilities,
+          get size() {
+            return inner.size;
+          },
+          async isLocked(options) {
+            if (typeof options.key !== "string") {
+              // BUG: the connection string, password included, in an error message.
+              throw new Error(`redis://app:${secret}@127.0.0.1:1 refused the request`);
+            }
+            return inner.isLocked(options);
+          },
+        };
+      },
+      ["validation", "secrets"],
+      { secrets: [secret] },
+    );
+    assertCaught(outcomes, ["secrets.no-leak"]);
   }, 60_000);
 
   it("catches a backend that does not coordinate processes (multi-process race)", async () => {

@@ -113,3 +113,21 @@ export function locksNeverExpire(): MemoryBackend {
     },
   };
 }
+
+/** Echoes the lockId it was given in its "not held" error: a bearer secret in every log line. */
+export function lockIdInErrors(): MemoryBackend {
+  const inner = createMemoryBackend();
+  return {
+    ...inner,
+    capabilities: inner.capabilities,
+    get size() {
+      return inner.size;
+    },
+    async extend(options) {
+      const result = await inner.extend(options);
+      // BUG: the lockId goes into a message that ends up in logs.
+      if (!result.ok) console.warn(`extend: lock ${String(options.lockId)} is not held`);
+      return result;
+    },
+  };
+}

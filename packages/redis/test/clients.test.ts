@@ -40,6 +40,15 @@ async function failure(promise: Promise<unknown>): Promise<LockError> {
   return error;
 }
 
+/** What a logger would print of an error: message, stack and every cause's, joined. */
+function everythingShown(error: unknown): string {
+  const parts: string[] = [];
+  for (let current = error; current instanceof Error; current = current.cause) {
+    parts.push(String(current), current.stack ?? "");
+  }
+  return parts.join("\n");
+}
+
 function okLock(result: Awaited<ReturnType<RedisBackend["acquire"]>>) {
   if (!result.ok) throw new Error("expected the acquire to succeed");
   return result;
@@ -144,15 +153,20 @@ describe.each(LIBRARIES.map((library) => [CLIENT_LABELS[library], library] as co
         server = undefined;
       });
 
-      it("refuses at once when the server cannot be reached: ServiceUnavailable, nothing sent", async () => {
-        const unreachable = testClient(library, `redis://127.0.0.1:${await freePort()}`, {
-          reconnect: false,
-        });
-        await expect(unreachable.connect()).rejects.toBeDefined();
+      it("refuses at once when the server cannot be reached: ServiceUnavailable, nothing sent, no password shown", async () => {
+        const password = "unreachable-pw-1";
+        const url = `redis://app:${password}@127.0.0.1:${await freePort()}`;
+        const unreachable = testClient(library, url, { reconnect: false });
+        const connectError = await unreachable.connect().then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(connectError).toBeDefined();
         const backend = createRedisBackend(unreachable.client, { evictionPolicyCheck: "off" });
         const error = await failure(backend.acquire({ key: "k", ttlMs: 1_000 }));
         expect(error.code).toBe("ServiceUnavailable");
         expect(error.message).toMatch(/not connected.*not sent/);
+        expect(everythingShown(error)).not.toContain(password);
         unreachable.destroy();
       });
 
@@ -232,6 +246,8 @@ describe.each(LIBRARIES.map((library) => [CLIENT_LABELS[library], library] as co
         );
         expect(noperm.code).toBe("AuthFailed");
         expect(String((noperm.cause as Error).message)).toMatch(/^NOPERM/);
+        expect(everythingShown(noperm)).not.toContain("limited-pw");
+        expect(everythingShown(noauth)).not.toContain(password);
         limited.destroy();
       });
 

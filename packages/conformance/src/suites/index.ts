@@ -12,6 +12,7 @@ import { lockSuite } from "./lock";
 import { lookupSuite } from "./lookup";
 import { raceSuite } from "./race";
 import { releaseSuite } from "./release";
+import { secretsSuite } from "./secrets";
 import { validationSuite } from "./validation";
 
 /** Each suite registers its tests on the context; one file per contract area. */
@@ -29,4 +30,5 @@ export const SUITES: Record<SuiteName, (context: SuiteContext) => void> = {
   lock: lockSuite,
   lease: leaseSuite,
   race: raceSuite,
+  secrets: secretsSuite,
 };
