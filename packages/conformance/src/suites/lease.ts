@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { forceRelease, isLockError, type LockError } from "@syncguard/core";
 import { asLockBackend, mustAcquire, type SuiteContext } from "../context";
-import { eventually, sleep, uniqueKey } from "../helpers";
+import { eventually, sleep, uniqueKey, untilAborted } from "../helpers";
 
 /**
  * The lease as work sees it: auto-extend keeps a short lock alive, loss is signalled in time,
@@ -49,7 +49,7 @@ export function leaseSuite(ctx: SuiteContext): void {
           async ({ lockId, signal }) => {
             assert.equal((await ctx.backend.release({ lockId })).ok, true); // an operator's cleanup
             const deletedAt = Date.now();
-            await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
+            await untilAborted(signal);
             noticedAfterMs = Date.now() - deletedAt;
             const reason = signal.reason as LockError;
             assert.ok(isLockError(reason, "LockLost"), "signal.reason must be LockError LockLost");
@@ -85,9 +85,7 @@ export function leaseSuite(ctx: SuiteContext): void {
           async (context) => {
             held = { ...("fence" in context ? { fence: String(context.fence) } : {}) };
             entered();
-            await new Promise<void>((resolve) =>
-              context.signal.addEventListener("abort", () => resolve()),
-            );
+            await untilAborted(context.signal);
             const reason = context.signal.reason as LockError;
             assert.ok(isLockError(reason, "LockLost"), "signal.reason must be LockError LockLost");
           },
@@ -138,7 +136,7 @@ export function leaseSuite(ctx: SuiteContext): void {
           async ({ signal }) => {
             ranAt = performance.now();
             // A worker that would run forever: only the bound ends it.
-            await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
+            await untilAborted(signal);
             abortedAt = performance.now();
             heldAtAbort = await ctx.backend.isLocked({ key });
             assert.ok(isLockError(signal.reason, "LockLost"), "signal.reason must be LockLost");
