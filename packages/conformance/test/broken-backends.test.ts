@@ -7,6 +7,7 @@ import {
   lockIdInErrors,
   locksNeverExpire,
   releaseIgnoresOwner,
+  secretInErrors,
 } from "./broken-backends";
 import { type RecordedOutcome, recordingTestApi } from "./recording-api";
 
@@ -85,23 +86,7 @@ describe("the suite fails loudly on broken backends", () => {
     const secret = "hunter2-not-a-real-password";
     const outcomes = await outcomesFor(
       "secret-in-errors",
-      () => {
-        const inner = createMemoryBackend();
-        return {
-          ...inner,
-          capabilities: inner.capabilities,
-          get size() {
-            return inner.size;
-          },
-          async isLocked(options) {
-            if (typeof options.key !== "string") {
-              // BUG: the connection string, password included, in an error message.
-              throw new Error(`redis://app:${secret}@127.0.0.1:1 refused the request`);
-            }
-            return inner.isLocked(options);
-          },
-        };
-      },
+      secretInErrors(secret),
       ["validation", "secrets"],
       { secrets: [secret] },
     );
