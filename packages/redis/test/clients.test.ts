@@ -18,7 +18,13 @@ import {
   LIBRARIES,
   testClient,
 } from "./helpers/clients";
-import { freePort, type RedisProcess, startRedis } from "./helpers/process";
+import {
+  freePort,
+  type RedisProcess,
+  SCRIPTLESS_USER,
+  startRedis,
+  startRedisWithScriptlessUser,
+} from "./helpers/process";
 import {
   callsBetween,
   commandCalls,
@@ -210,21 +216,7 @@ describe.each(LIBRARIES.map((library) => [CLIENT_LABELS[library], library] as co
 
       it("maps missing credentials (NOAUTH) and missing permissions (NOPERM) to AuthFailed", async () => {
         const password = "s3cret-pw";
-        server = await startRedis(["--requirepass", password], password);
-        const admin = createClient({ url: `redis://:${password}@127.0.0.1:${server.port}` });
-        await admin.connect();
-        await admin.sendCommand([
-          "ACL",
-          "SETUSER",
-          "limited",
-          "on",
-          ">limited-pw",
-          "~*",
-          "+@all",
-          "-evalsha",
-          "-eval",
-        ]);
-        admin.destroy();
+        server = await startRedisWithScriptlessUser(password);
         const options = { evictionPolicyCheck: "off" } as const;
 
         const anonymous = testClient(library, `redis://127.0.0.1:${server.port}`, { bare: true });
@@ -236,7 +228,10 @@ describe.each(LIBRARIES.map((library) => [CLIENT_LABELS[library], library] as co
         expect(String((noauth.cause as Error).message)).toMatch(/^NOAUTH/);
         anonymous.destroy();
 
-        const limited = testClient(library, `redis://limited:limited-pw@127.0.0.1:${server.port}`);
+        const limited = testClient(
+          library,
+          `redis://${SCRIPTLESS_USER.name}:${SCRIPTLESS_USER.password}@127.0.0.1:${server.port}`,
+        );
         await limited.connect();
         const noperm = await failure(
           createRedisBackend(limited.client, options).extend({
@@ -246,7 +241,7 @@ describe.each(LIBRARIES.map((library) => [CLIENT_LABELS[library], library] as co
         );
         expect(noperm.code).toBe("AuthFailed");
         expect(String((noperm.cause as Error).message)).toMatch(/^NOPERM/);
-        expect(everythingShown(noperm)).not.toContain("limited-pw");
+        expect(everythingShown(noperm)).not.toContain(SCRIPTLESS_USER.password);
         expect(everythingShown(noauth)).not.toContain(password);
         limited.destroy();
       });
