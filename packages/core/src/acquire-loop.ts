@@ -232,6 +232,15 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
       const endedBy = await interruptibleSleep(delay, signal, ticket?.sleepHook);
       if (endedBy === "wake") timedRetries--; // a notified retry is free
     }
+  } catch (error) {
+    emit(options.onEvent, {
+      type: "failed",
+      key,
+      code: isLockError(error) ? error.code : "Internal",
+      attempts,
+      waitedMs: Math.round(now() - start),
+    });
+    throw error;
   } finally {
     ticket?.leave();
     if (!won) {
