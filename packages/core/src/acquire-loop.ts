@@ -233,13 +233,13 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
       if (endedBy === "wake") timedRetries--; // a notified retry is free
     }
   } catch (error) {
-    emit(options.onEvent, {
-      type: "failed",
-      key,
-      code: isLockError(error) ? error.code : "Internal",
-      attempts,
-      waitedMs: Math.round(now() - start),
-    });
+    const waitedMs = Math.round(now() - start);
+    if (options.skipIfHeld && isLockError(error, "AcquisitionTimeout")) {
+      emit(options.onEvent, { type: "skipped", key, attempts, waitedMs });
+    } else {
+      const code = isLockError(error) ? error.code : "Internal";
+      emit(options.onEvent, { type: "failed", key, code, attempts, waitedMs });
+    }
     throw error;
   } finally {
     ticket?.leave();

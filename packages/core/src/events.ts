@@ -17,6 +17,8 @@ export type LockEvent =
    * error that ended it (`ServiceUnavailable`, `NetworkTimeout`, `AuthFailed`, ...).
    */
   | { type: "failed"; key: string; code: LockErrorCode; attempts: number; waitedMs: number }
+  /** `lock.ifFree()` found the key held and skipped fn: expected, not a failure. */
+  | { type: "skipped"; key: string; attempts: number; waitedMs: number }
   /** The release answered; `ok: false` means the lock was already gone (a `lost` event follows). */
   | { type: "released"; key: string; ok: boolean; heldMs: number }
   /**

@@ -99,6 +99,8 @@ export interface ResolvedLockOptions extends BackoffPolicy {
   onReleaseError?: OnReleaseError;
   onEvent?: LockEventHandler;
   logger?: Logger;
+  /** Set by `lock.ifFree()`: giving up on a held key is a skip (a `skipped` event), not a failure. */
+  skipIfHeld?: boolean;
 }
 
 function nonNegativeInteger(value: unknown, name: string, max = MAX_TTL_MS): number {

@@ -100,6 +100,28 @@ describe("failed events", () => {
     ]);
   });
 
+  it("lock.ifFree on a held key emits skipped, not failed; its own timeout is a skip too", async () => {
+    const backend = createMemoryBackend();
+    await backend.acquire({ key: "busy", ttlMs: 10_000 });
+    const events: LockEvent[] = [];
+    const lock = createLock(backend, { onEvent: (e) => events.push(e) });
+    expect(await lock.ifFree(() => "ran", { key: "busy" })).toEqual({ ran: false });
+    expect(events).toEqual([
+      { type: "contended", key: "busy", attempt: 1, holderRemainingMs: expect.any(Number) },
+      { type: "skipped", key: "busy", attempts: 1, waitedMs: expect.any(Number) },
+    ]);
+    events.length = 0;
+    expect(await lock.ifFree(() => "ran", { key: "busy", timeoutMs: 20 })).toEqual({ ran: false });
+    expect(events.at(-1)).toMatchObject({ type: "skipped" });
+    expect(events.some((e) => e.type === "failed")).toBe(false);
+    // The same lock function's plain call still reports a timeout as failed.
+    events.length = 0;
+    await expect(lock(() => "ran", { key: "busy", timeoutMs: 0 })).rejects.toMatchObject({
+      code: "AcquisitionTimeout",
+    });
+    expect(events.at(-1)).toMatchObject({ type: "failed", code: "AcquisitionTimeout" });
+  });
+
   it("bad input emits nothing: nothing was attempted", async () => {
     const events: LockEvent[] = [];
     const error = await createLock(createMemoryBackend())(() => "ran", {

@@ -89,6 +89,10 @@ export function otelEvents(options: OtelEventsOptions = {}): LockEventHandler {
         }
         break;
       }
+      case "skipped":
+        // lock.ifFree found the key held: the expected way to run once, not a timeout.
+        m.wait.record(event.waitedMs, { [ATTR.outcome]: "skipped" });
+        break;
       case "released":
         m.hold.record(event.heldMs);
         break;

@@ -91,7 +91,7 @@ describe("otelEvents", () => {
     expect(JSON.stringify(collected)).not.toContain("alice");
   });
 
-  it("an abort is not counted as a failure; a backend error at acquire is", async () => {
+  it("an abort or a skip is not counted as a failure or timeout; a backend error at acquire is", async () => {
     const record = otelEvents({ meter: telemetry.meter });
     const lock = createLock(createMemoryBackend(), { onEvent: record });
     await expect(lock(() => 1, { key: KEY, signal: AbortSignal.abort() })).rejects.toMatchObject({
@@ -108,12 +108,20 @@ describe("otelEvents", () => {
     await expect(
       createLock(refusing, { onEvent: record })(() => 1, { key: KEY }),
     ).rejects.toMatchObject({ code: "AuthFailed" });
+    // lock.ifFree on a held key is a skip: recorded as a wait, never counted as a timeout.
+    const backend = createMemoryBackend();
+    await backend.acquire({ key: KEY, ttlMs: 10_000 });
+    expect(await createLock(backend, { onEvent: record }).ifFree(() => 1, { key: KEY })).toEqual({
+      ran: false,
+    });
     const collected = await telemetry.collect();
     const wait = pointsOf(collected, METRICS.waitDuration) as HistogramPoint[];
     expect(wait.map((p) => [p.attributes[ATTR.outcome], p.value.count]).sort()).toEqual([
       ["aborted", 1],
       ["error", 1],
+      ["skipped", 1],
     ]);
+    expect(pointsOf(collected, METRICS.timeouts)).toEqual([]);
     expect(pointsOf(collected, METRICS.failures).map((p) => [p.attributes, p.value])).toEqual([
       [{ [ATTR.operation]: "acquire", [ATTR.errorCode]: "AuthFailed" }, 1],
     ]);
