@@ -15,12 +15,15 @@ export interface Logger {
   debug?(message: string, fields?: LogFields): void;
 }
 
-/** The default: the process console. Read at each call, so a console replaced later is used. */
+/**
+ * The default: the process console, looked up at each call (so a console replaced later is used).
+ * Messages are complete sentences, so it prints the message alone, plus the error for errors (its
+ * stack helps); the fields are for loggers that index them.
+ */
 export const consoleLogger: Logger = {
-  warn: (message, fields) =>
-    fields === undefined ? console.warn(message) : console.warn(message, fields),
+  warn: (message) => console.warn(message),
   error: (message, fields) =>
-    fields === undefined ? console.error(message) : console.error(message, fields),
+    fields?.error === undefined ? console.error(message) : console.error(message, fields.error),
 };
 
 /** Validates a `logger` option: undefined, or an object with warn and error functions. */

@@ -260,6 +260,8 @@ describe("logger option", () => {
     await createLock(failingRelease())(() => 1, { key: "k" });
     expect(console_.error).toHaveBeenCalledTimes(1);
     expect(String(console_.error.mock.calls[0]?.[0])).toMatch(/release of lock "k" failed/);
+    // The console gets the message and the error (for its stack), as before the logger option.
+    expect(isLockError(console_.error.mock.calls[0]?.[1], "ServiceUnavailable")).toBe(true);
   });
 
   it("a lock's logger receives it instead, with fields; console is not used", async () => {
