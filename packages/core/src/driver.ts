@@ -1,4 +1,5 @@
 import type { LockError } from "./errors";
+import type { Logger } from "./logger";
 import type {
   BackendCapabilities,
   Fence,
@@ -46,6 +47,11 @@ export interface LockDriver<C extends BackendCapabilities = BackendCapabilities>
    * an idle watch costs nothing and never blocks the client's shutdown.
    */
   readonly watchLingerMs?: number;
+  /**
+   * Where the driver writes its warnings (the backend's `logger` option). Core's `lock()` and
+   * `acquire()` use it too on this backend, unless their own options name a logger.
+   */
+  readonly logger?: Logger;
   /** Turns an error the store's client threw into a LockError (unknown ones become Internal). */
   toLockError?(error: unknown, operation: string): LockError;
   /** Releases what the driver opened itself (never the caller's client). */

@@ -1,4 +1,5 @@
 import type { DriverAcquireInput } from "./driver";
+import type { Logger } from "./logger";
 import type {
   AcquireResult,
   BackendCapabilities,
@@ -29,6 +30,8 @@ export interface EngineView<C extends BackendCapabilities = BackendCapabilities>
   forceRelease?(key: string, signal?: AbortSignal): Promise<ForcedRelease>;
   /** How long an idle wake-up subscription may be kept for the next waiter. */
   readonly lingerMs: number;
+  /** The backend's logger (its driver's), the default for locks taken on it. */
+  readonly logger?: Logger;
 }
 
 /** What `forceRelease` did: whether a live lock was deleted, and what it was. */

@@ -71,6 +71,7 @@ export function createFirestoreDriver(
     readByLockId: (input) => readByLockId(ctx, input),
     isLocked: (input) => isLocked(ctx, input),
     watch: (key, listener) => watcher.watch(key, listener),
+    ...(config.logger ? { logger: config.logger } : {}),
     async close() {
       watcher.close();
     },

@@ -1,6 +1,7 @@
 import { type DefinedBackend, defineBackend } from "../define-backend";
 import type { LockDriver, StoredLock } from "../driver";
 import { fenceOverflowError, formatFence, MAX_FENCE, warnIfFenceNearLimit } from "../fence";
+import { type Logger, validateLogger } from "../logger";
 import { type Clock, isLive, isPastCleanupGuard, systemClock, TIME_TOLERANCE_MS } from "../time";
 import type { BackendCapabilities, ReleaseListener } from "../types";
 
@@ -15,6 +16,8 @@ export interface MemoryBackendOptions {
   clock?: Clock;
   /** Delete expired records seen by isLocked (never fence counters). Default false. */
   cleanupInIsLocked?: boolean;
+  /** Where warnings go, for this backend and the locks taken on it. Default `console`. */
+  logger?: Logger;
 }
 
 export interface MemoryBackend extends DefinedBackend<MemoryCapabilities> {
@@ -43,6 +46,7 @@ export function createMemoryDriver(
   options: MemoryBackendOptions = {},
 ): LockDriver<MemoryCapabilities> & { readonly size: number } {
   const clock = options.clock ?? systemClock;
+  const logger = validateLogger(options.logger);
   const locks = new Map<string, Stored>();
   const keyByLockId = new Map<string, string>();
   const fences = new Map<string, bigint>(); // never deleted
@@ -70,6 +74,7 @@ export function createMemoryDriver(
     },
     // An idle in-process listener costs nothing: keep hot keys watched between callers.
     watchLingerMs: 2_000,
+    ...(logger ? { logger } : {}),
     async acquire({ key, ttlMs, lockId }) {
       await tick();
       const now = clock();
@@ -94,7 +99,7 @@ export function createMemoryDriver(
       };
       locks.set(key, lock);
       keyByLockId.set(lockId, key);
-      warnIfFenceNearLimit(key, lock.fence);
+      warnIfFenceNearLimit(key, lock.fence, logger);
       return { acquired: true, expiresAtMs: lock.expiresAtMs, fence: lock.fence };
     },
     async release({ lockId }) {
