@@ -115,7 +115,7 @@ export function collectConformanceTests(options: ConformanceOptions): Conformanc
 
 /** lock() with its events, its errors and the lockIds it hands to `fn` noted by the watch. */
 function watchedLock(backend: ReturnType<typeof asLockBackend>, watch: LeakWatch): WatchedLock {
-  const lock = createLock(backend, { onEvent: watch.noteEvent });
+  const lock = createLock(backend, { onEvent: watch.noteEvent, logger: watch.logger });
   return async (fn, options) => {
     try {
       return await lock((context) => {

@@ -1,13 +1,14 @@
 import { format } from "node:util";
+import type { LogFields, Logger } from "@syncguard/core";
 
 /** Where a watched text came from, for the failure message. */
-export type LeakSource = "error" | "console" | "event";
+export type LeakSource = "error" | "console" | "event" | "log";
 
 const CONSOLE_METHODS = ["log", "info", "warn", "error", "debug", "trace"] as const;
 
 /**
  * Watches what a conformance run lets out of the backend — error messages (with their causes),
- * console lines and lock events — and, at the end, finds any lockId the run saw issued or any
+ * console lines, log lines and lock events — and, at the end, finds any lockId the run saw issued or any
  * secret the caller named (a password in a connection string) in them. A lockId is a bearer
  * secret: whoever reads one can release or extend that lock.
  */
@@ -37,6 +38,24 @@ export class LeakWatch {
   readonly noteEvent = (event: unknown): void => {
     this.texts.push({ source: "event", text: safeJson(event) });
   };
+
+  /** A logger for the locks under test: records each line, with its fields, as it is logged. */
+  readonly logger: Logger = {
+    warn: (message: string, fields?: LogFields) => this.noteLog(message, fields),
+    error: (message: string, fields?: LogFields) => this.noteLog(message, fields),
+    info: (message: string, fields?: LogFields) => this.noteLog(message, fields),
+    debug: (message: string, fields?: LogFields) => this.noteLog(message, fields),
+  };
+
+  /** `{ onEvent, logger }` for core calls that take observers, such as `forceRelease`. */
+  get observers(): { onEvent: (event: unknown) => void; logger: Logger } {
+    return { onEvent: this.noteEvent, logger: this.logger };
+  }
+
+  private noteLog(message: string, fields?: LogFields): void {
+    this.texts.push({ source: "log", text: `${message} ${safeJson(fields ?? {})}` });
+    if (fields?.error !== undefined) this.noteError(fields.error);
+  }
 
   /** Records console output until `stop()`, still passing it through. */
   watchConsole(): void {

@@ -97,7 +97,7 @@ export function leaseSuite(ctx: SuiteContext): void {
         );
       await running;
       // An operator clears the stuck lock, knowing only its key.
-      const forced = await forceRelease(asLockBackend(ctx.backend), key);
+      const forced = await forceRelease(asLockBackend(ctx.backend), key, ctx.watch.observers);
       assert.equal(forced.released, true, "forceRelease must delete the live lock");
       assert.equal(forced.fence, held?.fence, "forceRelease reports the evicted lock's fence");
       const next = await mustAcquire(ctx.backend, key, ttlMs);
@@ -111,7 +111,7 @@ export function leaseSuite(ctx: SuiteContext): void {
       );
       assert.equal((await ctx.backend.release({ lockId: next.lockId })).ok, true);
       assert.equal(
-        (await forceRelease(asLockBackend(ctx.backend), key)).released,
+        (await forceRelease(asLockBackend(ctx.backend), key, ctx.watch.observers)).released,
         false,
         "a free key has nothing to force",
       );
