@@ -24,6 +24,7 @@ const ENTRIES = [
   ["redis", ".", "dist/index.d.ts"],
   ["firestore", ".", "dist/index.d.ts"],
   ["conformance", ".", "dist/index.d.ts"],
+  ["opentelemetry", ".", "dist/index.d.ts"],
   ["cli", ".", "dist/index.d.ts"],
 ];
 

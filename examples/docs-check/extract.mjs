@@ -14,6 +14,7 @@ const docs = [
   "packages/redis/README.md",
   "packages/firestore/README.md",
   "packages/conformance/README.md",
+  "packages/opentelemetry/README.md",
   "examples/custom-backend/README.md",
 ];
 const out = path.join(here, "blocks");

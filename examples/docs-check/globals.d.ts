@@ -33,6 +33,16 @@ declare global {
   const client: import("redis").RedisClientType;
   const redisClient: import("redis").RedisClientType;
   const accountId: string;
+  /** A winston logger: message first, then metadata. */
+  const winstonLogger: {
+    warn(message: string, ...meta: unknown[]): unknown;
+    error(message: string, ...meta: unknown[]): unknown;
+  };
+  /** A pino logger: fields first, then the message. */
+  const pinoLogger: {
+    warn(fields: object, message?: string): void;
+    error(fields: object, message?: string): void;
+  };
   const fence: string;
   const lastFenceReadInTheSameTransaction: string | null;
 }

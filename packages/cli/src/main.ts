@@ -101,7 +101,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<ExitCode
   let store: Store | undefined;
   try {
     if (invocation.command === "release") checkConfirmable(io, invocation.yes);
-    store = await openStore(invocation.store, invocation.timeoutMs);
+    store = await openStore(invocation.store, invocation.timeoutMs, stderrLogger(io));
     return await run(store, io, invocation);
   } catch (error) {
     return fail(io, error);
@@ -109,6 +109,12 @@ export async function main(argv: readonly string[], io: CliIO): Promise<ExitCode
     await store?.close();
   }
 }
+
+/** The backends' warnings (rare: a misconfigured store) as lines on the CLI's stderr. */
+const stderrLogger = (io: CliIO) => ({
+  warn: (message: string) => void io.stderr.write(`syncguard: warning: ${message}\n`),
+  error: (message: string) => void io.stderr.write(`syncguard: error: ${message}\n`),
+});
 
 function run(
   store: Store,

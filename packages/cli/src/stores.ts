@@ -15,7 +15,17 @@ export interface CoreOperations {
   getByKey(backend: LockBackend, key: string): Promise<LockInfo | null>;
   listLocks(backend: LockBackend, options: ListLocksOptions): Promise<LockPage>;
   readFence(backend: LockBackend, key: string): Promise<FenceReading>;
-  forceRelease(backend: LockBackend, key: string): Promise<ForcedRelease>;
+  forceRelease(
+    backend: LockBackend,
+    key: string,
+    options?: { logger?: StoreLogger },
+  ): Promise<ForcedRelease>;
+}
+
+/** Where the backends' own warnings go (the CLI's stderr). */
+export interface StoreLogger {
+  warn(message: string): void;
+  error(message: string): void;
 }
 
 /** A connected store: its backend, core's operations on it, and how to let go of both. */
@@ -66,14 +76,24 @@ function coreOf(backendPackage: string): CoreOperations {
   return require(corePath) as CoreOperations;
 }
 
-export async function openStore(choice: StoreChoice, timeoutMs: number): Promise<Store> {
-  return choice.kind === "redis" ? openRedis(choice, timeoutMs) : openFirestore(choice, timeoutMs);
+export async function openStore(
+  choice: StoreChoice,
+  timeoutMs: number,
+  logger: StoreLogger,
+): Promise<Store> {
+  return choice.kind === "redis"
+    ? openRedis(choice, timeoutMs, logger)
+    : openFirestore(choice, timeoutMs, logger);
 }
 
 type RedisChoice = Extract<StoreChoice, { kind: "redis" }>;
 type FirestoreChoice = Extract<StoreChoice, { kind: "firestore" }>;
 
-async function openRedis(choice: RedisChoice, timeoutMs: number): Promise<Store> {
+async function openRedis(
+  choice: RedisChoice,
+  timeoutMs: number,
+  logger: StoreLogger,
+): Promise<Store> {
   const redis = load<typeof import("@syncguard/redis")>(
     "@syncguard/redis",
     "@syncguard/redis redis (or ioredis)",
@@ -94,6 +114,7 @@ async function openRedis(choice: RedisChoice, timeoutMs: number): Promise<Store>
     backend = redis.createRedisBackend(connection.client as never, {
       ...(choice.keyPrefix !== undefined ? { keyPrefix: choice.keyPrefix } : {}),
       evictionPolicyCheck: "off", // the CLI never acquires
+      logger,
     });
   } catch (error) {
     connection.close();
@@ -173,7 +194,11 @@ async function connectIoredis(choice: RedisChoice, timeoutMs: number): Promise<C
   return { client, close: () => client.disconnect() };
 }
 
-async function openFirestore(choice: FirestoreChoice, timeoutMs: number): Promise<Store> {
+async function openFirestore(
+  choice: FirestoreChoice,
+  timeoutMs: number,
+  logger: StoreLogger,
+): Promise<Store> {
   const firestore = load<typeof import("@syncguard/firestore")>(
     "@syncguard/firestore",
     "@syncguard/firestore @google-cloud/firestore",
@@ -193,6 +218,7 @@ async function openFirestore(choice: FirestoreChoice, timeoutMs: number): Promis
       ...(choice.collection !== undefined ? { collection: choice.collection } : {}),
       ...(choice.fenceCollection !== undefined ? { fenceCollection: choice.fenceCollection } : {}),
       operationTimeoutMs: timeoutMs,
+      logger,
     });
   } catch (error) {
     await db.terminate().catch(() => {});

@@ -150,6 +150,7 @@ describe.each<Mode>(["single", "cluster"])("syncguard on Redis (%s)", (mode) => 
     expect(await backend.isLocked({ key })).toBe(true);
     const released = await spawnCli(["release", "--force", "--yes", key, ...store()]);
     expect(released.code).toBe(0);
+    expect(released.stderr).toBe(""); // the command reports it; no second log line from core
     expect(await backend.isLocked({ key })).toBe(false);
     const free = await spawnCli(["inspect", key, ...store()]);
     expect(free.code).toBe(1);

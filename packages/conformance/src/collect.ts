@@ -1,4 +1,12 @@
-import type { BackendUnderTest, SuiteContext, TestOptions } from "./context";
+import { createLock } from "@syncguard/core";
+import {
+  asLockBackend,
+  type BackendUnderTest,
+  type SuiteContext,
+  type TestOptions,
+  type WatchedLock,
+} from "./context";
+import { LeakWatch } from "./leak-watch";
 import type { ConformanceOptions } from "./options";
 import type { RuleId } from "./rules";
 import { SUITE_NAMES, type SuiteName } from "./suite-names";
@@ -14,6 +22,11 @@ export interface ConformanceTest {
   readonly timeoutMs: number;
   /** Set when the test cannot run on this backend; `run` is then a no-op. */
   readonly skipReason?: string;
+  /**
+   * The test mostly waits for the clock on keys of its own: a runner may start it right after
+   * setup, alongside the others (`runConformance` does), to keep the suite's wall time short.
+   */
+  readonly waitsOnClock: boolean;
   run(): Promise<void>;
 }
 
@@ -39,6 +52,7 @@ export function collectConformanceTests(options: ConformanceOptions): Conformanc
   if (!(scale > 0)) throw new Error("timeScale must be a positive number");
   const wanted = new Set<SuiteName>(options.suites ?? SUITE_NAMES);
   let backend: BackendUnderTest | undefined;
+  const watch = new LeakWatch(options.secrets);
 
   const suites = SUITE_NAMES.filter((name) => wanted.has(name)).map((suite) => {
     const tests: ConformanceTest[] = [];
@@ -50,7 +64,16 @@ export function collectConformanceTests(options: ConformanceOptions): Conformanc
       skipReason?: string,
     ) => {
       const timeoutMs = Math.ceil((testOptions.timeoutMs ?? DEFAULT_TEST_TIMEOUT_MS) * scale);
-      tests.push({ suite, rule, name: `[${rule}] ${title}`, timeoutMs, skipReason, run });
+      const waitsOnClock = testOptions.waitsOnClock === true && skipReason === undefined;
+      tests.push({
+        suite,
+        rule,
+        name: `[${rule}] ${title}`,
+        timeoutMs,
+        skipReason,
+        waitsOnClock,
+        run,
+      });
     };
     const context: SuiteContext = {
       options,
@@ -63,6 +86,8 @@ export function collectConformanceTests(options: ConformanceOptions): Conformanc
         return context.backend.capabilities.supportsFencing;
       },
       ms: (base) => Math.ceil(base * scale),
+      watch,
+      lock: () => watchedLock(asLockBackend(context.backend), watch),
       test: (rule, title, run, testOptions) => add(rule, title, run, testOptions),
       skip: (rule, title, reason) => add(rule, title, async () => {}, {}, reason),
     };
@@ -78,9 +103,28 @@ export function collectConformanceTests(options: ConformanceOptions): Conformanc
       if (backend) return;
       // The cast is the one place the typed backend becomes the suite's loose view (see context.ts).
       backend = (await options.createBackend()) as unknown as BackendUnderTest;
+      watch.watchBackend(backend);
+      watch.watchConsole();
     },
     async teardown() {
+      watch.stop();
       await options.teardown?.();
     },
+  };
+}
+
+/** lock() with its events, its errors and the lockIds it hands to `fn` noted by the watch. */
+function watchedLock(backend: ReturnType<typeof asLockBackend>, watch: LeakWatch): WatchedLock {
+  const lock = createLock(backend, { onEvent: watch.noteEvent, logger: watch.logger });
+  return async (fn, options) => {
+    try {
+      return await lock((context) => {
+        watch.noteLockId(context.lockId);
+        return fn(context);
+      }, options);
+    } catch (error) {
+      watch.noteError(error);
+      throw error;
+    }
   };
 }

@@ -4,11 +4,14 @@ import {
   type BackendCapabilities,
   type ExtendResult,
   type LockBackend,
+  type LockContext,
+  type LockOptions,
   type ReleaseResult,
   TIME_TOLERANCE_MS,
   type Unsubscribe,
 } from "@syncguard/core";
 import { eventually } from "./helpers";
+import type { LeakWatch } from "./leak-watch";
 import type { ConformanceOptions } from "./options";
 import type { RuleId } from "./rules";
 
@@ -65,11 +68,25 @@ export interface SuiteContext {
   test(rule: RuleId, title: string, run: () => Promise<void>, options?: TestOptions): void;
   /** Registers a test reported as skipped, with the reason in its name. */
   skip(rule: RuleId, title: string, reason: string): void;
+  /** Watches errors, console lines and events of the run for leaked lockIds and secrets. */
+  readonly watch: LeakWatch;
+  /** core's `lock()` over the backend under test, its events, errors and lockIds watched. */
+  lock(): WatchedLock;
 }
+
+export type WatchedLock = <T>(
+  fn: (context: LockContext<BackendCapabilities>) => T | Promise<T>,
+  options: LockOptions,
+) => Promise<T>;
 
 export interface TestOptions {
   /** Test timeout at timeScale 1 (scaled). Default 15 000 ms. */
   timeoutMs?: number;
+  /**
+   * The test spends its time waiting for the clock (expiry, renewal), on keys of its own, and
+   * observes nothing global: the runner may start it alongside the others.
+   */
+  waitsOnClock?: boolean;
 }
 
 /** Acquires `key` and asserts success: most tests start from a held lock. */

@@ -33,6 +33,13 @@ export async function eventually(
   }
 }
 
+/** Resolves once `signal` aborts (at once if it already has). */
+export const untilAborted = (signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+
 /** Resolves at wall-clock time `atMs` (ms since epoch). */
 export const sleepUntil = (atMs: number): Promise<void> => sleep(atMs - Date.now());
 

@@ -57,6 +57,12 @@ export interface ConformanceOptions<C extends BackendCapabilities = BackendCapab
   timeScale?: number;
   /** Override the runner functions (for runners without jest-style globals). */
   testApi?: TestApi;
+  /**
+   * Strings that must never appear in an error message, console line or lock event of the run,
+   * such as the password of the connection under test (the `secrets` suite checks; lockIds the
+   * run saw issued are always checked).
+   */
+  secrets?: readonly string[];
   /** Run only these suites (default: all). Useful while developing a backend. */
   suites?: readonly SuiteName[];
 }

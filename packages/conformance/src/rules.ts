@@ -121,6 +121,9 @@ export const RULES = {
     "Across separate processes, critical sections on one key never overlap and every one completes.",
   "race.fence-order":
     "Across processes, critical sections ordered by entry time have strictly increasing fences.",
+
+  "secrets.no-leak":
+    "No error message (nor its causes), console line or lock event of the run contains a lockId the backend issued, nor any string named in options.secrets (a password): a lockId is a bearer secret.",
 } as const satisfies Record<string, string>;
 
 export type RuleId = keyof typeof RULES;

@@ -1,4 +1,4 @@
-import { collectConformanceTests } from "./collect";
+import { type ConformancePlan, type ConformanceTest, collectConformanceTests } from "./collect";
 import type { ConformanceOptions, TestApi } from "./options";
 
 type Registrar = (...args: never[]) => unknown;
@@ -31,20 +31,54 @@ function globalTestApi(): TestApi {
 }
 
 /**
+ * Tests that mostly wait for the clock start together right after setup and run in the
+ * background; each test's own `it` then awaits its result, so failures and timeouts are still
+ * reported under its name. Sequentially, the waits alone take most of a run.
+ */
+function startedEarly(plan: ConformancePlan) {
+  const waiting = plan.suites.flatMap((suite) => suite.tests.filter((test) => test.waitsOnClock));
+  const results = new Map<ConformanceTest, Promise<void>>();
+  return {
+    start(): void {
+      for (const test of waiting) {
+        const result = test.run();
+        // Observed here so an early failure is not an unhandled rejection; `result()` rethrows it.
+        result.catch(() => {});
+        results.set(test, result);
+      }
+    },
+    result(test: ConformanceTest): Promise<void> | undefined {
+      return results.get(test);
+    },
+    /** Teardown waits for every early test, even one whose `it` was filtered out or timed out. */
+    async settled(): Promise<void> {
+      await Promise.allSettled(results.values());
+    },
+  };
+}
+
+/**
  * Registers the whole conformance suite for one backend in the calling test file:
  * one `describe` per contract area, one `it` per rule check, named `[rule-id] what it checks`.
  */
 export function runConformance(options: ConformanceOptions): void {
   const api = options.testApi ?? globalTestApi();
   const plan = collectConformanceTests(options);
+  const early = startedEarly(plan);
   api.describe(`SyncGuard conformance: ${plan.name}`, () => {
-    api.beforeAll(() => plan.setup(), plan.hookTimeoutMs);
-    api.afterAll(() => plan.teardown(), plan.hookTimeoutMs);
+    api.beforeAll(async () => {
+      await plan.setup();
+      early.start();
+    }, plan.hookTimeoutMs);
+    api.afterAll(async () => {
+      await early.settled();
+      await plan.teardown();
+    }, plan.hookTimeoutMs);
     for (const suite of plan.suites) {
       api.describe(suite.name, () => {
         for (const test of suite.tests) {
           if (test.skipReason === undefined) {
-            api.it(test.name, () => test.run(), test.timeoutMs);
+            api.it(test.name, () => early.result(test) ?? test.run(), test.timeoutMs);
           } else if (api.skip) {
             api.skip(`${test.name} (skipped: ${test.skipReason})`, () => {});
           } else {

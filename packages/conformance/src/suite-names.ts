@@ -14,6 +14,7 @@ export const SUITE_NAMES = [
   "lease",
   "inventory",
   "race",
+  "secrets",
 ] as const;
 
 export type SuiteName = (typeof SUITE_NAMES)[number];

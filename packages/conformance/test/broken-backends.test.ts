@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createMemoryBackend, type MemoryBackend } from "@syncguard/core/memory";
 import { type ConformanceOptions, type RuleId, runConformance, type SuiteName } from "../src";
-import { fenceResetOnRelease, locksNeverExpire, releaseIgnoresOwner } from "./broken-backends";
+import {
+  fenceResetOnRelease,
+  lockIdInErrors,
+  locksNeverExpire,
+  releaseIgnoresOwner,
+  secretInErrors,
+} from "./broken-backends";
 import { type RecordedOutcome, recordingTestApi } from "./recording-api";
 
 /** Runs the given suites on a backend through a recording TestApi and returns every outcome. */
@@ -64,6 +70,27 @@ describe("the suite fails loudly on broken backends", () => {
       "isLocked.state",
       "lookup.absent",
     ]);
+  }, 60_000);
+
+  it("catches a backend that writes lockIds into its logs", async () => {
+    const quiet = jest.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      const outcomes = await outcomesFor("lockid-in-logs", lockIdInErrors, ["extend", "secrets"]);
+      assertCaught(outcomes, ["secrets.no-leak"]);
+    } finally {
+      quiet.mockRestore();
+    }
+  }, 60_000);
+
+  it("catches a named secret in an error message", async () => {
+    const secret = "hunter2-not-a-real-password";
+    const outcomes = await outcomesFor(
+      "secret-in-errors",
+      secretInErrors(secret),
+      ["validation", "secrets"],
+      { secrets: [secret] },
+    );
+    assertCaught(outcomes, ["secrets.no-leak"]);
   }, 60_000);
 
   it("catches a backend that does not coordinate processes (multi-process race)", async () => {

@@ -6,17 +6,24 @@ import { createMemoryBackend, type MemoryBackend } from "@syncguard/core/memory"
  * The conformance suite must catch every one of them.
  */
 
-/** Release deletes whatever holds the key the lockId once held: no ownership check. */
-export function releaseIgnoresOwner(): MemoryBackend {
-  const inner = createMemoryBackend();
-  const keyOfLockId = new Map<string, string>(); // never pruned, like a stale index
-  const holderOfKey = new Map<string, string>();
+/** The memory backend with some operations replaced by buggy ones. */
+function withBug(inner: MemoryBackend, bug: Partial<MemoryBackend>): MemoryBackend {
   return {
     ...inner,
     capabilities: inner.capabilities,
     get size() {
       return inner.size;
     },
+    ...bug,
+  };
+}
+
+/** Release deletes whatever holds the key the lockId once held: no ownership check. */
+export function releaseIgnoresOwner(): MemoryBackend {
+  const inner = createMemoryBackend();
+  const keyOfLockId = new Map<string, string>(); // never pruned, like a stale index
+  const holderOfKey = new Map<string, string>();
+  return withBug(inner, {
     async acquire(options) {
       const result = await inner.acquire(options);
       if (result.ok) {
@@ -32,7 +39,7 @@ export function releaseIgnoresOwner(): MemoryBackend {
       // BUG: releases the key's current holder, whoever it is.
       return inner.release({ ...options, lockId: current ?? options.lockId });
     },
-  };
+  });
 }
 
 /** Fence counters are stored with the lock and deleted on release, so fences repeat. */
@@ -48,12 +55,7 @@ export function fenceResetOnRelease(): MemoryBackend {
     }
     return info;
   };
-  return {
-    ...inner,
-    capabilities: inner.capabilities,
-    get size() {
-      return inner.size;
-    },
+  return withBug(inner, {
     async acquire(options) {
       const result = await inner.acquire(options);
       if (!result.ok) return result;
@@ -74,7 +76,7 @@ export function fenceResetOnRelease(): MemoryBackend {
     async lookup(options) {
       return patch(await inner.lookup(options));
     },
-  };
+  });
 }
 
 /** The TTL is reported but never enforced: locks live until released. */
@@ -83,12 +85,7 @@ export function locksNeverExpire(): MemoryBackend {
   const reportedExpiry = new Map<string, number>(); // by lockIdHash
   const patch = <T extends { lockIdHash: string; expiresAtMs: number } | null>(info: T): T =>
     info ? { ...info, expiresAtMs: reportedExpiry.get(info.lockIdHash) ?? info.expiresAtMs } : info;
-  return {
-    ...inner,
-    capabilities: inner.capabilities,
-    get size() {
-      return inner.size;
-    },
+  return withBug(inner, {
     async acquire(options) {
       const now = Date.now();
       // Validate the caller's TTL as a real backend would, then store "forever".
@@ -111,5 +108,34 @@ export function locksNeverExpire(): MemoryBackend {
     async lookup(options) {
       return patch(await inner.lookup(options));
     },
+  });
+}
+
+/** Echoes the lockId it was given in its "not held" error: a bearer secret in every log line. */
+export function lockIdInErrors(): MemoryBackend {
+  const inner = createMemoryBackend();
+  return withBug(inner, {
+    async extend(options) {
+      const result = await inner.extend(options);
+      // BUG: the lockId goes into a message that ends up in logs.
+      if (!result.ok) console.warn(`extend: lock ${String(options.lockId)} is not held`);
+      return result;
+    },
+  });
+}
+
+/** Puts the connection string, password included, into an error for an ill-typed key. */
+export function secretInErrors(secret: string): () => MemoryBackend {
+  return () => {
+    const inner = createMemoryBackend();
+    return withBug(inner, {
+      async isLocked(options) {
+        if (typeof options.key !== "string") {
+          // BUG: a connection string with its password in an error message.
+          throw new Error(`redis://app:${secret}@127.0.0.1:1 refused the request`);
+        }
+        return inner.isLocked(options);
+      },
+    });
   };
 }

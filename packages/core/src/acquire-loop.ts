@@ -232,6 +232,15 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
       const endedBy = await interruptibleSleep(delay, signal, ticket?.sleepHook);
       if (endedBy === "wake") timedRetries--; // a notified retry is free
     }
+  } catch (error) {
+    const waitedMs = Math.round(now() - start);
+    if (options.skipIfHeld && isLockError(error, "AcquisitionTimeout")) {
+      emit(options.onEvent, { type: "skipped", key, attempts, waitedMs });
+    } else {
+      const code = isLockError(error) ? error.code : "Internal";
+      emit(options.onEvent, { type: "failed", key, code, attempts, waitedMs });
+    }
+    throw error;
   } finally {
     ticket?.leave();
     if (!won) {

@@ -209,6 +209,7 @@ export function defineBackend<C extends BackendCapabilities>(
         }
       : {}),
     lingerMs: driver.watchLingerMs ?? 0,
+    ...(driver.logger ? { logger: driver.logger } : {}),
   });
   return backend;
 }

@@ -1,4 +1,5 @@
 import type { LockError } from "./errors";
+import type { Logger } from "./logger";
 import type {
   BackendCapabilities,
   Fence,
@@ -59,6 +60,11 @@ export interface LockDriver<C extends BackendCapabilities = BackendCapabilities>
    * too (its value is then at least the key's last fence).
    */
   readFence?(input: DriverKeyInput): Promise<DriverFenceReading>;
+  /**
+   * Where the driver writes its warnings (the backend's `logger` option). Core's `lock()` and
+   * `acquire()` use it too on this backend, unless their own options name a logger.
+   */
+  readonly logger?: Logger;
   /** Turns an error the store's client threw into a LockError (unknown ones become Internal). */
   toLockError?(error: unknown, operation: string): LockError;
   /** Releases what the driver opened itself (never the caller's client). */

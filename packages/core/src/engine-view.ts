@@ -4,6 +4,7 @@ import type {
   DriverListInput,
   DriverListPage,
 } from "./driver";
+import type { Logger } from "./logger";
 import type {
   AcquireResult,
   BackendCapabilities,
@@ -38,6 +39,8 @@ export interface EngineView<C extends BackendCapabilities = BackendCapabilities>
   readFence?(key: string, signal?: AbortSignal): Promise<DriverFenceReading>;
   /** How long an idle wake-up subscription may be kept for the next waiter. */
   readonly lingerMs: number;
+  /** The backend's logger (its driver's), the default for locks taken on it. */
+  readonly logger?: Logger;
 }
 
 /** What `forceRelease` did: whether a live lock was deleted, and what it was. */

@@ -1,4 +1,5 @@
 import { LockError } from "./errors";
+import { type Logger, writeLog } from "./logger";
 
 /** Fences are decimal strings of exactly this many digits, so string order equals number order. */
 export const FENCE_DIGITS = 15;
@@ -48,11 +49,17 @@ export function fenceOverflowError(key: string): LockError {
 
 const warnedKeys = new Set<string>();
 
-/** Warns once per key and process when a fence passes the warning threshold. */
-export function warnIfFenceNearLimit(key: string, fence: string): void {
+/**
+ * Warns once per key and process when a fence passes the warning threshold, through `logger`
+ * (a driver passes its backend's; default `console`).
+ */
+export function warnIfFenceNearLimit(key: string, fence: string, logger?: Logger): void {
   if (Number(fence) <= FENCE_WARNING_THRESHOLD || warnedKeys.has(key)) return;
   warnedKeys.add(key);
-  console.warn(
+  writeLog(
+    logger,
+    "warn",
     `[SyncGuard] Fence counter approaching limit: fence=${fence}, max=${MAX_FENCE}, key=${JSON.stringify(key.slice(0, 64))}`,
+    { key, fence, maxFence: MAX_FENCE },
   );
 }

@@ -1,23 +1,40 @@
 import { engineView, type ForcedRelease } from "./engine-view";
 import { LockError } from "./errors";
+import { emit, type LockEventHandler } from "./events";
 import { parseKeyOptions } from "./input";
+import { type Logger, validateLogger, writeLog } from "./logger";
 import type { BackendCapabilities, LockBackend } from "./types";
 
 export type { ForcedRelease } from "./engine-view";
+
+/** Options of `forceRelease`. */
+export interface ForceReleaseOptions {
+  signal?: AbortSignal;
+  /** Receives a `forced` event (whether a lock was deleted, and its fence). */
+  onEvent?: LockEventHandler;
+  /** Where the forced release is logged (warn). Default: the backend's `logger`, else `console`. */
+  logger?: Logger;
+}
 
 /**
  * Deletes the live lock of `key`, whoever holds it: the escape hatch for a lock stuck behind a
  * hung (but alive) holder. Never touches a fence counter; the next holder gets a higher fence.
  * The evicted holder learns it at its next extend (auto-extend aborts its `ctx.signal` with
  * LockLost); until then it may still be working, which is what fences are for. Waiters are woken
- * as by a release. Needs a backend built with `defineBackend` (every SyncGuard backend is).
+ * as by a release. A deleted lock is logged at warn level and every call emits a `forced` event.
+ * Needs a backend built with `defineBackend` (every SyncGuard backend is).
  */
 export async function forceRelease<C extends BackendCapabilities>(
   backend: LockBackend<C>,
   key: string,
-  options: { signal?: AbortSignal } = {},
+  options: ForceReleaseOptions = {},
 ): Promise<ForcedRelease> {
-  const parsed = parseKeyOptions({ key, ...options }, "forceRelease");
+  const { onEvent, logger, ...keyOptions } = options ?? {};
+  const parsed = parseKeyOptions({ key, ...keyOptions }, "forceRelease");
+  if (onEvent !== undefined && typeof onEvent !== "function") {
+    throw new LockError("InvalidArgument", "onEvent must be a function");
+  }
+  const ownLogger = validateLogger(logger);
   const view = engineView(backend);
   if (!view.forceRelease) {
     throw new LockError(
@@ -25,5 +42,26 @@ export async function forceRelease<C extends BackendCapabilities>(
       "forceRelease needs a backend built with defineBackend: a LockBackend written directly cannot name its holder's lockId",
     );
   }
-  return view.forceRelease(parsed.key, parsed.signal);
+  const forced = await view.forceRelease(parsed.key, parsed.signal);
+  emit(onEvent, {
+    type: "forced",
+    key: parsed.key,
+    released: forced.released,
+    ...(forced.fence !== undefined ? { fence: forced.fence } : {}),
+  });
+  if (forced.released) {
+    // An operator's override of the lock's owner: worth a line in every log, by default.
+    writeLog(
+      ownLogger ?? view.logger,
+      "warn",
+      `[SyncGuard] forced release of lock ${JSON.stringify(parsed.key.slice(0, 64))}` +
+        (forced.fence !== undefined ? ` (fence ${forced.fence})` : ""),
+      {
+        key: parsed.key,
+        ...(forced.fence !== undefined ? { fence: forced.fence } : {}),
+        ...(forced.lockIdHash !== undefined ? { lockIdHash: forced.lockIdHash } : {}),
+      },
+    );
+  }
+  return forced;
 }

@@ -1,9 +1,10 @@
 import { type AcquiredLock, acquireWithRetry, type EngineDeps } from "./acquire-loop";
 import { engineView } from "./engine-view";
-import type { LockError } from "./errors";
+import { isLockError, type LockError } from "./errors";
 import { emit } from "./events";
 import { normalizeKey } from "./keys";
 import { Lease } from "./lease";
+import { type Logger, writeLog } from "./logger";
 import { type LockOptions, type ResolvedLockOptions, resolveLockOptions } from "./options";
 import { openYieldWindow, yieldWindowMs } from "./releaser-yield";
 import { withTimeout } from "./shared-timeout";
@@ -31,14 +32,14 @@ export type LockContext<C extends BackendCapabilities = FencingCapabilities> = {
   readonly signal: AbortSignal;
   /** Renews the lease to now + ttlMs (default: the acquire TTL). `{ ok: false }` means lost. */
   extend(ttlMs?: number): Promise<ExtendResult>;
+  /** Attempts it took to acquire, and time spent waiting for the lock (ms). */
+  readonly attempts: number;
+  readonly waitedMs: number;
 } & FenceField<C>;
 
 /** A held lock: `await using handle = await acquire(backend, { key })` releases on scope exit. */
 export type LockHandle<C extends BackendCapabilities = FencingCapabilities> = LockContext<C> &
   AsyncDisposable & {
-    /** Attempts it took to acquire, and time spent waiting. */
-    readonly attempts: number;
-    readonly waitedMs: number;
     /** Releases once; later calls resolve `{ ok: false }` without I/O. Errors propagate. */
     release(): Promise<ReleaseResult>;
   };
@@ -57,19 +58,24 @@ export const defaultDeps: InternalDeps = {
 
 function reportReleaseError(
   options: ResolvedLockOptions,
+  logger: Logger | undefined,
   error: unknown,
   lockId: string,
   source: "release" | "disposal",
 ) {
   const asError = error instanceof Error ? error : new Error(String(error), { cause: error });
   const context = { key: options.key, lockId, source };
+  if (!options.onReleaseError) {
+    writeLog(
+      logger,
+      "error",
+      `[SyncGuard] release of lock ${JSON.stringify(options.key.slice(0, 64))} failed: ${asError.message}`,
+      { key: options.key, source, error: asError },
+    );
+    return;
+  }
   try {
-    if (options.onReleaseError) options.onReleaseError(asError, context);
-    else
-      console.error(
-        `[SyncGuard] release of lock ${JSON.stringify(options.key.slice(0, 64))} failed:`,
-        asError,
-      );
+    options.onReleaseError(asError, context);
   } catch {
     // A throwing error handler must not turn cleanup into a failure of the caller's work.
   }
@@ -125,6 +131,7 @@ class HeldLock<C extends BackendCapabilities> {
   readonly #lease: Lease<C>;
   readonly #acquiredAtMs: number;
   #releasing: Promise<ReleaseResult> | undefined;
+  #releaseFailed = false;
 
   constructor(
     backend: LockBackend<C>,
@@ -182,19 +189,49 @@ class HeldLock<C extends BackendCapabilities> {
     try {
       const outcome = await withTimeout(this.#releasing, this.#options.releaseTimeoutMs, "Release");
       if (!outcome.ok && this.#lease.lostAtRelease) {
-        reportReleaseError(this.#options, this.#lease.lostAtRelease, this.lockId, "disposal");
+        reportReleaseError(
+          this.#options,
+          this.logger,
+          this.#lease.lostAtRelease,
+          this.lockId,
+          "disposal",
+        );
       }
     } catch (error) {
-      reportReleaseError(this.#options, error, this.lockId, "disposal");
+      // Past releaseTimeoutMs the release may still be in flight: report it failed now, once.
+      this.noteReleaseFailed(error);
+      reportReleaseError(this.#options, this.logger, error, this.lockId, "disposal");
     }
   };
+
+  /** The lock's logger: its own option, else the backend's; undefined means console. */
+  private get logger(): Logger | undefined {
+    return this.#options.logger ?? engineView(this.#backend).logger;
+  }
+
+  private noteReleaseFailed(error: unknown): void {
+    if (this.#releaseFailed) return;
+    this.#releaseFailed = true;
+    emit(this.#options.onEvent, {
+      type: "release-failed",
+      key: this.key,
+      code: isLockError(error) ? error.code : "Internal",
+      heldMs: Math.round(this.#now() - this.#acquiredAtMs),
+    });
+  }
 
   private async releaseOnce(): Promise<ReleaseResult> {
     const now = this.#now;
     this.#lease.finish();
     const sentAt = now();
     const view = engineView(this.#backend);
-    const outcome = await view.release(this.lockId);
+    let outcome: { readonly ok: boolean; readonly contended: boolean };
+    try {
+      outcome = await view.release(this.lockId);
+    } catch (error) {
+      this.noteReleaseFailed(error);
+      throw error;
+    }
     // Contended: the backend told waiters elsewhere, or callers here are waiting for the key.
     if (outcome.ok && (outcome.contended || hasLocalWaiters(view, this.key))) {
       const at = now();

@@ -18,7 +18,7 @@ export * from "./errors";
 export type { LockEvent, LockEventHandler } from "./events";
 export * from "./fence";
 export { assertFenceNewer, isStaleFenceError, StaleFenceError } from "./fence-guard";
-export { type ForcedRelease, forceRelease } from "./force-release";
+export { type ForcedRelease, type ForceReleaseOptions, forceRelease } from "./force-release";
 export { acquire, type LockContext, type LockHandle } from "./handle";
 export {
   DEFAULT_LIST_LIMIT,
@@ -33,6 +33,7 @@ export {
 export * from "./keys";
 export { createLock, type IfFreeResult, type LockDefaults, type LockFunction } from "./lock";
 export * from "./lock-id";
+export { type LogFields, type Logger, validateLogger, writeLog } from "./logger";
 export { getById, getByKey, hashLockId, owns } from "./lookup";
 export {
   LOCK_DEFAULTS,

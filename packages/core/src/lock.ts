@@ -101,6 +101,7 @@ export function createLockWith<C extends BackendCapabilities>(
         : options,
       defaults,
     );
+    resolved.skipIfHeld = true;
     let handle: LockHandle<C>;
     try {
       handle = await acquireResolved(backend, resolved, deps);

@@ -2,6 +2,7 @@ import type { BackoffPolicy, Jitter } from "./backoff";
 import { LockError } from "./errors";
 import type { LockEventHandler } from "./events";
 import { validateSignal } from "./input";
+import { type Logger, validateLogger } from "./logger";
 import { MAX_TTL_MS, validateTtl } from "./time";
 
 /** Context passed to `onReleaseError`. */
@@ -48,8 +49,16 @@ export interface LockOptions {
   releaseTimeoutMs?: number;
   /** Receives release failures; they never replace the work's own result or error. */
   onReleaseError?: OnReleaseError;
-  /** Observability hook: acquired, contended, released, extended, lost. */
+  /**
+   * Observability hook, called synchronously for every outcome: acquired, contended, failed,
+   * released, release-failed, extended, lost (see the README's table of events).
+   */
   onEvent?: LockEventHandler;
+  /**
+   * Where this lock's warnings and errors go (a release failure without `onReleaseError`).
+   * Default: the backend's `logger`, else `console`.
+   */
+  logger?: Logger;
   /**
    * The form used by an earlier library, read for people migrating. Top-level options win.
    * @deprecated put these options at the top level.
@@ -89,6 +98,9 @@ export interface ResolvedLockOptions extends BackoffPolicy {
   signal?: AbortSignal;
   onReleaseError?: OnReleaseError;
   onEvent?: LockEventHandler;
+  logger?: Logger;
+  /** Set by `lock.ifFree()`: giving up on a held key is a skip (a `skipped` event), not a failure. */
+  skipIfHeld?: boolean;
 }
 
 function nonNegativeInteger(value: unknown, name: string, max = MAX_TTL_MS): number {
@@ -190,6 +202,8 @@ export function resolveLockOptions(
   if (onReleaseError !== undefined) resolved.onReleaseError = onReleaseError as OnReleaseError;
   const onEvent = optionalFunction(pick("onEvent"), "onEvent");
   if (onEvent !== undefined) resolved.onEvent = onEvent as LockEventHandler;
+  const logger = validateLogger(pick("logger"));
+  if (logger !== undefined) resolved.logger = logger;
   if (resolved.maxRetryDelayMs < resolved.retryDelayMs)
     resolved.maxRetryDelayMs = resolved.retryDelayMs;
   return resolved;

@@ -75,6 +75,7 @@ export function createFirestoreDriver(
     list: (input) => listLocks(ctx, input),
     readFence: (input) => readFence(ctx, input),
     watch: (key, listener) => watcher.watch(key, listener),
+    ...(config.logger ? { logger: config.logger } : {}),
     async close() {
       watcher.close();
     },

@@ -1,4 +1,12 @@
-import { type Clock, LockError, systemClock, utf8Bytes, validateTtl } from "@syncguard/core";
+import {
+  type Clock,
+  LockError,
+  type Logger,
+  systemClock,
+  utf8Bytes,
+  validateLogger,
+  validateTtl,
+} from "@syncguard/core";
 
 export interface FirestoreBackendOptions {
   /** Collection holding lock documents. Default "locks". */
@@ -16,6 +24,11 @@ export interface FirestoreBackendOptions {
   operationTimeoutMs?: number;
   /** Time source for expiry decisions (the client is the time authority). Default `Date.now`. For tests. */
   clock?: Clock;
+  /**
+   * Where the backend's warnings go (duplicate lockIds, fence counter near its limit), and the
+   * default logger of every lock taken on it. Default `console`.
+   */
+  logger?: Logger;
 }
 
 export interface FirestoreConfig {
@@ -24,6 +37,7 @@ export interface FirestoreConfig {
   readonly cleanupInIsLocked: boolean;
   readonly operationTimeoutMs: number;
   readonly clock: Clock;
+  readonly logger?: Logger;
 }
 
 export const FIRESTORE_DEFAULTS = Object.freeze({
@@ -97,5 +111,13 @@ export function resolveConfig(options: FirestoreBackendOptions = {}): FirestoreC
   if (typeof clock !== "function") {
     throw new LockError("InvalidArgument", "clock must be a function returning ms since epoch");
   }
-  return { collection, fenceCollection, cleanupInIsLocked, operationTimeoutMs, clock };
+  const logger = validateLogger(options.logger);
+  return {
+    collection,
+    fenceCollection,
+    cleanupInIsLocked,
+    operationTimeoutMs,
+    clock,
+    ...(logger ? { logger } : {}),
+  };
 }

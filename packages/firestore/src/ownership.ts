@@ -4,7 +4,7 @@ import type {
   QueryDocumentSnapshot,
   QuerySnapshot,
 } from "@google-cloud/firestore";
-import { isLive } from "@syncguard/core";
+import { isLive, type Logger, writeLog } from "@syncguard/core";
 import type { LockDocument } from "./documents";
 
 /** The lockId query. Deliberately no limit(1): a second match must be seen to be refused. */
@@ -20,10 +20,14 @@ export function lockIdQuery(locks: CollectionReference, lockId: string): Query {
 export function soleMatch(
   snapshot: QuerySnapshot,
   collection: string,
+  logger?: Logger,
 ): QueryDocumentSnapshot | undefined {
   if (snapshot.size > 1) {
-    console.warn(
+    writeLog(
+      logger,
+      "warn",
       `[SyncGuard] Duplicate lockId detected: ${snapshot.size} documents in "${collection}" share one lockId; refusing to act on any of them`,
+      { collection, documents: snapshot.size },
     );
     return undefined;
   }

@@ -82,6 +82,8 @@ describe("configuration", () => {
       { operationTimeoutMs: 2 ** 31 },
       { operationTimeoutMs: Number.POSITIVE_INFINITY },
       { clock: 1 },
+      { logger: {} },
+      { logger: { warn: () => undefined } },
     ] as unknown as Parameters<typeof createFirestoreBackend>[1][];
     for (const options of bad) {
       expect(codeOf(() => createFirestoreBackend(db, options))).toBe("InvalidArgument");

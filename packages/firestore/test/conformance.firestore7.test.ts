@@ -10,52 +10,29 @@
  * "@google-cloud/firestore" to 7.0.0 and type-checks src and every test, this file included,
  * against it.
  */
-import { join } from "node:path";
 import type { Firestore } from "@google-cloud/firestore";
-import { runConformance } from "@syncguard/conformance";
-import { createFirestoreBackend, type FirestoreBackend } from "../src";
-import { clearProject, emulatorHost, freshCollections, projectIdFor, warmUp } from "./helpers";
+import { conformanceOnEmulator } from "./conformance-on-emulator";
+import { emulatorHost } from "./helpers";
 
 // Typed as the SDK "@google-cloud/firestore" resolves to: v7 under tsconfig.firestore7.json.
 const { Firestore: Firestore7 } = require("firestore7") as typeof import("@google-cloud/firestore");
 const sdkVersion: string = require("firestore7/package.json").version;
 
-const projectId = projectIdFor("conf7");
-const names = freshCollections("conf7");
-let db: Firestore | undefined;
-let backend: FirestoreBackend | undefined;
-
-runConformance({
+conformanceOnEmulator({
   name: "firestore (emulator, @google-cloud/firestore 7)",
-  capabilities: { subscribe: true },
-  createBackend: async () => {
+  label: "conf7",
+  sdk: "firestore7",
+  newDb: (projectId): Firestore => {
     emulatorHost();
-    db = new Firestore7({ projectId });
-    await clearProject(projectId);
-    await warmUp(db);
-    // Same allowance as conformance.test.ts: the emulator stalls colliding transactions.
-    backend = createFirestoreBackend(db, { ...names, operationTimeoutMs: 30_000 });
-    return backend;
+    return new Firestore7({ projectId });
   },
-  teardown: async () => {
-    await backend?.close();
-    await db?.terminate();
+  extra: {
+    // The SDK-facing paths (transactions, the lockId query, reads, snapshot listeners under
+    // lock() waiters, contention between processes); expiry, keys and lease timing do not
+    // depend on the SDK major and stay in conformance.test.ts.
+    suites: ["acquire", "release", "extend", "lookup", "fencing", "lock", "race", "secrets"],
+    race: { processes: 3, iterations: 10 },
   },
-  worker: {
-    modulePath: join(__dirname, "fixtures", "conformance-worker.js"),
-    env: {
-      SYNCGUARD_FS_SDK: "firestore7",
-      SYNCGUARD_FS_PROJECT: projectId,
-      SYNCGUARD_FS_COLLECTION: names.collection,
-      SYNCGUARD_FS_FENCES: names.fenceCollection,
-    },
-  },
-  // The SDK-facing paths (transactions, the lockId query, reads, snapshot listeners under lock()
-  // waiters, contention between processes) in ~30 s; expiry, keys and lease timing do not depend
-  // on the SDK major and stay in conformance.test.ts (~70 s in all).
-  suites: ["acquire", "release", "extend", "lookup", "fencing", "lock", "race"],
-  race: { processes: 3, iterations: 10 },
-  timeScale: 3,
 });
 
 it("the firestore7 alias really is @google-cloud/firestore 7.x", () => {

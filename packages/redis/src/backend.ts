@@ -88,6 +88,7 @@ export function createRedisDriver(
     // Idle channels sit on the backend's own unref'd pub/sub connection: cheap to keep.
     watchLingerMs: 2_000,
     toLockError: toRedisLockError,
+    ...(config.logger ? { logger: config.logger } : {}),
     close: () => watcher.close(),
   };
 }

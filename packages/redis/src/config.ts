@@ -1,4 +1,4 @@
-import { LockError, utf8Bytes } from "@syncguard/core";
+import { LockError, type Logger, utf8Bytes, validateLogger } from "@syncguard/core";
 import type { EvictionPolicyCheck, RedisBackendOptions } from "./types";
 
 export const DEFAULT_KEY_PREFIX = "syncguard";
@@ -9,6 +9,7 @@ export interface RedisBackendConfig {
   readonly keyPrefix: string;
   readonly cleanupInIsLocked: boolean;
   readonly evictionPolicyCheck: EvictionPolicyCheck;
+  readonly logger?: Logger;
 }
 
 const EVICTION_POLICY_CHECKS: readonly EvictionPolicyCheck[] = ["refuse", "warn", "off"];
@@ -39,5 +40,11 @@ export function resolveConfig(options: RedisBackendOptions | undefined): RedisBa
   if (!EVICTION_POLICY_CHECKS.includes(evictionPolicyCheck)) {
     throw invalid(`evictionPolicyCheck must be one of ${EVICTION_POLICY_CHECKS.join(", ")}`);
   }
-  return Object.freeze({ keyPrefix, cleanupInIsLocked, evictionPolicyCheck });
+  const logger = validateLogger(options?.logger);
+  return Object.freeze({
+    keyPrefix,
+    cleanupInIsLocked,
+    evictionPolicyCheck,
+    ...(logger ? { logger } : {}),
+  });
 }

@@ -1,4 +1,4 @@
-import { LockError } from "@syncguard/core";
+import { LockError, writeLog } from "@syncguard/core";
 import { callScript, type OperationContext } from "./context";
 import EVICTION_POLICY_LUA from "./eviction-policy.lua";
 import { replyString } from "./reply";
@@ -46,7 +46,8 @@ function describe(settings: MemorySettings): string {
 export async function checkEvictionPolicy(
   ctx: OperationContext,
   routingKey: string,
-  warn: (message: string) => void = (message) => console.warn(`[SyncGuard] ${message}`),
+  warn: (message: string) => void = (message) =>
+    writeLog(ctx.config.logger, "warn", `[SyncGuard] ${message}`),
 ): Promise<void> {
   const mode = ctx.config.evictionPolicyCheck;
   if (mode === "off") return;

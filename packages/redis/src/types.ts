@@ -1,4 +1,4 @@
-import type { BackendCapabilities, DefinedBackend } from "@syncguard/core";
+import type { BackendCapabilities, DefinedBackend, Logger } from "@syncguard/core";
 
 export interface RedisCapabilities extends BackendCapabilities {
   readonly backend: "redis";
@@ -24,6 +24,11 @@ export interface RedisBackendOptions {
   cleanupInIsLocked?: boolean;
   /** Checked once, before the first acquire (one INFO). Default "refuse". */
   evictionPolicyCheck?: EvictionPolicyCheck;
+  /**
+   * Where the backend's warnings go (eviction policy, fence counter near its limit), and the
+   * default logger of every lock taken on it. Default `console`.
+   */
+  logger?: Logger;
 }
 
 /** The backend plus `close()`, which ends the pub/sub connection used for wake-ups. */

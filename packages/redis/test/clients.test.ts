@@ -18,7 +18,13 @@ import {
   LIBRARIES,
   testClient,
 } from "./helpers/clients";
-import { freePort, type RedisProcess, startRedis } from "./helpers/process";
+import {
+  freePort,
+  type RedisProcess,
+  SCRIPTLESS_USER,
+  startRedis,
+  startRedisWithScriptlessUser,
+} from "./helpers/process";
 import {
   callsBetween,
   commandCalls,
@@ -38,6 +44,15 @@ async function failure(promise: Promise<unknown>): Promise<LockError> {
   );
   if (!isLockError(error)) throw new Error(`expected a LockError, got ${String(error)}`);
   return error;
+}
+
+/** What a logger would print of an error: message, stack and every cause's, joined. */
+function everythingShown(error: unknown): string {
+  const parts: string[] = [];
+  for (let current = error; current instanceof Error; current = current.cause) {
+    parts.push(String(current), current.stack ?? "");
+  }
+  return parts.join("\n");
 }
 
 function okLock(result: Awaited<ReturnType<RedisBackend["acquire"]>>) {
@@ -144,15 +159,20 @@ describe.each(LIBRARIES.map((library) => [CLIENT_LABELS[library], library] as co
         server = undefined;
       });
 
-      it("refuses at once when the server cannot be reached: ServiceUnavailable, nothing sent", async () => {
-        const unreachable = testClient(library, `redis://127.0.0.1:${await freePort()}`, {
-          reconnect: false,
-        });
-        await expect(unreachable.connect()).rejects.toBeDefined();
+      it("refuses at once when the server cannot be reached: ServiceUnavailable, nothing sent, no password shown", async () => {
+        const password = "unreachable-pw-1";
+        const url = `redis://app:${password}@127.0.0.1:${await freePort()}`;
+        const unreachable = testClient(library, url, { reconnect: false });
+        const connectError = await unreachable.connect().then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(connectError).toBeDefined();
         const backend = createRedisBackend(unreachable.client, { evictionPolicyCheck: "off" });
         const error = await failure(backend.acquire({ key: "k", ttlMs: 1_000 }));
         expect(error.code).toBe("ServiceUnavailable");
         expect(error.message).toMatch(/not connected.*not sent/);
+        expect(everythingShown(error)).not.toContain(password);
         unreachable.destroy();
       });
 
@@ -196,21 +216,7 @@ describe.each(LIBRARIES.map((library) => [CLIENT_LABELS[library], library] as co
 
       it("maps missing credentials (NOAUTH) and missing permissions (NOPERM) to AuthFailed", async () => {
         const password = "s3cret-pw";
-        server = await startRedis(["--requirepass", password], password);
-        const admin = createClient({ url: `redis://:${password}@127.0.0.1:${server.port}` });
-        await admin.connect();
-        await admin.sendCommand([
-          "ACL",
-          "SETUSER",
-          "limited",
-          "on",
-          ">limited-pw",
-          "~*",
-          "+@all",
-          "-evalsha",
-          "-eval",
-        ]);
-        admin.destroy();
+        server = await startRedisWithScriptlessUser(password);
         const options = { evictionPolicyCheck: "off" } as const;
 
         const anonymous = testClient(library, `redis://127.0.0.1:${server.port}`, { bare: true });
@@ -222,7 +228,10 @@ describe.each(LIBRARIES.map((library) => [CLIENT_LABELS[library], library] as co
         expect(String((noauth.cause as Error).message)).toMatch(/^NOAUTH/);
         anonymous.destroy();
 
-        const limited = testClient(library, `redis://limited:limited-pw@127.0.0.1:${server.port}`);
+        const limited = testClient(
+          library,
+          `redis://${SCRIPTLESS_USER.name}:${SCRIPTLESS_USER.password}@127.0.0.1:${server.port}`,
+        );
         await limited.connect();
         const noperm = await failure(
           createRedisBackend(limited.client, options).extend({
@@ -232,6 +241,8 @@ describe.each(LIBRARIES.map((library) => [CLIENT_LABELS[library], library] as co
         );
         expect(noperm.code).toBe("AuthFailed");
         expect(String((noperm.cause as Error).message)).toMatch(/^NOPERM/);
+        expect(everythingShown(noperm)).not.toContain(SCRIPTLESS_USER.password);
+        expect(everythingShown(noauth)).not.toContain(password);
         limited.destroy();
       });
 

@@ -13,6 +13,8 @@ describe("backend options", () => {
     ["prefix with }", { keyPrefix: "app}" }],
     ["prefix over 256 bytes", { keyPrefix: "é".repeat(129) }],
     ["non-boolean cleanup", { cleanupInIsLocked: "yes" as unknown as boolean }],
+    ["logger without error()", { logger: { warn: () => undefined } as never }],
+    ["logger that is a string", { logger: "console" as never }],
   ])("rejects %s with InvalidArgument", (_name, options) => {
     let error: unknown;
     try {
@@ -21,6 +23,12 @@ describe("backend options", () => {
       error = e;
     }
     expect(isLockError(error, "InvalidArgument")).toBe(true);
+  });
+
+  it("accepts console and a custom { warn, error } as logger", () => {
+    expect(() => createRedisBackend(client, { logger: console })).not.toThrow();
+    const logger = { warn: () => undefined, error: () => undefined };
+    expect(() => createRedisBackend(client, { logger })).not.toThrow();
   });
 
   it("accepts defaults and a 256-byte prefix", () => {

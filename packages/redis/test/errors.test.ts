@@ -4,7 +4,13 @@ import { classifyRedisError, createRedisBackend } from "../src";
 import { createRedisDriver } from "../src/backend";
 import { toRedisLockError } from "../src/errors";
 import { defineLuaScript } from "../src/scripts";
-import { freePort, type RedisProcess, startRedis } from "./helpers/process";
+import {
+  freePort,
+  type RedisProcess,
+  SCRIPTLESS_USER,
+  startRedis,
+  startRedisWithScriptlessUser,
+} from "./helpers/process";
 import { redisUrl } from "./helpers/services";
 
 async function failure(promise: Promise<unknown>): Promise<LockError> {
@@ -171,22 +177,7 @@ describe("error mapping", () => {
     let server: RedisProcess;
     const password = "s3cret-pw";
     beforeAll(async () => {
-      server = await startRedis(["--requirepass", password], password);
-      const admin = createClient({ url: `redis://:${password}@127.0.0.1:${server.port}` });
-      await admin.connect();
-      // A user that may connect but not run scripts.
-      await admin.sendCommand([
-        "ACL",
-        "SETUSER",
-        "limited",
-        "on",
-        ">limited-pw",
-        "~*",
-        "+@all",
-        "-evalsha",
-        "-eval",
-      ]);
-      admin.destroy();
+      server = await startRedisWithScriptlessUser(password);
     });
     afterAll(async () => {
       await server?.stop();
@@ -239,7 +230,7 @@ describe("error mapping", () => {
 
     it("maps NOPERM to AuthFailed", async () => {
       const client = createClient({
-        url: `redis://limited:limited-pw@127.0.0.1:${server.port}`,
+        url: `redis://${SCRIPTLESS_USER.name}:${SCRIPTLESS_USER.password}@127.0.0.1:${server.port}`,
       });
       client.on("error", () => {});
       await client.connect();

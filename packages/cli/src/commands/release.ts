@@ -30,9 +30,12 @@ export async function release(
       return EXIT_CODES.notHeld;
     }
   }
-  const forced = await store.core.forceRelease(store.backend, key);
+  // The command reports the release itself; core's own log line would only repeat it.
+  const forced = await store.core.forceRelease(store.backend, key, { logger: SILENT });
   return report(io, key, options.json, forced.released ? (forced.fence ?? "-") : undefined);
 }
+
+const SILENT = { warn() {}, error() {} };
 
 /** Says what happened; `fence` is the evicted lock's, undefined when nothing was released. */
 function report(io: CliIO, key: string, json: boolean, fence: string | undefined): ExitCode {

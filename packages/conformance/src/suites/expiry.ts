@@ -7,18 +7,23 @@ import { eventually, sleepUntil, uniqueKey } from "../helpers";
 const INSIDE_TOLERANCE_MS = 100;
 
 export function expirySuite(ctx: SuiteContext): void {
-  ctx.test("expiry.live", "a lock reads held shortly before its TTL ends", async () => {
-    const key = uniqueKey("exp-live");
-    const ttlMs = ctx.ms(1_000);
-    const lock = await mustAcquire(ctx.backend, key, ttlMs);
-    await sleepUntil(lock.expiresAtMs - ctx.ms(300));
-    assert.equal(await ctx.backend.isLocked({ key }), true, "lock freed before its TTL");
-    assert.equal(
-      (await ctx.backend.acquire({ key, ttlMs })).ok,
-      false,
-      "lock taken before its TTL",
-    );
-  });
+  ctx.test(
+    "expiry.live",
+    "a lock reads held shortly before its TTL ends",
+    async () => {
+      const key = uniqueKey("exp-live");
+      const ttlMs = ctx.ms(1_000);
+      const lock = await mustAcquire(ctx.backend, key, ttlMs);
+      await sleepUntil(lock.expiresAtMs - ctx.ms(300));
+      assert.equal(await ctx.backend.isLocked({ key }), true, "lock freed before its TTL");
+      assert.equal(
+        (await ctx.backend.acquire({ key, ttlMs })).ok,
+        false,
+        "lock taken before its TTL",
+      );
+    },
+    { waitsOnClock: true },
+  );
 
   ctx.test(
     "expiry.frees",
@@ -34,6 +39,7 @@ export function expirySuite(ctx: SuiteContext): void {
         Math.max(deadline - Date.now(), ctx.ms(500)),
       );
     },
+    { waitsOnClock: true },
   );
 
   ctx.test(
@@ -67,5 +73,6 @@ export function expirySuite(ctx: SuiteContext): void {
         return (await ctx.backend.release({ lockId: lock.lockId })).ok;
       });
     },
+    { waitsOnClock: true },
   );
 }

@@ -32,21 +32,26 @@ export function extendSuite(ctx: SuiteContext): void {
     assert.ok(longer.ok && longer.expiresAtMs > value.expiresAtMs, "a longer ttl moves it later");
   });
 
-  ctx.test("extend.keeps-alive", "an extended lock stays held past its original TTL", async () => {
-    const key = uniqueKey("ext-alive");
-    const lock = await mustAcquire(ctx.backend, key, ctx.ms(300));
-    const extended = await ctx.backend.extend({ lockId: lock.lockId, ttlMs: ctx.ms(10_000) });
-    assert.equal(extended.ok, true);
-    // Past the original expiry and its tolerance: only the extension can keep it held.
-    await sleepUntil(lock.expiresAtMs + TIME_TOLERANCE_MS + ctx.ms(300));
-    assert.equal(await ctx.backend.isLocked({ key }), true, "the lock expired despite extend");
-    assert.equal((await ctx.backend.acquire({ key, ttlMs: ctx.ms(1_000) })).ok, false);
-    assert.equal(
-      (await ctx.backend.extend({ lockId: lock.lockId, ttlMs: ctx.ms(5_000) })).ok,
-      true,
-    );
-    assert.equal((await ctx.backend.release({ lockId: lock.lockId })).ok, true);
-  });
+  ctx.test(
+    "extend.keeps-alive",
+    "an extended lock stays held past its original TTL",
+    async () => {
+      const key = uniqueKey("ext-alive");
+      const lock = await mustAcquire(ctx.backend, key, ctx.ms(300));
+      const extended = await ctx.backend.extend({ lockId: lock.lockId, ttlMs: ctx.ms(10_000) });
+      assert.equal(extended.ok, true);
+      // Past the original expiry and its tolerance: only the extension can keep it held.
+      await sleepUntil(lock.expiresAtMs + TIME_TOLERANCE_MS + ctx.ms(300));
+      assert.equal(await ctx.backend.isLocked({ key }), true, "the lock expired despite extend");
+      assert.equal((await ctx.backend.acquire({ key, ttlMs: ctx.ms(1_000) })).ok, false);
+      assert.equal(
+        (await ctx.backend.extend({ lockId: lock.lockId, ttlMs: ctx.ms(5_000) })).ok,
+        true,
+      );
+      assert.equal((await ctx.backend.release({ lockId: lock.lockId })).ok, true);
+    },
+    { waitsOnClock: true },
+  );
 
   ctx.test("extend.owner", "a lockId that does not hold the key cannot extend it", async () => {
     const key = uniqueKey("ext-owner");
@@ -93,20 +98,30 @@ export function extendSuite(ctx: SuiteContext): void {
       assert.equal(await ctx.backend.lookup({ lockId: lock.lockId }), null);
       assert.equal((await ctx.backend.acquire({ key, ttlMs: ctx.ms(1_000) })).ok, true);
     },
+    { waitsOnClock: true },
   );
 
-  ctx.test("extend.stale", "an expired holder's lockId cannot extend the next holder", async () => {
-    const key = uniqueKey("ext-stale");
-    const { expired: first, next: second } = await expireAndReacquire(ctx.backend, key, {
-      ttlMs: ctx.ms(200),
-      nextTtlMs: ctx.ms(5_000),
-      slackMs: ctx.ms(3_000),
-    });
-    assert.equal(
-      (await ctx.backend.extend({ lockId: first.lockId, ttlMs: ctx.ms(60_000) })).ok,
-      false,
-    );
-    const info = await ctx.backend.lookup({ key });
-    assert.equal(info?.expiresAtMs, second.expiresAtMs, "the stale extend changed the new holder");
-  });
+  ctx.test(
+    "extend.stale",
+    "an expired holder's lockId cannot extend the next holder",
+    async () => {
+      const key = uniqueKey("ext-stale");
+      const { expired: first, next: second } = await expireAndReacquire(ctx.backend, key, {
+        ttlMs: ctx.ms(200),
+        nextTtlMs: ctx.ms(5_000),
+        slackMs: ctx.ms(3_000),
+      });
+      assert.equal(
+        (await ctx.backend.extend({ lockId: first.lockId, ttlMs: ctx.ms(60_000) })).ok,
+        false,
+      );
+      const info = await ctx.backend.lookup({ key });
+      assert.equal(
+        info?.expiresAtMs,
+        second.expiresAtMs,
+        "the stale extend changed the new holder",
+      );
+    },
+    { waitsOnClock: true },
+  );
 }

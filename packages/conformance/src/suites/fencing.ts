@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { compareFence, isFence, TIME_TOLERANCE_MS } from "@syncguard/core";
-import { fenceOf, mustAcquire, type SuiteContext } from "../context";
+import { fenceOf, mustAcquire, type SuiteContext, type TestOptions } from "../context";
 import { eventually, uniqueKey } from "../helpers";
 
 /** Asserts each fence is newer than the one before it. */
@@ -22,7 +22,7 @@ export function fencingSuite(ctx: SuiteContext): void {
     rule: "fence.format" | "fence.monotonic" | "fence.per-key",
     title: string,
     run: () => Promise<void>,
-    timeoutMs?: number,
+    options: TestOptions = {},
   ) =>
     ctx.test(
       rule,
@@ -30,7 +30,7 @@ export function fencingSuite(ctx: SuiteContext): void {
       async () => {
         if (ctx.fencing) await run();
       },
-      { timeoutMs },
+      options,
     );
 
   /** Acquires and releases `key`, returning the fence it was given. */
@@ -95,6 +95,7 @@ export function fencingSuite(ctx: SuiteContext): void {
       const third = await cycle(key);
       assertIncreasing([fenceOf(first), fenceOf(second), third], "expiry and reads");
     },
+    { waitsOnClock: true },
   );
 
   fencingTest("fence.per-key", "interleaved keys keep their own increasing sequences", async () => {

@@ -13,6 +13,7 @@ import { lockSuite } from "./lock";
 import { lookupSuite } from "./lookup";
 import { raceSuite } from "./race";
 import { releaseSuite } from "./release";
+import { secretsSuite } from "./secrets";
 import { validationSuite } from "./validation";
 
 /** Each suite registers its tests on the context; one file per contract area. */
@@ -31,4 +32,5 @@ export const SUITES: Record<SuiteName, (context: SuiteContext) => void> = {
   lease: leaseSuite,
   inventory: inventorySuite,
   race: raceSuite,
+  secrets: secretsSuite,
 };

@@ -1,15 +1,13 @@
 import assert from "node:assert/strict";
-import { createLock, forceRelease, isLockError, type LockError } from "@syncguard/core";
+import { forceRelease, isLockError, type LockError } from "@syncguard/core";
 import { asLockBackend, mustAcquire, type SuiteContext } from "../context";
-import { eventually, sleep, uniqueKey } from "../helpers";
+import { eventually, sleep, uniqueKey, untilAborted } from "../helpers";
 
 /**
  * The lease as work sees it: auto-extend keeps a short lock alive, loss is signalled in time,
  * and (for backends with `subscribe`) a waiter hears about a release instead of sleeping it out.
  */
 export function leaseSuite(ctx: SuiteContext): void {
-  const lock = () => createLock(asLockBackend(ctx.backend));
-
   ctx.test(
     "lease.auto-extend",
     "autoExtend keeps a short lock alive for several TTLs while a competitor keeps trying",
@@ -18,7 +16,7 @@ export function leaseSuite(ctx: SuiteContext): void {
       const ttlMs = ctx.ms(1_000);
       let intrusions = 0;
       let attempts = 0;
-      const aborted = await lock()(
+      const aborted = await ctx.lock()(
         async ({ signal }) => {
           const until = Date.now() + 3 * ttlMs + ctx.ms(500);
           while (Date.now() < until) {
@@ -36,7 +34,7 @@ export function leaseSuite(ctx: SuiteContext): void {
       assert.equal(aborted, false, "the signal aborted while renewals succeed");
       assert.equal(await ctx.backend.isLocked({ key }), false, "lock() did not release");
     },
-    { timeoutMs: 30_000 },
+    { waitsOnClock: true, timeoutMs: 30_000 },
   );
 
   ctx.test(
@@ -46,27 +44,29 @@ export function leaseSuite(ctx: SuiteContext): void {
       const key = uniqueKey("lease-lost");
       const ttlMs = ctx.ms(1_500);
       let noticedAfterMs = Number.NaN;
-      const outcome = await lock()(
-        async ({ lockId, signal }) => {
-          assert.equal((await ctx.backend.release({ lockId })).ok, true); // an operator's cleanup
-          const deletedAt = Date.now();
-          await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
-          noticedAfterMs = Date.now() - deletedAt;
-          const reason = signal.reason as LockError;
-          assert.ok(isLockError(reason, "LockLost"), "signal.reason must be LockError LockLost");
-        },
-        { key, ttlMs, autoExtend: true },
-      ).then(
-        () => undefined,
-        (error: unknown) => error,
-      );
+      const outcome = await ctx
+        .lock()(
+          async ({ lockId, signal }) => {
+            assert.equal((await ctx.backend.release({ lockId })).ok, true); // an operator's cleanup
+            const deletedAt = Date.now();
+            await untilAborted(signal);
+            noticedAfterMs = Date.now() - deletedAt;
+            const reason = signal.reason as LockError;
+            assert.ok(isLockError(reason, "LockLost"), "signal.reason must be LockError LockLost");
+          },
+          { key, ttlMs, autoExtend: true },
+        )
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
       assert.ok(
         isLockError(outcome, "LockLost"),
         `lock() must reject with LockLost, got ${String(outcome)}`,
       );
       assert.ok(noticedAfterMs <= ttlMs / 3 + ctx.ms(1_000), `noticed after ${noticedAfterMs} ms`);
     },
-    { timeoutMs: 30_000 },
+    { waitsOnClock: true, timeoutMs: 30_000 },
   );
 
   ctx.test(
@@ -80,24 +80,24 @@ export function leaseSuite(ctx: SuiteContext): void {
       const running = new Promise<void>((resolve) => {
         entered = resolve;
       });
-      const holder = lock()(
-        async (context) => {
-          held = { ...("fence" in context ? { fence: String(context.fence) } : {}) };
-          entered();
-          await new Promise<void>((resolve) =>
-            context.signal.addEventListener("abort", () => resolve()),
-          );
-          const reason = context.signal.reason as LockError;
-          assert.ok(isLockError(reason, "LockLost"), "signal.reason must be LockError LockLost");
-        },
-        { key, ttlMs, autoExtend: true },
-      ).then(
-        () => undefined,
-        (error: unknown) => error,
-      );
+      const holder = ctx
+        .lock()(
+          async (context) => {
+            held = { ...("fence" in context ? { fence: String(context.fence) } : {}) };
+            entered();
+            await untilAborted(context.signal);
+            const reason = context.signal.reason as LockError;
+            assert.ok(isLockError(reason, "LockLost"), "signal.reason must be LockError LockLost");
+          },
+          { key, ttlMs, autoExtend: true },
+        )
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
       await running;
       // An operator clears the stuck lock, knowing only its key.
-      const forced = await forceRelease(asLockBackend(ctx.backend), key);
+      const forced = await forceRelease(asLockBackend(ctx.backend), key, ctx.watch.observers);
       assert.equal(forced.released, true, "forceRelease must delete the live lock");
       assert.equal(forced.fence, held?.fence, "forceRelease reports the evicted lock's fence");
       const next = await mustAcquire(ctx.backend, key, ttlMs);
@@ -111,12 +111,12 @@ export function leaseSuite(ctx: SuiteContext): void {
       );
       assert.equal((await ctx.backend.release({ lockId: next.lockId })).ok, true);
       assert.equal(
-        (await forceRelease(asLockBackend(ctx.backend), key)).released,
+        (await forceRelease(asLockBackend(ctx.backend), key, ctx.watch.observers)).released,
         false,
         "a free key has nothing to force",
       );
     },
-    { timeoutMs: 30_000 },
+    { waitsOnClock: true, timeoutMs: 30_000 },
   );
 
   ctx.test(
@@ -131,21 +131,23 @@ export function leaseSuite(ctx: SuiteContext): void {
       let ranAt = Number.NaN;
       let abortedAt = Number.NaN;
       let heldAtAbort: boolean | undefined;
-      const outcome = await lock()(
-        async ({ signal }) => {
-          ranAt = performance.now();
-          // A worker that would run forever: only the bound ends it.
-          await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
-          abortedAt = performance.now();
-          heldAtAbort = await ctx.backend.isLocked({ key });
-          assert.ok(isLockError(signal.reason, "LockLost"), "signal.reason must be LockLost");
-          assert.match((signal.reason as LockError).message, /maxHoldMs/);
-        },
-        { key, ttlMs, autoExtend: true, maxHoldMs },
-      ).then(
-        () => undefined,
-        (error: unknown) => error,
-      );
+      const outcome = await ctx
+        .lock()(
+          async ({ signal }) => {
+            ranAt = performance.now();
+            // A worker that would run forever: only the bound ends it.
+            await untilAborted(signal);
+            abortedAt = performance.now();
+            heldAtAbort = await ctx.backend.isLocked({ key });
+            assert.ok(isLockError(signal.reason, "LockLost"), "signal.reason must be LockLost");
+            assert.match((signal.reason as LockError).message, /maxHoldMs/);
+          },
+          { key, ttlMs, autoExtend: true, maxHoldMs },
+        )
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
       assert.ok(
         isLockError(outcome, "LockLost"),
         `lock() must reject with LockLost, got ${String(outcome)}`,
@@ -161,7 +163,7 @@ export function leaseSuite(ctx: SuiteContext): void {
       assert.equal(heldAtAbort, true, "the lease had already run out when the signal aborted");
       assert.equal(await ctx.backend.isLocked({ key }), false, "lock() did not release");
     },
-    { timeoutMs: 30_000 },
+    { waitsOnClock: true, timeoutMs: 30_000 },
   );
 
   // Wake-ups are an optional capability, declared in the options because the backend exists only
@@ -212,7 +214,7 @@ export function leaseSuite(ctx: SuiteContext): void {
       const key = uniqueKey("wake-lock");
       const held = await mustAcquire(ctx.backend, key, ctx.ms(20_000));
       const retryDelayMs = ctx.ms(10_000);
-      const waiting = lock()(() => Date.now(), {
+      const waiting = ctx.lock()(() => Date.now(), {
         key,
         retryDelayMs,
         maxRetryDelayMs: retryDelayMs,

@@ -1,12 +1,5 @@
 import assert from "node:assert/strict";
-import type { BackendCapabilities } from "@syncguard/core";
-import {
-  acquire,
-  createLock,
-  isLockError,
-  LOCK_ID_LENGTH,
-  type LockFunction,
-} from "@syncguard/core";
+import { acquire, isLockError, LOCK_ID_LENGTH } from "@syncguard/core";
 import { asLockBackend, mustAcquire, type SuiteContext } from "../context";
 import { rejectsWithCode, sleep, uniqueKey } from "../helpers";
 
@@ -14,7 +7,6 @@ import { rejectsWithCode, sleep, uniqueKey } from "../helpers";
 const fenceIn = (value: object): string | undefined => (value as { fence?: string }).fence;
 
 export function lockSuite(ctx: SuiteContext): void {
-  const lockFn = (): LockFunction<BackendCapabilities> => createLock(asLockBackend(ctx.backend));
   /** Holds `key` directly on the backend so lock() has to wait. */
   const hold = (key: string) => mustAcquire(ctx.backend, key, ctx.ms(10_000));
 
@@ -23,7 +15,7 @@ export function lockSuite(ctx: SuiteContext): void {
     "lock(fn) holds the lock during fn, returns its value, then releases",
     async () => {
       const key = uniqueKey("lock-result");
-      const value = await lockFn()(
+      const value = await ctx.lock()(
         async () => {
           assert.equal(await ctx.backend.isLocked({ key }), true, "fn ran without the lock");
           return { answer: 42 };
@@ -32,7 +24,7 @@ export function lockSuite(ctx: SuiteContext): void {
       );
       assert.deepEqual(value, { answer: 42 });
       assert.equal(await ctx.backend.isLocked({ key }), false, "lock() did not release");
-      assert.equal(await lockFn()(() => "sync", { key }), "sync");
+      assert.equal(await ctx.lock()(() => "sync", { key }), "sync");
       assert.equal(await ctx.backend.isLocked({ key }), false);
     },
   );
@@ -49,7 +41,7 @@ export function lockSuite(ctx: SuiteContext): void {
       },
     ]) {
       await assert.rejects(
-        lockFn()(fn, { key, ttlMs: ctx.ms(5_000) }),
+        ctx.lock()(fn, { key, ttlMs: ctx.ms(5_000) }),
         (error) => error === failure,
       );
       assert.equal(
@@ -62,7 +54,7 @@ export function lockSuite(ctx: SuiteContext): void {
 
   ctx.test("lock.context", "fn's context carries the held lock and can extend it", async () => {
     const key = uniqueKey("lock-context");
-    await lockFn()(
+    await ctx.lock()(
       async (context) => {
         assert.equal(context.lockId.length, LOCK_ID_LENGTH);
         assert.equal(context.signal.aborted, false);
@@ -89,7 +81,7 @@ export function lockSuite(ctx: SuiteContext): void {
       events.push(`${name}:end`);
     };
     const options = { key, ttlMs: ctx.ms(5_000), timeoutMs: ctx.ms(10_000), retryDelayMs: 10 };
-    await Promise.all([lockFn()(section("a"), options), lockFn()(section("b"), options)]);
+    await Promise.all([ctx.lock()(section("a"), options), ctx.lock()(section("b"), options)]);
     assert.equal(events.length, 4);
     const first = events[0]?.split(":")[0];
     assert.deepEqual(
@@ -110,7 +102,7 @@ export function lockSuite(ctx: SuiteContext): void {
       const started = Date.now();
       await rejectsWithCode(
         () =>
-          lockFn()(
+          ctx.lock()(
             () => {
               ran = true;
             },
@@ -147,7 +139,7 @@ export function lockSuite(ctx: SuiteContext): void {
         const started = Date.now();
         let caught: unknown;
         try {
-          await lockFn()(() => undefined, {
+          await ctx.lock()(() => undefined, {
             key,
             maxRetries,
             retryDelayMs: 10,
@@ -177,7 +169,7 @@ export function lockSuite(ctx: SuiteContext): void {
       const holder = await hold(key);
       const controller = new AbortController();
       let ran = false;
-      const waiting = lockFn()(
+      const waiting = ctx.lock()(
         () => {
           ran = true;
         },

@@ -76,6 +76,7 @@ export function releaseSuite(ctx: SuiteContext): void {
       );
       assert.equal((await ctx.backend.release({ lockId: second.lockId })).ok, true);
     },
+    { waitsOnClock: true },
   );
 
   ctx.test("release.unknown", "releasing an unknown lockId returns ok false", async () => {

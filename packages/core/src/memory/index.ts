@@ -2,6 +2,7 @@ import { type DefinedBackend, defineBackend } from "../define-backend";
 import type { LockDriver, StoredLock } from "../driver";
 import { LockError } from "../errors";
 import { fenceOverflowError, formatFence, MAX_FENCE, warnIfFenceNearLimit } from "../fence";
+import { type Logger, validateLogger } from "../logger";
 import { type Clock, isLive, isPastCleanupGuard, systemClock, TIME_TOLERANCE_MS } from "../time";
 import type { BackendCapabilities, ReleaseListener } from "../types";
 
@@ -16,6 +17,8 @@ export interface MemoryBackendOptions {
   clock?: Clock;
   /** Delete expired records seen by isLocked (never fence counters). Default false. */
   cleanupInIsLocked?: boolean;
+  /** Where warnings go, for this backend and the locks taken on it. Default `console`. */
+  logger?: Logger;
 }
 
 export interface MemoryBackend extends DefinedBackend<MemoryCapabilities> {
@@ -44,6 +47,7 @@ export function createMemoryDriver(
   options: MemoryBackendOptions = {},
 ): LockDriver<MemoryCapabilities> & { readonly size: number } {
   const clock = options.clock ?? systemClock;
+  const logger = validateLogger(options.logger);
   const locks = new Map<string, Stored>();
   const keyByLockId = new Map<string, string>();
   const fences = new Map<string, bigint>(); // never deleted
@@ -71,6 +75,7 @@ export function createMemoryDriver(
     },
     // An idle in-process listener costs nothing: keep hot keys watched between callers.
     watchLingerMs: 2_000,
+    ...(logger ? { logger } : {}),
     async acquire({ key, ttlMs, lockId }) {
       await tick();
       const now = clock();
@@ -95,7 +100,7 @@ export function createMemoryDriver(
       };
       locks.set(key, lock);
       keyByLockId.set(lockId, key);
-      warnIfFenceNearLimit(key, lock.fence);
+      warnIfFenceNearLimit(key, lock.fence, logger);
       return { acquired: true, expiresAtMs: lock.expiresAtMs, fence: lock.fence };
     },
     async release({ lockId }) {

@@ -101,6 +101,6 @@ export async function acquire(
   } finally {
     turn.leave();
   }
-  if (result.acquired && result.fence) warnIfFenceNearLimit(key, result.fence);
+  if (result.acquired && result.fence) warnIfFenceNearLimit(key, result.fence, ctx.config.logger);
   return result;
 }

@@ -17,5 +17,5 @@ export async function findByLockId(
   op: OperationScope,
 ): Promise<DocumentReference | undefined> {
   const snapshot = await runRead(op, () => lockIdQuery(ctx.locks, lockId).get());
-  return soleMatch(snapshot, ctx.config.collection)?.ref;
+  return soleMatch(snapshot, ctx.config.collection, ctx.config.logger)?.ref;
 }

@@ -31,7 +31,7 @@ export async function readByLockId(
 ): Promise<StoredLock | undefined> {
   const op = new OperationScope("lookup", ctx.config, signal);
   const snapshot = await runRead(op, () => lockIdQuery(ctx.locks, lockId).get());
-  const doc = soleMatch(snapshot, ctx.config.collection);
+  const doc = soleMatch(snapshot, ctx.config.collection, ctx.config.logger);
   const lock = doc && readLockDocument(doc.data(), doc.id);
   return isHeldBy(lock, lockId, ctx.config.clock()) ? lock : undefined;
 }

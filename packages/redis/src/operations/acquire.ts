@@ -3,6 +3,7 @@ import {
   type DriverAttempt,
   fenceOverflowError,
   formatFence,
+  type Logger,
   warnIfFenceNearLimit,
 } from "@syncguard/core";
 import { callScript, type OperationContext } from "../context";
@@ -47,12 +48,12 @@ export function acquireCall(
 }
 
 /** The script's reply as an attempt's outcome (see acquire.lua). */
-export function acquireResult(reply: unknown, key: string): DriverAttempt {
+export function acquireResult(reply: unknown, key: string, logger?: Logger): DriverAttempt {
   const values = replyArray(reply, "acquire");
   const code = replyNumber(values[0], "acquire code");
   if (code === 1) {
     const fence = formatFence(replyNumber(values[1], "acquire fence"));
-    warnIfFenceNearLimit(key, fence);
+    warnIfFenceNearLimit(key, fence, logger);
     return { acquired: true, expiresAtMs: replyNumber(values[2], "acquire expiry"), fence };
   }
   if (code === 0 || code === 2) {
@@ -76,5 +77,5 @@ export async function acquire(
 ): Promise<DriverAttempt> {
   const call = acquireCall(ctx.config.keyPrefix, input, expectFree);
   const reply = await callScript(ctx, "acquire", script, call, input.signal);
-  return acquireResult(reply, input.key);
+  return acquireResult(reply, input.key, ctx.config.logger);
 }

@@ -83,3 +83,26 @@ export async function waitUntilNotReady(client: { isReady: boolean }, timeoutMs 
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** A server that wants a password, with a user `limited` who may connect but not run scripts. */
+export const SCRIPTLESS_USER = { name: "limited", password: "limited-pw" } as const;
+
+export async function startRedisWithScriptlessUser(password: string): Promise<RedisProcess> {
+  const server = await startRedis(["--requirepass", password], password);
+  const admin = createClient({ url: `redis://:${password}@127.0.0.1:${server.port}` });
+  await admin.connect();
+  const { name, password: userPassword } = SCRIPTLESS_USER;
+  await admin.sendCommand([
+    "ACL",
+    "SETUSER",
+    name,
+    "on",
+    `>${userPassword}`,
+    "~*",
+    "+@all",
+    "-evalsha",
+    "-eval",
+  ]);
+  admin.destroy();
+  return server;
+}

@@ -1,0 +1,3 @@
+export { ATTR } from "./attributes";
+export { METRICS, type OtelEventsOptions, otelEvents } from "./metrics";
+export { type InstrumentLockOptions, instrumentLock } from "./spans";
