@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { type Command, type Invocation, parseInvocation } from "./args";
 import { fence } from "./commands/fence";
 import { inspect } from "./commands/inspect";
@@ -71,9 +73,11 @@ the key's own last fence); on Firestore each key has its own.
 ${STORE_HELP}`,
 };
 
+/** The installed package's version (read at run time: dist/ and src/ both sit beside it). */
 function version(): string {
   try {
-    return (require("../package.json") as { version: string }).version;
+    const manifest = readFileSync(path.join(__dirname, "..", "package.json"), "utf8");
+    return (JSON.parse(manifest) as { version: string }).version;
   } catch {
     return "unknown";
   }

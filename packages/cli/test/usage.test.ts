@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { EXIT_CODES } from "../src";
@@ -65,10 +65,17 @@ describe("syncguard store failures", () => {
   });
 
   it("exits 4 with an install hint when the store's package is not installed", async () => {
-    // The bin alone, in a folder with no node_modules: nothing but node's own modules resolve.
+    // The bin with its one dependency (@syncguard/core) and no store package, as
+    // `npm install @syncguard/cli` alone leaves it.
     const dir = mkdtempSync(path.join(tmpdir(), "syncguard-cli-"));
     const bin = path.join(dir, "bin.js");
     copyFileSync(BIN, bin);
+    mkdirSync(path.join(dir, "node_modules", "@syncguard"), { recursive: true });
+    symlinkSync(
+      path.resolve(__dirname, "..", "..", "core"),
+      path.join(dir, "node_modules", "@syncguard", "core"),
+      "dir",
+    );
     const redis = await spawnCli(["inspect", "k", "--url", "redis://127.0.0.1:1"], {
       bin,
       cwd: dir,
@@ -81,4 +88,10 @@ describe("syncguard store failures", () => {
     expect(firestore.code).toBe(4);
     expect(firestore.stderr).toContain("npm install @syncguard/firestore @google-cloud/firestore");
   });
+});
+
+it("prints its version", async () => {
+  const run = await spawnCli(["--version"]);
+  expect(run.code).toBe(0);
+  expect(run.stdout).toBe(`${require("../package.json").version}\n`);
 });
