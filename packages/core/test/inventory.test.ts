@@ -1,5 +1,5 @@
-import { isLockError, type LockBackend, listLocks, readFence } from "../src";
-import { createMemoryBackend } from "../src/memory";
+import { defineBackend, isLockError, type LockBackend, listLocks, readFence } from "../src";
+import { createMemoryBackend, createMemoryDriver } from "../src/memory";
 
 describe("listLocks", () => {
   it("pages through live locks once each, in key order, with a prefix filter", async () => {
@@ -29,6 +29,23 @@ describe("listLocks", () => {
     } while (cursor);
     expect(seen).toEqual(["job:a", "job:b", "job:c", "job:d", "job:e"]);
     expect(pages).toBe(3);
+  });
+
+  it("shows only key, fence and times even when a careless driver returns more", async () => {
+    const memory = createMemoryDriver();
+    const careless = defineBackend({
+      ...memory,
+      // A driver that hands out whole records, lockIds and all.
+      list: async () => ({
+        locks: [
+          { key: "k", lockId: "secret", acquiredAtMs: 1, expiresAtMs: 2, fence: "000000000000001" },
+        ],
+        cursor: "",
+      }),
+    });
+    expect(await listLocks(careless)).toEqual({
+      locks: [{ key: "k", acquiredAtMs: 1, expiresAtMs: 2, fence: "000000000000001" }],
+    });
   });
 
   it("rejects bad options before touching the store", async () => {
