@@ -12,13 +12,21 @@ import { CliError, EXIT_CODES } from "./exit-codes";
 
 /** The core functions the commands call, from the copy of core the store's backend was built with. */
 export interface CoreOperations {
-  getByKey(backend: LockBackend, key: string): Promise<LockInfo | null>;
+  getByKey(
+    backend: LockBackend,
+    key: string,
+    options: { signal: AbortSignal },
+  ): Promise<LockInfo | null>;
   listLocks(backend: LockBackend, options: ListLocksOptions): Promise<LockPage>;
-  readFence(backend: LockBackend, key: string): Promise<FenceReading>;
+  readFence(
+    backend: LockBackend,
+    key: string,
+    options: { signal: AbortSignal },
+  ): Promise<FenceReading>;
   forceRelease(
     backend: LockBackend,
     key: string,
-    options?: { logger?: StoreLogger },
+    options: { signal: AbortSignal; logger: StoreLogger },
   ): Promise<ForcedRelease>;
 }
 
@@ -33,6 +41,11 @@ export interface Store {
   readonly kind: StoreChoice["kind"];
   readonly backend: LockBackend;
   readonly core: CoreOperations;
+  /**
+   * Runs one store call with a signal that fires after --timeout-ms: a server that accepts the
+   * connection and never answers ends the command (exit 3) instead of hanging it.
+   */
+  call<T>(operation: (signal: AbortSignal) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -124,6 +137,7 @@ async function openRedis(
     kind: "redis",
     backend,
     core: coreOf("@syncguard/redis"),
+    call: bounded("Redis", timeoutMs),
     async close() {
       await backend.close().catch(() => {});
       connection.close();
@@ -159,7 +173,7 @@ async function connectNodeRedis(choice: RedisChoice, timeoutMs: number): Promise
     : createClient({ url: choice.urls[0] as string, socket });
   client.on("error", () => {});
   try {
-    await client.connect();
+    await withinTime<unknown>(client.connect(), timeoutMs);
   } catch (error) {
     client.destroy();
     throw unreachable("Redis", choice.urls.join(", "), error);
@@ -186,7 +200,7 @@ async function connectIoredis(choice: RedisChoice, timeoutMs: number): Promise<C
     : new Redis(choice.urls[0] as string, once);
   client.on("error", () => {});
   try {
-    await client.connect();
+    await withinTime(client.connect(), timeoutMs);
   } catch (error) {
     client.disconnect();
     throw unreachable("Redis", choice.urls.join(", "), error);
@@ -228,6 +242,7 @@ async function openFirestore(
     kind: "firestore",
     backend,
     core: coreOf("@syncguard/firestore"),
+    call: bounded("Firestore", timeoutMs),
     async close() {
       await backend.close().catch(() => {});
       // terminate() waits for calls still in flight; one given up on may retry for a while.
@@ -266,6 +281,46 @@ function boundedWait(promise: Promise<unknown>, ms: number): Promise<void> {
       () => {
         clearTimeout(timer);
         resolve();
+      },
+    );
+  });
+}
+
+/** Store calls bounded by the --timeout-ms deadline (see `Store.call`). */
+function bounded(store: string, timeoutMs: number): Store["call"] {
+  return async (operation) => {
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      return await operation(signal);
+    } catch (error) {
+      const { code } = (error ?? {}) as { code?: unknown };
+      if (signal.aborted && code === "Aborted") {
+        throw new CliError(
+          EXIT_CODES.store,
+          `${store} did not answer within ${timeoutMs} ms (--timeout-ms)`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  };
+}
+
+/** `promise`, or a rejection once `ms` pass (a connect that never completes its handshake). */
+function withinTime<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no answer within ${ms} ms (--timeout-ms)`)),
+      ms,
+    );
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
       },
     );
   });

@@ -1,4 +1,5 @@
 import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync } from "node:fs";
+import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { EXIT_CODES } from "../src";
@@ -60,7 +61,10 @@ describe("syncguard store failures", () => {
     const run = await spawnCli(["inspect", "k", "--project", "demo-cli", "--timeout-ms", "1500"], {
       env: { FIRESTORE_EMULATOR_HOST: `127.0.0.1:${port}` },
     });
-    expect(run.stderr).toMatch(/^syncguard: (ServiceUnavailable|NetworkTimeout): /);
+    // Whichever bound fires first: the backend's operationTimeoutMs or the CLI's own deadline.
+    expect(run.stderr).toMatch(
+      /^syncguard: ((ServiceUnavailable|NetworkTimeout): |Firestore did not answer within 1500 ms)/,
+    );
     expect(run.code).toBe(3);
   });
 
@@ -94,4 +98,34 @@ it("prints its version", async () => {
   const run = await spawnCli(["--version"]);
   expect(run.code).toBe(0);
   expect(run.stdout).toBe(`${require("../package.json").version}\n`);
+});
+
+describe("syncguard against a server that accepts connections and never answers", () => {
+  let server: Server;
+  let port: number;
+  const sockets: Socket[] = [];
+  beforeAll(async () => {
+    server = createServer((socket) => {
+      sockets.push(socket); // read nothing, answer nothing
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    port = (server.address() as { port: number }).port;
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it("exits 3 within --timeout-ms instead of hanging (the built bin)", async () => {
+    const run = await spawnCli([
+      "inspect",
+      "k",
+      "--url",
+      `redis://127.0.0.1:${port}`,
+      "--timeout-ms",
+      "500",
+    ]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain("no answer within 500 ms");
+  });
 });

@@ -11,7 +11,9 @@ export async function fence(
   key: string,
   json: boolean,
 ): Promise<ExitCode> {
-  const reading = await store.core.readFence(store.backend, key);
+  const reading = await store.call((signal) =>
+    store.core.readFence(store.backend, key, { signal }),
+  );
   if (json) {
     printJson(io, { key, fence: reading.fence, shared: reading.shared });
     return EXIT_CODES.ok;

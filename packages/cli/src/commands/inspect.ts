@@ -11,7 +11,7 @@ export async function inspect(
   key: string,
   json: boolean,
 ): Promise<ExitCode> {
-  const info = await store.core.getByKey(store.backend, key);
+  const info = await store.call((signal) => store.core.getByKey(store.backend, key, { signal }));
   const now = (io.now ?? Date.now)();
   if (json) {
     printJson(

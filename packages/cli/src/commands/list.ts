@@ -11,7 +11,9 @@ export async function list(
   options: { prefix?: string; limit?: number; cursor?: string },
   json: boolean,
 ): Promise<ExitCode> {
-  const page = await store.core.listLocks(store.backend, options);
+  const page = await store.call((signal) =>
+    store.core.listLocks(store.backend, { ...options, signal }),
+  );
   const now = (io.now ?? Date.now)();
   if (json) {
     printJson(io, {

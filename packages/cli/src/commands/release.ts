@@ -16,7 +16,7 @@ export async function release(
   key: string,
   options: { yes: boolean; json: boolean },
 ): Promise<ExitCode> {
-  const info = await store.core.getByKey(store.backend, key);
+  const info = await store.call((signal) => store.core.getByKey(store.backend, key, { signal }));
   if (!info) return report(io, key, options.json, undefined);
   if (!options.yes) {
     const left = duration(remainingMs(info.expiresAtMs, (io.now ?? Date.now)()));
@@ -31,7 +31,9 @@ export async function release(
     }
   }
   // The command reports the release itself; core's own log line would only repeat it.
-  const forced = await store.core.forceRelease(store.backend, key, { logger: SILENT });
+  const forced = await store.call((signal) =>
+    store.core.forceRelease(store.backend, key, { signal, logger: SILENT }),
+  );
   return report(io, key, options.json, forced.released ? (forced.fence ?? "-") : undefined);
 }
 
