@@ -1,6 +1,8 @@
+import { PassThrough } from "node:stream";
 import { readFence } from "@syncguard/core";
 import { createRedisBackend, type RedisBackend } from "@syncguard/redis";
 import { createClient, createCluster } from "redis";
+import { main } from "../src";
 import {
   forceReleaseScenario,
   listAllKeys,
@@ -135,6 +137,34 @@ describe.each<Mode>(["single", "cluster"])("syncguard on Redis (%s)", (mode) => 
       `Released the lock on ${key} (fence ${held.fence}). Its fence counter is unchanged.\n`,
     );
     expect(await backend.isLocked({ key })).toBe(false);
+  });
+
+  it("release --force does not release a lock that changed hands while the operator was asked", async () => {
+    const key = unique("handover");
+    const first = await backend.acquire({ key, ttlMs: 60_000 });
+    if (!first.ok) throw new Error("acquire failed");
+    const tty = Object.assign(new PassThrough(), { isTTY: true });
+    let stdout = "";
+    let stderr = "";
+    const running = main(["release", "--force", key, ...store()], {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      stdin: tty,
+      env: {},
+    });
+    await until(async () => stderr.includes("[y/N]"));
+    // Meanwhile the holder finishes and another takes the key.
+    await backend.release({ lockId: first.lockId });
+    const second = await backend.acquire({ key, ttlMs: 60_000 });
+    if (!second.ok) throw new Error("acquire failed");
+    tty.end("y\n");
+    expect(await running).toBe(1);
+    expect(stderr).toContain(
+      `changed hands while you were asked (fence ${first.fence} -> ${second.fence})`,
+    );
+    expect(stdout).toBe("");
+    expect((await backend.lookup({ lockId: second.lockId }))?.fence).toBe(second.fence);
+    await backend.release({ lockId: second.lockId });
   });
 
   it("the built bin: --json output and exit codes, and release refuses without --yes off a terminal", async () => {

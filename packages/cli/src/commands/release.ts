@@ -29,6 +29,15 @@ export async function release(
       io.stderr.write("Not released.\n");
       return EXIT_CODES.notHeld;
     }
+    // The answer may come much later: release only the lock the operator was shown.
+    const now = await store.call((signal) => store.core.getByKey(store.backend, key, { signal }));
+    if (!now) return report(io, key, options.json, undefined);
+    if (now.fence !== info.fence || now.lockIdHash !== info.lockIdHash) {
+      io.stderr.write(
+        `The lock on ${printableKey(key)} changed hands while you were asked (fence ${info.fence ?? "-"} -> ${now.fence ?? "-"}): not released. Run the command again to see the new holder.\n`,
+      );
+      return EXIT_CODES.notHeld;
+    }
   }
   // The command reports the release itself; core's own log line would only repeat it.
   const forced = await store.call((signal) =>
