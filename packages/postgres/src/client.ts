@@ -1,0 +1,54 @@
+// The few client methods the backend uses, typed structurally: node-postgres' Pool, PoolClient and
+// Client all fit, and no runtime import of `pg` is needed.
+
+export interface PgQueryResultLike {
+  rows: Record<string, unknown>[];
+  rowCount: number | null;
+}
+
+export interface PgQueryable {
+  query(text: string, values?: unknown[]): Promise<PgQueryResultLike>;
+}
+
+export interface PgNotificationLike {
+  channel: string;
+  payload?: string | undefined;
+}
+
+/** One connection: a `pg.Client`, or a client checked out of a pool. */
+export interface PgConnectionLike extends PgQueryable {
+  on(event: "notification", listener: (message: PgNotificationLike) => void): unknown;
+  on(event: "error", listener: (error: Error) => void): unknown;
+  removeListener(event: "notification", listener: (message: PgNotificationLike) => void): unknown;
+  removeListener(event: "error", listener: (error: Error) => void): unknown;
+}
+
+export interface PgPoolClientLike extends PgConnectionLike {
+  /** Back to the pool; with an error (or true) the pool closes the connection instead. */
+  release(destroy?: boolean | Error): void;
+}
+
+/** A `pg.Pool`. */
+export interface PgPoolLike extends PgQueryable {
+  connect(): Promise<PgPoolClientLike>;
+}
+
+/** What `createPostgresBackend` accepts: a `pg.Pool` (recommended) or a connected `pg.Client`. */
+export type PgClientLike = PgPoolLike | PgConnectionLike;
+
+/** A pool hands out connections; a plain client is one. */
+export function isPool(client: PgClientLike): client is PgPoolLike {
+  return (
+    typeof (client as PgPoolLike).connect === "function" &&
+    "totalCount" in client &&
+    typeof (client as unknown as PgPoolClientLike).release !== "function"
+  );
+}
+
+export function looksLikeClient(client: unknown): client is PgClientLike {
+  return (
+    typeof client === "object" &&
+    client !== null &&
+    typeof (client as PgQueryable).query === "function"
+  );
+}
