@@ -1,5 +1,5 @@
-export { createPostgresBackend, createPostgresDriver, type PostgresBackend } from "./backend";
-export { POSTGRES_CAPABILITIES, type PostgresCapabilities } from "./capabilities";
+export { createPostgresBackend, type PostgresBackend } from "./backend";
+export type { PostgresCapabilities } from "./capabilities";
 export type {
   PgClientLike,
   PgConnectionLike,
@@ -9,7 +9,6 @@ export type {
   PgQueryable,
   PgQueryResultLike,
 } from "./client";
-export { POSTGRES_DEFAULTS, type PostgresBackendOptions } from "./config";
-export { classifyPostgresError } from "./errors";
+export type { PostgresBackendOptions } from "./config";
 export { createLock, type PostgresLockOptions } from "./lock";
 export { schemaSql, setupSchema } from "./schema";
