@@ -1,4 +1,10 @@
-import { formatFence, isLockError, MAX_FENCE, TIME_TOLERANCE_MS } from "@syncguard/core";
+import {
+  createLock,
+  formatFence,
+  isLockError,
+  MAX_FENCE,
+  TIME_TOLERANCE_MS,
+} from "@syncguard/core";
 import type { Pool } from "pg";
 import { createPostgresBackend, type PostgresBackend } from "../src";
 import { rowName } from "../src/storage";
@@ -114,7 +120,6 @@ it("without notify there is no subscribe, and lock() still hands over by polling
   const key = uniqueKey("polling");
   const held = await polling.acquire({ key, ttlMs: 30_000 });
   if (!held.ok) throw new Error("expected to acquire");
-  const { createLock } = await import("@syncguard/core");
   const lock = createLock(polling);
   const waiting = lock(({ fence }) => fence, { key, timeoutMs: 5_000, retryDelayMs: 20 });
   await polling.release({ lockId: held.lockId });
