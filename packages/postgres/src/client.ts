@@ -6,8 +6,15 @@ export interface PgQueryResultLike {
   rowCount: number | null;
 }
 
+/** A statement as node-postgres takes it; with `name` it is prepared once per connection. */
+export interface PgQueryConfigLike {
+  text: string;
+  values?: unknown[];
+  name?: string;
+}
+
 export interface PgQueryable {
-  query(text: string, values?: unknown[]): Promise<PgQueryResultLike>;
+  query(statement: string | PgQueryConfigLike): Promise<PgQueryResultLike>;
 }
 
 export interface PgNotificationLike {

@@ -1,4 +1,4 @@
-import { LockError, monotonicClock, raceDeadline } from "@syncguard/core";
+import { keyDigest, LockError, monotonicClock, raceDeadline } from "@syncguard/core";
 import { isPool, type PgClientLike, type PgQueryable, type PgQueryResultLike } from "./client";
 import type { PostgresConfig } from "./config";
 import { isRetryable, isServerError, toPostgresLockError } from "./errors";
@@ -16,6 +16,22 @@ export interface Statement {
   /** Writes: a connection lost (or a deadline passed) with it in flight leaves its outcome unknown. */
   readonly write: boolean;
   readonly signal?: AbortSignal | undefined;
+}
+
+const names = new Map<string, string>();
+
+/**
+ * Every statement is prepared under a name derived from its text: parsed and planned once per
+ * connection, then only bound and executed (the statements are fixed per backend). Two backends
+ * with different tables have different texts, hence different names on a shared connection.
+ */
+function preparedName(text: string): string {
+  let name = names.get(text);
+  if (!name) {
+    name = `syncguard_${keyDigest(text, 24)}`;
+    names.set(text, name);
+  }
+  return name;
 }
 
 /** Attempts after a serialization failure or deadlock (each rolled back in full). */
@@ -77,7 +93,8 @@ async function runOnce(
     connection = pooled;
     done = (destroy) => pooled.release(destroy ?? false);
   }
-  const outcome = await raceDeadline(connection.query(s.text, s.values), deadline, s.signal);
+  const query = { text: s.text, values: s.values, name: preparedName(s.text) };
+  const outcome = await raceDeadline(connection.query(query), deadline, s.signal);
   if (outcome.by === "value") {
     done?.();
     return outcome.value;

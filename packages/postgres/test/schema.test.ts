@@ -49,8 +49,9 @@ it("a table prefix names both tables; two prefixes in one schema are independent
   await Promise.all([a.close(), b.close()]);
 });
 
-it("missing tables are a clear InvalidArgument that says to run setupSchema", async () => {
-  const backend = createPostgresBackend(pool, { schema: schemaFor("missing") });
+it("missing tables are a clear InvalidArgument that says to run setupSchema; after it, the same backend works", async () => {
+  const schema = schemaFor("missing");
+  const backend = createPostgresBackend(pool, { schema });
   for (const call of [
     () => backend.acquire({ key: "k", ttlMs: 1000 }),
     () => backend.isLocked({ key: "k" }),
@@ -60,5 +61,9 @@ it("missing tables are a clear InvalidArgument that says to run setupSchema", as
     expect(isLockError(error, "InvalidArgument")).toBe(true);
     expect((error as Error).message).toMatch(/do not exist\. Run setupSchema/);
   }
+  // The statements that failed to prepare are prepared again once the tables exist.
+  await setupSchema(pool, { schema });
+  expect((await backend.acquire({ key: "k", ttlMs: 1000 })).ok).toBe(true);
+  expect(await backend.isLocked({ key: "k" })).toBe(true);
   await backend.close();
 });
