@@ -1,5 +1,5 @@
 // The few client methods the backend uses, typed structurally: node-postgres' Pool, PoolClient and
-// Client all fit, and no runtime import of `pg` is needed.
+// Client, and postgres.js's `sql`, all fit, and no runtime import of either client is needed.
 
 export interface PgQueryResultLike {
   rows: Record<string, unknown>[];
@@ -40,12 +40,45 @@ export interface PgPoolLike extends PgQueryable {
   connect(): Promise<PgPoolClientLike>;
 }
 
-/** What `createPostgresBackend` accepts: a `pg.Pool` (recommended) or a connected `pg.Client`. */
-export type PgClientLike = PgPoolLike | PgConnectionLike;
+/** A postgres.js query: a promise of its rows (with `count`) that can be cancelled. */
+export interface PostgresJsQueryLike
+  extends Promise<Record<string, unknown>[] & { count: number | null }> {
+  cancel(): void;
+}
+
+/** postgres.js's `sql` (the function `postgres(url)` returns). */
+export interface PostgresJsLike {
+  unsafe(
+    query: string,
+    parameters?: unknown[],
+    options?: { prepare?: boolean | undefined },
+  ): PostgresJsQueryLike;
+  listen(
+    channel: string,
+    onnotify: (payload: string) => void,
+    onlisten?: () => void,
+  ): Promise<{ unlisten(): Promise<void> }>;
+}
+
+/**
+ * What `createPostgresBackend` accepts: a `pg.Pool` (recommended with node-postgres), a connected
+ * `pg.Client`, or postgres.js's `sql`.
+ */
+export type PgClientLike = PgPoolLike | PgConnectionLike | PostgresJsLike;
+
+/** postgres.js's `sql` is a function (a tagged template) with `unsafe` and `listen`. */
+export function isPostgresJs(client: PgClientLike): client is PostgresJsLike {
+  return (
+    typeof client === "function" &&
+    typeof (client as PostgresJsLike).unsafe === "function" &&
+    typeof (client as PostgresJsLike).listen === "function"
+  );
+}
 
 /** A pool hands out connections; a plain client is one. */
 export function isPool(client: PgClientLike): client is PgPoolLike {
   return (
+    typeof client === "object" &&
     typeof (client as PgPoolLike).connect === "function" &&
     "totalCount" in client &&
     typeof (client as unknown as PgPoolClientLike).release !== "function"
@@ -53,6 +86,7 @@ export function isPool(client: PgClientLike): client is PgPoolLike {
 }
 
 export function looksLikeClient(client: unknown): client is PgClientLike {
+  if (typeof client === "function") return isPostgresJs(client as unknown as PgClientLike);
   return (
     typeof client === "object" &&
     client !== null &&

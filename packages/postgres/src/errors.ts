@@ -30,9 +30,19 @@ const NOT_CONNECTED = new Set([
   "EHOSTUNREACH",
   "ENETUNREACH",
   "EAI_AGAIN",
+  "CONNECT_TIMEOUT", // postgres.js
+  "CONNECTION_ENDED", // postgres.js: sql.end() was called
 ]);
 /** The connection broke: a statement in flight may have run. */
-const BROKEN = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED"]);
+const BROKEN = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ECONNABORTED",
+  // postgres.js
+  "CONNECTION_CLOSED",
+  "CONNECTION_DESTROYED",
+]);
 /** node-postgres' own errors for a connection that is gone or never came. */
 const CONNECTION_MESSAGE =
   /Connection terminated|not queryable|timeout exceeded when trying to connect|Connection ended/i;

@@ -1,4 +1,4 @@
-import type { PgQueryable } from "./client";
+import { isPostgresJs, type PgClientLike } from "./client";
 import { type PostgresBackendOptions, type PostgresConfig, resolveConfig } from "./config";
 
 /** Taken by setupSchema so processes creating the tables at once do not collide. */
@@ -44,11 +44,12 @@ CREATE TABLE IF NOT EXISTS ${config.fencesTable} (
  * `schemaSql()` / `migrations/001_init.sql` with your own migration tool instead.
  */
 export async function setupSchema(
-  client: PgQueryable,
+  client: PgClientLike,
   options: PostgresBackendOptions = {},
 ): Promise<void> {
   const sql = schemaSql(options);
-  // Without parameters node-postgres uses the simple protocol: all statements in one implicit
+  // Without parameters both clients use the simple protocol: all statements in one implicit
   // transaction, so the advisory lock covers them.
-  await client.query(sql);
+  if (isPostgresJs(client)) await client.unsafe(sql);
+  else await client.query(sql);
 }

@@ -1,5 +1,12 @@
 import { keyDigest, LockError, monotonicClock, raceDeadline } from "@syncguard/core";
-import { isPool, type PgClientLike, type PgQueryable, type PgQueryResultLike } from "./client";
+import {
+  isPool,
+  isPostgresJs,
+  type PgClientLike,
+  type PgQueryable,
+  type PgQueryResultLike,
+  type PostgresJsLike,
+} from "./client";
 import type { PostgresConfig } from "./config";
 import { isRetryable, isServerError, toPostgresLockError } from "./errors";
 
@@ -69,12 +76,44 @@ function mapped(ctx: StatementContext, s: Statement, error: unknown, sent: boole
   return toPostgresLockError(error, s.operation, sent && s.write, `${locksTable}, ${fencesTable}`);
 }
 
-async function runOnce(
+function runOnce(
   ctx: StatementContext,
   s: Statement,
   deadline: number,
 ): Promise<PgQueryResultLike> {
   const { client } = ctx;
+  return isPostgresJs(client)
+    ? runOnPostgresJs(ctx, client, s, deadline)
+    : runOnNodePostgres(ctx, client, s, deadline);
+}
+
+/**
+ * postgres.js: one prepared query from its own pool. One abandoned at the deadline is cancelled
+ * (PostgreSQL's cancel request), which stops it if it is still running.
+ */
+async function runOnPostgresJs(
+  ctx: StatementContext,
+  sql: PostgresJsLike,
+  s: Statement,
+  deadline: number,
+): Promise<PgQueryResultLike> {
+  const pending = sql.unsafe(s.text, s.values, { prepare: true });
+  const outcome = await raceDeadline(pending, deadline, s.signal);
+  if (outcome.by === "value") return { rows: [...outcome.value], rowCount: outcome.value.count };
+  if (outcome.by === "error") {
+    if (isRetryable(outcome.error)) throw outcome.error;
+    throw mapped(ctx, s, outcome.error, true);
+  }
+  pending.cancel();
+  throw stopped(s, outcome.by, true, ctx.config.operationTimeoutMs);
+}
+
+async function runOnNodePostgres(
+  ctx: StatementContext,
+  client: Exclude<PgClientLike, PostgresJsLike>,
+  s: Statement,
+  deadline: number,
+): Promise<PgQueryResultLike> {
   let connection: PgQueryable = client;
   let done: ((destroy?: Error) => void) | undefined;
   if (isPool(client)) {

@@ -26,16 +26,18 @@ function corrupt(what: string): LockError {
   return new LockError("Internal", `Malformed lock row: ${what}`);
 }
 
-/** A bigint column (node-postgres returns int8 as a string) as a safe integer. */
+const NUMERIC_TYPES = new Set(["string", "number", "bigint"]);
+
+/** A bigint column (both clients return int8 as a string by default) as a safe integer. */
 export function toMs(value: unknown, what: string): number {
-  const n = typeof value === "string" || typeof value === "number" ? Number(value) : Number.NaN;
+  const n = NUMERIC_TYPES.has(typeof value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(n)) throw corrupt(`${what} is ${String(value)}`);
   return n;
 }
 
 export function toFence(value: unknown): Fence {
-  if (typeof value !== "string" && typeof value !== "number") throw corrupt("fence");
-  return formatFence(BigInt(value));
+  if (!NUMERIC_TYPES.has(typeof value)) throw corrupt("fence");
+  return formatFence(BigInt(value as string | number | bigint));
 }
 
 /** A lock row read by `SELECT key, lock_id, acquired_at_ms, expires_at_ms, fence`. */

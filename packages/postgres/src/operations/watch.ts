@@ -7,10 +7,12 @@ import {
 } from "@syncguard/core";
 import {
   isPool,
+  isPostgresJs,
   type PgClientLike,
   type PgConnectionLike,
   type PgNotificationLike,
   type PgPoolClientLike,
+  type PostgresJsLike,
 } from "../client";
 import type { PostgresConfig } from "../config";
 import { toPostgresLockError } from "../errors";
@@ -20,14 +22,14 @@ import { rowName } from "../storage";
 const LINGER_MS = 1_000;
 
 interface Listening {
-  readonly connection: PgConnectionLike;
   /** Gives the connection back (pool) or only stops listening (the caller's own client). */
   readonly close: (broken?: Error) => Promise<void>;
 }
 
 /**
  * Wake-ups on release through LISTEN/NOTIFY: one connection per backend listens on the backend's
- * channel (taken from the pool while any key is watched, or the caller's own client), and a
+ * channel (taken from the pool while any key is watched, the caller's own client, or postgres.js's
+ * listening connection), and a
  * release announces the key's row name there at commit. A watch resolves once LISTEN is active,
  * so a release committed after it is never missed. If the listening connection breaks, every
  * watcher is woken (its next attempt or poll finds the truth) and the next watch reconnects.
@@ -81,23 +83,72 @@ export class NotifyWatcher {
     return this.listening;
   }
 
-  private async open(): Promise<Listening> {
+  private open(): Promise<Listening> {
     const deadline = monotonicClock() + this.config.operationTimeoutMs;
+    return isPostgresJs(this.client)
+      ? this.openPostgresJs(this.client, deadline)
+      : this.openNodePostgres(this.client, deadline);
+  }
+
+  private wake(payload: string): void {
+    this.listeners.get(payload)?.();
+  }
+
+  private wakeAll(): void {
+    for (const listener of [...this.listeners.values()]) listener();
+  }
+
+  /**
+   * postgres.js listens on a connection of its own and, when it breaks, reconnects and listens
+   * again by itself, calling `onlisten` each time: a second call means releases may have been
+   * missed in between, so every watcher is woken.
+   */
+  private async openPostgresJs(sql: PostgresJsLike, deadline: number): Promise<Listening> {
+    let listened = false;
+    const request = sql.listen(
+      this.config.channel,
+      (payload) => this.wake(payload),
+      () => {
+        if (listened) this.wakeAll();
+        listened = true;
+      },
+    );
+    const got = await raceDeadline(request, deadline);
+    if (got.by === "error") throw got.error;
+    if (got.by !== "value") {
+      request.then(
+        (late) => late.unlisten(),
+        () => {},
+      );
+      throw this.timeout();
+    }
+    const meta = got.value;
+    return {
+      close: async () => {
+        await raceDeadline(meta.unlisten(), monotonicClock() + this.config.operationTimeoutMs);
+      },
+    };
+  }
+
+  private async openNodePostgres(
+    client: Exclude<PgClientLike, PostgresJsLike>,
+    deadline: number,
+  ): Promise<Listening> {
     let connection: PgConnectionLike;
     let giveBack: (broken?: Error) => void = () => {};
-    if (isPool(this.client)) {
-      const got = await raceDeadline(this.client.connect(), deadline);
+    if (isPool(client)) {
+      const got = await raceDeadline(client.connect(), deadline);
       if (got.by === "error") throw got.error;
       if (got.by !== "value") throw this.timeout();
       const pooled: PgPoolClientLike = got.value;
       connection = pooled;
       giveBack = (broken) => pooled.release(broken ?? false);
     } else {
-      connection = this.client;
+      connection = client;
     }
     const onNotification = (message: PgNotificationLike) => {
       if (message.channel !== this.config.channel || message.payload === undefined) return;
-      this.listeners.get(message.payload)?.();
+      this.wake(message.payload);
     };
     const onError = (error: Error) => void this.broken(error);
     connection.on("notification", onNotification);
@@ -124,7 +175,7 @@ export class NotifyWatcher {
       giveBack(new Error("LISTEN failed"));
       throw listened.by === "error" ? listened.error : this.timeout();
     }
-    return { connection, close };
+    return { close };
   }
 
   private timeout(): LockError {
@@ -138,7 +189,7 @@ export class NotifyWatcher {
   private async broken(error: Error): Promise<void> {
     const was = this.listening;
     this.listening = undefined;
-    for (const listener of [...this.listeners.values()]) listener();
+    this.wakeAll();
     const listening = await was?.catch(() => undefined);
     await listening?.close(error);
   }
