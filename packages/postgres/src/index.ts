@@ -7,7 +7,10 @@ export type {
   PgPoolClientLike,
   PgPoolLike,
   PgQueryable,
+  PgQueryConfigLike,
   PgQueryResultLike,
+  PostgresJsLike,
+  PostgresJsQueryLike,
 } from "./client";
 export type { PostgresBackendOptions } from "./config";
 export { createLock, type PostgresLockOptions } from "./lock";

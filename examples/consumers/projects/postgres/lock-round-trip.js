@@ -1,10 +1,12 @@
-// Shared by main.mjs and main.cjs: the same round trip through whichever build the entry loaded.
-// Plain JavaScript, so both module systems can use it (the CJS entry requires it, the ESM one
-// imports it through createRequire).
-module.exports = async function roundTrip({ pg, syncguard, format, resolved }) {
-  const url = process.env.SYNCGUARD_POSTGRES_URL;
-  if (!url) throw new Error("SYNCGUARD_POSTGRES_URL is not set");
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
+// Shared by the entries (main.* on node-postgres, js.* on postgres.js): the same round trip
+// through whichever build and client the entry loaded. Plain JavaScript, so both module systems
+// can use it (the CJS entries require it, the ESM ones through createRequire).
+const url = process.env.SYNCGUARD_POSTGRES_URL;
+if (!url) throw new Error("SYNCGUARD_POSTGRES_URL is not set");
+module.exports.url = url;
+
+module.exports.roundTrip = async function roundTrip({ client, end, syncguard, format, resolved }) {
+  const pool = client;
   const schema = `consumer_${format}_${process.pid}`;
   const check = (ok, what) => {
     if (!ok) throw new Error(`round trip failed: ${what}`);
@@ -32,11 +34,13 @@ module.exports = async function roundTrip({ pg, syncguard, format, resolved }) {
     const woken = await waiting;
     check(woken.fence > first.fence, "fence increases");
     await backend.close();
-    await pool.query(`DROP SCHEMA "${schema}" CASCADE`);
+    await (pool.query
+      ? pool.query(`DROP SCHEMA "${schema}" CASCADE`)
+      : pool.unsafe(`DROP SCHEMA "${schema}" CASCADE`));
     console.log(
       JSON.stringify({ ok: true, format, resolved, fence: woken.fence, wakeMs: woken.wakeMs }),
     );
   } finally {
-    await pool.end();
+    await end();
   }
 };

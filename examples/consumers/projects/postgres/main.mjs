@@ -5,7 +5,8 @@ import * as syncguard from "@syncguard/postgres";
 import pg from "pg";
 
 const require = createRequire(import.meta.url);
-const roundTrip = require("./lock-round-trip.js");
+const { roundTrip, url } = require("./lock-round-trip.js");
 const resolved = fileURLToPath(import.meta.resolve("@syncguard/postgres"));
 
-await roundTrip({ pg, syncguard, format: "esm", resolved });
+const client = new pg.Pool({ connectionString: url, max: 4 });
+await roundTrip({ client, end: () => client.end(), syncguard, format: "esm", resolved });
