@@ -4,7 +4,7 @@
 // (Debian's package creates it; else `nobody`), and the temp dir is handed to that user.
 
 import { execFile, execFileSync } from "node:child_process";
-import { chownSync, existsSync, readdirSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { launchOnPort } from "./ports.mjs";
 import {
@@ -24,10 +24,13 @@ const USER = "postgres";
 const PASSWORD = "syncguard";
 const DATABASE = "postgres";
 
-/** Settings for a disposable test server: nothing is durable, startup and writes are fast. */
+/**
+ * Settings for a disposable test server: fast, and durable against a crash of the server process
+ * (not of the machine): no fsync, but commits still reach the OS before they are acknowledged
+ * (synchronous_commit stays on), so a SIGKILL never loses a committed fence.
+ */
 const FAST_SETTINGS = {
   fsync: "off",
-  synchronous_commit: "off",
   full_page_writes: "off",
   max_connections: "200",
   shared_buffers: "32MB",
@@ -103,12 +106,40 @@ function pgIsReady(binDir, port, timeoutMs) {
   });
 }
 
-/** Sends a signal to the server's whole process group (postmaster and backends). */
-function signalGroup(child, sig) {
+/** Pids of the direct children of `pid` (Linux /proc; empty elsewhere). */
+function childPids(pid) {
+  const children = [];
+  let entries = [];
   try {
-    process.kill(-child.pid, sig);
+    entries = readdirSync("/proc");
   } catch {
-    // gone already
+    return children;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")".
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid) children.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children;
+}
+
+/**
+ * Sends a signal to the postmaster and every backend and auxiliary process. Each of those calls
+ * setsid(), so a process-group signal would miss them.
+ */
+function signalGroup(child, sig) {
+  for (const pid of [child.pid, ...childPids(child.pid)]) {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // gone already
+    }
   }
 }
 
@@ -174,7 +205,7 @@ export async function startPostgres({ timeoutMs = 30000, port } = {}) {
       const child = await spawnServer("postgres", path.join(binDir, "postgres"), args, {
         cwd: dir,
         logFile,
-        // its own process group, so kill() and SIGSTOP reach the backends too
+        // its own session, like the backends it forks (kill() and signal() reach those by pid)
         spawnOptions: { ...spawnOptions, detached: true },
       });
       try {

@@ -130,7 +130,15 @@ async function runOnNodePostgres(
     }
     const pooled = got.value;
     connection = pooled;
-    done = (destroy) => pooled.release(destroy ?? false);
+    // A checked-out client reports a broken connection as an 'error' event too (the query
+    // rejects with it as well); unheard, the event would crash the process. A destroyed client
+    // keeps the listener for whatever it reports while closing.
+    const ignore = () => {};
+    pooled.on("error", ignore);
+    done = (destroy) => {
+      if (!destroy) pooled.removeListener("error", ignore);
+      pooled.release(destroy ?? false);
+    };
   }
   const query = { text: s.text, values: s.values, name: preparedName(s.text) };
   const outcome = await raceDeadline(connection.query(query), deadline, s.signal);

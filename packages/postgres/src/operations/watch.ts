@@ -153,7 +153,11 @@ export class NotifyWatcher {
     const onError = (error: Error) => void this.broken(error);
     connection.on("notification", onNotification);
     connection.on("error", onError);
+    // Once detached, errors still need a listener (an unheard 'error' event crashes the process)
+    // until the connection is back in the pool healthy.
+    const ignore = () => {};
     const detach = () => {
+      connection.on("error", ignore);
       connection.removeListener("notification", onNotification);
       connection.removeListener("error", onError);
     };
@@ -167,7 +171,10 @@ export class NotifyWatcher {
             monotonicClock() + this.config.operationTimeoutMs,
           );
       // A connection that did not confirm UNLISTEN is closed rather than reused.
-      giveBack(broken ?? (unlistened?.by === "value" ? undefined : new Error("UNLISTEN failed")));
+      const destroy =
+        broken ?? (unlistened?.by === "value" ? undefined : new Error("UNLISTEN failed"));
+      if (!destroy) connection.removeListener("error", ignore);
+      giveBack(destroy);
     };
     const listened = await raceDeadline(connection.query(`LISTEN ${channel}`), deadline);
     if (listened.by !== "value") {
