@@ -66,7 +66,10 @@ export async function runStatement(
         throw mapped(ctx, statement, error, false);
       const pause = RETRY_BASE_MS * 2 ** (attempt - 1) * (0.5 + Math.random());
       if (monotonicClock() + pause >= deadline) throw mapped(ctx, statement, error, false);
-      await sleep(pause);
+      const waited = await raceDeadline(sleep(pause), deadline, statement.signal);
+      if (waited.by === "abort") {
+        throw stopped(statement, "abort", false, ctx.config.operationTimeoutMs);
+      }
     }
   }
 }

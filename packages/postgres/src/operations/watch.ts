@@ -29,8 +29,7 @@ interface Listening {
 /**
  * Wake-ups on release through LISTEN/NOTIFY: one connection per backend listens on the backend's
  * channel (taken from the pool while any key is watched, the caller's own client, or postgres.js's
- * listening connection), and a
- * release announces the key's row name there at commit. A watch resolves once LISTEN is active,
+ * listening connection), and a release announces the key's row name there at commit. A watch resolves once LISTEN is active,
  * so a release committed after it is never missed. If the listening connection breaks, every
  * watcher is woken (its next attempt or poll finds the truth) and the next watch reconnects.
  */
