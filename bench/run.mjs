@@ -77,7 +77,7 @@ async function main() {
   const args = parseArgs(process.argv.slice(2));
   process.env.METADATA_SERVER_DETECTION = "none";
   const started = Date.now();
-  const { startRedis, startFirestore } = await import(
+  const { startRedis, startFirestore, startPostgres } = await import(
     path.join(root, "scripts", "services.mjs").replace(/\\/g, "/")
   );
   const [util, tools, contendersMod] = await Promise.all([
@@ -86,17 +86,24 @@ async function main() {
     import("./lib/contenders.mjs"),
   ]);
   const { table } = util;
-  const needRedis = args.scenarios.some((s) => s !== "firestore");
+  const needRedis = args.scenarios.some((s) => s !== "firestore" && s !== "postgres");
   const needFirestore = args.scenarios.includes("firestore");
+  const needPostgres = args.scenarios.includes("postgres");
 
   log(
-    `[bench] starting services (${[needRedis && "redis", needFirestore && "firestore"].filter(Boolean).join(", ")})`,
+    `[bench] starting services (${[needRedis && "redis", needFirestore && "firestore", needPostgres && "postgres"].filter(Boolean).join(", ")})`,
   );
-  const [redis, firestore] = await Promise.all([
+  const [redis, firestore, postgres] = await Promise.all([
     needRedis ? startRedis() : null,
     needFirestore
       ? startFirestore({ projectId: "demo-syncguard-bench" }).catch((e) => {
           log(`[bench] Firestore emulator unavailable, skipping: ${e.message.split("\n")[0]}`);
+          return null;
+        })
+      : null,
+    needPostgres
+      ? startPostgres().catch((e) => {
+          log(`[bench] PostgreSQL unavailable, skipping: ${e.message.split("\n")[0]}`);
           return null;
         })
       : null,
@@ -151,6 +158,7 @@ async function main() {
     const ctx = {
       redis,
       firestore,
+      postgres,
       admin,
       contenders,
       syncguardBackendCalls,
@@ -165,6 +173,10 @@ async function main() {
       if (!args.scenarios.includes(entry.id)) continue;
       if (entry.needs === "firestore" && !firestore) {
         section(entry.title(ctx), "skipped: the Firestore emulator could not be started.");
+        continue;
+      }
+      if (entry.needs === "postgres" && !postgres) {
+        section(entry.title(ctx), "skipped: PostgreSQL could not be started.");
         continue;
       }
       log(`[bench] ${entry.log}`);
@@ -199,7 +211,7 @@ async function main() {
     }
   } finally {
     if (admin) await admin.close().catch(() => {});
-    await Promise.all([redis?.stop(), firestore?.stop()]);
+    await Promise.all([redis?.stop(), firestore?.stop(), postgres?.stop()]);
   }
   results.meta.seconds = (Date.now() - started) / 1000;
   const dir = path.join(here, "results");

@@ -23,6 +23,7 @@ const ENTRIES = [
   ["core", "./memory", "dist/memory/index.d.ts"],
   ["redis", ".", "dist/index.d.ts"],
   ["firestore", ".", "dist/index.d.ts"],
+  ["postgres", ".", "dist/index.d.ts"],
   ["conformance", ".", "dist/index.d.ts"],
   ["opentelemetry", ".", "dist/index.d.ts"],
   ["cli", ".", "dist/index.d.ts"],

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The README's first command (`npm run demo`): makes sure pnpm and the dependencies are there,
 // builds the demo and the packages it uses, then runs it. Arguments go to the demo:
-//   npm run demo -- --backend redis|firestore|memory --workers N --jobs N
+//   npm run demo -- --backend redis|firestore|postgres|memory --workers N --jobs N
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";

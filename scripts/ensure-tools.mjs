@@ -1,13 +1,13 @@
 #!/usr/bin/env node
-// Makes sure the tools the test run needs are there: pnpm (pinned), redis-server/redis-cli, java
-// and the Firestore emulator jar. Node built-ins only. Used by scripts/test-all.mjs; also a CLI:
+// Makes sure the tools the test run needs are there: pnpm (pinned), redis-server/redis-cli,
+// PostgreSQL's server binaries, java and the Firestore emulator jar. Node built-ins only. Used by scripts/test-all.mjs; also a CLI:
 //   node scripts/ensure-tools.mjs      (prints what it found or installed; exit 1 if something is missing)
 
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { FIRESTORE_JAR } from "./services.mjs";
+import { FIRESTORE_JAR, postgresBinDir } from "./services.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -108,6 +108,34 @@ export function ensureRedis() {
   return versionOf("redis-server");
 }
 
+/**
+ * Ensures PostgreSQL's server binaries (initdb, postgres, pg_isready); apt-get installs Debian's
+ * `postgresql` package when they are missing and running as root. Returns "<version> in <dir>".
+ */
+export function ensurePostgres() {
+  const found = () => {
+    try {
+      const dir = postgresBinDir();
+      return `${versionOf(path.join(dir, "postgres")) ?? "postgres (version unknown)"} in ${dir}`;
+    } catch {
+      return null;
+    }
+  };
+  const have = found();
+  if (have) return have;
+  if (!isRoot()) {
+    throw new Error(
+      "PostgreSQL server binaries not found. Install them (Debian/Ubuntu: sudo apt-get install -y postgresql) and retry.",
+    );
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  if (run("apt-get", ["update"], { env }) !== 0)
+    log("apt-get update failed; trying install anyway");
+  const installed = run("apt-get", ["install", "-y", "postgresql"], { env }) === 0 && found();
+  if (!installed) throw new Error("apt-get install -y postgresql failed");
+  return installed;
+}
+
 /** Checks java and the Firestore emulator jar (not installable here: image only). */
 export function checkFirestore() {
   if (!existsSync(FIRESTORE_JAR)) {
@@ -126,6 +154,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   for (const [name, fn] of [
     ["pnpm", () => ensurePnpm()],
     ["redis", ensureRedis],
+    ["postgres", ensurePostgres],
     ["firestore", checkFirestore],
   ]) {
     try {

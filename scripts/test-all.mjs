@@ -21,7 +21,7 @@ import {
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { checkFirestore, ensurePnpm, ensureRedis } from "./ensure-tools.mjs";
+import { checkFirestore, ensurePnpm, ensurePostgres, ensureRedis } from "./ensure-tools.mjs";
 import { setSignalHook, startServices } from "./services.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -353,6 +353,7 @@ async function main() {
     pnpm = ensurePnpm();
     say(`pnpm ${pnpm.version} via ${pnpm.how}`);
     say(`redis ${ensureRedis()}`);
+    say(`postgres ${ensurePostgres()}`);
     say(`java: ${checkFirestore()}`);
   } catch (e) {
     steps.push({ name: "tools", ok: false, note: e.message });
@@ -369,13 +370,14 @@ async function main() {
   const pn = (args, extraEnv = {}) =>
     runStep(pnpm.cmd, [...pnpm.prefix, ...args], { ...env, ...extraEnv }, stepTimeout);
 
-  // 2. services, in the background while we install and build (emulator startup ~2 s)
-  say("starting redis, redis cluster and firestore emulator");
-  const svcPromise = startServices({}).then(
+  // 2. services, in the background while we install and build (emulator startup ~2 s, postgres
+  // initdb + start under 1 s)
+  say("starting redis, redis cluster, firestore emulator and postgres");
+  const svcPromise = startServices({ postgres: true }).then(
     (svc) => {
       const t = svc.timings;
       say(
-        `services ready in ${secs(t.total)} (redis ${secs(t.redis)}, cluster ${secs(t.cluster)}, firestore ${secs(t.firestore)}): ` +
+        `services ready in ${secs(t.total)} (redis ${secs(t.redis)}, cluster ${secs(t.cluster)}, firestore ${secs(t.firestore)}, postgres ${secs(t.postgres)}): ` +
           Object.entries(svc.env)
             .map(([k, v]) => `${k}=${v}`)
             .join(" "),

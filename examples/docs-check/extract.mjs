@@ -13,6 +13,7 @@ const docs = [
   "packages/core/README.md",
   "packages/redis/README.md",
   "packages/firestore/README.md",
+  "packages/postgres/README.md",
   "packages/conformance/README.md",
   "packages/opentelemetry/README.md",
   "examples/custom-backend/README.md",

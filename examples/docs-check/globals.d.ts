@@ -32,6 +32,7 @@ declare global {
   const db: import("@google-cloud/firestore").Firestore;
   const client: import("redis").RedisClientType;
   const redisClient: import("redis").RedisClientType;
+  const pool: import("pg").Pool;
   const accountId: string;
   /** A winston logger: message first, then metadata. */
   const winstonLogger: {

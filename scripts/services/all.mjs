@@ -1,17 +1,20 @@
 // Starting several services at once, and the environment that tells tests where they are.
 
 import { startFirestore } from "./firestore.mjs";
+import { startPostgres } from "./postgres.mjs";
 import { startRedis, startRedisCluster } from "./redis.mjs";
 
 /**
- * Starts the requested services in parallel. If one fails, the others are stopped.
- * @param {{ redis?: boolean, cluster?: boolean, firestore?: boolean, projectId?: string }} which
- * @returns {Promise<{ redis?: object, cluster?: object, firestore?: object, env: Record<string,string>, timings: Record<string, number>, stop: () => Promise<void> }>}
+ * Starts the requested services in parallel. If one fails, the others are stopped. PostgreSQL
+ * starts only when asked for (`postgres: true`).
+ * @param {{ redis?: boolean, cluster?: boolean, firestore?: boolean, postgres?: boolean, projectId?: string }} which
+ * @returns {Promise<{ redis?: object, cluster?: object, firestore?: object, postgres?: object, env: Record<string,string>, timings: Record<string, number>, stop: () => Promise<void> }>}
  */
 export async function startServices({
   redis = true,
   cluster = true,
   firestore = true,
+  postgres = false,
   projectId,
 } = {}) {
   const t0 = Date.now();
@@ -25,6 +28,7 @@ export async function startServices({
     redis: redis ? timed("redis", startRedis()) : null,
     cluster: cluster ? timed("cluster", startRedisCluster()) : null,
     firestore: firestore ? timed("firestore", startFirestore({ projectId })) : null,
+    postgres: postgres ? timed("postgres", startPostgres()) : null,
   };
   const names = Object.keys(jobs).filter((k) => jobs[k]);
   const results = await Promise.allSettled(names.map((k) => jobs[k]));
@@ -47,6 +51,7 @@ export async function startServices({
     env.FIRESTORE_EMULATOR_HOST = out.firestore.host;
     env.GCLOUD_PROJECT = out.firestore.projectId;
   }
+  if (out.postgres) env.SYNCGUARD_POSTGRES_URL = out.postgres.url;
   timings.total = Date.now() - t0;
   return { ...out, env, timings, stop };
 }

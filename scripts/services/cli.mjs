@@ -1,24 +1,25 @@
-// The services CLI: `run [--redis] [--cluster] [--firestore] -- <command...>` and `start`.
+// The services CLI: `run [--redis] [--cluster] [--firestore] [--postgres] -- <command...>` and `start`.
 
 import { spawn } from "node:child_process";
 import { startServices } from "./all.mjs";
 import { SIGNALS, setSignalHook } from "./supervisor.mjs";
 
 const USAGE = `usage:
-  node scripts/services.mjs run [--redis] [--cluster] [--firestore] -- <command...>
-  node scripts/services.mjs start [--redis] [--cluster] [--firestore]
-Starts the services (all three if none is named) on free loopback ports and exports
-REDIS_URL, REDIS_CLUSTER_NODES, FIRESTORE_EMULATOR_HOST, GCLOUD_PROJECT, METADATA_SERVER_DETECTION.
+  node scripts/services.mjs run [--redis] [--cluster] [--firestore] [--postgres] -- <command...>
+  node scripts/services.mjs start [--redis] [--cluster] [--firestore] [--postgres]
+Starts the services (redis, cluster and firestore if none is named) on free loopback ports and
+exports REDIS_URL, REDIS_CLUSTER_NODES, FIRESTORE_EMULATOR_HOST, GCLOUD_PROJECT,
+SYNCGUARD_POSTGRES_URL, METADATA_SERVER_DETECTION (each for the services started).
 'run' runs the command with them and exits with its code; 'start' prints them and waits for Ctrl-C.`;
 
 function parseServiceFlags(flags) {
-  const which = { redis: false, cluster: false, firestore: false };
+  const which = { redis: false, cluster: false, firestore: false, postgres: false };
   for (const f of flags) {
     const k = f.replace(/^--/, "");
     if (!(k in which)) throw new Error(`unknown option ${f}\n${USAGE}`);
     which[k] = true;
   }
-  if (!which.redis && !which.cluster && !which.firestore) {
+  if (!which.redis && !which.cluster && !which.firestore && !which.postgres) {
     which.redis = which.cluster = which.firestore = true;
   }
   return which;
@@ -56,7 +57,7 @@ async function cli(argv) {
       Object.entries(svc.env)
         .map(([k, v]) => `${k}=${v}`)
         .join(" ") +
-      ` (${["redis", "cluster", "firestore"]
+      ` (${["redis", "cluster", "firestore", "postgres"]
         .filter((k) => t[k] !== undefined)
         .map((k) => `${k} ${t[k]} ms`)
         .join(", ")})`,

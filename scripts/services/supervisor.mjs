@@ -121,14 +121,15 @@ export function removeDir(d) {
 
 /**
  * Spawns a long-running server with stdout/stderr to logFile and registers it for cleanup.
+ * `spawnOptions` pass on to spawn (uid/gid for a server that refuses root, env, detached).
  * Resolves to the ChildProcess once spawned (rejects on ENOENT etc.).
  */
-export function spawnServer(name, cmd, args, { cwd, logFile }) {
+export function spawnServer(name, cmd, args, { cwd, logFile, spawnOptions = {} }) {
   installHandlers();
   const fd = openSync(logFile, "a");
   let child;
   try {
-    child = spawn(cmd, args, { cwd, stdio: ["ignore", fd, fd] });
+    child = spawn(cmd, args, { ...spawnOptions, cwd, stdio: ["ignore", fd, fd] });
   } finally {
     closeSync(fd);
   }
@@ -144,13 +145,16 @@ export function spawnServer(name, cmd, args, { cwd, logFile }) {
   });
 }
 
-/** Runs a short command to completion with its output appended to logFile; resolves its code. */
-export function runToLog(cmd, args, logFile, timeoutMs) {
+/**
+ * Runs a short command to completion with its output appended to logFile; resolves its code.
+ * `spawnOptions` pass on to spawn (cwd, uid/gid, env).
+ */
+export function runToLog(cmd, args, logFile, timeoutMs, spawnOptions = {}) {
   return new Promise((resolve, reject) => {
     const fd = openSync(logFile, "a");
     let child;
     try {
-      child = spawn(cmd, args, { stdio: ["ignore", fd, fd] });
+      child = spawn(cmd, args, { ...spawnOptions, stdio: ["ignore", fd, fd] });
     } finally {
       closeSync(fd);
     }

@@ -16,8 +16,11 @@
  *   (e) only ioredis + @syncguard/redis, no `redis` package: an ESM and a CommonJS entry each
  *       lock, extend, release and wait with wake-ups on a single node and on a Cluster; both
  *       declaration flavours type-check `new Redis()` and `new Cluster()`.
+ *   (f) only pg + @syncguard/postgres: an ESM and a CommonJS entry each create the tables, lock,
+ *       extend, release and wake a waiter through LISTEN/NOTIFY on a real PostgreSQL.
+ *   (g) the same with only postgres.js (`postgres`) + @syncguard/postgres.
  *
- * The five installs start together (npm's cache is shared and safe for that); each test waits
+ * The seven installs start together (npm's cache is shared and safe for that); each test waits
  * for its own.
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -47,6 +50,9 @@ const devVersion = (name: string, from = rootPkg): string => {
 const redisPkg = JSON.parse(readFileSync(join(ROOT, "packages/redis/package.json"), "utf8"));
 const redisVersion = devVersion("redis", redisPkg);
 const ioredisVersion = devVersion("ioredis", redisPkg);
+const postgresPkg = JSON.parse(readFileSync(join(ROOT, "packages/postgres/package.json"), "utf8"));
+const pgVersion = devVersion("pg", postgresPkg);
+const postgresJsVersion = devVersion("postgres", postgresPkg);
 const firestoreVersion = devVersion(
   "@google-cloud/firestore",
   JSON.parse(readFileSync(join(ROOT, "packages/firestore/package.json"), "utf8")),
@@ -145,6 +151,25 @@ beforeAll(() => {
     },
     "ioredis",
   );
+  install(
+    "postgres",
+    {
+      dependencies: { "@syncguard/postgres": file("@syncguard/postgres"), pg: pgVersion },
+      overrides: overrides(),
+    },
+    "postgres",
+  );
+  install(
+    "postgres-js",
+    {
+      dependencies: {
+        "@syncguard/postgres": file("@syncguard/postgres"),
+        postgres: postgresJsVersion,
+      },
+      overrides: overrides(),
+    },
+    "postgres",
+  );
   const example = readmeExample();
   const version = (name: string): string =>
     name.startsWith("@syncguard/") ? file(name) : devVersion(name);
@@ -223,6 +248,25 @@ it("(b) CommonJS JavaScript project with only @syncguard/firestore: round trip o
 
 it("(c) the conformance README example, as written, passes against a custom backend", async () => {
   const { dir } = await installs.get("conformance-consumer")!;
+  install(
+    "postgres",
+    {
+      dependencies: { "@syncguard/postgres": file("@syncguard/postgres"), pg: pgVersion },
+      overrides: overrides(),
+    },
+    "postgres",
+  );
+  install(
+    "postgres-js",
+    {
+      dependencies: {
+        "@syncguard/postgres": file("@syncguard/postgres"),
+        postgres: postgresJsVersion,
+      },
+      overrides: overrides(),
+    },
+    "postgres",
+  );
   const example = readmeExample();
   // The backend: examples/custom-backend's sources, plus the fixture's createMyBackend/worker.
   for (const f of ["file-backend.ts", "store.ts", "mutex.ts"]) {
@@ -341,4 +385,42 @@ it("(e) ioredis project without `redis`: type-checks, ESM and CJS lock, extend, 
   );
   expect(onCluster.output).toMatch(/"dryRun":true/);
   timings.push(`ioredis ${ioredis.version}: tsc ${secs(tsc.ms)}, run ${runs.join(", ")}`);
+});
+
+/** Runs an ESM and a CJS entry of the postgres fixture; returns a timing line. */
+async function postgresRoundTrips(project: string, client: string, entries: [string, string]) {
+  const env = plainEnv(serviceEnv("SYNCGUARD_POSTGRES_URL"));
+  const { dir } = await installs.get(project)!;
+  const tree = installedPackages(dir);
+  expect(tree.has("@syncguard/postgres")).toBe(true);
+  expect(tree.has("@syncguard/core")).toBe(true);
+  expect(tree.has(client)).toBe(true);
+  // Both clients are optional peers: npm must not bring in the other one.
+  expect(tree.has(client === "pg" ? "postgres" : "pg")).toBe(false);
+  expect([...tree].filter((n) => /redis|firestore|google/i.test(n))).toEqual([]);
+  const runs: string[] = [];
+  for (const [entry, format, build] of [
+    [entries[0], "esm", "dist/index.mjs"],
+    [entries[1], "cjs", "dist/index.js"],
+  ] as const) {
+    // A script that does not exit by itself (a connection left open) is killed and fails here.
+    const r = expectOk(`node ${entry}`, await run("node", [entry], dir, env, 60_000));
+    const line = r.output.split("\n").find((l) => l.startsWith("{"));
+    const result = JSON.parse(line ?? "{}");
+    expect(result).toMatchObject({ ok: true, format });
+    expect(String(result.resolved)).toMatch(new RegExp(`@syncguard/postgres/${build}$`));
+    expect(result.fence).toMatch(/^\d{15}$/);
+    // The waiter's retry delay is 10 s: only a wake-up gets it the lock this soon.
+    expect(result.wakeMs).toBeLessThan(5_000);
+    runs.push(`${format} ${secs(r.ms)} (wake ${result.wakeMs} ms)`);
+  }
+  return `${project}: run ${runs.join(", ")}`;
+}
+
+it("(f) project with only pg + @syncguard/postgres: ESM and CJS create the tables, lock and wake a waiter", async () => {
+  timings.push(await postgresRoundTrips("postgres", "pg", ["main.mjs", "main.cjs"]));
+});
+
+it("(g) project with only postgres.js + @syncguard/postgres: ESM and CJS create the tables, lock and wake a waiter", async () => {
+  timings.push(await postgresRoundTrips("postgres-js", "postgres", ["js.mjs", "js.cjs"]));
 });

@@ -142,8 +142,8 @@ export function serviceEnv(...names: string[]): Record<string, string> {
   const missing = names.filter((n) => !process.env[n]);
   if (missing.length > 0) {
     throw new Error(
-      `${missing.join(", ")} not set: run through \`npm test\` (starts redis and the Firestore emulator) ` +
-        "or `node scripts/services.mjs run -- pnpm --filter syncguard-example-consumers test`",
+      `${missing.join(", ")} not set: run through \`npm test\` (starts redis, the Firestore emulator and PostgreSQL) ` +
+        "or `node scripts/services.mjs run --redis --cluster --firestore --postgres -- pnpm --filter syncguard-example-consumers test`",
     );
   }
   return Object.fromEntries(names.map((n) => [n, process.env[n] as string]));

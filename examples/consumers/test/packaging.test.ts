@@ -25,6 +25,8 @@ const REQUIRED: Record<string, string[]> = {
     "firestore.client-sdk.rules",
     "dist/migrate-2x.js",
   ],
+  // The reviewable schema SQL, for migration tools.
+  "@syncguard/postgres": ["migrations/001_init.sql"],
   // Spawned by path as a child process (`node dist/race-worker.js`) by the race suite.
   "@syncguard/conformance": ["dist/race-worker.js", "RULES.md"],
   // The `syncguard` command (package.json "bin").

@@ -3,7 +3,7 @@
  * lock (some cards are charged twice), then with `lock()` (each charged exactly once), then a
  * stale holder whose late write is rejected by its fence.
  *
- *   npm run demo -- [--backend redis|firestore|memory] [--workers N] [--jobs N]
+ *   npm run demo -- [--backend redis|firestore|postgres|memory] [--workers N] [--jobs N]
  */
 import { fork } from "node:child_process";
 import { join } from "node:path";
@@ -31,7 +31,7 @@ function parseArgs(argv: string[]): Args {
     const value = argv[i + 1];
     if (
       flag === "--backend" &&
-      (value === "redis" || value === "firestore" || value === "memory")
+      (value === "redis" || value === "firestore" || value === "postgres" || value === "memory")
     ) {
       args.backend = value;
       i++;
@@ -48,7 +48,7 @@ function parseArgs(argv: string[]): Args {
       i++;
     } else if (flag === "--help" || flag === "-h") {
       console.log(
-        "usage: npm run demo -- [--backend redis|firestore|memory] [--workers N] [--jobs N]",
+        "usage: npm run demo -- [--backend redis|firestore|postgres|memory] [--workers N] [--jobs N]",
       );
       process.exit(0);
     } else {

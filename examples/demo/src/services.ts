@@ -9,8 +9,14 @@ interface Started {
 }
 
 interface ServicesModule {
-  startServices(which: { redis: boolean; cluster: boolean; firestore: boolean }): Promise<Started>;
+  startServices(which: {
+    redis: boolean;
+    cluster: boolean;
+    firestore: boolean;
+    postgres: boolean;
+  }): Promise<Started>;
   FIRESTORE_JAR: string;
+  postgresBinDir(): string;
 }
 
 function onPath(binary: string): boolean {
@@ -23,8 +29,9 @@ async function servicesModule(): Promise<ServicesModule> {
 }
 
 /**
- * Picks the backend: the flag if given; else a service the environment already points at; else a
- * redis-server or Firestore emulator this machine can start; else the memory backend.
+ * Picks the backend: the flag if given (PostgreSQL only then); else a service the environment
+ * already points at; else a redis-server or Firestore emulator this machine can start; else the
+ * memory backend.
  * Returns what to stop at the end and whether the demo started it.
  */
 export async function chooseBackend(
@@ -34,6 +41,7 @@ export async function chooseBackend(
   if (requested === "redis" && process.env.REDIS_URL) return { name: "redis" };
   if (requested === "firestore" && process.env.FIRESTORE_EMULATOR_HOST)
     return { name: "firestore" };
+  if (requested === "postgres" && process.env.SYNCGUARD_POSTGRES_URL) return { name: "postgres" };
   if (!requested && process.env.REDIS_URL) return { name: "redis" };
   if (!requested && process.env.FIRESTORE_EMULATOR_HOST) return { name: "firestore" };
 
@@ -50,10 +58,20 @@ export async function chooseBackend(
       "--backend firestore: no FIRESTORE_EMULATOR_HOST and no emulator jar/java on this machine",
     );
   }
+  if (name === "postgres") {
+    try {
+      services.postgresBinDir();
+    } catch (error) {
+      throw new Error(
+        `--backend postgres: no SYNCGUARD_POSTGRES_URL and ${(error as Error).message}`,
+      );
+    }
+  }
   const started = await services.startServices({
     redis: name === "redis",
     cluster: false,
     firestore: name === "firestore",
+    postgres: name === "postgres",
   });
   Object.assign(process.env, started.env);
   return { name, started };

@@ -113,18 +113,7 @@ export function collectConformanceTests(options: ConformanceOptions): Conformanc
   };
 }
 
-/** lock() with its events, its errors and the lockIds it hands to `fn` noted by the watch. */
+/** lock() with its events, logs, errors and the lockIds it hands to `fn` noted by the watch. */
 function watchedLock(backend: ReturnType<typeof asLockBackend>, watch: LeakWatch): WatchedLock {
-  const lock = createLock(backend, { onEvent: watch.noteEvent, logger: watch.logger });
-  return async (fn, options) => {
-    try {
-      return await lock((context) => {
-        watch.noteLockId(context.lockId);
-        return fn(context);
-      }, options);
-    } catch (error) {
-      watch.noteError(error);
-      throw error;
-    }
-  };
+  return watch.watchLock(createLock(backend, watch.observers));
 }

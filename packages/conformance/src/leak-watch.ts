@@ -1,5 +1,11 @@
 import { format } from "node:util";
-import type { LogFields, Logger } from "@syncguard/core";
+import type {
+  BackendCapabilities,
+  LockContext,
+  LockFunction,
+  LogFields,
+  Logger,
+} from "@syncguard/core";
 
 /** Where a watched text came from, for the failure message. */
 export type LeakSource = "error" | "console" | "event" | "log";
@@ -98,6 +104,37 @@ export class LeakWatch {
         // A frozen backend: its own errors are then watched only where the suite catches them.
       }
     }
+  }
+
+  /**
+   * The same lock function, with the lockIds it hands to `fn` noted and the errors it rejects
+   * with recorded. Build it with `createLock(backend, watch.observers)` so events and logs count.
+   */
+  watchLock<C extends BackendCapabilities>(lock: LockFunction<C>): LockFunction<C> {
+    const seeing =
+      <T>(fn: (context: LockContext<C>) => T | Promise<T>) =>
+      (context: LockContext<C>) => {
+        this.noteLockId(context.lockId);
+        return fn(context);
+      };
+    const recording = async <R>(run: () => Promise<R>): Promise<R> => {
+      try {
+        return await run();
+      } catch (error) {
+        this.noteError(error);
+        throw error;
+      }
+    };
+    const watched = <T>(
+      fn: (context: LockContext<C>) => T | Promise<T>,
+      options: Parameters<LockFunction<C>>[1],
+    ) => recording(() => lock(seeing(fn), options));
+    return Object.assign(watched, {
+      ifFree: <T>(
+        fn: (context: LockContext<C>) => T | Promise<T>,
+        options: Parameters<LockFunction<C>>[1],
+      ) => recording(() => lock.ifFree(seeing(fn), options)),
+    }) as LockFunction<C>;
   }
 
   stop(): void {

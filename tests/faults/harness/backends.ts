@@ -4,6 +4,7 @@
  * connect the same way. Shared services come from the environment (REDIS_URL,
  * REDIS_CLUSTER_NODES, FIRESTORE_EMULATOR_HOST); each test gets its own key prefix / collections.
  */
+
 import { randomBytes } from "node:crypto";
 import { Firestore } from "@google-cloud/firestore";
 import { createLock, type LockBackend, type LockFunction } from "@syncguard/core";
@@ -11,6 +12,7 @@ import { createMemoryBackend, type MemoryBackendOptions } from "@syncguard/core/
 import { createFirestoreBackend } from "@syncguard/firestore";
 import { createRedisBackend, type RedisClientLike } from "@syncguard/redis";
 import { createClient, createCluster } from "redis";
+import { fileWatch } from "./leak-sweep";
 
 export type BackendKind = "memory" | "redis-single" | "redis-cluster" | "firestore";
 export type ServiceKind = Exclude<BackendKind, "memory">;
@@ -115,12 +117,17 @@ const ignore = () => {};
 
 export async function connect(config: BackendConfig, options: ConnectOptions = {}) {
   const wrapRedis = options.wrapRedis ?? ((c) => c);
-  const bind = (backend: LockBackend, extra: Omit<Connected, "config" | "backend" | "lock">) => ({
-    config,
-    backend,
-    lock: createLock(backend),
-    ...extra,
-  });
+  // Every backend and lock of a scenario is watched for leaked lockIds (see leak-sweep.ts).
+  const watch = fileWatch();
+  const bind = (backend: LockBackend, extra: Omit<Connected, "config" | "backend" | "lock">) => {
+    watch.watchBackend(backend);
+    return {
+      config,
+      backend,
+      lock: watch.watchLock(createLock(backend, watch.observers)),
+      ...extra,
+    };
+  };
   switch (config.kind) {
     case "memory":
       return bind(createMemoryBackend(options.memory), { close: async () => {} });

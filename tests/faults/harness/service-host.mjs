@@ -1,7 +1,7 @@
 // Runs scripts/services.mjs on behalf of a jest test file (jest cannot import an ES module), as
 // a child process driven over IPC. Servers it starts die with it: services.mjs kills them at
 // exit, and losing the IPC channel (the test process ended) stops everything.
-import { startFirestore, startRedis, stopAll } from "../../../scripts/services.mjs";
+import { startFirestore, startPostgres, startRedis, stopAll } from "../../../scripts/services.mjs";
 
 const handles = new Map();
 let nextId = 1;
@@ -33,6 +33,17 @@ const ops = {
     const id = nextId++;
     handles.set(id, h);
     return describe(id, h);
+  },
+  async startPostgres(options) {
+    const h = await startPostgres(options);
+    const id = nextId++;
+    handles.set(id, h);
+    return describe(id, h);
+  },
+  /** A signal to the server; PostgreSQL's handle sends it to its backends too. */
+  async signal({ id, signal }) {
+    handle(id).signal(signal);
+    return describe(id, handle(id));
   },
   async kill({ id }) {
     await handle(id).kill();

@@ -33,7 +33,7 @@ export class PrivateServer {
   get port(): number {
     return this.#state.port;
   }
-  /** redis://127.0.0.1:P for Redis, 127.0.0.1:P for the emulator. */
+  /** redis://127.0.0.1:P for Redis, 127.0.0.1:P for the emulator, postgres://… for PostgreSQL. */
   get address(): string {
     return this.#state.url ?? this.#state.host ?? `127.0.0.1:${this.#state.port}`;
   }
@@ -60,6 +60,10 @@ export class PrivateServer {
     } catch {
       // already gone
     }
+  }
+  /** Sends `signal` through the server's handle (PostgreSQL: to every backend as well). */
+  async signal(signal: NodeJS.Signals): Promise<void> {
+    this.#state = (await this.#host.call("signal", { id: this.#state.id, signal })) as Described;
   }
   async stop(): Promise<void> {
     this.thaw();
@@ -111,6 +115,14 @@ export class ServiceHost {
   /** A redis-server of our own; `appendOnly` turns on AOF with fsync on every write. */
   async redis(options: { appendOnly?: boolean } = {}): Promise<PrivateServer> {
     return new PrivateServer(this, (await this.call("startRedis", options)) as Described);
+  }
+
+  /**
+   * A PostgreSQL of our own (`address` is its postgres:// URL). Freeze and thaw it with
+   * `signal()`: SIGSTOP on the postmaster alone would leave its backends answering.
+   */
+  async postgres(): Promise<PrivateServer> {
+    return new PrivateServer(this, (await this.call("startPostgres", {})) as Described);
   }
 
   /** A Firestore emulator of our own (data in memory only). */

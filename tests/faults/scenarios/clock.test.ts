@@ -10,6 +10,7 @@
  */
 import { type BackendConfig, type Connected, connect, sharedConfig } from "../harness/backends";
 import { replayFencedWrites } from "../harness/fenced-store";
+import { sweepLeaks } from "../harness/leak-sweep";
 import { createLedger, describeViolations, type Ledger } from "../harness/ledger";
 import { concludeScenario, nsToMs } from "../harness/scenario";
 import { recordSummary } from "../harness/summary";
@@ -308,3 +309,5 @@ describe("(b) skewed clocks between two clients", () => {
     expect(writes.rejected).toBe(0);
   }, 60_000);
 });
+
+sweepLeaks();

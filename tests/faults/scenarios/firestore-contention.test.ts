@@ -6,6 +6,7 @@
  */
 import { connect, sharedConfig } from "../harness/backends";
 import { describeError } from "../harness/errors";
+import { sweepLeaks } from "../harness/leak-sweep";
 import { createLedger, noSections } from "../harness/ledger";
 import { concludeScenario } from "../harness/scenario";
 import { monoMs, settleWithin } from "../harness/timing";
@@ -109,3 +110,5 @@ describe("Firestore contention", () => {
     }
   }, 60_000);
 });
+
+sweepLeaks();

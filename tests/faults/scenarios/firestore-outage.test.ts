@@ -9,6 +9,7 @@
  */
 import { type BackendConfig, type Connected, connect, uniqueName } from "../harness/backends";
 import { describeError, hasMeaningfulMessage, lockErrorCodes } from "../harness/errors";
+import { sweepLeaks } from "../harness/leak-sweep";
 import { noSections } from "../harness/ledger";
 import { concludeScenario } from "../harness/scenario";
 import { type PrivateServer, ServiceHost } from "../harness/services";
@@ -243,3 +244,5 @@ describe("Firestore emulator frozen, killed and restarted", () => {
     expect(problems).toEqual([]);
   }, 90_000);
 });
+
+sweepLeaks();

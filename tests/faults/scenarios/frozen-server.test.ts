@@ -7,6 +7,7 @@
  */
 import { type Connected, connect, uniqueName } from "../harness/backends";
 import { describeError, lockErrorCodes } from "../harness/errors";
+import { sweepLeaks } from "../harness/leak-sweep";
 import { type PrivateServer, ServiceHost } from "../harness/services";
 import { recordSummary } from "../harness/summary";
 import { delay, monoMs, pollUntil, settleWithin } from "../harness/timing";
@@ -153,3 +154,5 @@ describe("frozen redis-server (SIGSTOP)", () => {
     expect(problems).toEqual([]);
   });
 });
+
+sweepLeaks();

@@ -27,6 +27,7 @@ import {
 import { describeError, hasMeaningfulMessage } from "../harness/errors";
 import { type Call, CURATED_LOCK_OPTIONS, callArb, type Op, show } from "../harness/hostile-input";
 import { countFirestoreIo, countRedisCommands, type IoCounter } from "../harness/io-counter";
+import { sweepLeaks } from "../harness/leak-sweep";
 import { recordSummary } from "../harness/summary";
 import { delay } from "../harness/timing";
 
@@ -251,3 +252,5 @@ describe.each(KINDS)("hostile input on %s", (kind) => {
     }
   }, 120_000);
 });
+
+sweepLeaks();

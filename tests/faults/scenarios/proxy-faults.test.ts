@@ -21,6 +21,7 @@ import {
 } from "../harness/backends";
 import { describeError, lockErrorCodes } from "../harness/errors";
 import { startFaultProxy } from "../harness/fault-proxy";
+import { sweepLeaks } from "../harness/leak-sweep";
 import { createLedger } from "../harness/ledger";
 import { concludeScenario } from "../harness/scenario";
 import { monoMs, pollUntil, settleWithin } from "../harness/timing";
@@ -308,3 +309,5 @@ describe("(c) the lock vanishes while fn runs", () => {
     }
   });
 });
+
+sweepLeaks();

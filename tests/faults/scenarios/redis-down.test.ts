@@ -6,6 +6,7 @@
  */
 import { type Connected, connect, uniqueName } from "../harness/backends";
 import { describeError, hasMeaningfulMessage, lockErrorCodes } from "../harness/errors";
+import { sweepLeaks } from "../harness/leak-sweep";
 import { type PrivateServer, ServiceHost } from "../harness/services";
 import { recordSummary } from "../harness/summary";
 import { monoMs, pollUntil, type Settlement, settleWithin } from "../harness/timing";
@@ -125,3 +126,5 @@ describe("redis-server down under a connected default client", () => {
     expect(problems).toEqual([]);
   });
 });
+
+sweepLeaks();

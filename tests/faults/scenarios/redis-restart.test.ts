@@ -7,6 +7,7 @@
  * Both use the client that was connected before the crash, as a service would.
  */
 import { type BackendConfig, type Connected, connect, uniqueName } from "../harness/backends";
+import { sweepLeaks } from "../harness/leak-sweep";
 import { createLedger, type Ledger, type LedgerReport } from "../harness/ledger";
 import { concludeScenario } from "../harness/scenario";
 import { type PrivateServer, ServiceHost } from "../harness/services";
@@ -161,3 +162,5 @@ describe("redis-server killed and restarted on the same port", () => {
     }
   });
 });
+
+sweepLeaks();

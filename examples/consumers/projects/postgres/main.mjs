@@ -1,0 +1,12 @@
+// An ES module app that installed only `@syncguard/postgres` and `pg`.
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import * as syncguard from "@syncguard/postgres";
+import pg from "pg";
+
+const require = createRequire(import.meta.url);
+const { roundTrip, url } = require("./lock-round-trip.js");
+const resolved = fileURLToPath(import.meta.resolve("@syncguard/postgres"));
+
+const client = new pg.Pool({ connectionString: url, max: 4 });
+await roundTrip({ client, end: () => client.end(), syncguard, format: "esm", resolved });

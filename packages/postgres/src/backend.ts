@@ -1,0 +1,67 @@
+import { type DefinedBackend, defineBackend, type LockDriver, LockError } from "@syncguard/core";
+import { POSTGRES_CAPABILITIES, type PostgresCapabilities } from "./capabilities";
+import { looksLikeClient, type PgClientLike } from "./client";
+import { type PostgresBackendOptions, resolveConfig } from "./config";
+import { toPostgresLockError } from "./errors";
+import { acquire, acquireSql } from "./operations/acquire";
+import { extend, extendSql } from "./operations/extend";
+import { isLocked, isLockedSql } from "./operations/is-locked";
+import { readByKey, readByKeySql, readByLockId, readByLockIdSql } from "./operations/read";
+import { release, releaseSql } from "./operations/release";
+import { NotifyWatcher } from "./operations/watch";
+import type { StatementContext } from "./statement";
+
+export type PostgresBackend = DefinedBackend<PostgresCapabilities>;
+
+/**
+ * A SyncGuard backend on PostgreSQL through node-postgres: pass a `pg.Pool` (recommended) or a
+ * connected `pg.Client`. Validates its options synchronously (InvalidArgument). The tables must
+ * exist: `setupSchema(client, options)` creates them. `close()` stops listening for releases; the
+ * pool or client stays open: it belongs to the caller. See specs/postgres-backend.md.
+ */
+export function createPostgresBackend(
+  client: PgClientLike,
+  options: PostgresBackendOptions = {},
+): PostgresBackend {
+  return defineBackend(createPostgresDriver(client, options));
+}
+
+/** The PostgreSQL driver: one statement per operation; core's `defineBackend` does the rest. */
+export function createPostgresDriver(
+  client: PgClientLike,
+  options: PostgresBackendOptions = {},
+): LockDriver<PostgresCapabilities> {
+  if (!looksLikeClient(client)) {
+    throw new LockError(
+      "InvalidArgument",
+      "createPostgresBackend needs a node-postgres Pool or Client (an object with query())",
+    );
+  }
+  const config = resolveConfig(options);
+  const ctx: StatementContext = { client, config };
+  // Statement texts are fixed per backend: built once.
+  const sql = {
+    acquire: acquireSql(config),
+    release: releaseSql(config),
+    extend: extendSql(config),
+    readByKey: readByKeySql(config),
+    readByLockId: readByLockIdSql(config),
+    isLocked: isLockedSql(config),
+  };
+  const watcher = config.notify ? new NotifyWatcher(client, config) : undefined;
+  const tables = `${config.locksTable}, ${config.fencesTable}`;
+  return {
+    capabilities: POSTGRES_CAPABILITIES,
+    acquire: (input) => acquire(ctx, sql.acquire, input),
+    release: (input) => release(ctx, sql.release, input),
+    extend: (input) => extend(ctx, sql.extend, input),
+    readByKey: (input) => readByKey(ctx, sql.readByKey, input),
+    readByLockId: (input) => readByLockId(ctx, sql.readByLockId, input),
+    isLocked: (input) => isLocked(ctx, sql.isLocked, input),
+    ...(watcher ? { watch: (key, listener) => watcher.watch(key, listener) } : {}),
+    toLockError: (error, operation) => toPostgresLockError(error, operation, false, tables),
+    async close() {
+      await watcher?.close();
+    },
+  };
+}

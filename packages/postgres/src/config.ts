@@ -1,0 +1,111 @@
+import { keyDigest, LockError, validateTtl } from "@syncguard/core";
+
+export interface PostgresBackendOptions {
+  /** Schema holding the tables. Default "public". */
+  schema?: string;
+  /** Prefix of the table names: `<prefix>locks`, `<prefix>fences`. Default "syncguard_". */
+  tablePrefix?: string;
+  /** Let isLocked delete lock rows expired past the cleanup guard (never fence counters). Default false. */
+  cleanupInIsLocked?: boolean;
+  /**
+   * Upper bound on one operation (waiting for a pooled connection, the statement, retries of
+   * serialization failures), in ms. Past it the call rejects: `ServiceUnavailable` when the
+   * statement was never sent, `NetworkTimeout` when it was (its outcome is then unknown).
+   * Default 10 000, at most 2^31 - 1.
+   */
+  operationTimeoutMs?: number;
+  /**
+   * Wake-ups on release with LISTEN/NOTIFY (one listening connection per backend). Turn off
+   * behind a transaction pooler (PgBouncer in transaction mode), where LISTEN does not work:
+   * waiters then poll. Default true.
+   */
+  notify?: boolean;
+}
+
+export interface PostgresConfig {
+  readonly schema: string;
+  readonly tablePrefix: string;
+  readonly cleanupInIsLocked: boolean;
+  readonly operationTimeoutMs: number;
+  readonly notify: boolean;
+  /** Quoted, schema-qualified table names, ready for SQL text. */
+  readonly locksTable: string;
+  readonly fencesTable: string;
+  /** The NOTIFY channel releases are announced on: one per schema and prefix (a digest of both). */
+  readonly channel: string;
+}
+
+export const POSTGRES_DEFAULTS = Object.freeze({
+  schema: "public",
+  tablePrefix: "syncguard_",
+  cleanupInIsLocked: false,
+  operationTimeoutMs: 10_000,
+  notify: true,
+});
+
+/** PostgreSQL truncates identifiers past 63 bytes (NAMEDATALEN - 1): two names could meet. */
+export const MAX_IDENTIFIER_BYTES = 63;
+/** The longest suffix added to the prefix ("fences"). */
+const LONGEST_SUFFIX = "fences";
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+function invalid(message: string): LockError {
+  return new LockError("InvalidArgument", message);
+}
+
+/**
+ * Names are lower-case ASCII identifiers, so they mean the same quoted or unquoted, and cannot
+ * inject SQL (they are spliced into statement text).
+ */
+function validateName(value: unknown, name: string, maxBytes: number, allowEmpty: boolean): string {
+  if (typeof value !== "string") throw invalid(`${name} must be a string`);
+  if (value === "" && allowEmpty) return value;
+  if (!IDENTIFIER.test(value)) {
+    throw invalid(
+      `${name} must be lower-case letters, digits and "_", not starting with a digit: ${JSON.stringify(value)}`,
+    );
+  }
+  if (value.length > maxBytes) throw invalid(`${name} must be at most ${maxBytes} characters`);
+  if (value.startsWith("pg_")) {
+    throw invalid(`${name} must not start with "pg_" (reserved by PostgreSQL)`);
+  }
+  return value;
+}
+
+/** Applies defaults and validates; throws `LockError("InvalidArgument")` synchronously. */
+export function resolveConfig(options: PostgresBackendOptions = {}): PostgresConfig {
+  if (options === null || typeof options !== "object") {
+    throw invalid("PostgreSQL backend options must be an object");
+  }
+  const schema = validateName(
+    options.schema ?? POSTGRES_DEFAULTS.schema,
+    "schema",
+    MAX_IDENTIFIER_BYTES,
+    false,
+  );
+  const tablePrefix = validateName(
+    options.tablePrefix ?? POSTGRES_DEFAULTS.tablePrefix,
+    "tablePrefix",
+    MAX_IDENTIFIER_BYTES - LONGEST_SUFFIX.length,
+    true,
+  );
+  const cleanupInIsLocked = options.cleanupInIsLocked ?? POSTGRES_DEFAULTS.cleanupInIsLocked;
+  if (typeof cleanupInIsLocked !== "boolean") throw invalid("cleanupInIsLocked must be a boolean");
+  const notify = options.notify ?? POSTGRES_DEFAULTS.notify;
+  if (typeof notify !== "boolean") throw invalid("notify must be a boolean");
+  const operationTimeoutMs = validateTtl(
+    options.operationTimeoutMs ?? POSTGRES_DEFAULTS.operationTimeoutMs,
+    "operationTimeoutMs",
+  );
+  return Object.freeze({
+    schema,
+    tablePrefix,
+    cleanupInIsLocked,
+    operationTimeoutMs,
+    notify,
+    locksTable: `"${schema}"."${tablePrefix}locks"`,
+    fencesTable: `"${schema}"."${tablePrefix}fences"`,
+    channel: `syncguard_release_${keyDigest(`${schema}.${tablePrefix}`, 16)}`,
+  });
+}

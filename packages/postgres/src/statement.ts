@@ -1,0 +1,189 @@
+import { keyDigest, LockError, monotonicClock, raceDeadline } from "@syncguard/core";
+import {
+  isPool,
+  isPostgresJs,
+  type PgClientLike,
+  type PgQueryable,
+  type PgQueryResultLike,
+  type PostgresJsLike,
+} from "./client";
+import type { PostgresConfig } from "./config";
+import { isRetryable, isServerError, toPostgresLockError } from "./errors";
+
+export interface StatementContext {
+  readonly client: PgClientLike;
+  readonly config: PostgresConfig;
+}
+
+export interface Statement {
+  /** The operation it belongs to, for messages ("acquire"). */
+  readonly operation: string;
+  readonly text: string;
+  readonly values: unknown[];
+  /** Writes: a connection lost (or a deadline passed) with it in flight leaves its outcome unknown. */
+  readonly write: boolean;
+  readonly signal?: AbortSignal | undefined;
+}
+
+const names = new Map<string, string>();
+
+/**
+ * Every statement is prepared under a name derived from its text: parsed and planned once per
+ * connection, then only bound and executed (the statements are fixed per backend). Two backends
+ * with different tables have different texts, hence different names on a shared connection.
+ */
+function preparedName(text: string): string {
+  let name = names.get(text);
+  if (!name) {
+    name = `syncguard_${keyDigest(text, 24)}`;
+    names.set(text, name);
+  }
+  return name;
+}
+
+/** Attempts after a serialization failure or deadlock (each rolled back in full). */
+const MAX_ATTEMPTS = 5;
+const RETRY_BASE_MS = 5;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs one statement (autocommit: atomic on its own) within the operation deadline and the
+ * caller's signal, retrying serialization failures and deadlocks. With a pool, the statement gets
+ * a connection of its own; one abandoned at the deadline is closed, which also stops the
+ * statement if it is still running.
+ */
+export async function runStatement(
+  ctx: StatementContext,
+  statement: Statement,
+): Promise<PgQueryResultLike> {
+  const deadline = monotonicClock() + ctx.config.operationTimeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runOnce(ctx, statement, deadline);
+    } catch (error) {
+      if (!isRetryable(error) || attempt >= MAX_ATTEMPTS)
+        throw mapped(ctx, statement, error, false);
+      const pause = RETRY_BASE_MS * 2 ** (attempt - 1) * (0.5 + Math.random());
+      if (monotonicClock() + pause >= deadline) throw mapped(ctx, statement, error, false);
+      const waited = await raceDeadline(sleep(pause), deadline, statement.signal);
+      if (waited.by === "abort") {
+        throw stopped(statement, "abort", false, ctx.config.operationTimeoutMs);
+      }
+    }
+  }
+}
+
+function mapped(ctx: StatementContext, s: Statement, error: unknown, sent: boolean): LockError {
+  const { locksTable, fencesTable } = ctx.config;
+  return toPostgresLockError(error, s.operation, sent && s.write, `${locksTable}, ${fencesTable}`);
+}
+
+function runOnce(
+  ctx: StatementContext,
+  s: Statement,
+  deadline: number,
+): Promise<PgQueryResultLike> {
+  const { client } = ctx;
+  return isPostgresJs(client)
+    ? runOnPostgresJs(ctx, client, s, deadline)
+    : runOnNodePostgres(ctx, client, s, deadline);
+}
+
+/**
+ * postgres.js: one prepared query from its own pool. One abandoned at the deadline is cancelled
+ * (PostgreSQL's cancel request), which stops it if it is still running.
+ */
+async function runOnPostgresJs(
+  ctx: StatementContext,
+  sql: PostgresJsLike,
+  s: Statement,
+  deadline: number,
+): Promise<PgQueryResultLike> {
+  const pending = sql.unsafe(s.text, s.values, { prepare: true });
+  const outcome = await raceDeadline(pending, deadline, s.signal);
+  if (outcome.by === "value") return { rows: [...outcome.value], rowCount: outcome.value.count };
+  if (outcome.by === "error") {
+    if (isRetryable(outcome.error)) throw outcome.error;
+    throw mapped(ctx, s, outcome.error, true);
+  }
+  pending.cancel();
+  throw stopped(s, outcome.by, true, ctx.config.operationTimeoutMs);
+}
+
+async function runOnNodePostgres(
+  ctx: StatementContext,
+  client: Exclude<PgClientLike, PostgresJsLike>,
+  s: Statement,
+  deadline: number,
+): Promise<PgQueryResultLike> {
+  let connection: PgQueryable = client;
+  let done: ((destroy?: Error) => void) | undefined;
+  if (isPool(client)) {
+    const connecting = client.connect();
+    const got = await raceDeadline(connecting, deadline, s.signal);
+    if (got.by === "error") throw mapped(ctx, s, got.error, false);
+    if (got.by !== "value") {
+      // Whenever it comes, give it back unused.
+      connecting.then(
+        (late) => late.release(),
+        () => {},
+      );
+      throw stopped(s, got.by, false, ctx.config.operationTimeoutMs);
+    }
+    const pooled = got.value;
+    connection = pooled;
+    // A checked-out client reports a broken connection as an 'error' event too (the query
+    // rejects with it as well); unheard, the event would crash the process. A destroyed client
+    // keeps the listener for whatever it reports while closing.
+    const ignore = () => {};
+    pooled.on("error", ignore);
+    done = (destroy) => {
+      if (!destroy) pooled.removeListener("error", ignore);
+      pooled.release(destroy ?? false);
+    };
+  }
+  const query = { text: s.text, values: s.values, name: preparedName(s.text) };
+  const outcome = await raceDeadline(connection.query(query), deadline, s.signal);
+  if (outcome.by === "value") {
+    done?.();
+    return outcome.value;
+  }
+  if (outcome.by === "error") {
+    // A connection that broke is not reused; one that answered with an error is fine.
+    done?.(isServerError(outcome.error) ? undefined : asError(outcome.error));
+    if (isRetryable(outcome.error)) throw outcome.error;
+    throw mapped(ctx, s, outcome.error, true);
+  }
+  done?.(new Error(`SyncGuard abandoned a ${s.operation} statement`));
+  throw stopped(s, outcome.by, true, ctx.config.operationTimeoutMs);
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** The deadline passed or the signal fired before the statement answered. */
+function stopped(
+  s: Statement,
+  by: "deadline" | "abort",
+  sent: boolean,
+  timeoutMs: number,
+): LockError {
+  const outcome = sent
+    ? s.write
+      ? "the statement was sent, so its outcome is unknown"
+      : "nothing was written"
+    : "no statement was sent, so nothing was written";
+  if (by === "abort") {
+    return new LockError(
+      "Aborted",
+      `PostgreSQL ${s.operation} aborted by signal; ${outcome}`,
+      s.signal?.reason === undefined ? {} : { cause: s.signal.reason },
+    );
+  }
+  return new LockError(
+    sent && s.write ? "NetworkTimeout" : "ServiceUnavailable",
+    `PostgreSQL ${s.operation} got no answer within ${timeoutMs} ms; ${outcome}`,
+  );
+}

@@ -1,0 +1,127 @@
+import {
+  createLock,
+  formatFence,
+  isLockError,
+  MAX_FENCE,
+  TIME_TOLERANCE_MS,
+} from "@syncguard/core";
+import type { Pool } from "pg";
+import { createPostgresBackend, type PostgresBackend } from "../src";
+import { rowName } from "../src/storage";
+import { uniqueKey, useSchema } from "./helpers";
+
+let pool: Pool;
+let schema: string;
+let backend: PostgresBackend;
+useSchema("backend", (created, name) => {
+  pool = created;
+  schema = name;
+  backend = createPostgresBackend(pool, { schema });
+});
+afterAll(() => backend?.close());
+
+const locks = () => `"${schema}".syncguard_locks`;
+const fences = () => `"${schema}".syncguard_fences`;
+
+async function dbNowMs(): Promise<number> {
+  const r = await pool.query(
+    "SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms",
+  );
+  return Number(r.rows[0].ms);
+}
+
+it("expiry is set by the database clock: expiresAtMs - ttlMs lies between two reads of it", async () => {
+  const before = await dbNowMs();
+  const held = await backend.acquire({ key: uniqueKey("clock"), ttlMs: 60_000 });
+  const after = await dbNowMs();
+  if (!held.ok) throw new Error("expected to acquire");
+  expect(held.expiresAtMs - 60_000).toBeGreaterThanOrEqual(before);
+  expect(held.expiresAtMs - 60_000).toBeLessThanOrEqual(after);
+});
+
+it("a counter at MAX_FENCE refuses the acquire before writing anything; one below issues MAX_FENCE", async () => {
+  const full = uniqueKey("overflow");
+  await pool.query(`INSERT INTO ${fences()} (name, fence) VALUES ($1, $2)`, [
+    rowName(full),
+    MAX_FENCE,
+  ]);
+  const error = await backend.acquire({ key: full, ttlMs: 30_000 }).catch((e: unknown) => e);
+  expect(isLockError(error, "Internal")).toBe(true);
+  expect((error as Error).message).toMatch(/overflow/);
+  const rows = await pool.query(`SELECT 1 FROM ${locks()} WHERE name = $1`, [rowName(full)]);
+  expect(rows.rowCount).toBe(0);
+  const counter = await pool.query(`SELECT fence FROM ${fences()} WHERE name = $1`, [
+    rowName(full),
+  ]);
+  expect(counter.rows[0].fence).toBe(String(MAX_FENCE));
+
+  const last = uniqueKey("last-fence");
+  await pool.query(`INSERT INTO ${fences()} (name, fence) VALUES ($1, $2)`, [
+    rowName(last),
+    MAX_FENCE - 1,
+  ]);
+  const held = await backend.acquire({ key: last, ttlMs: 30_000 });
+  expect(held).toMatchObject({ ok: true, fence: formatFence(MAX_FENCE) });
+});
+
+it("cleanupInIsLocked deletes a long-expired lock row, never its fence counter", async () => {
+  const cleaning = createPostgresBackend(pool, { schema, cleanupInIsLocked: true, notify: false });
+  const key = uniqueKey("cleanup");
+  const held = await cleaning.acquire({ key, ttlMs: 30_000 });
+  if (!held.ok) throw new Error("expected to acquire");
+  // Expire it well past the cleanup guard without waiting: move its expiry into the past.
+  await pool.query(`UPDATE ${locks()} SET expires_at_ms = expires_at_ms - 120000 WHERE name = $1`, [
+    rowName(key),
+  ]);
+  expect(await backend.isLocked({ key })).toBe(false); // no cleanup: the row stays
+  expect(
+    (await pool.query(`SELECT 1 FROM ${locks()} WHERE name = $1`, [rowName(key)])).rowCount,
+  ).toBe(1);
+  expect(await cleaning.isLocked({ key })).toBe(false);
+  expect(
+    (await pool.query(`SELECT 1 FROM ${locks()} WHERE name = $1`, [rowName(key)])).rowCount,
+  ).toBe(0);
+  const counter = await pool.query(`SELECT fence FROM ${fences()} WHERE name = $1`, [rowName(key)]);
+  expect(formatFence(BigInt(counter.rows[0].fence))).toBe(held.fence);
+  const next = await cleaning.acquire({ key, ttlMs: 30_000 });
+  expect(next.ok && next.fence > held.fence).toBe(true);
+});
+
+it("a lock is live until expiresAtMs + 1000 ms by the database clock", async () => {
+  const key = uniqueKey("tolerance");
+  const held = await backend.acquire({ key, ttlMs: 30_000 });
+  if (!held.ok) throw new Error("expected to acquire");
+  // Put the expiry just inside, then just outside, the tolerance window.
+  const setExpiry = async (offsetMs: number) =>
+    pool.query(
+      `UPDATE ${locks()} SET expires_at_ms =
+         floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint + $2 WHERE name = $1`,
+      [rowName(key), offsetMs],
+    );
+  await setExpiry(-TIME_TOLERANCE_MS + 5_000);
+  expect(await backend.isLocked({ key })).toBe(true);
+  await setExpiry(-TIME_TOLERANCE_MS - 1);
+  expect(await backend.isLocked({ key })).toBe(false);
+  expect((await backend.acquire({ key, ttlMs: 30_000 })).ok).toBe(true);
+});
+
+it("keys holding NUL, or longer than 512 bytes, lock and read back whole", async () => {
+  for (const key of [`a\u0000b-${uniqueKey("nul")}`, `${"é".repeat(400)}${uniqueKey("long")}`]) {
+    const held = await backend.acquire({ key, ttlMs: 30_000 });
+    if (!held.ok) throw new Error("expected to acquire");
+    expect((await backend.lookup({ key }))?.key).toBe(key);
+    expect((await backend.acquire({ key, ttlMs: 30_000 })).ok).toBe(false);
+  }
+});
+
+it("without notify there is no subscribe, and lock() still hands over by polling", async () => {
+  const polling = createPostgresBackend(pool, { schema, notify: false });
+  expect((polling as { subscribe?: unknown }).subscribe).toBeUndefined();
+  const key = uniqueKey("polling");
+  const held = await polling.acquire({ key, ttlMs: 30_000 });
+  if (!held.ok) throw new Error("expected to acquire");
+  const lock = createLock(polling);
+  const waiting = lock(({ fence }) => fence, { key, timeoutMs: 5_000, retryDelayMs: 20 });
+  await polling.release({ lockId: held.lockId });
+  expect((await waiting) > held.fence).toBe(true);
+});

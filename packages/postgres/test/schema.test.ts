@@ -1,0 +1,69 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { isLockError } from "@syncguard/core";
+import type { Pool } from "pg";
+import { createPostgresBackend, schemaSql, setupSchema } from "../src";
+import { freshSchema, newPool } from "./helpers";
+
+let pool: Pool;
+const schemas: string[] = [];
+beforeAll(() => {
+  pool = newPool();
+});
+afterAll(async () => {
+  for (const schema of schemas) await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await pool.end();
+});
+
+function schemaFor(label: string): string {
+  const schema = freshSchema(label);
+  schemas.push(schema);
+  return schema;
+}
+
+it("the shipped migration is setupSchema's SQL for the default names", () => {
+  const shipped = readFileSync(join(__dirname, "..", "migrations", "001_init.sql"), "utf8");
+  expect(shipped).toBe(schemaSql());
+});
+
+it("setupSchema is idempotent and safe to run from several processes at once", async () => {
+  const schema = schemaFor("setup");
+  await Promise.all(Array.from({ length: 4 }, () => setupSchema(pool, { schema })));
+  await setupSchema(pool, { schema });
+  const tables = await pool.query(
+    "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1",
+    [schema],
+  );
+  expect(tables.rows.map((r) => r.table_name)).toEqual(["syncguard_fences", "syncguard_locks"]);
+});
+
+it("a table prefix names both tables; two prefixes in one schema are independent", async () => {
+  const schema = schemaFor("prefix");
+  await setupSchema(pool, { schema, tablePrefix: "a_" });
+  await setupSchema(pool, { schema, tablePrefix: "b_" });
+  const a = createPostgresBackend(pool, { schema, tablePrefix: "a_" });
+  const b = createPostgresBackend(pool, { schema, tablePrefix: "b_" });
+  const first = await a.acquire({ key: "same", ttlMs: 30_000 });
+  const second = await b.acquire({ key: "same", ttlMs: 30_000 });
+  expect(first.ok && second.ok).toBe(true);
+  await Promise.all([a.close(), b.close()]);
+});
+
+it("missing tables are a clear InvalidArgument that says to run setupSchema; after it, the same backend works", async () => {
+  const schema = schemaFor("missing");
+  const backend = createPostgresBackend(pool, { schema });
+  for (const call of [
+    () => backend.acquire({ key: "k", ttlMs: 1000 }),
+    () => backend.isLocked({ key: "k" }),
+    () => backend.lookup({ key: "k" }),
+  ]) {
+    const error = await call().catch((e: unknown) => e);
+    expect(isLockError(error, "InvalidArgument")).toBe(true);
+    expect((error as Error).message).toMatch(/do not exist\. Run setupSchema/);
+  }
+  // The statements that failed to prepare are prepared again once the tables exist.
+  await setupSchema(pool, { schema });
+  expect((await backend.acquire({ key: "k", ttlMs: 1000 })).ok).toBe(true);
+  expect(await backend.isLocked({ key: "k" })).toBe(true);
+  await backend.close();
+});

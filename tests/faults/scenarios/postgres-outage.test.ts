@@ -1,0 +1,136 @@
+/**
+ * PostgreSQL outages on a private server: frozen (SIGSTOP to the postmaster and every backend:
+ * sockets open, nothing answers) and killed (SIGKILL), then brought back. Against a frozen
+ * server lock() settles by its timeoutMs and backend calls by operationTimeoutMs, with a transient
+ * error; against a dead one at once. Back up, the same backend locks again, nothing is left held
+ * past its lease, and fences keep increasing across the crash (the counters are in the tables).
+ */
+import { createLock, type LockBackend } from "@syncguard/core";
+import { createPostgresBackend, setupSchema } from "@syncguard/postgres";
+import { Pool } from "pg";
+import { describeError, lockErrorCodes } from "../harness/errors";
+import { type PrivateServer, ServiceHost } from "../harness/services";
+import { recordSummary } from "../harness/summary";
+import { monoMs, pollUntil, settleWithin } from "../harness/timing";
+
+const TIMEOUT_MS = 1000;
+const OPERATION_TIMEOUT_MS = 500;
+/** Issue 13's bound for settling after a deadline. */
+const SETTLE_SLACK_MS = 100;
+const TTL_MS = 2000;
+const TRANSIENT = ["ServiceUnavailable", "NetworkTimeout", "AcquisitionTimeout"];
+
+let host: ServiceHost;
+let server: PrivateServer;
+let pool: Pool;
+let backend: LockBackend & { close(): Promise<void> };
+
+beforeAll(async () => {
+  host = await ServiceHost.start();
+  server = await host.postgres();
+  pool = new Pool({ connectionString: server.address, max: 4 });
+  pool.on("error", () => {}); // idle clients of a killed server report here; the pool drops them
+  await setupSchema(pool);
+  backend = createPostgresBackend(pool, { operationTimeoutMs: OPERATION_TIMEOUT_MS });
+});
+afterAll(async () => {
+  await server?.signal("SIGCONT").catch(() => {});
+  await backend?.close();
+  await pool?.end();
+  await host?.close();
+});
+
+function transientProblem(
+  what: string,
+  run: Awaited<ReturnType<typeof settleWithin>>,
+  boundMs: number,
+) {
+  if (!run.settled) return `${what}: still pending at ${run.ms} ms`;
+  if (run.ok) return `${what}: resolved against a server that is down`;
+  if (!lockErrorCodes(run.error).some((code) => TRANSIENT.includes(code))) {
+    return `${what}: unexpected error ${describeError(run.error)}`;
+  }
+  if (run.ms > boundMs + SETTLE_SLACK_MS)
+    return `${what}: settled at ${run.ms} ms (bound ${boundMs})`;
+  return undefined;
+}
+
+describe("postgres outages", () => {
+  it("frozen: acquire ends by operationTimeoutMs, lock() by its timeoutMs; thawed, nothing stays held", async () => {
+    const problems: string[] = [];
+    const keys = { acquire: "frozen:acquire", lock: "frozen:lock" };
+    let fnRuns = 0;
+    await server.signal("SIGSTOP");
+    try {
+      const start = monoMs();
+      const [acquired, locked] = await Promise.all([
+        settleWithin(backend.acquire({ key: keys.acquire, ttlMs: TTL_MS }), 5000, start),
+        settleWithin(
+          createLock(backend)(() => void fnRuns++, {
+            key: keys.lock,
+            ttlMs: TTL_MS,
+            timeoutMs: TIMEOUT_MS,
+          }),
+          5000,
+          start,
+        ),
+      ]);
+      for (const problem of [
+        transientProblem("acquire", acquired, OPERATION_TIMEOUT_MS),
+        transientProblem("lock()", locked, TIMEOUT_MS),
+      ]) {
+        if (problem) problems.push(problem);
+      }
+    } finally {
+      await server.signal("SIGCONT");
+    }
+    // Statements the server received while frozen run now; their locks must not outlive the TTL.
+    await pollUntil(
+      "both keys free after SIGCONT",
+      async () => {
+        const held = await Promise.all(Object.values(keys).map((key) => backend.isLocked({ key })));
+        return held.every((h) => !h) ? true : undefined;
+      },
+      { deadlineMs: TTL_MS + 1000 + 2000, intervalMs: 50 },
+    );
+    if (fnRuns !== 0) problems.push(`fn ran ${fnRuns} time(s) for a lock() that gave up`);
+    recordSummary({
+      scenario: "postgres-frozen",
+      backend: "postgres",
+      faults: 1,
+      ops: 2,
+      overlaps: 0,
+      fenceRegressions: 0,
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it("killed: calls fail fast with a transient error; restarted, the backend locks again with higher fences", async () => {
+    const key = "killed:key";
+    const before = await backend.acquire({ key, ttlMs: 30_000 });
+    if (!before.ok) throw new Error("expected to acquire");
+    await backend.release({ lockId: before.lockId });
+
+    await server.kill();
+    const start = monoMs();
+    const down = await settleWithin(backend.acquire({ key, ttlMs: 30_000 }), 5000, start);
+    const problem = transientProblem("acquire on a dead server", down, OPERATION_TIMEOUT_MS);
+
+    await server.restart();
+    const after = await pollUntil("acquire after restart", async () => {
+      const got = await backend.acquire({ key, ttlMs: 30_000 });
+      return got.ok ? got : undefined;
+    });
+    recordSummary({
+      scenario: "postgres-killed",
+      backend: "postgres",
+      faults: 1,
+      ops: 3,
+      overlaps: 0,
+      fenceRegressions: after.fence > before.fence ? 0 : 1,
+    });
+    expect(problem).toBeUndefined();
+    expect(after.fence > before.fence).toBe(true);
+    await backend.release({ lockId: after.lockId });
+  });
+});
