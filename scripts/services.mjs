@@ -8,7 +8,7 @@
 //   const r = await startRedis();           // { url, host, port, pid, dir, logFile, stop() }
 //   const c = await startRedisCluster();    // { nodes: ["127.0.0.1:p", ...], ports, stop() }
 //   const f = await startFirestore();       // { host: "127.0.0.1:p", projectId, stop() }
-//   const p = await startPostgres();        // { url: "postgres://postgres:syncguard@127.0.0.1:p/postgres", stop() }
+//   const p = await startPostgres();        // { url: "postgres://postgres:<random>@127.0.0.1:p/postgres", stop() }
 //   Fault injection: startRedis({ appendOnly: true, port }), startFirestore({ port }); both
 //   handles (and startPostgres's) also have kill() (SIGKILL), restart() (same port and dir) and
 //   signal("SIGSTOP").

@@ -4,6 +4,7 @@
 // (Debian's package creates it; else `nobody`), and the temp dir is handed to that user.
 
 import { execFile, execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { chownSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { launchOnPort } from "./ports.mjs";
@@ -21,7 +22,8 @@ import {
 } from "./supervisor.mjs";
 
 const USER = "postgres";
-const PASSWORD = "syncguard";
+// Random per run, so a test can tell if the password ever shows up in a message.
+const PASSWORD = randomBytes(9).toString("hex");
 const DATABASE = "postgres";
 
 /**
@@ -145,7 +147,7 @@ function signalGroup(child, sig) {
 
 /**
  * Starts a PostgreSQL server on a free loopback port (or on `port`) with password auth over TCP
- * (user `postgres`, password `syncguard`, database `postgres`) and nothing durable. Besides
+ * (user `postgres`, a random password, database `postgres`) and nothing durable. Besides
  * `stop()`, the handle can crash the server (`kill()`: SIGKILL to postmaster and backends),
  * freeze it (`signal("SIGSTOP")`, also to every backend), and `restart()` it on the same port and
  * data dir.

@@ -21,9 +21,17 @@ const CONSOLE_METHODS = ["log", "info", "warn", "error", "debug", "trace"] as co
 export class LeakWatch {
   private readonly lockIds = new Set<string>();
   private readonly texts: Array<{ source: LeakSource; text: string }> = [];
+  private readonly secrets: Set<string>;
   private restoreConsole: (() => void) | undefined;
 
-  constructor(private readonly secrets: readonly string[] = []) {}
+  constructor(secrets: readonly string[] = []) {
+    this.secrets = new Set(secrets.filter((secret) => secret.length > 0));
+  }
+
+  /** Adds a string that must never show (a password known only once a server is up). */
+  noteSecret(secret: string): void {
+    if (secret.length > 0) this.secrets.add(secret);
+  }
 
   noteLockId(lockId: unknown): void {
     if (typeof lockId === "string" && lockId.length > 0) this.lockIds.add(lockId);
@@ -152,7 +160,7 @@ export class LeakWatch {
         }
       }
       for (const secret of this.secrets) {
-        if (secret && text.includes(secret)) {
+        if (text.includes(secret)) {
           found.push(`a secret in ${source}: ${clip(text, secret)}`);
         }
       }

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { runConformance } from "@syncguard/conformance";
 import type { Pool } from "pg";
 import { createPostgresBackend, type PostgresBackend, setupSchema } from "../src";
-import { freshSchema, newPool, postgresUrl } from "./helpers";
+import { connectionPassword, freshSchema, newPool, postgresUrl } from "./helpers";
 
 /** The shared conformance suite on a real PostgreSQL, including the multi-process race. */
 const schema = freshSchema("conf");
@@ -11,6 +11,8 @@ let backend: PostgresBackend | undefined;
 
 runConformance({
   name: "postgres (pg)",
+  // Every message and event of the run is checked for the connection\'s password.
+  secrets: [connectionPassword()],
   capabilities: { subscribe: true },
   createBackend: async () => {
     pool = newPool(20);

@@ -12,6 +12,11 @@ export function postgresUrl(): string {
 }
 
 /** A schema name no other test file (or run) uses. */
+/** The password in the test server's URL (random per run): it must never show in a message. */
+export function connectionPassword(): string {
+  return decodeURIComponent(new URL(postgresUrl()).password);
+}
+
 export function freshSchema(label: string): string {
   return `sg_${label}_${randomBytes(5).toString("hex")}`;
 }

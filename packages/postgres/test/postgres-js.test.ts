@@ -3,7 +3,7 @@ import { runConformance } from "@syncguard/conformance";
 import { isLockError } from "@syncguard/core";
 import postgres from "postgres";
 import { createPostgresBackend, type PostgresBackend, setupSchema } from "../src";
-import { freshSchema, postgresUrl, uniqueKey, waitFor } from "./helpers";
+import { connectionPassword, freshSchema, postgresUrl, uniqueKey, waitFor } from "./helpers";
 
 /**
  * The same backend on postgres.js: the conformance suites that reach the client (statements,
@@ -15,6 +15,8 @@ let backend: PostgresBackend | undefined;
 
 runConformance({
   name: "postgres (postgres.js)",
+  // Every message and event of the run is checked for the connection\'s password.
+  secrets: [connectionPassword()],
   capabilities: { subscribe: true },
   createBackend: async () => {
     sql = postgres(postgresUrl(), { max: 10, onnotice: () => {} });

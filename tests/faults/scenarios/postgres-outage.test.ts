@@ -9,6 +9,7 @@ import { createLock, type LockBackend } from "@syncguard/core";
 import { createPostgresBackend, setupSchema } from "@syncguard/postgres";
 import { Pool } from "pg";
 import { describeError, lockErrorCodes } from "../harness/errors";
+import { fileWatch, sweepLeaks } from "../harness/leak-sweep";
 import { type PrivateServer, ServiceHost } from "../harness/services";
 import { recordSummary } from "../harness/summary";
 import { monoMs, pollUntil, settleWithin } from "../harness/timing";
@@ -32,6 +33,9 @@ beforeAll(async () => {
   pool.on("error", () => {}); // idle clients of a killed server report here; the pool drops them
   await setupSchema(pool);
   backend = createPostgresBackend(pool, { operationTimeoutMs: OPERATION_TIMEOUT_MS });
+  // Its errors, logs and events must show neither a lockId nor the connection's password.
+  fileWatch().noteSecret(decodeURIComponent(new URL(server.address).password));
+  fileWatch().watchBackend(backend);
 });
 afterAll(async () => {
   await server?.signal("SIGCONT").catch(() => {});
@@ -66,7 +70,7 @@ describe("postgres outages", () => {
       const [acquired, locked] = await Promise.all([
         settleWithin(backend.acquire({ key: keys.acquire, ttlMs: TTL_MS }), 5000, start),
         settleWithin(
-          createLock(backend)(() => void fnRuns++, {
+          fileWatch().watchLock(createLock(backend, fileWatch().observers))(() => void fnRuns++, {
             key: keys.lock,
             ttlMs: TTL_MS,
             timeoutMs: TIMEOUT_MS,
@@ -134,3 +138,5 @@ describe("postgres outages", () => {
     await backend.release({ lockId: after.lockId });
   });
 });
+
+sweepLeaks();
