@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { MAX_LIST_LIMIT, normalizeKey } from "@syncguard/core";
 import { CliError, EXIT_CODES } from "./exit-codes";
+import { redactUrl } from "./redact";
 
 export const COMMANDS = ["inspect", "list", "release", "fence"] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -13,6 +14,8 @@ const OPTIONS = {
   project: { type: "string" },
   collection: { type: "string" },
   "fence-collection": { type: "string" },
+  schema: { type: "string" },
+  "table-prefix": { type: "string" },
   prefix: { type: "string" },
   limit: { type: "string" },
   cursor: { type: "string" },
@@ -33,6 +36,8 @@ const STORE_OPTIONS: OptionName[] = [
   "project",
   "collection",
   "fence-collection",
+  "schema",
+  "table-prefix",
   "timeout-ms",
   "json",
   "help",
@@ -57,6 +62,12 @@ export type StoreChoice =
       projectId: string;
       collection?: string;
       fenceCollection?: string;
+    }
+  | {
+      kind: "postgres";
+      url: string;
+      schema?: string;
+      tablePrefix?: string;
     };
 
 export type Invocation =
@@ -164,10 +175,23 @@ type Values = {
   project?: string;
   collection?: string;
   "fence-collection"?: string;
+  schema?: string;
+  "table-prefix"?: string;
 };
 
-/** Redis with --url (or $REDIS_URL), Firestore with --project: exactly one. */
+const POSTGRES_URL = /^postgres(ql)?:\/\/./;
+
+/**
+ * Redis with --url redis:// (or $REDIS_URL), PostgreSQL with --url postgres://, Firestore with
+ * --project: exactly one.
+ */
 function storeChoice(values: Values, env: NodeJS.ProcessEnv): StoreChoice {
+  const postgresOnly = (["schema", "table-prefix"] as const).filter((o) => values[o] !== undefined);
+  const postgresUrl = values.url?.some((url) => POSTGRES_URL.test(url)) === true;
+  if (postgresUrl) return postgresChoice(values);
+  if (postgresOnly.length > 0) {
+    throw usage(`--${postgresOnly[0]} is a PostgreSQL option: give --url postgres://...`);
+  }
   const redisOnly = (["cluster", "key-prefix"] as const).filter((o) => values[o] !== undefined);
   const firestoreOnly = (["collection", "fence-collection"] as const).filter(
     (o) => values[o] !== undefined,
@@ -195,12 +219,14 @@ function storeChoice(values: Values, env: NodeJS.ProcessEnv): StoreChoice {
   const urls = values.url ?? (env.REDIS_URL ? [env.REDIS_URL] : []);
   if (urls.length === 0) {
     throw usage(
-      "no store: give --url redis://host:port (or set REDIS_URL) for Redis, or --project <id> for Firestore",
+      "no store: give --url redis://host:port (or set REDIS_URL) for Redis, --url postgres://... for PostgreSQL, or --project <id> for Firestore",
     );
   }
   for (const url of urls) {
     if (!/^rediss?:\/\/./.test(url)) {
-      throw usage(`--url must be a redis:// or rediss:// URL, got "${url}"`);
+      throw usage(
+        `--url must be a redis://, rediss:// or postgres:// URL, got "${redactUrl(url)}"`,
+      );
     }
   }
   if (urls.length > 1 && !values.cluster) {
@@ -211,5 +237,20 @@ function storeChoice(values: Values, env: NodeJS.ProcessEnv): StoreChoice {
     urls,
     cluster: values.cluster === true,
     ...(values["key-prefix"] !== undefined ? { keyPrefix: values["key-prefix"] } : {}),
+  };
+}
+
+function postgresChoice(values: Values): StoreChoice {
+  const urls = values.url ?? [];
+  const foreign = (
+    ["cluster", "key-prefix", "project", "collection", "fence-collection"] as const
+  ).find((o) => values[o] !== undefined);
+  if (foreign) throw usage(`--${foreign} is not a PostgreSQL option`);
+  if (urls.length > 1) throw usage("PostgreSQL takes one --url");
+  return {
+    kind: "postgres",
+    url: urls[0] as string,
+    ...(values.schema !== undefined ? { schema: values.schema } : {}),
+    ...(values["table-prefix"] !== undefined ? { tablePrefix: values["table-prefix"] } : {}),
   };
 }

@@ -11,11 +11,14 @@ import { openStore, type Store } from "./stores";
 
 const STORE_HELP = `Store (one of):
   --url URL               Redis (default: $REDIS_URL). Repeat it for the root nodes of a cluster.
+                          A postgres:// URL picks PostgreSQL.
   --cluster               Connect as a Redis Cluster client.
   --key-prefix P          The Redis backend's keyPrefix (default "syncguard").
   --project ID            Firestore project (honours FIRESTORE_EMULATOR_HOST).
   --collection C          Firestore lock collection (default "locks").
   --fence-collection C    Firestore fence collection (default "fence_counters").
+  --schema S              PostgreSQL schema of the lock tables (default "public").
+  --table-prefix P        PostgreSQL table prefix (default "syncguard_").
   --timeout-ms N          Bound on connecting and on each store call (default 10000).
 
 Output:
@@ -29,7 +32,7 @@ Exit codes: 0 ok, 1 not held / nothing released, 2 usage, 3 store unreachable or
 const HELP: Record<Command | "main", string> = {
   main: `Usage: syncguard <command> [<key>] [options]
 
-Look at and clear SyncGuard locks on Redis or Firestore.
+Look at and clear SyncGuard locks on Redis, Firestore or PostgreSQL.
 
 Commands:
   inspect <key>           Is the key held? Its fence, when it was acquired, when it expires.

@@ -9,6 +9,7 @@ import type {
 } from "@syncguard/core";
 import type { StoreChoice } from "./args";
 import { CliError, EXIT_CODES } from "./exit-codes";
+import { redactUrl } from "./redact";
 
 /** The core functions the commands call, from the copy of core the store's backend was built with. */
 export interface CoreOperations {
@@ -94,13 +95,19 @@ export async function openStore(
   timeoutMs: number,
   logger: StoreLogger,
 ): Promise<Store> {
-  return choice.kind === "redis"
-    ? openRedis(choice, timeoutMs, logger)
-    : openFirestore(choice, timeoutMs, logger);
+  switch (choice.kind) {
+    case "redis":
+      return openRedis(choice, timeoutMs, logger);
+    case "firestore":
+      return openFirestore(choice, timeoutMs, logger);
+    case "postgres":
+      return openPostgres(choice, timeoutMs, logger);
+  }
 }
 
 type RedisChoice = Extract<StoreChoice, { kind: "redis" }>;
 type FirestoreChoice = Extract<StoreChoice, { kind: "firestore" }>;
+type PostgresChoice = Extract<StoreChoice, { kind: "postgres" }>;
 
 async function openRedis(
   choice: RedisChoice,
@@ -176,7 +183,7 @@ async function connectNodeRedis(choice: RedisChoice, timeoutMs: number): Promise
     await withinTime<unknown>(client.connect(), timeoutMs);
   } catch (error) {
     client.destroy();
-    throw unreachable("Redis", choice.urls.join(", "), error);
+    throw unreachable("Redis", choice.urls.map(redactUrl).join(", "), error);
   }
   return { client, close: () => client.destroy() };
 }
@@ -203,7 +210,7 @@ async function connectIoredis(choice: RedisChoice, timeoutMs: number): Promise<C
     await withinTime(client.connect(), timeoutMs);
   } catch (error) {
     client.disconnect();
-    throw unreachable("Redis", choice.urls.join(", "), error);
+    throw unreachable("Redis", choice.urls.map(redactUrl).join(", "), error);
   }
   return { client, close: () => client.disconnect() };
 }
@@ -251,12 +258,91 @@ async function openFirestore(
   };
 }
 
+/**
+ * node-postgres if installed, else postgres.js: a small pool, bounded connects, no LISTEN (the
+ * CLI never waits for a lock). One query proves the server answers before any command runs.
+ */
+async function openPostgres(
+  choice: PostgresChoice,
+  timeoutMs: number,
+  logger: StoreLogger,
+): Promise<Store> {
+  const postgres = load<typeof import("@syncguard/postgres")>(
+    "@syncguard/postgres",
+    "@syncguard/postgres pg (or postgres)",
+  );
+  const connection = installed("pg")
+    ? connectPg(choice.url, timeoutMs)
+    : installed("postgres")
+      ? connectPostgresJs(choice.url, timeoutMs)
+      : undefined;
+  if (!connection) {
+    throw new CliError(
+      EXIT_CODES.notInstalled,
+      "neither pg (node-postgres) nor postgres (postgres.js) is installed; PostgreSQL needs one: npm install pg",
+    );
+  }
+  try {
+    await withinTime(connection.ping(), timeoutMs);
+  } catch (error) {
+    await boundedWait(connection.close(), CLOSE_WAIT_MS);
+    throw unreachable("PostgreSQL", redactUrl(choice.url), error);
+  }
+  let backend: ReturnType<typeof postgres.createPostgresBackend>;
+  try {
+    backend = postgres.createPostgresBackend(connection.client as never, {
+      ...(choice.schema !== undefined ? { schema: choice.schema } : {}),
+      ...(choice.tablePrefix !== undefined ? { tablePrefix: choice.tablePrefix } : {}),
+      operationTimeoutMs: timeoutMs,
+      notify: false,
+      logger,
+    });
+  } catch (error) {
+    await boundedWait(connection.close(), CLOSE_WAIT_MS);
+    throw error;
+  }
+  return {
+    kind: "postgres",
+    backend,
+    core: coreOf("@syncguard/postgres"),
+    call: bounded("PostgreSQL", timeoutMs),
+    async close() {
+      await backend.close().catch(() => {});
+      await boundedWait(connection.close(), CLOSE_WAIT_MS);
+    },
+  };
+}
+
+interface SqlConnection {
+  client: unknown;
+  ping(): Promise<unknown>;
+  close(): Promise<unknown>;
+}
+
+function connectPg(url: string, timeoutMs: number): SqlConnection {
+  const { Pool } = load<typeof import("pg")>("pg", "pg");
+  const pool = new Pool({ connectionString: url, max: 2, connectionTimeoutMillis: timeoutMs });
+  pool.on("error", () => {}); // an idle client's broken connection: the next call reports it
+  return { client: pool, ping: () => pool.query("SELECT 1"), close: () => pool.end() };
+}
+
+function connectPostgresJs(url: string, timeoutMs: number): SqlConnection {
+  const postgresJs = load<typeof import("postgres")>("postgres", "postgres");
+  const sql = postgresJs(url, {
+    max: 2,
+    connect_timeout: Math.max(1, Math.ceil(timeoutMs / 1000)),
+    onnotice: () => {},
+  });
+  return { client: sql, ping: () => sql`SELECT 1`, close: () => sql.end({ timeout: 1 }) };
+}
+
 function unreachable(store: string, where: string, error: unknown): CliError {
   const { code } = (error ?? {}) as { code?: unknown };
-  const detail =
+  const detail = redactUrls(
     error instanceof Error
       ? error.message || (typeof code === "string" ? code : "") || error.name
-      : String(error);
+      : String(error),
+  );
   return new CliError(
     EXIT_CODES.store,
     `cannot connect to ${store} at ${where}: ${detail || "no reason given"}`,
@@ -264,6 +350,11 @@ function unreachable(store: string, where: string, error: unknown): CliError {
       cause: error,
     },
   );
+}
+
+/** Client libraries may quote the URL they were given: never with its password. */
+function redactUrls(text: string): string {
+  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"']+/gi, (url) => redactUrl(url));
 }
 
 /** How long closing a Firestore client may take before the CLI moves on. */

@@ -21,7 +21,11 @@ describe("syncguard usage errors (exit 2, before any store is touched)", () => {
     [["inspect", "", "--url", "redis://x"], 2, "Key must not be empty"],
     [["fence", "x".repeat(5000), "--url", "redis://x"], 2, "4096"],
     [["release", "k", "--url", "redis://x"], 2, "release needs --force"],
-    [["fence", "k", "--url", "http://x"], 2, "--url must be a redis:// or rediss:// URL"],
+    [
+      ["fence", "k", "--url", "http://x"],
+      2,
+      "--url must be a redis://, rediss:// or postgres:// URL",
+    ],
     [["fence", "k", "--url", "redis://a", "--url", "redis://b"], 2, "add --cluster"],
     [["fence", "k", "--project", "p", "--key-prefix", "x"], 2, "cannot be combined"],
     [["fence", "k", "--collection", "c", "--url", "redis://x"], 2, "add --project"],
@@ -47,13 +51,18 @@ describe("syncguard usage errors (exit 2, before any store is touched)", () => {
 });
 
 describe("syncguard store failures", () => {
-  it("exits 3 when Redis is unreachable (the built bin)", async () => {
+  it("exits 3 when Redis is unreachable (the built bin), never showing the URL's password", async () => {
     const port = await closedPort();
     const run = await spawnCli(["fence", "k", "--url", `redis://127.0.0.1:${port}`]);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(
       /^syncguard: cannot connect to Redis at redis:\/\/127\.0\.0\.1:\d+: /,
     );
+    const withPassword = `redis://ops:not-to-be-shown@127.0.0.1:${port}`;
+    const secret = await spawnCli(["fence", "k", "--url", withPassword]);
+    expect(secret.code).toBe(3);
+    expect(secret.stderr).toContain("redis://ops:***@127.0.0.1");
+    expect(secret.stderr + secret.stdout).not.toContain("not-to-be-shown");
   });
 
   it("exits 3 when the Firestore emulator is unreachable, within --timeout-ms", async () => {

@@ -208,13 +208,19 @@ export class Lease<C extends BackendCapabilities> {
     // One timer for whichever comes first; the hold bound can exceed setTimeout's range, the
     // safe deadline never does, so min() keeps the delay valid.
     this.deadlineTimer = unrefTimer(
-      () =>
-        holdDelay < delay
-          ? this.markHoldEnded()
-          : this.markLost(
-              "deadline",
-              "The lock's safe deadline passed without a confirmed renewal; it may expire at any moment",
-            ),
+      () => {
+        if (holdDelay >= delay) {
+          this.markLost(
+            "deadline",
+            "The lock's safe deadline passed without a confirmed renewal; it may expire at any moment",
+          );
+        } else if (this.msUntilHoldEnd() > 0) {
+          // Timers may fire a little before our monotonic clock reaches the bound: wait it out.
+          this.armDeadline();
+        } else {
+          this.markHoldEnded();
+        }
+      },
       Math.min(delay, holdDelay),
     );
   }

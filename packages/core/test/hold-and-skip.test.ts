@@ -55,6 +55,30 @@ describe("maxHoldMs: bounded renewal", () => {
     expect(await memory.isLocked({ key: "job" })).toBe(false); // released when fn settled
   });
 
+  it("never aborts before the bound by the lease's own clock, even when timers fire early", async () => {
+    const memory = createMemoryBackend();
+    const start = Date.now();
+    // A monotonic clock a little behind the timers: each timer fires "early" by this clock.
+    const behind = () => start + (Date.now() - start) * 0.99;
+    const lock = createLockWith(
+      memory,
+      {},
+      { ...defaultDeps, now: behind, wall: () => Date.now() },
+    );
+    let abortedAt = Number.NaN;
+    const outcome = lock(
+      async ({ signal }) => {
+        await waitForAbort(signal);
+        abortedAt = behind();
+      },
+      { key: "early", ttlMs: 300, autoExtend: true, maxHoldMs: 1_000 },
+    ).catch((error: unknown) => error);
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(isLockError(await outcome, "LockLost")).toBe(true);
+    expect(abortedAt - start).toBeGreaterThanOrEqual(1_000);
+    expect(abortedAt - start).toBeLessThan(1_050);
+  });
+
   it("a holder that ignores the signal keeps no renewal: the lock frees within one TTL of the bound", async () => {
     const memory = createMemoryBackend();
     const { backend, calls } = counting(memory);

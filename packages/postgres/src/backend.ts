@@ -5,6 +5,7 @@ import { type PostgresBackendOptions, resolveConfig } from "./config";
 import { toPostgresLockError } from "./errors";
 import { acquire, acquireSql } from "./operations/acquire";
 import { extend, extendSql } from "./operations/extend";
+import { listLocks, listSql, readFence, readFenceSql } from "./operations/inventory";
 import { isLocked, isLockedSql } from "./operations/is-locked";
 import { readByKey, readByKeySql, readByLockId, readByLockIdSql } from "./operations/read";
 import { release, releaseSql } from "./operations/release";
@@ -47,17 +48,22 @@ export function createPostgresDriver(
     readByKey: readByKeySql(config),
     readByLockId: readByLockIdSql(config),
     isLocked: isLockedSql(config),
+    list: listSql(config),
+    readFence: readFenceSql(config),
   };
   const watcher = config.notify ? new NotifyWatcher(client, config) : undefined;
   const tables = `${config.locksTable}, ${config.fencesTable}`;
   return {
     capabilities: POSTGRES_CAPABILITIES,
+    ...(config.logger ? { logger: config.logger } : {}),
     acquire: (input) => acquire(ctx, sql.acquire, input),
     release: (input) => release(ctx, sql.release, input),
     extend: (input) => extend(ctx, sql.extend, input),
     readByKey: (input) => readByKey(ctx, sql.readByKey, input),
     readByLockId: (input) => readByLockId(ctx, sql.readByLockId, input),
     isLocked: (input) => isLocked(ctx, sql.isLocked, input),
+    list: (input) => listLocks(ctx, sql.list, input),
+    readFence: (input) => readFence(ctx, sql.readFence, input),
     ...(watcher ? { watch: (key, listener) => watcher.watch(key, listener) } : {}),
     toLockError: (error, operation) => toPostgresLockError(error, operation, false, tables),
     async close() {

@@ -1,4 +1,4 @@
-import { keyDigest, LockError, validateTtl } from "@syncguard/core";
+import { keyDigest, LockError, type Logger, validateLogger, validateTtl } from "@syncguard/core";
 
 export interface PostgresBackendOptions {
   /** Schema holding the tables. Default "public". */
@@ -20,6 +20,11 @@ export interface PostgresBackendOptions {
    * waiters then poll. Default true.
    */
   notify?: boolean;
+  /**
+   * Where the backend's warnings go (a fence near its limit), and the default logger of locks
+   * made from this backend. Default: the console.
+   */
+  logger?: Logger;
 }
 
 export interface PostgresConfig {
@@ -33,6 +38,7 @@ export interface PostgresConfig {
   readonly fencesTable: string;
   /** The NOTIFY channel releases are announced on: one per schema and prefix (a digest of both). */
   readonly channel: string;
+  readonly logger?: Logger;
 }
 
 export const POSTGRES_DEFAULTS = Object.freeze({
@@ -98,7 +104,9 @@ export function resolveConfig(options: PostgresBackendOptions = {}): PostgresCon
     options.operationTimeoutMs ?? POSTGRES_DEFAULTS.operationTimeoutMs,
     "operationTimeoutMs",
   );
+  const logger = validateLogger(options.logger);
   return Object.freeze({
+    ...(logger ? { logger } : {}),
     schema,
     tablePrefix,
     cleanupInIsLocked,

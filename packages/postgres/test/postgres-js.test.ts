@@ -17,7 +17,7 @@ runConformance({
   name: "postgres (postgres.js)",
   // Every message and event of the run is checked for the connection\'s password.
   secrets: [connectionPassword()],
-  capabilities: { subscribe: true },
+  capabilities: { subscribe: true, list: true, readFence: true },
   createBackend: async () => {
     sql = postgres(postgresUrl(), { max: 10, onnotice: () => {} });
     await setupSchema(sql, { schema });

@@ -68,7 +68,7 @@ export async function acquire(
   if (!row) throw new Error("acquire returned no row");
   if (row.taken_fence !== null) {
     const fence = toFence(row.taken_fence);
-    warnIfFenceNearLimit(key, fence);
+    warnIfFenceNearLimit(key, fence, ctx.config.logger);
     return { acquired: true, expiresAtMs: toMs(row.taken_expires_at_ms, "expires_at_ms"), fence };
   }
   if (row.live_fence !== null) {

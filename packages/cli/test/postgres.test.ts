@@ -1,0 +1,125 @@
+import { readFence } from "@syncguard/core";
+import { createPostgresBackend, type PostgresBackend, setupSchema } from "@syncguard/postgres";
+import { Pool } from "pg";
+import {
+  closedPort,
+  forceReleaseScenario,
+  listAllKeys,
+  type Run,
+  runCli,
+  spawnCli,
+  unique,
+  until,
+} from "./helpers";
+
+function postgresUrl(): string {
+  const url = process.env.SYNCGUARD_POSTGRES_URL;
+  if (!url) throw new Error("SYNCGUARD_POSTGRES_URL is not set: run through scripts/services.mjs");
+  return url;
+}
+
+describe("syncguard on PostgreSQL", () => {
+  let pool: Pool;
+  let backend: PostgresBackend;
+  // A schema of its own, so the listing sees only this file's locks.
+  const schema = unique("cli_pg")
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, "_");
+  const store = () => ["--url", postgresUrl(), "--schema", schema];
+  const cli = (argv: string[]): Promise<Run> => runCli([...argv, ...store()]);
+
+  beforeAll(async () => {
+    pool = new Pool({ connectionString: postgresUrl(), max: 4 });
+    await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    await setupSchema(pool, { schema });
+    backend = createPostgresBackend(pool, { schema, notify: false });
+  });
+  afterAll(async () => {
+    await backend.close();
+    await pool.end();
+  });
+
+  it("inspect: a held key shows its fence (no lockId); a free key exits 1", async () => {
+    const held = await backend.acquire({ key: "report:daily", ttlMs: 60_000 });
+    if (!held.ok) throw new Error("acquire failed");
+    const text = await cli(["inspect", "report:daily"]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^key {10}report:daily\nheld {9}yes\nfence {8}\d{15}\n/);
+    expect(text.stdout).not.toContain(held.lockId);
+    const json = JSON.parse((await cli(["inspect", "report:daily", "--json"])).stdout);
+    expect(json).toMatchObject({ key: "report:daily", held: true, fence: held.fence });
+    await backend.release({ lockId: held.lockId });
+    expect((await cli(["inspect", "report:daily"])).code).toBe(1);
+  });
+
+  it("list: pages of 2 return every live lock once; released, expired and other keys absent", async () => {
+    const keys = Array.from({ length: 5 }, (_, i) => `batch:${i}`);
+    const held = await Promise.all(
+      [...keys, "batch:gone", "other:1"].map((key) => backend.acquire({ key, ttlMs: 60_000 })),
+    );
+    const gone = held[5];
+    if (!gone?.ok) throw new Error("acquire failed");
+    await backend.release({ lockId: gone.lockId });
+    await backend.acquire({ key: "batch:expired", ttlMs: 1 });
+    await until(async () => !(await backend.isLocked({ key: "batch:expired" })));
+
+    const paged = await listAllKeys(cli, ["--prefix", "batch:", "--limit", "2"]);
+    expect(paged.keys.sort()).toEqual(keys);
+    expect(paged.pages).toBeGreaterThanOrEqual(3);
+    const json = JSON.parse((await cli(["list", "--prefix", "other:", "--json"])).stdout);
+    expect(JSON.stringify(json)).not.toMatch(/lockId"/);
+    expect(json.locks.map((lock: { key: string }) => lock.key)).toEqual(["other:1"]);
+    for (const result of held) if (result.ok) await backend.release({ lockId: result.lockId });
+  });
+
+  it("fence: the key's own counter, read without moving it", async () => {
+    const key = unique("fence");
+    expect(JSON.parse((await cli(["fence", key, "--json"])).stdout)).toEqual({
+      key,
+      fence: null,
+      shared: false,
+    });
+    const first = await backend.acquire({ key, ttlMs: 5_000 });
+    if (!first.ok) throw new Error("acquire failed");
+    await backend.release({ lockId: first.lockId });
+    expect((await cli(["fence", key])).stdout).toContain(`fence  ${first.fence}\n`);
+    expect(await readFence(backend, key)).toEqual({ fence: first.fence, shared: false });
+  });
+
+  it("release --force frees a key held by a live lock(): LockLost, fence counter untouched, next fence higher", async () => {
+    await forceReleaseScenario(backend, cli, unique("stuck"));
+  });
+
+  it("the built bin: --json and exit codes; an unreachable server is exit 3 and its password is never shown", async () => {
+    const key = unique("bin");
+    const held = await backend.acquire({ key, ttlMs: 60_000 });
+    if (!held.ok) throw new Error("acquire failed");
+    const inspect = await spawnCli(["inspect", key, "--json", ...store()]);
+    expect(inspect.code).toBe(0);
+    expect(JSON.parse(inspect.stdout)).toMatchObject({ key, held: true, fence: held.fence });
+    const released = await spawnCli(["release", "--force", "--yes", key, ...store()]);
+    expect(released.code).toBe(0);
+    expect(await backend.isLocked({ key })).toBe(false);
+
+    const password = "cli-secret-pw";
+    const nowhere = `postgres://app:${password}@127.0.0.1:${await closedPort()}/db`;
+    const down = await spawnCli(["inspect", key, "--url", nowhere, "--timeout-ms", "2000"]);
+    expect(down.code).toBe(3);
+    expect(down.stderr).toMatch(
+      /cannot connect to PostgreSQL at postgres:\/\/app:\*\*\*@127\.0\.0\.1/,
+    );
+    expect(down.stderr + down.stdout).not.toContain(password);
+  });
+
+  it("usage: PostgreSQL options need a postgres:// URL, and Redis options do not mix with one", async () => {
+    const alone = await runCli(["inspect", "k", "--schema", "x", "--url", "redis://127.0.0.1:1"]);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain("--schema is a PostgreSQL option");
+    const mixed = await runCli(["inspect", "k", "--url", postgresUrl(), "--cluster"]);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toContain("--cluster is not a PostgreSQL option");
+    const bad = await runCli(["inspect", "k", "--url", "http://user:topsecret@host/"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).not.toContain("topsecret");
+  });
+});

@@ -1,0 +1,95 @@
+import {
+  type DriverFenceReading,
+  type DriverKeyInput,
+  type DriverListInput,
+  type DriverListPage,
+  type ListedLock,
+  LockError,
+  TIME_TOLERANCE_MS,
+} from "@syncguard/core";
+import type { PostgresConfig } from "../config";
+import { runStatement, type StatementContext } from "../statement";
+import { NOW_MS, rowName, toFence, toMs } from "../storage";
+
+/**
+ * One page of live locks (ADR-026) in row-name order, after the cursor's row name: the primary
+ * key's index serves the order and the start. The prefix is compared on the stored key bytes (a
+ * hashed row name keeps only the readable part of a long key). One row more than the page says
+ * whether anything follows. Never selects lock_id.
+ */
+export function listSql({ locksTable }: PostgresConfig): string {
+  return `SELECT l.name, l.key, l.acquired_at_ms, l.expires_at_ms, l.fence FROM ${locksTable} l
+WHERE ($1::text IS NULL OR l.name > $1::text)
+  AND substring(l.key FROM 1 FOR octet_length($2::bytea)) = $2::bytea
+  AND l.expires_at_ms + ${TIME_TOLERANCE_MS} > (SELECT ${NOW_MS})
+ORDER BY l.name
+LIMIT $3::int + 1`;
+}
+
+/** The key's own counter (one per key, never shared). */
+export function readFenceSql({ fencesTable }: PostgresConfig): string {
+  return `SELECT f.fence FROM ${fencesTable} f WHERE f.name = $1`;
+}
+
+export async function listLocks(
+  ctx: StatementContext,
+  sql: string,
+  { prefix, limit, cursor, signal }: DriverListInput,
+): Promise<DriverListPage> {
+  const after = cursor === undefined ? null : decodeCursor(cursor);
+  const result = await runStatement(ctx, {
+    operation: "list",
+    text: sql,
+    values: [after, Buffer.from(prefix, "utf8"), limit],
+    write: false,
+    signal,
+  });
+  const rows = result.rows;
+  const page = rows.slice(0, limit);
+  const locks = page.map(toListedLock);
+  const last = page.at(-1);
+  return rows.length > limit && last
+    ? { locks, cursor: encodeCursor(String(last.name)) }
+    : { locks };
+}
+
+export async function readFence(
+  ctx: StatementContext,
+  sql: string,
+  { key, signal }: DriverKeyInput,
+): Promise<DriverFenceReading> {
+  const result = await runStatement(ctx, {
+    operation: "readFence",
+    text: sql,
+    values: [rowName(key)],
+    write: false,
+    signal,
+  });
+  const row = result.rows[0];
+  return row ? { fence: toFence(row.fence), shared: false } : { shared: false };
+}
+
+function toListedLock(row: Record<string, unknown>): ListedLock {
+  const { key } = row;
+  if (!Buffer.isBuffer(key))
+    throw new LockError("Internal", "PostgreSQL list: a lock row has no key bytes");
+  return {
+    key: key.toString("utf8"),
+    acquiredAtMs: toMs(row.acquired_at_ms, "acquired_at_ms"),
+    expiresAtMs: toMs(row.expires_at_ms, "expires_at_ms"),
+    fence: toFence(row.fence),
+  };
+}
+
+const encodeCursor = (name: string): string => Buffer.from(name, "utf8").toString("base64url");
+
+function decodeCursor(cursor: string): string {
+  const name = Buffer.from(cursor, "base64url").toString("utf8");
+  if (name === "" || Buffer.from(name, "utf8").toString("base64url") !== cursor) {
+    throw new LockError(
+      "InvalidArgument",
+      "listLocks: this cursor did not come from a PostgreSQL listing",
+    );
+  }
+  return name;
+}
