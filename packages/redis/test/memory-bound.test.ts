@@ -7,7 +7,7 @@ import { connectTarget, MODES, type Mode, type Target, waitFor } from "./helpers
 // number of distinct keys ever locked. Records and queues expire; fence counters are one per
 // route, never deleted, so at most ROUTES keys remain per prefix whatever the number of keys.
 
-const DISTINCT_KEYS = 100_000;
+const DISTINCT_KEYS = 30_000;
 const IN_FLIGHT = 256;
 
 /** Every key under the prefix, on every node. */

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { connectTarget, MODES, type Mode, type Target, uniqueKey } from "./helpers/services";
 
 const PROCESSES = 16;
-const ITERATIONS = 200;
+const ITERATIONS = 100;
 const WORKER = join(__dirname, "fixtures", "race-worker.js");
 const DIST = join(__dirname, "..", "dist", "index.js");
 

@@ -1,6 +1,6 @@
 /**
  * Scenario 10: soak. 8 worker processes loop lock() on 50 keys against a private redis-server
- * with AOF (fsync always) for SYNCGUARD_SOAK_MS (default 60 s), while the supervisor SIGKILLs
+ * with AOF (fsync always) for SYNCGUARD_SOAK_MS (default 30 s), while the supervisor SIGKILLs
  * random workers (respawning them) and kills and restarts the server at least once.
  * Then: 0 overlaps, strictly increasing fences per key, no keys left under the prefix after
  * every TTL but fence counters, and each surviving worker's heap flat (after a forced GC).
@@ -12,7 +12,7 @@ import { ServiceHost } from "../harness/services";
 import { killAllWorkers, spawnWorker, type WorkerProcess } from "../harness/supervisor";
 import { delay, monoMs, pollUntil } from "../harness/timing";
 
-const SOAK_MS = Number(process.env.SYNCGUARD_SOAK_MS ?? 60_000);
+const SOAK_MS = Number(process.env.SYNCGUARD_SOAK_MS ?? 30_000);
 const WORKERS = 8;
 /** Workers 0..5 may be killed; 6 and 7 live through the whole soak so their heap is measured. */
 const KILLABLE = 6;
