@@ -168,6 +168,35 @@ export async function listAllKeys(
   throw new Error("the listing did not end");
 }
 
+/**
+ * Five live `batch:` locks, a released one, an expired one and `other:1`, then the listing of
+ * `batch:` in pages of 2 must show each live one exactly once. Returns what to release after.
+ */
+export async function batchListScenario(
+  backend: LockBackend,
+  cli: (argv: string[]) => Promise<Run>,
+): Promise<{ release(): Promise<void> }> {
+  const keys = Array.from({ length: 5 }, (_, i) => `batch:${i}`);
+  const held = await Promise.all(
+    [...keys, "batch:gone", "other:1"].map((key) => backend.acquire({ key, ttlMs: 60_000 })),
+  );
+  const gone = held[5];
+  if (!gone?.ok) throw new Error("acquire failed");
+  await backend.release({ lockId: gone.lockId });
+  // A lock that expired (1 ms lease, past the tolerance) is not listed.
+  await backend.acquire({ key: "batch:expired", ttlMs: 1 });
+  await until(async () => !(await backend.isLocked({ key: "batch:expired" })));
+
+  const paged = await listAllKeys(cli, ["--prefix", "batch:", "--limit", "2"]);
+  expect(paged.keys.sort()).toEqual(keys);
+  expect(paged.pages).toBeGreaterThanOrEqual(3);
+  return {
+    async release() {
+      for (const result of held) if (result.ok) await backend.release({ lockId: result.lockId });
+    },
+  };
+}
+
 /** Polls until `check` holds, for at most `withinMs` (no fixed sleeps). */
 export async function until(check: () => Promise<boolean>, withinMs = 10_000): Promise<void> {
   const deadline = Date.now() + withinMs;

@@ -2,14 +2,13 @@ import { readFence } from "@syncguard/core";
 import { createPostgresBackend, type PostgresBackend, setupSchema } from "@syncguard/postgres";
 import { Pool } from "pg";
 import {
+  batchListScenario,
   closedPort,
   forceReleaseScenario,
-  listAllKeys,
   type Run,
   runCli,
   spawnCli,
   unique,
-  until,
 } from "./helpers";
 
 function postgresUrl(): string {
@@ -53,23 +52,11 @@ describe("syncguard on PostgreSQL", () => {
   });
 
   it("list: pages of 2 return every live lock once; released, expired and other keys absent", async () => {
-    const keys = Array.from({ length: 5 }, (_, i) => `batch:${i}`);
-    const held = await Promise.all(
-      [...keys, "batch:gone", "other:1"].map((key) => backend.acquire({ key, ttlMs: 60_000 })),
-    );
-    const gone = held[5];
-    if (!gone?.ok) throw new Error("acquire failed");
-    await backend.release({ lockId: gone.lockId });
-    await backend.acquire({ key: "batch:expired", ttlMs: 1 });
-    await until(async () => !(await backend.isLocked({ key: "batch:expired" })));
-
-    const paged = await listAllKeys(cli, ["--prefix", "batch:", "--limit", "2"]);
-    expect(paged.keys.sort()).toEqual(keys);
-    expect(paged.pages).toBeGreaterThanOrEqual(3);
+    const batch = await batchListScenario(backend, cli);
     const json = JSON.parse((await cli(["list", "--prefix", "other:", "--json"])).stdout);
     expect(JSON.stringify(json)).not.toMatch(/lockId"/);
     expect(json.locks.map((lock: { key: string }) => lock.key)).toEqual(["other:1"]);
-    for (const result of held) if (result.ok) await backend.release({ lockId: result.lockId });
+    await batch.release();
   });
 
   it("fence: the key's own counter, read without moving it", async () => {

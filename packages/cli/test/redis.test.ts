@@ -4,8 +4,8 @@ import { createRedisBackend, type RedisBackend } from "@syncguard/redis";
 import { createClient, createCluster } from "redis";
 import { main } from "../src";
 import {
+  batchListScenario,
   forceReleaseScenario,
-  listAllKeys,
   type Run,
   runCli,
   spawnCli,
@@ -78,27 +78,14 @@ describe.each<Mode>(["single", "cluster"])("syncguard on Redis (%s)", (mode) => 
   });
 
   it("list: pages of 2 return every live lock once; released keys and other prefixes are absent", async () => {
-    const keys = Array.from({ length: 5 }, (_, i) => `batch:${i}`);
-    const held = await Promise.all(
-      [...keys, "batch:gone", "other:1"].map((key) => backend.acquire({ key, ttlMs: 60_000 })),
-    );
-    const gone = held[5];
-    if (!gone?.ok) throw new Error("acquire failed");
-    await backend.release({ lockId: gone.lockId });
-    // A lock that expired (1 ms lease, past the tolerance) is not listed.
-    await backend.acquire({ key: "batch:expired", ttlMs: 1 });
-    await until(async () => !(await backend.isLocked({ key: "batch:expired" })));
-
-    const paged = await listAllKeys(cli, ["--prefix", "batch:", "--limit", "2"]);
-    expect(paged.keys.sort()).toEqual(keys);
-    expect(paged.pages).toBeGreaterThanOrEqual(3);
+    const batch = await batchListScenario(backend, cli);
     const table = await cli(["list", "--prefix", "other:"]);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(
       /^KEY {6}FENCE {12}ACQUIRED AT {15}EXPIRES IN\nother:1 {2}\d{15} {2}\d{4}-\S+Z {2}\d+\.\d s\n$/,
     );
     expect((await cli(["list", "--prefix", "none:"])).stdout).toBe("No live locks.\n");
-    for (const result of held) if (result.ok) await backend.release({ lockId: result.lockId });
+    await batch.release();
   });
 
   it("fence: reads the counter without moving it; none before any acquire", async () => {

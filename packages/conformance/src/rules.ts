@@ -117,6 +117,11 @@ export const RULES = {
   "wake.release":
     "When the backend has subscribe(): listeners hear a release of their key only, and a lock() waiter runs soon after a release instead of sleeping out its retry delay.",
 
+  "events.forced":
+    "forceRelease reports itself to the given observers: a `forced` event { key, released: true, fence } for the lock it deleted (fence on fencing backends), one warn log line whose fields name the key, no lockId in either; on a free key the event says released: false and nothing is logged.",
+  "events.outcomes":
+    "lock() over the backend reports each outcome as events: a holder whose lock is force-released sees acquired, extended (ok: false), lost (reason not-held), released (ok: false); an acquisition that times out behind a holder ends with failed { code: AcquisitionTimeout, attempts, waitedMs }.",
+
   "race.exclusion":
     "Across separate processes, critical sections on one key never overlap and every one completes.",
   "race.fence-order":

@@ -13,6 +13,7 @@ export const SUITE_NAMES = [
   "lock",
   "lease",
   "inventory",
+  "events",
   "race",
   "secrets",
 ] as const;

@@ -1,9 +1,8 @@
 import type { Firestore } from "@google-cloud/firestore";
-import { createLock, forceRelease, type LockEvent, type Logger } from "@syncguard/core";
+import { forceRelease, type Logger } from "@syncguard/core";
 import { freshBackend, useEmulatorProject } from "./helpers";
 
-// Events and the backend's logger on the emulator: a forced release is evented and logged through
-// the backend's logger (never console), and the evicted holder sees the loss as events too.
+// The backend's logger on the emulator: a forced release is logged through it, never the console.
 const key = (label: string) => `${label}:${Math.random().toString(36).slice(2)}`;
 
 describe("observability on Firestore", () => {
@@ -23,7 +22,9 @@ describe("observability on Firestore", () => {
     return { logger, lines };
   }
 
-  it("forceRelease emits forced with the evicted fence and warns through the backend's logger", async () => {
+  // The events themselves are conformance rules (events.forced, events.outcomes); this checks
+  // the backend's own logger option reaches core's default.
+  it("forceRelease warns through the backend's logger, never the console", async () => {
     const { logger, lines } = recordingLogger();
     const { backend } = freshBackend(db, { logger });
     const warn = jest.spyOn(console, "warn");
@@ -31,48 +32,12 @@ describe("observability on Firestore", () => {
       const stuck = key("stuck");
       const held = await backend.acquire({ key: stuck, ttlMs: 60_000 });
       if (!held.ok) throw new Error("setup: the key should be free");
-      const events: LockEvent[] = [];
-      await forceRelease(backend, stuck, { onEvent: (e) => events.push(e) });
-      await forceRelease(backend, stuck, { onEvent: (e) => events.push(e) });
-      expect(events).toEqual([
-        { type: "forced", key: stuck, released: true, fence: held.fence },
-        { type: "forced", key: stuck, released: false },
-      ]);
-      expect(lines).toEqual([
-        {
-          level: "warn",
-          message: expect.stringMatching(/forced release/),
-          fields: expect.objectContaining({ key: stuck, fence: held.fence }),
-        },
-      ]);
-      expect(JSON.stringify(lines)).not.toContain(held.lockId);
+      await forceRelease(backend, stuck);
+      expect(lines.map((line) => [line.level, line.fields?.key])).toEqual([["warn", stuck]]);
       expect(warn).not.toHaveBeenCalled();
     } finally {
       warn.mockRestore();
       await backend.close();
     }
-  }, 30_000);
-
-  it("the evicted lock() holder reports acquired, then lost and a release that found nothing", async () => {
-    const { logger } = recordingLogger();
-    const { backend } = freshBackend(db, { logger });
-    const stuck = key("holder");
-    const events: LockEvent[] = [];
-    const lock = createLock(backend, {
-      onEvent: (e) => events.push(e),
-      onReleaseError: () => undefined,
-    });
-    await expect(
-      lock(
-        async (ctx) => {
-          await forceRelease(backend, stuck);
-          expect(await ctx.extend()).toEqual({ ok: false });
-        },
-        { key: stuck },
-      ),
-    ).rejects.toMatchObject({ code: "LockLost" });
-    expect(events.map((e) => e.type)).toEqual(["acquired", "extended", "lost", "released"]);
-    expect(events[2]).toEqual({ type: "lost", key: stuck, reason: "not-held" });
-    await backend.close();
   }, 30_000);
 });

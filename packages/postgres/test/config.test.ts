@@ -21,6 +21,8 @@ describe("options are validated synchronously (InvalidArgument)", () => {
     ["non-boolean notify", { notify: "yes" }],
     ["non-boolean cleanupInIsLocked", { cleanupInIsLocked: 1 }],
     ["zero operationTimeoutMs", { operationTimeoutMs: 0 }],
+    ["logger without error()", { logger: { warn: () => undefined } }],
+    ["logger that is a string", { logger: "console" }],
     ["options that are not an object", "public"],
   ])("%s", (_name, options) => {
     let error: unknown;

@@ -2,6 +2,7 @@ import type { SuiteContext } from "../context";
 import type { SuiteName } from "../suite-names";
 import { abortSuite } from "./abort";
 import { acquireSuite } from "./acquire";
+import { eventsSuite } from "./events";
 import { expirySuite } from "./expiry";
 import { extendSuite } from "./extend";
 import { fencingSuite } from "./fencing";
@@ -30,6 +31,7 @@ export const SUITES: Record<SuiteName, (context: SuiteContext) => void> = {
   abort: abortSuite,
   lock: lockSuite,
   lease: leaseSuite,
+  events: eventsSuite,
   inventory: inventorySuite,
   race: raceSuite,
   secrets: secretsSuite,
