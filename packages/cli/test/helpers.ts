@@ -197,6 +197,31 @@ export async function batchListScenario(
   };
 }
 
+/**
+ * `fence` on a never-locked key reads none; after one acquire+release it reads that fence (text
+ * and JSON) and `readFence` agrees: nothing moved the counter. Returns the text output.
+ */
+export async function fenceScenario(
+  backend: LockBackend,
+  cli: (argv: string[]) => Promise<Run>,
+  shared: boolean,
+): Promise<string> {
+  const key = unique("fence");
+  expect(JSON.parse((await cli(["fence", key, "--json"])).stdout)).toEqual({
+    key,
+    fence: null,
+    shared,
+  });
+  const first = await backend.acquire({ key, ttlMs: 5_000 });
+  if (!first.ok || !("fence" in first)) throw new Error("acquire failed");
+  await backend.release({ lockId: first.lockId });
+  const text = await cli(["fence", key]);
+  expect(text.code).toBe(0);
+  expect(text.stdout).toMatch(new RegExp(`^fence +${first.fence}$`, "m"));
+  expect(await readFence(backend, key)).toEqual({ fence: first.fence, shared });
+  return text.stdout;
+}
+
 /** Polls until `check` holds, for at most `withinMs` (no fixed sleeps). */
 export async function until(check: () => Promise<boolean>, withinMs = 10_000): Promise<void> {
   const deadline = Date.now() + withinMs;

@@ -1,9 +1,9 @@
-import { readFence } from "@syncguard/core";
 import { createPostgresBackend, type PostgresBackend, setupSchema } from "@syncguard/postgres";
 import { Pool } from "pg";
 import {
   batchListScenario,
   closedPort,
+  fenceScenario,
   forceReleaseScenario,
   type Run,
   runCli,
@@ -60,17 +60,7 @@ describe("syncguard on PostgreSQL", () => {
   });
 
   it("fence: the key's own counter, read without moving it", async () => {
-    const key = unique("fence");
-    expect(JSON.parse((await cli(["fence", key, "--json"])).stdout)).toEqual({
-      key,
-      fence: null,
-      shared: false,
-    });
-    const first = await backend.acquire({ key, ttlMs: 5_000 });
-    if (!first.ok) throw new Error("acquire failed");
-    await backend.release({ lockId: first.lockId });
-    expect((await cli(["fence", key])).stdout).toContain(`fence  ${first.fence}\n`);
-    expect(await readFence(backend, key)).toEqual({ fence: first.fence, shared: false });
+    await fenceScenario(backend, cli, false);
   });
 
   it("release --force frees a key held by a live lock(): LockLost, fence counter untouched, next fence higher", async () => {

@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { generateLockId, isLockError, type LockErrorCode, normalizeKey } from "@syncguard/core";
+import {
+  type BackendCapabilities,
+  generateLockId,
+  isLockError,
+  type LockBackend,
+  type LockErrorCode,
+  type LockSummary,
+  listLocks,
+  normalizeKey,
+} from "@syncguard/core";
 
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
@@ -88,4 +97,37 @@ export async function timed<T>(
   const t0 = Date.now();
   const value = await fn();
   return { value, t0, t1: Date.now() };
+}
+
+/**
+ * Every lock `listLocks` returns under `prefix`, paging with `limit` until a page has no cursor.
+ * Asserts what each page may show: at most `limit` locks, each with its key, times and (on
+ * fencing backends) fence only, never a lockId; and that the listing ends within 100 pages.
+ */
+export async function listEveryLock(
+  backend: LockBackend<BackendCapabilities>,
+  { prefix, limit }: { prefix: string; limit: number },
+): Promise<LockSummary[]> {
+  const locks: LockSummary[] = [];
+  let cursor: string | undefined;
+  for (let pages = 0; pages < 100; pages++) {
+    const page = await listLocks(backend, { prefix, limit, ...(cursor ? { cursor } : {}) });
+    assert.ok(
+      page.locks.length <= limit,
+      `a page of limit ${limit} held ${page.locks.length} locks`,
+    );
+    for (const lock of page.locks) {
+      assert.deepEqual(
+        Object.keys(lock)
+          .filter((field) => field !== "fence")
+          .sort(),
+        ["acquiredAtMs", "expiresAtMs", "key"],
+        "a listed lock shows its key, fence and times only",
+      );
+      locks.push(lock);
+    }
+    cursor = page.cursor;
+    if (!cursor) return locks;
+  }
+  assert.fail("the listing never ended (a cursor came back on every page)");
 }

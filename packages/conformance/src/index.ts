@@ -4,7 +4,14 @@ export {
   collectConformanceTests,
 } from "./collect";
 export type { AcquiredLock, BackendUnderTest, SeenLockInfo, SuiteContext } from "./context";
-export { eventually, foreignLockId, rejectsWithCode, sleep, uniqueKey } from "./helpers";
+export {
+  eventually,
+  foreignLockId,
+  listEveryLock,
+  rejectsWithCode,
+  sleep,
+  uniqueKey,
+} from "./helpers";
 export { type LeakSource, LeakWatch } from "./leak-watch";
 export { type LeaseProbeResult, probeAutoExtend } from "./lease-probe";
 export type { ConformanceOptions, TestApi, WorkerFactory } from "./options";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createLock, forceRelease, type LockEvent, type Logger } from "@syncguard/core";
 import { asLockBackend, mustAcquire, type SuiteContext } from "../context";
-import { uniqueKey } from "../helpers";
+import { rejectsWithCode, uniqueKey } from "../helpers";
 
 /**
  * What a backend's operations look like to observers (issue 17): the events core emits over this
@@ -59,17 +59,18 @@ export function eventsSuite(ctx: SuiteContext): void {
       const { events, onEvent } = recorder();
       const lock = createLock(backend(), { onEvent, onReleaseError: () => undefined });
       const evicted = uniqueKey("events-evicted");
-      const outcome = await lock(
-        async (context) => {
-          await forceRelease(backend(), evicted, ctx.watch.observers);
-          assert.deepEqual(await context.extend(), { ok: false });
-        },
-        { key: evicted },
-      ).then(
-        () => undefined,
-        (error: unknown) => error,
+      await rejectsWithCode(
+        () =>
+          lock(
+            async (context) => {
+              await forceRelease(backend(), evicted, ctx.watch.observers);
+              assert.deepEqual(await context.extend(), { ok: false });
+            },
+            { key: evicted },
+          ),
+        "LockLost",
+        "an evicted lock()",
       );
-      assert.equal((outcome as { code?: unknown })?.code, "LockLost");
       assert.deepEqual(
         events.map((event) => event.type),
         ["acquired", "extended", "lost", "released"],
@@ -79,11 +80,11 @@ export function eventsSuite(ctx: SuiteContext): void {
       events.length = 0;
       const busy = uniqueKey("events-busy");
       const holder = await mustAcquire(ctx.backend, busy, ctx.ms(30_000));
-      const timedOut = await lock(() => "ran", { key: busy, timeoutMs: 0 }).then(
-        () => undefined,
-        (error: unknown) => error,
+      await rejectsWithCode(
+        () => lock(() => "ran", { key: busy, timeoutMs: 0 }),
+        "AcquisitionTimeout",
+        "lock() on a held key with timeoutMs 0",
       );
-      assert.equal((timedOut as { code?: unknown })?.code, "AcquisitionTimeout");
       assert.deepEqual(
         { ...events.at(-1), waitedMs: 0 },
         { type: "failed", key: busy, code: "AcquisitionTimeout", attempts: 1, waitedMs: 0 },

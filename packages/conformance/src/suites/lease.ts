@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { forceRelease, isLockError, type LockError } from "@syncguard/core";
 import { asLockBackend, mustAcquire, type SuiteContext } from "../context";
-import { eventually, sleep, uniqueKey, untilAborted } from "../helpers";
+import { eventually, rejectsWithCode, sleep, uniqueKey, untilAborted } from "../helpers";
 
 /**
  * The lease as work sees it: auto-extend keeps a short lock alive, loss is signalled in time,
@@ -44,25 +44,24 @@ export function leaseSuite(ctx: SuiteContext): void {
       const key = uniqueKey("lease-lost");
       const ttlMs = ctx.ms(1_500);
       let noticedAfterMs = Number.NaN;
-      const outcome = await ctx
-        .lock()(
-          async ({ lockId, signal }) => {
-            assert.equal((await ctx.backend.release({ lockId })).ok, true); // an operator's cleanup
-            const deletedAt = performance.now();
-            await untilAborted(signal);
-            noticedAfterMs = performance.now() - deletedAt;
-            const reason = signal.reason as LockError;
-            assert.ok(isLockError(reason, "LockLost"), "signal.reason must be LockError LockLost");
-          },
-          { key, ttlMs, autoExtend: true },
-        )
-        .then(
-          () => undefined,
-          (error: unknown) => error,
-        );
-      assert.ok(
-        isLockError(outcome, "LockLost"),
-        `lock() must reject with LockLost, got ${String(outcome)}`,
+      await rejectsWithCode(
+        () =>
+          ctx.lock()(
+            async ({ lockId, signal }) => {
+              assert.equal((await ctx.backend.release({ lockId })).ok, true); // an operator's cleanup
+              const deletedAt = performance.now();
+              await untilAborted(signal);
+              noticedAfterMs = performance.now() - deletedAt;
+              const reason = signal.reason as LockError;
+              assert.ok(
+                isLockError(reason, "LockLost"),
+                "signal.reason must be LockError LockLost",
+              );
+            },
+            { key, ttlMs, autoExtend: true },
+          ),
+        "LockLost",
+        "lock()",
       );
       assert.ok(noticedAfterMs <= ttlMs / 3 + ctx.ms(1_000), `noticed after ${noticedAfterMs} ms`);
     },
@@ -131,26 +130,22 @@ export function leaseSuite(ctx: SuiteContext): void {
       let ranAt = Number.NaN;
       let abortedAt = Number.NaN;
       let heldAtAbort: boolean | undefined;
-      const outcome = await ctx
-        .lock()(
-          async ({ signal }) => {
-            ranAt = performance.now();
-            // A worker that would run forever: only the bound ends it.
-            await untilAborted(signal);
-            abortedAt = performance.now();
-            heldAtAbort = await ctx.backend.isLocked({ key });
-            assert.ok(isLockError(signal.reason, "LockLost"), "signal.reason must be LockLost");
-            assert.match((signal.reason as LockError).message, /maxHoldMs/);
-          },
-          { key, ttlMs, autoExtend: true, maxHoldMs },
-        )
-        .then(
-          () => undefined,
-          (error: unknown) => error,
-        );
-      assert.ok(
-        isLockError(outcome, "LockLost"),
-        `lock() must reject with LockLost, got ${String(outcome)}`,
+      await rejectsWithCode(
+        () =>
+          ctx.lock()(
+            async ({ signal }) => {
+              ranAt = performance.now();
+              // A worker that would run forever: only the bound ends it.
+              await untilAborted(signal);
+              abortedAt = performance.now();
+              heldAtAbort = await ctx.backend.isLocked({ key });
+              assert.ok(isLockError(signal.reason, "LockLost"), "signal.reason must be LockLost");
+              assert.match((signal.reason as LockError).message, /maxHoldMs/);
+            },
+            { key, ttlMs, autoExtend: true, maxHoldMs },
+          ),
+        "LockLost",
+        "lock()",
       );
       assert.ok(
         abortedAt - calledAt >= maxHoldMs - 1,
