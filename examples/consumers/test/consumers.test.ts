@@ -248,25 +248,6 @@ it("(b) CommonJS JavaScript project with only @syncguard/firestore: round trip o
 
 it("(c) the conformance README example, as written, passes against a custom backend", async () => {
   const { dir } = await installs.get("conformance-consumer")!;
-  install(
-    "postgres",
-    {
-      dependencies: { "@syncguard/postgres": file("@syncguard/postgres"), pg: pgVersion },
-      overrides: overrides(),
-    },
-    "postgres",
-  );
-  install(
-    "postgres-js",
-    {
-      dependencies: {
-        "@syncguard/postgres": file("@syncguard/postgres"),
-        postgres: postgresJsVersion,
-      },
-      overrides: overrides(),
-    },
-    "postgres",
-  );
   const example = readmeExample();
   // The backend: examples/custom-backend's sources, plus the fixture's createMyBackend/worker.
   for (const f of ["file-backend.ts", "store.ts", "mutex.ts"]) {

@@ -23,13 +23,14 @@ module.exports.roundTrip = async function roundTrip({ client, end, syncguard, fo
     check((await backend.extend({ lockId: first.lockId, ttlMs: 20_000 })).ok, "extend");
     // A waiter with a 10 s retry delay: only the LISTEN/NOTIFY wake-up gets it in soon.
     const lock = syncguard.createLock(pool, { schema });
-    const t0 = Date.now();
-    const waiting = lock(async ({ fence }) => ({ fence, wakeMs: Date.now() - t0 }), {
+    let releasedAt = Number.NaN;
+    const waiting = lock(async ({ fence }) => ({ fence, wakeMs: performance.now() - releasedAt }), {
       key,
       timeoutMs: 20_000,
       retryDelayMs: 10_000,
     });
     await new Promise((r) => setTimeout(r, 200));
+    releasedAt = performance.now(); // the wake-up time counts from the release
     check((await backend.release({ lockId: first.lockId })).ok, "release");
     const woken = await waiting;
     check(woken.fence > first.fence, "fence increases");
