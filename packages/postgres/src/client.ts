@@ -56,6 +56,7 @@ export interface PgPoolLike extends PgQueryable {
   readonly Client?: new (
     options: object,
   ) => PgListenClientLike;
+  /** The options the pool builds each client with (see `Client`). */
   readonly options?: object;
   /** Set by `pool.end()`: no listening connection is opened any more. */
   readonly ending?: boolean;
