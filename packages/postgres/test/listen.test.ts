@@ -216,3 +216,31 @@ describe.each(kinds)("%s", (_kind, connect) => {
     await holder.release({ lockId: held.lockId });
   });
 });
+
+it("pg: a pool-like object without Client and options cannot listen: waiters poll, and the logger says so once", async () => {
+  const warnings: string[] = [];
+  const logger = { warn: (message: string) => warnings.push(message), error: () => {} };
+  // What the backend needs of a pool for statements, and no more.
+  const bare = {
+    totalCount: 0,
+    query: pool.query.bind(pool),
+    connect: pool.connect.bind(pool),
+  } as unknown as PgClientLike;
+  const backend = createPostgresBackend(bare, { schema, logger });
+  try {
+    for (const key of [uniqueKey("bare-a"), uniqueKey("bare-b")]) {
+      const refused = await backend.subscribe!(key, () => {}).catch((e: unknown) => e);
+      expect(isLockError(refused, "ServiceUnavailable")).toBe(true);
+    }
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/Client class and options.*poll/);
+    const key = uniqueKey("bare-poll");
+    const held = await backend.acquire({ key, ttlMs: 30_000 });
+    if (!held.ok) throw new Error("expected to acquire");
+    const waiting = lockOn(backend)(() => "polled", { key, timeoutMs: 10_000, retryDelayMs: 20 });
+    await backend.release({ lockId: held.lockId });
+    expect(await waiting).toBe("polled");
+  } finally {
+    await backend.close();
+  }
+});

@@ -176,7 +176,8 @@ export class ListenerHub {
             );
             if (done.by !== "value") throw new Error("LISTEN failed");
           }
-          await Promise.all(session.channels.values());
+          // No await between the last check for missing channels and this: a subscriber that
+          // joins while recovering is either listened above or joins after it is over.
           if (this.current === session) {
             this.recovering = false;
             for (const set of [...this.subscribers.values()]) {
