@@ -215,6 +215,28 @@ describe.each(kinds)("%s", (_kind, connect) => {
     await waitFor(async () => (await listeners(app)).length === 0, 5_000);
     await holder.release({ lockId: held.lockId });
   });
+
+  it("ending the client while its listening connection is being opened settles the watch and leaves no listener", async () => {
+    const { client, app, end } = open();
+    const backend = backendOn(client);
+    const watching = backend.subscribe!(uniqueKey("end-opening"), () => {}).then(
+      (stop) => stop,
+      (e: unknown) => e,
+    );
+    await end();
+    const outcome = await watching;
+    if (typeof outcome === "function") outcome();
+    else expect(isLockError(outcome)).toBe(true);
+    await waitFor(async () => (await listeners(app)).length === 0, 5_000);
+    // Whatever the listener was doing has finished: nothing is left to reject later.
+    await waitFor(async () => {
+      const r = await pool.query(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1",
+        [app],
+      );
+      return r.rows[0].n === 0;
+    }, 5_000);
+  });
 });
 
 it("pg: a pool-like object without Client and options cannot listen: waiters poll, and the logger says so once", async () => {
