@@ -15,7 +15,7 @@ export function poolTransport(pool: PgPoolLike): ListenTransport {
   return {
     unavailable() {
       if (pool.ending === true) return { reason: "the pool was ended", warn: false };
-      if (typeof pool.Client !== "function" || typeof pool.options !== "object") {
+      if (typeof pool.Client !== "function" || typeof pool.options !== "object" || !pool.options) {
         return {
           reason:
             "this pool has no Client class and options to open its listening connection with (a pg.Pool has both): waiters poll instead of being woken on release",
@@ -29,14 +29,14 @@ export function poolTransport(pool: PgPoolLike): ListenTransport {
       const client = new Client(pool.options as object);
       // An 'error' event nobody hears crashes the process: this client always has a listener.
       client.on("error", () => {});
-      const session = attach(client, events, () => client.end());
       const connected = await raceDeadline(client.connect(), deadline);
       if (connected.by !== "value") {
-        await session.close(deadline);
+        // Ends it now, or as soon as a late connect lets it.
+        client.end().catch(() => {});
         throw connected.by === "error" ? connected.error : noAnswer("listener connect");
       }
       client.unref?.();
-      return session;
+      return attach(client, events, () => client.end());
     },
   };
 }
