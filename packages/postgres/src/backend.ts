@@ -1,4 +1,5 @@
 import { type DefinedBackend, defineBackend, type LockDriver, LockError } from "@syncguard/core";
+import { AbandonedStatements } from "./abandoned";
 import { POSTGRES_CAPABILITIES, type PostgresCapabilities } from "./capabilities";
 import { looksLikeClient, type PgClientLike } from "./client";
 import { type PostgresBackendOptions, resolveConfig } from "./config";
@@ -39,7 +40,7 @@ export function createPostgresDriver(
     );
   }
   const config = resolveConfig(options);
-  const ctx: StatementContext = { client, config };
+  const ctx: StatementContext = { client, config, abandoned: new AbandonedStatements() };
   // Statement texts are fixed per backend: built once.
   const sql = {
     acquire: acquireSql(config),

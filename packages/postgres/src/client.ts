@@ -26,8 +26,18 @@ export interface PgNotificationLike {
 export interface PgConnectionLike extends PgQueryable {
   on(event: "notification", listener: (message: PgNotificationLike) => void): unknown;
   on(event: "error", listener: (error: Error) => void): unknown;
+  on(event: "end", listener: () => void): unknown;
   removeListener(event: "notification", listener: (message: PgNotificationLike) => void): unknown;
   removeListener(event: "error", listener: (error: Error) => void): unknown;
+  removeListener(event: "end", listener: () => void): unknown;
+}
+
+/** A `pg.Client` the backend connects and ends itself: the listening connection of a pool. */
+export interface PgListenClientLike extends PgConnectionLike {
+  connect(): Promise<unknown>;
+  end(): Promise<unknown>;
+  /** Lets the process exit while only this connection is open (pg 8.7+). */
+  unref?(): void;
 }
 
 export interface PgPoolClientLike extends PgConnectionLike {
@@ -38,6 +48,18 @@ export interface PgPoolClientLike extends PgConnectionLike {
 /** A `pg.Pool`. */
 export interface PgPoolLike extends PgQueryable {
   connect(): Promise<PgPoolClientLike>;
+  /**
+   * The class and options the pool builds its clients with (pg.Pool has both): the backend
+   * listens for releases on a client of its own built from them, outside the pool. Without them
+   * waiters poll.
+   */
+  readonly Client?: new (
+    options: object,
+  ) => PgListenClientLike;
+  /** The options the pool builds each client with (see `Client`). */
+  readonly options?: object;
+  /** Set by `pool.end()`: no listening connection is opened any more. */
+  readonly ending?: boolean;
 }
 
 /** A postgres.js query: a promise of its rows (with `count`) that can be cancelled. */

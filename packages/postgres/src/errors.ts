@@ -45,7 +45,7 @@ const BROKEN = new Set([
 ]);
 /** node-postgres' own errors for a connection that is gone or never came. */
 const CONNECTION_MESSAGE =
-  /Connection terminated|not queryable|timeout exceeded when trying to connect|Connection ended/i;
+  /Connection terminated|not queryable|timeout exceeded when trying to connect|Connection ended|Cannot use a pool after calling end/i;
 
 function codeOf(error: unknown): string | undefined {
   if (typeof error !== "object" || error === null) return undefined;

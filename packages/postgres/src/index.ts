@@ -3,6 +3,7 @@ export type { PostgresCapabilities } from "./capabilities";
 export type {
   PgClientLike,
   PgConnectionLike,
+  PgListenClientLike,
   PgNotificationLike,
   PgPoolClientLike,
   PgPoolLike,

@@ -1,8 +1,11 @@
 import { keyDigest, LockError, monotonicClock, raceDeadline } from "@syncguard/core";
+import type { AbandonedStatements } from "./abandoned";
+import { cancelTargetOf, sendCancelRequest } from "./cancel";
 import {
   isPool,
   isPostgresJs,
   type PgClientLike,
+  type PgPoolClientLike,
   type PgQueryable,
   type PgQueryResultLike,
   type PostgresJsLike,
@@ -13,6 +16,8 @@ import { isRetryable, isServerError, toPostgresLockError } from "./errors";
 export interface StatementContext {
   readonly client: PgClientLike;
   readonly config: PostgresConfig;
+  /** This backend's write statements given up on that may still run on the server. */
+  readonly abandoned: AbandonedStatements;
 }
 
 export interface Statement {
@@ -22,6 +27,11 @@ export interface Statement {
   readonly values: unknown[];
   /** Writes: a connection lost (or a deadline passed) with it in flight leaves its outcome unknown. */
   readonly write: boolean;
+  /**
+   * The lock a write acts for: it is not sent while an earlier statement for the same lockId,
+   * given up on, may still commit; and if it is given up on itself, later ones wait for it.
+   */
+  readonly lockId?: string;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -49,15 +59,15 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /**
  * Runs one statement (autocommit: atomic on its own) within the operation deadline and the
- * caller's signal, retrying serialization failures and deadlocks. With a pool, the statement gets
- * a connection of its own; one abandoned at the deadline is closed, which also stops the
- * statement if it is still running.
+ * caller's signal, retrying serialization failures and deadlocks. A statement given up on is
+ * cancelled on the server (see `abandon`); the call itself still ends by the deadline.
  */
 export async function runStatement(
   ctx: StatementContext,
   statement: Statement,
 ): Promise<PgQueryResultLike> {
   const deadline = monotonicClock() + ctx.config.operationTimeoutMs;
+  await afterAbandoned(ctx, statement, deadline);
   for (let attempt = 1; ; attempt++) {
     try {
       return await runOnce(ctx, statement, deadline);
@@ -71,6 +81,40 @@ export async function runStatement(
         throw stopped(statement, "abort", false, ctx.config.operationTimeoutMs);
       }
     }
+  }
+}
+
+/**
+ * Waits (within the deadline) until no statement for the same lockId that was given up on can
+ * still commit: only then does this one see what that one did.
+ */
+async function afterAbandoned(ctx: StatementContext, s: Statement, deadline: number) {
+  const earlier = s.lockId === undefined ? undefined : ctx.abandoned.pending(s.lockId);
+  if (!earlier) return;
+  const waited = await raceDeadline(earlier, deadline, s.signal);
+  if (waited.by === "value") return;
+  if (waited.by === "abort") throw stopped(s, "abort", false, ctx.config.operationTimeoutMs);
+  throw new LockError(
+    "ServiceUnavailable",
+    `PostgreSQL ${s.operation}: an earlier statement for this lock, given up on, was still running on the server after ${ctx.config.operationTimeoutMs} ms; this one was not sent, so nothing was written`,
+  );
+}
+
+/**
+ * A statement given up on (deadline or signal) may still be running, or waiting on a row lock,
+ * on the server, and could commit later. It is cancelled there, and a write is recorded under its
+ * lockId until it has ended, so a release of that lockId (core releases an acquire of unknown
+ * outcome) runs only after it can no longer commit.
+ */
+function abandon(ctx: StatementContext, s: Statement, ended: Promise<unknown>): void {
+  if (s.write && s.lockId !== undefined) {
+    ctx.abandoned.add(
+      s.lockId,
+      ended.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
   }
 }
 
@@ -91,8 +135,8 @@ function runOnce(
 }
 
 /**
- * postgres.js: one prepared query from its own pool. One abandoned at the deadline is cancelled
- * (PostgreSQL's cancel request), which stops it if it is still running.
+ * postgres.js: one prepared query from its own pool. One given up on is cancelled with
+ * `query.cancel()` (PostgreSQL's cancel request); the query settles once the server ended it.
  */
 async function runOnPostgresJs(
   ctx: StatementContext,
@@ -108,6 +152,7 @@ async function runOnPostgresJs(
     throw mapped(ctx, s, outcome.error, true);
   }
   pending.cancel();
+  abandon(ctx, s, pending);
   throw stopped(s, outcome.by, true, ctx.config.operationTimeoutMs);
 }
 
@@ -119,6 +164,7 @@ async function runOnNodePostgres(
 ): Promise<PgQueryResultLike> {
   let connection: PgQueryable = client;
   let done: ((destroy?: Error) => void) | undefined;
+  let pooledConnection: PgPoolClientLike | undefined;
   if (isPool(client)) {
     const connecting = client.connect();
     const got = await raceDeadline(connecting, deadline, s.signal);
@@ -133,6 +179,7 @@ async function runOnNodePostgres(
     }
     const pooled = got.value;
     connection = pooled;
+    pooledConnection = pooled;
     // A checked-out client reports a broken connection as an 'error' event too (the query
     // rejects with it as well); unheard, the event would crash the process. A destroyed client
     // keeps the listener for whatever it reports while closing.
@@ -144,7 +191,8 @@ async function runOnNodePostgres(
     };
   }
   const query = { text: s.text, values: s.values, name: preparedName(s.text) };
-  const outcome = await raceDeadline(connection.query(query), deadline, s.signal);
+  const pending = connection.query(query);
+  const outcome = await raceDeadline(pending, deadline, s.signal);
   if (outcome.by === "value") {
     done?.();
     return outcome.value;
@@ -155,8 +203,44 @@ async function runOnNodePostgres(
     if (isRetryable(outcome.error)) throw outcome.error;
     throw mapped(ctx, s, outcome.error, true);
   }
-  done?.(new Error(`SyncGuard abandoned a ${s.operation} statement`));
+  if (pooledConnection && done) cancelOnPooled(ctx, s, pooledConnection, pending, done);
+  // A caller's own pg.Client runs its statements in order: a cancel request could hit a
+  // statement queued before or after this one, so it is left to finish; the next statement of
+  // this lockId runs after it anyway.
+  abandon(ctx, s, pending);
   throw stopped(s, outcome.by, true, ctx.config.operationTimeoutMs);
+}
+
+/**
+ * Cancels a statement running on a pooled connection of its own, asking again every
+ * operationTimeoutMs until it ended (a session that had not started the statement yet ignores
+ * the request). The connection is kept until then, and closed afterwards rather than reused: a
+ * cancel request still on its way must not hit a later statement. Closing it at once would not
+ * stop the statement: PostgreSQL notices a closed connection only when it next writes to it.
+ */
+function cancelOnPooled(
+  ctx: StatementContext,
+  s: Statement,
+  pooled: PgPoolClientLike,
+  pending: Promise<unknown>,
+  done: (destroy?: Error) => void,
+): void {
+  const target = cancelTargetOf(pooled);
+  const timeoutMs = ctx.config.operationTimeoutMs;
+  let again: ReturnType<typeof setInterval> | undefined;
+  if (target) {
+    const cancel = () => void sendCancelRequest(target, timeoutMs);
+    cancel();
+    again = setInterval(cancel, timeoutMs);
+    again.unref?.();
+  }
+  const close = () => {
+    clearInterval(again);
+    done(
+      new Error(`SyncGuard gave up on a ${s.operation} statement; its connection is not reused`),
+    );
+  };
+  pending.then(close, close);
 }
 
 function asError(error: unknown): Error {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Pool } from "pg";
-import { setupSchema } from "../src";
+import postgres from "postgres";
+import { type PgClientLike, setupSchema } from "../src";
 
 const HINT =
   "run `pnpm test` from the repo root, or `node scripts/services.mjs run --postgres -- pnpm --filter @syncguard/postgres test`";
@@ -44,5 +45,29 @@ export function useSchema(label: string, onReady: (pool: Pool, schema: string) =
     await pool?.end();
   });
 }
+
+/** A client of either library, with how to end it. */
+export interface ConnectedClient {
+  client: PgClientLike;
+  end: () => Promise<void>;
+}
+
+/** node-postgres (a Pool) and postgres.js, for tests that run on both. */
+export const clientKinds: [string, (max?: number) => Promise<ConnectedClient>][] = [
+  [
+    "pg",
+    async (max = 10) => {
+      const created = newPool(max);
+      return { client: created, end: () => created.end() };
+    },
+  ],
+  [
+    "postgres.js",
+    async (max = 10) => {
+      const sql = postgres(postgresUrl(), { max, onnotice: () => {} });
+      return { client: sql, end: () => sql.end() };
+    },
+  ],
+];
 
 export { eventually as waitFor, uniqueKey } from "@syncguard/conformance";

@@ -34,7 +34,7 @@ it("a release by another backend instance wakes a subscriber of that key", async
   stop();
 });
 
-it("when the listening connection breaks, subscribers are woken and the next watch listens again", async () => {
+it("when the listening connection breaks, it listens again and subscribers are woken once it does", async () => {
   const first = uniqueKey("broken");
   const { calls, listener } = counter();
   const stop = await backend.subscribe!(first, listener);
@@ -56,7 +56,7 @@ it("when the listening connection breaks, subscribers are woken and the next wat
   stopAgain();
 });
 
-it("the listening connection goes back to the pool once nothing is watched", async () => {
+it("the listening connection is closed once nothing is watched", async () => {
   const key = uniqueKey("idle");
   const stop = await backend.subscribe!(key, () => {});
   const listening = () =>
@@ -66,6 +66,6 @@ it("the listening connection goes back to the pool once nothing is watched", asy
     );
   expect((await listening()).rows[0].n).toBeGreaterThan(0);
   stop();
-  // After the linger, the connection runs UNLISTEN: no session is left listening.
+  // After the linger the listener's own connection is ended: no session is left listening.
   await waitFor(async () => (await listening()).rows[0].n === 0, 5_000);
 });

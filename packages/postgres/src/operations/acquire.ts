@@ -62,6 +62,7 @@ export async function acquire(
     text: sql,
     values: [rowName(key), keyBytes(key), lockId, ttlMs],
     write: true,
+    lockId,
     signal,
   });
   const row = result.rows[0];

@@ -22,6 +22,7 @@ export async function extend(
     text: sql,
     values: [lockId, ttlMs],
     write: true,
+    lockId,
     signal,
   });
   const row = result.rows[0];

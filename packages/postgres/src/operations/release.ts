@@ -30,6 +30,7 @@ export async function release(
     text: sql,
     values,
     write: true,
+    lockId,
     signal,
   });
   return { released: result.rows.length > 0 };
