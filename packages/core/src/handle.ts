@@ -266,7 +266,7 @@ export function acquire<C extends BackendCapabilities>(
   options: LockOptions,
 ): Promise<LockHandle<C>> {
   try {
-    return acquireResolved(backend, resolveLockOptions(options));
+    return acquireResolved(backend, resolveLockOptions(options, {}, "acquire"));
   } catch (error) {
     return Promise.reject(error);
   }
