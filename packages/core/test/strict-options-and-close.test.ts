@@ -1,4 +1,4 @@
-import { acquire, createLock, type LockError } from "../src";
+import { acquire, createLock, forceRelease, type LockError, listLocks, readFence } from "../src";
 import { createMemoryBackend } from "../src/memory";
 import { closestName } from "../src/option-names";
 import { counting, eventually } from "./helpers";
@@ -148,5 +148,43 @@ describe("lock.close()", () => {
       await lock(() => undefined, { key: "k" });
     }
     await expect(escaped(() => "late", { key: "k" })).rejects.toMatchObject({ code: "Aborted" });
+  });
+});
+
+describe("strict options on the backend operations and operator calls", () => {
+  it("refuses unknown names before any I/O", async () => {
+    const { backend, calls } = counting(createMemoryBackend());
+    const memory = createMemoryBackend();
+    await expect(memory.acquire({ key: "k", ttl: 100 } as never)).rejects.toEqual(
+      invalid(/Unknown option "ttl" in backend\.acquire\(\) options; did you mean ttlMs\?/),
+    );
+    await expect(memory.release({ lockId: "x", force: true } as never)).rejects.toEqual(
+      invalid(/"force" in backend\.release\(\) options/),
+    );
+    await expect(memory.extend({ lockId: "x", ttlMs: 5, tllMs: 5 } as never)).rejects.toEqual(
+      invalid(/did you mean ttlMs\?/),
+    );
+    await expect(memory.isLocked({ key: "k", cleanup: true } as never)).rejects.toEqual(
+      invalid(/"cleanup" in isLocked\(\) options/),
+    );
+    await expect(memory.lookup({ key: "k", lockID: "x" } as never)).rejects.toEqual(
+      invalid(/did you mean lockId\?/),
+    );
+    await expect(forceRelease(backend, "k", { force: true } as never)).rejects.toEqual(
+      invalid(/"force" in forceRelease\(\) options/),
+    );
+    await expect(listLocks(memory, { prefx: "a" } as never)).rejects.toEqual(
+      invalid(/did you mean prefix\?/),
+    );
+    await expect(readFence(memory, "k", { singal: undefined } as never)).rejects.toEqual(
+      invalid(/did you mean signal\?/),
+    );
+    expect(() => createMemoryBackend({ clok: () => 0 } as never)).toThrow(
+      invalid(/did you mean clock\?/),
+    );
+    expect(() => createMemoryBackend({ ttlMs: 5 } as never)).toThrow(
+      invalid(/ttlMs is a lock option: pass it to createLock\(\)/),
+    );
+    expect(calls.acquire + calls.release + calls.extend).toBe(0);
   });
 });
