@@ -1,7 +1,7 @@
 import { LockError } from "./errors";
 
 /**
- * Strict option names (ADR-029). An options object with a name SyncGuard does not know is refused
+ * Strict option names (ADR-031). An options object with a name SyncGuard does not know is refused
  * with `InvalidArgument` before any I/O: a misspelt `timeout` or a 2.x `backoff` must not be
  * dropped in silence while the default applies. The message names the closest valid option, or
  * the new spelling of a name another library (or 2.x) used.
