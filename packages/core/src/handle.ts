@@ -1,4 +1,4 @@
-import { type AcquiredLock, acquireWithRetry, type EngineDeps } from "./acquire-loop";
+import { type AcquiredLock, acquireWithRetry, type EngineDeps } from "./acquisition";
 import { engineView } from "./engine-view";
 import { isLockError, type LockError } from "./errors";
 import { emit } from "./events";

@@ -91,6 +91,8 @@ describe("lock() on the memory backend", () => {
     expect(details?.holder?.fence).toBe(held.ok ? held.fence : undefined);
     expect(details?.holder?.remainingMs).toBeGreaterThan(9000);
     expect((error as Error).message).toMatch(/attempts/);
+    // The message names the key, so a log line alone says which lock was busy.
+    expect((error as Error).message).toMatch(/^Failed to acquire lock "k" after/);
     expect(JSON.stringify(details) + (error as Error).message).not.toContain(
       held.ok ? held.lockId : "-",
     );
