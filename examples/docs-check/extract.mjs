@@ -17,6 +17,8 @@ const docs = [
   "packages/conformance/README.md",
   "packages/opentelemetry/README.md",
   "examples/custom-backend/README.md",
+  "docs/production.md",
+  "docs/coming-from-redlock-and-redis-semaphore.md",
 ];
 const out = path.join(here, "blocks");
 rmSync(out, { recursive: true, force: true });

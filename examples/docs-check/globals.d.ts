@@ -20,6 +20,7 @@ declare global {
   function writeReport(options: { fence: string; signal?: AbortSignal }): Promise<void>;
   function deploy(options: { fence: string; signal: AbortSignal }): Promise<void>;
   function createMyBackend(): LockBackend;
+  function doWork(options: { fence: string; signal: AbortSignal }): Promise<void>;
   function processPayment(id: string, fence?: string): Promise<void>;
   function chargeOnce(id: string, fence: string): Promise<void>;
   function generateReport(fence?: string): Promise<void>;

@@ -142,6 +142,8 @@ export class LeakWatch {
         fn: (context: LockContext<C>) => T | Promise<T>,
         options: Parameters<LockFunction<C>>[1],
       ) => recording(() => lock.ifFree(seeing(fn), options)),
+      close: () => lock.close(),
+      [Symbol.asyncDispose]: () => lock.close(),
     }) as LockFunction<C>;
   }
 

@@ -3,6 +3,7 @@ import { LockError } from "./errors";
 import { emit, type LockEventHandler } from "./events";
 import { parseKeyOptions } from "./input";
 import { type Logger, validateLogger, writeLog } from "./logger";
+import { checkOptionNames } from "./option-names";
 import type { BackendCapabilities, LockBackend } from "./types";
 
 export type { ForcedRelease } from "./engine-view";
@@ -15,6 +16,8 @@ export interface ForceReleaseOptions {
   /** Where the forced release is logged (warn). Default: the backend's `logger`, else `console`. */
   logger?: Logger;
 }
+
+const FORCE_RELEASE_NAMES: ReadonlySet<string> = new Set(["signal", "onEvent", "logger"]);
 
 /**
  * Deletes the live lock of `key`, whoever holds it: the escape hatch for a lock stuck behind a
@@ -29,7 +32,11 @@ export async function forceRelease<C extends BackendCapabilities>(
   key: string,
   options: ForceReleaseOptions = {},
 ): Promise<ForcedRelease> {
-  const { onEvent, logger, ...keyOptions } = options ?? {};
+  if (options === null || typeof options !== "object") {
+    throw new LockError("InvalidArgument", "forceRelease options must be an object");
+  }
+  checkOptionNames(options, FORCE_RELEASE_NAMES, "forceRelease() options");
+  const { onEvent, logger, ...keyOptions } = options;
   const parsed = parseKeyOptions({ key, ...keyOptions }, "forceRelease");
   if (onEvent !== undefined && typeof onEvent !== "function") {
     throw new LockError("InvalidArgument", "onEvent must be a function");

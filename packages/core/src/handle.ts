@@ -1,4 +1,4 @@
-import { type AcquiredLock, acquireWithRetry, type EngineDeps } from "./acquire-loop";
+import { type AcquiredLock, acquireWithRetry, type EngineDeps } from "./acquisition";
 import { engineView } from "./engine-view";
 import { isLockError, type LockError } from "./errors";
 import { emit } from "./events";
@@ -266,7 +266,7 @@ export function acquire<C extends BackendCapabilities>(
   options: LockOptions,
 ): Promise<LockHandle<C>> {
   try {
-    return acquireResolved(backend, resolveLockOptions(options));
+    return acquireResolved(backend, resolveLockOptions(options, {}, "acquire"));
   } catch (error) {
     return Promise.reject(error);
   }

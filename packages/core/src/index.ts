@@ -35,6 +35,7 @@ export { createLock, type IfFreeResult, type LockDefaults, type LockFunction } f
 export * from "./lock-id";
 export { type LogFields, type Logger, validateLogger, writeLog } from "./logger";
 export { getById, getByKey, hashLockId, owns } from "./lookup";
+export { checkBackendOptionNames, checkOptionNames } from "./option-names";
 export {
   LOCK_DEFAULTS,
   type LockOptions,
@@ -42,6 +43,7 @@ export {
   type ReleaseErrorContext,
 } from "./options";
 export { type RaceOutcome, raceDeadline, withTimeout } from "./shared-timeout";
+export { createStoreLock, type StoreLockSpec } from "./store-lock";
 export * from "./time";
 export type * from "./types";
 /** Utilities for drivers that retry on their own (Firestore's contention rounds). */

@@ -1,6 +1,7 @@
 import { LockError, throwIfAborted } from "./errors";
 import { normalizeKey } from "./keys";
 import { generateLockId, lockIdKeyTag, validateLockId, validateLockIdForKey } from "./lock-id";
+import { checkOptionNames } from "./option-names";
 import { validateTtl } from "./time";
 import type { AcquireOptions, ExtendOptions, KeyOptions } from "./types";
 
@@ -10,6 +11,11 @@ import type { AcquireOptions, ExtendOptions, KeyOptions } from "./types";
  */
 
 const invalid = (message: string) => new LockError("InvalidArgument", message);
+
+const ACQUIRE_NAMES: ReadonlySet<string> = new Set(["key", "ttlMs", "lockId", "signal"]);
+const RELEASE_NAMES: ReadonlySet<string> = new Set(["lockId", "signal"]);
+const EXTEND_NAMES: ReadonlySet<string> = new Set(["lockId", "ttlMs", "signal"]);
+const KEY_NAMES: ReadonlySet<string> = new Set(["key", "signal"]);
 
 /** An AbortSignal, or undefined. Anything else (`{}`, `true`) is refused: it could never fire. */
 export function validateSignal(signal: unknown, name = "signal"): AbortSignal | undefined {
@@ -42,6 +48,7 @@ export function parseAcquireOptions(options: AcquireOptions): ParsedAcquire {
   if (options === null || typeof options !== "object") {
     throw invalid("acquire options must be an object with key and ttlMs");
   }
+  checkOptionNames(options, ACQUIRE_NAMES, "backend.acquire() options");
   const key = normalizeKey(options.key);
   const ttlMs = validateTtl(options.ttlMs);
   const lockId =
@@ -63,6 +70,7 @@ export function parseReleaseOptions(
   operation = "release",
 ): { lockId: string; signal: AbortSignal | undefined } {
   optionsObject(options, operation, "lockId");
+  checkOptionNames(options, RELEASE_NAMES, `backend.${operation}() options`);
   const lockId = validateLockId(options.lockId);
   const signal = validateSignal(options.signal);
   throwIfAborted(signal, operation);
@@ -76,6 +84,7 @@ export function parseExtendOptions(options: ExtendOptions): {
   signal: AbortSignal | undefined;
 } {
   optionsObject(options, "extend", "lockId and ttlMs");
+  checkOptionNames(options, EXTEND_NAMES, "backend.extend() options");
   const lockId = validateLockId(options.lockId);
   const ttlMs = validateTtl(options.ttlMs);
   const signal = validateSignal(options.signal);
@@ -89,6 +98,7 @@ export function parseKeyOptions(
   operation: string,
 ): { key: string; signal: AbortSignal | undefined } {
   optionsObject(options, operation, "key");
+  checkOptionNames(options, KEY_NAMES, `${operation}() options`);
   const key = normalizeKey(options.key);
   const signal = validateSignal(options.signal);
   throwIfAborted(signal, operation);

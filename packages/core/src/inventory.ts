@@ -3,6 +3,7 @@ import { engineView } from "./engine-view";
 import { LockError, throwIfAborted } from "./errors";
 import { validateSignal } from "./input";
 import { MAX_KEY_BYTES, normalizeKey, utf8Bytes } from "./keys";
+import { checkOptionNames } from "./option-names";
 import type { BackendCapabilities, Fence, LockBackend } from "./types";
 
 /** The most locks one `listLocks` page may be asked for. */
@@ -68,7 +69,11 @@ export async function readFence<C extends BackendCapabilities>(
   options: { signal?: AbortSignal } = {},
 ): Promise<FenceReading> {
   const normalized = normalizeKey(key);
-  const signal = validateSignal(options?.signal);
+  if (options === null || typeof options !== "object") {
+    throw new LockError("InvalidArgument", "readFence options must be an object");
+  }
+  checkOptionNames(options, SIGNAL_ONLY, "readFence() options");
+  const signal = validateSignal(options.signal);
   throwIfAborted(signal, "readFence");
   const view = engineView(backend);
   if (!view.readFence) throw unsupported("readFence", "readFence");
@@ -76,10 +81,14 @@ export async function readFence<C extends BackendCapabilities>(
   return { fence: read.fence ?? null, shared: read.shared };
 }
 
+const LIST_NAMES: ReadonlySet<string> = new Set(["prefix", "limit", "cursor", "signal"]);
+const SIGNAL_ONLY: ReadonlySet<string> = new Set(["signal"]);
+
 function parseListOptions(options: ListLocksOptions) {
   if (options === null || typeof options !== "object") {
     throw new LockError("InvalidArgument", "listLocks options must be an object");
   }
+  checkOptionNames(options, LIST_NAMES, "listLocks() options");
   const { prefix = "", limit = DEFAULT_LIST_LIMIT, cursor } = options;
   if (typeof prefix !== "string" || utf8Bytes(prefix) > MAX_KEY_BYTES) {
     throw new LockError(

@@ -96,11 +96,20 @@ export class Lease<C extends BackendCapabilities> {
   private checkDeadline(): void {
     if (!this.lostError && !this.stopped && this.msUntilHoldEnd() <= 0) this.markHoldEnded();
     if (!this.lostError && !this.stopped && this.msUntilDeadline() <= 0) {
-      this.markLost(
-        "deadline",
-        "The lock's safe deadline passed without a confirmed renewal; it may have expired",
-      );
+      this.markLost("deadline", this.deadlineMessage("it may have expired"));
     }
+  }
+
+  /** Why the safe deadline passed: renewals failed, or nothing was renewing the lease. */
+  private deadlineMessage(outlook: string): string {
+    if (this.options.autoExtend) {
+      return `The lock's safe deadline passed without a confirmed renewal; ${outlook}`;
+    }
+    return (
+      `The lease (ttlMs ${this.confirmedTtlMs} ms) ran out while the work was still running, and ` +
+      `nothing renewed it (autoExtend is off); ${outlook}. Leave autoExtend on (lock()'s ` +
+      "default), call extend(), or use a longer ttlMs"
+    );
   }
 
   private get marginMs(): number {
@@ -210,10 +219,7 @@ export class Lease<C extends BackendCapabilities> {
     this.deadlineTimer = unrefTimer(
       () => {
         if (holdDelay >= delay) {
-          this.markLost(
-            "deadline",
-            "The lock's safe deadline passed without a confirmed renewal; it may expire at any moment",
-          );
+          this.markLost("deadline", this.deadlineMessage("it may expire at any moment"));
         } else if (this.msUntilHoldEnd() > 0) {
           // Timers may fire a little before our monotonic clock reaches the bound: wait it out.
           this.armDeadline();

@@ -2,6 +2,7 @@ import { LockError, throwIfAborted } from "./errors";
 import { validateSignal } from "./input";
 import { normalizeKey } from "./keys";
 import { validateLockId } from "./lock-id";
+import { checkOptionNames } from "./option-names";
 import { sha256 } from "./sha256";
 import type { BackendCapabilities, LockBackend, LockInfo, LookupOptions } from "./types";
 
@@ -14,9 +15,15 @@ export function hashLockId(lockId: string): string {
  * Validates lookup options before any I/O. Exactly one of `key` or `lockId` must be given.
  * Returns the normalized key or the validated lockId; throws `Aborted` if the signal fired.
  */
+const LOOKUP_NAMES: ReadonlySet<string> = new Set(["key", "lockId", "signal"]);
+
 export function parseLookupOptions(
   options: LookupOptions,
 ): { key: string; lockId?: undefined } | { lockId: string; key?: undefined } {
+  if (options === null || typeof options !== "object") {
+    throw new LockError("InvalidArgument", "lookup needs exactly one of { key } or { lockId }");
+  }
+  checkOptionNames(options, LOOKUP_NAMES, "lookup() options");
   const hasKey = options?.key !== undefined;
   const hasLockId = options?.lockId !== undefined;
   if (hasKey === hasLockId) {

@@ -3,6 +3,12 @@ import { LockError } from "./errors";
 import type { LockEventHandler } from "./events";
 import { validateSignal } from "./input";
 import { type Logger, validateLogger } from "./logger";
+import {
+  ACQUISITION_NAMES,
+  checkOptionNames,
+  LOCK_DEFAULT_NAMES,
+  LOCK_OPTION_NAMES,
+} from "./option-names";
 import { MAX_TTL_MS, validateTtl } from "./time";
 
 /** Context passed to `onReleaseError`. */
@@ -36,7 +42,11 @@ export interface LockOptions {
   jitter?: Jitter;
   /** Aborting it stops the wait at once with `LockError("Aborted")`. */
   signal?: AbortSignal;
-  /** Renew the lease while the work runs (at a third of the TTL), see `LockContext.signal`. */
+  /**
+   * Renew the lease while the work runs (at a third of the TTL), see `LockContext.signal`.
+   * Default true for `lock()` (ttlMs is then the time to detect a crashed holder, and
+   * `maxHoldMs` bounds the hold); false for `acquire()` handles, which renew with `extend()`.
+   */
   autoExtend?: boolean;
   /**
    * Longest time the lock may be held, in ms from the acquire: renewals (automatic or
@@ -103,6 +113,29 @@ export interface ResolvedLockOptions extends BackoffPolicy {
   skipIfHeld?: boolean;
 }
 
+/** Which call the options are for: `lock()` renews by default, `acquire()` handles do not. */
+export type LockEntry = "lock" | "acquire";
+
+/**
+ * Checks lock defaults once, when a lock function is created: names (a `key` belongs to each call)
+ * and values, so a bad default fails at `createLock`, not at the first call.
+ */
+export function validateLockDefaults(defaults: unknown, where = "createLock() options"): void {
+  if (defaults === null || typeof defaults !== "object") {
+    throw new LockError("InvalidArgument", `${where} must be an object`);
+  }
+  if (Object.hasOwn(defaults, "key")) {
+    throw new LockError(
+      "InvalidArgument",
+      `${where} cannot set a key: each lock() call names its own key`,
+    );
+  }
+  checkOptionNames(defaults, LOCK_DEFAULT_NAMES, where);
+  resolveLockOptions({ key: "" }, defaults as LockDefaultsLike);
+}
+
+type LockDefaultsLike = Partial<Omit<LockOptions, "key">>;
+
 function nonNegativeInteger(value: unknown, name: string, max = MAX_TTL_MS): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
     throw new LockError(
@@ -156,11 +189,15 @@ const JITTERS: readonly Jitter[] = ["equal", "full", "none"];
  */
 export function resolveLockOptions(
   options: LockOptions,
-  defaults: Partial<Omit<LockOptions, "key">> = {},
+  defaults: LockDefaultsLike = {},
+  entry: LockEntry = "lock",
 ): ResolvedLockOptions {
   if (options === null || typeof options !== "object") {
     throw new LockError("InvalidArgument", "Lock options must be an object with a key");
   }
+  checkOptionNames(options, LOCK_OPTION_NAMES, `${entry}() options`);
+  if (options.acquisition !== undefined) checkAcquisition(options.acquisition);
+  if (defaults.acquisition !== undefined) checkAcquisition(defaults.acquisition);
   const legacy = { ...defaults.acquisition, ...options.acquisition };
   const pick = <K extends keyof LockOptions>(name: K): LockOptions[K] =>
     (options[name] ??
@@ -192,7 +229,7 @@ export function resolveLockOptions(
       pick("releaseTimeoutMs") ?? LOCK_DEFAULTS.releaseTimeoutMs,
       "releaseTimeoutMs",
     ),
-    autoExtend: optionalBoolean(pick("autoExtend"), "autoExtend") ?? false,
+    autoExtend: optionalBoolean(pick("autoExtend"), "autoExtend") ?? entry === "lock",
     maxHoldMs: 0,
   };
   resolved.maxHoldMs = resolveMaxHold(pick("maxHoldMs"), resolved.ttlMs, resolved.autoExtend);
@@ -207,4 +244,11 @@ export function resolveLockOptions(
   if (resolved.maxRetryDelayMs < resolved.retryDelayMs)
     resolved.maxRetryDelayMs = resolved.retryDelayMs;
   return resolved;
+}
+
+function checkAcquisition(acquisition: unknown): void {
+  if (acquisition === null || typeof acquisition !== "object") {
+    throw new LockError("InvalidArgument", "acquisition must be an object (or leave it out)");
+  }
+  checkOptionNames(acquisition, ACQUISITION_NAMES, "the acquisition options");
 }

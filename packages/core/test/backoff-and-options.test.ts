@@ -37,7 +37,12 @@ describe("resolveLockOptions", () => {
       maxRetries: 10,
       retryDelayMs: 100,
       jitter: "equal",
+      autoExtend: true,
+      maxHoldMs: 3_600_000,
+    });
+    expect(resolveLockOptions({ key: "k" }, {}, "acquire")).toMatchObject({
       autoExtend: false,
+      maxHoldMs: Number.POSITIVE_INFINITY,
     });
     expect(LOCK_DEFAULTS.ttlMs).toBe(30000);
   });

@@ -182,7 +182,7 @@ describe("a backward wall-clock step", () => {
               });
             });
           },
-          { key: "stepped", ttlMs: 400 },
+          { key: "stepped", ttlMs: 400, autoExtend: false },
         ),
       ).rejects.toMatchObject({ code: "LockLost" });
     } finally {

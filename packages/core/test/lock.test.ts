@@ -91,6 +91,8 @@ describe("lock() on the memory backend", () => {
     expect(details?.holder?.fence).toBe(held.ok ? held.fence : undefined);
     expect(details?.holder?.remainingMs).toBeGreaterThan(9000);
     expect((error as Error).message).toMatch(/attempts/);
+    // The message names the key, so a log line alone says which lock was busy.
+    expect((error as Error).message).toMatch(/^Failed to acquire lock "k" after/);
     expect(JSON.stringify(details) + (error as Error).message).not.toContain(
       held.ok ? held.lockId : "-",
     );
@@ -323,12 +325,46 @@ describe("auto-extend and lock loss", () => {
 
   it("work that outlives its lease is reported as LockLost even if it never read the signal", async () => {
     const backend = createMemoryBackend();
-    await expect(
-      createLock(backend)(() => new Promise((resolve) => setTimeout(() => resolve("late"), 300)), {
-        key: "k",
-        ttlMs: 200,
-      }),
-    ).rejects.toMatchObject({ code: "LockLost" });
+    const late = createLock(backend)(
+      () => new Promise((resolve) => setTimeout(() => resolve("late"), 300)),
+      { key: "k", ttlMs: 200, autoExtend: false },
+    );
+    await expect(late).rejects.toMatchObject({ code: "LockLost" });
+    // The message says why: nothing renewed the lease, and which option would have.
+    await expect(late).rejects.toThrow(/autoExtend is off/);
+  });
+
+  it("renews by default: work that outlives ttlMs keeps its lock and nobody else gets it", async () => {
+    const backend = createMemoryBackend();
+    const lock = createLock(backend);
+    const events: string[] = [];
+    const value = await lock(
+      async ({ signal }) => {
+        await new Promise((resolve) => setTimeout(resolve, 450));
+        expect(signal.aborted).toBe(false);
+        expect(await backend.isLocked({ key: "long" })).toBe(true);
+        return "done";
+      },
+      { key: "long", ttlMs: 150, onEvent: (e) => events.push(e.type) },
+    );
+    expect(value).toBe("done");
+    expect(events).toContain("extended");
+    expect(events).not.toContain("lost");
+  });
+
+  it("acquire() handles stay manual: no renewal unless asked for", async () => {
+    const backend = createMemoryBackend();
+    const events: string[] = [];
+    const handle = await acquire(backend, {
+      key: "manual",
+      ttlMs: 100,
+      onEvent: (e) => events.push(e.type),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(events).not.toContain("extended");
+    const stored = await backend.lookup({ key: "manual" });
+    expect(stored?.expiresAtMs).toBe(handle.expiresAtMs);
+    await handle.release();
   });
 
   it("a signal first read after the safe deadline is already aborted (no timer has run yet)", async () => {

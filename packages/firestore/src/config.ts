@@ -1,5 +1,6 @@
 import {
   type Clock,
+  checkBackendOptionNames,
   LockError,
   type Logger,
   systemClock,
@@ -30,6 +31,16 @@ export interface FirestoreBackendOptions {
    */
   logger?: Logger;
 }
+
+/** Every option `createFirestoreBackend` takes. */
+export const FIRESTORE_BACKEND_OPTION_NAMES: ReadonlySet<string> = new Set([
+  "collection",
+  "fenceCollection",
+  "cleanupInIsLocked",
+  "operationTimeoutMs",
+  "clock",
+  "logger",
+]);
 
 export interface FirestoreConfig {
   readonly collection: string;
@@ -83,6 +94,11 @@ export function resolveConfig(options: FirestoreBackendOptions = {}): FirestoreC
   if (options === null || typeof options !== "object") {
     throw new LockError("InvalidArgument", "Firestore backend options must be an object");
   }
+  checkBackendOptionNames(
+    options,
+    FIRESTORE_BACKEND_OPTION_NAMES,
+    "createFirestoreBackend() options",
+  );
   const collection = validateCollectionId(
     options.collection ?? FIRESTORE_DEFAULTS.collection,
     "collection",

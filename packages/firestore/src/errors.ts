@@ -32,8 +32,19 @@ export function isContention(error: unknown): boolean {
   return code === GrpcCode.ABORTED || code === HTTP_CONFLICT;
 }
 
+/**
+ * Errors of the client's own setup, raised before any request (no gRPC status): a client that
+ * cannot tell which project to use, or has no credentials. Configuration, not an outage.
+ */
+const NO_PROJECT = /Unable to detect a Project Id/i;
+const NO_CREDENTIALS = /Could not load the default credentials/i;
+
 /** Maps a Firestore client error to a LockError code (Internal when unknown). */
 export function classifyFirestoreError(error: unknown): LockErrorCode {
+  if (statusOf(error) === undefined && error instanceof Error) {
+    if (NO_PROJECT.test(error.message)) return "InvalidArgument";
+    if (NO_CREDENTIALS.test(error.message)) return "AuthFailed";
+  }
   switch (statusOf(error)) {
     case GrpcCode.ABORTED:
     case HTTP_CONFLICT:
@@ -98,7 +109,12 @@ export function toFirestoreLockError(
   const detail = detailOf(error);
   const code = inPhase(classifyFirestoreError(error), commitSent);
   let message = `Firestore ${operation} failed: ${detail}`;
-  if (statusOf(error) === GrpcCode.FAILED_PRECONDITION) {
+  if (code === "InvalidArgument" && error instanceof Error && NO_PROJECT.test(error.message)) {
+    message =
+      `Firestore ${operation} failed: the Firestore client has no project id. Pass it to the ` +
+      "client (new Firestore({ projectId })) or set GOOGLE_CLOUD_PROJECT; with the emulator, " +
+      `set FIRESTORE_EMULATOR_HOST too. Cause: ${detail}`;
+  } else if (statusOf(error) === GrpcCode.FAILED_PRECONDITION) {
     message =
       `Firestore ${operation} failed: missing index. Create a single-field index on "lockId" ` +
       `(ascending) in collection "${collection}" (see firestore.indexes.json). Cause: ${detail}`;

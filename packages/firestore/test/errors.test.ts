@@ -6,6 +6,22 @@ import { toFirestoreLockError } from "../src/errors";
 
 const run = promisify(execFile);
 
+describe("a client without a project id", () => {
+  it("fails as InvalidArgument saying how to give it one, not as Internal", async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, METADATA_SERVER_DETECTION: "none" };
+    for (const name of ["FIRESTORE_EMULATOR_HOST", "GCLOUD_PROJECT", "GOOGLE_CLOUD_PROJECT"]) {
+      delete env[name];
+    }
+    const { stdout } = await run(process.execPath, [join(__dirname, "fixtures", "no-project.js")], {
+      env,
+      timeout: 30_000,
+    });
+    const outcome = JSON.parse(stdout) as { code: string; message: string };
+    expect(outcome.code).toBe("InvalidArgument");
+    expect(outcome.message).toMatch(/no project id.*new Firestore\(\{ projectId \}\)/s);
+  });
+});
+
 describe("error mapping against an unreachable server", () => {
   it("every operation ends in ServiceUnavailable (nothing sent) within operationTimeoutMs; an abort wins over the wait", async () => {
     // The client alone retries an unreachable server for ~40 s before reporting UNAVAILABLE.

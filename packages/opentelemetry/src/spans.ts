@@ -119,7 +119,13 @@ export function instrumentLock<C extends BackendCapabilities>(
       (result) => !result.ran,
     );
 
-  return Object.assign(instrumented, { ifFree }) as LockFunction<C>;
+  // Closing the instrumented function closes the one it wraps.
+  const close = () => lock.close();
+  return Object.assign(instrumented, {
+    ifFree,
+    close,
+    [Symbol.asyncDispose]: close,
+  }) as LockFunction<C>;
 }
 
 function onAcquired(span: Span, ctx: LockContext<BackendCapabilities>): void {

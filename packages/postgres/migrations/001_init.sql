@@ -1,5 +1,7 @@
 -- SyncGuard lock tables (schema version 1). Idempotent: safe to run again.
 SELECT pg_advisory_xact_lock(1397161985);
+-- "already exists, skipping" notices are noise on every run after the first.
+SET LOCAL client_min_messages = warning;
 
 -- One row per lock. Rows of expired locks stay until the key is taken again (or
 -- isLocked cleans them, with cleanupInIsLocked); liveness is decided by expires_at_ms.

@@ -1,4 +1,11 @@
-import { keyDigest, LockError, type Logger, validateLogger, validateTtl } from "@syncguard/core";
+import {
+  checkBackendOptionNames,
+  keyDigest,
+  LockError,
+  type Logger,
+  validateLogger,
+  validateTtl,
+} from "@syncguard/core";
 
 export interface PostgresBackendOptions {
   /** Schema holding the tables. Default "public". */
@@ -26,6 +33,24 @@ export interface PostgresBackendOptions {
    */
   logger?: Logger;
 }
+
+/** Every option `createPostgresBackend` takes. */
+export const POSTGRES_BACKEND_OPTION_NAMES: ReadonlySet<string> = new Set([
+  "schema",
+  "tablePrefix",
+  "cleanupInIsLocked",
+  "operationTimeoutMs",
+  "notify",
+  "logger",
+]);
+
+/** 2.x's PostgreSQL options, and what to write instead. */
+export const POSTGRES_FOREIGN_OPTION_NAMES: Readonly<Record<string, string>> = Object.freeze({
+  tableName:
+    'tables are named <tablePrefix>locks and <tablePrefix>fences: use tablePrefix (default "syncguard_") and schema',
+  fenceTableName:
+    'tables are named <tablePrefix>locks and <tablePrefix>fences: use tablePrefix (default "syncguard_") and schema',
+});
 
 export interface PostgresConfig {
   readonly schema: string;
@@ -84,6 +109,12 @@ export function resolveConfig(options: PostgresBackendOptions = {}): PostgresCon
   if (options === null || typeof options !== "object") {
     throw invalid("PostgreSQL backend options must be an object");
   }
+  checkBackendOptionNames(
+    options,
+    POSTGRES_BACKEND_OPTION_NAMES,
+    "createPostgresBackend() options",
+    POSTGRES_FOREIGN_OPTION_NAMES,
+  );
   const schema = validateName(
     options.schema ?? POSTGRES_DEFAULTS.schema,
     "schema",

@@ -18,6 +18,8 @@ export function ddl(config: PostgresConfig): string {
     config.schema === "public" ? "" : `CREATE SCHEMA IF NOT EXISTS "${config.schema}";\n\n`;
   return `-- SyncGuard lock tables (schema version 1). Idempotent: safe to run again.
 SELECT pg_advisory_xact_lock(${SETUP_LOCK_ID});
+-- "already exists, skipping" notices are noise on every run after the first.
+SET LOCAL client_min_messages = warning;
 
 ${createSchema}-- One row per lock. Rows of expired locks stay until the key is taken again (or
 -- isLocked cleans them, with cleanupInIsLocked); liveness is decided by expires_at_ms.

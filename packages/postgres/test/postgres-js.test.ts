@@ -53,6 +53,18 @@ describe("postgres.js specifics", () => {
     await js.end();
   });
 
+  it("setupSchema on tables that exist prints no notices", async () => {
+    const notices: unknown[] = [];
+    const noticing = postgres(postgresUrl(), { max: 1, onnotice: (n) => notices.push(n) });
+    try {
+      await setupSchema(noticing, { schema: own });
+      await setupSchema(noticing, { schema: own });
+      expect(notices).toEqual([]);
+    } finally {
+      await noticing.end();
+    }
+  });
+
   it("a release wakes a subscriber; when the listening connection breaks, postgres.js listens again and every subscriber is woken", async () => {
     const waiting = createPostgresBackend(js, { schema: own });
     const other = createPostgresBackend(js, { schema: own });

@@ -1,13 +1,31 @@
-import { LockError, type Logger, utf8Bytes, validateLogger } from "@syncguard/core";
+import {
+  checkBackendOptionNames,
+  LockError,
+  type Logger,
+  utf8Bytes,
+  validateLogger,
+} from "@syncguard/core";
 import type { EvictionPolicyCheck, RedisBackendOptions } from "./types";
 
 export const DEFAULT_KEY_PREFIX = "syncguard";
 /** Keeps every generated key name short. */
 export const MAX_KEY_PREFIX_BYTES = 256;
 
+/** Every option `createRedisBackend` takes. */
+export const REDIS_BACKEND_OPTION_NAMES: ReadonlySet<string> = new Set([
+  "keyPrefix",
+  "evictionPolicyCheck",
+  "logger",
+]);
+
+/** Options the Redis backend no longer takes, and why. */
+export const REDIS_FOREIGN_OPTION_NAMES: Readonly<Record<string, string>> = Object.freeze({
+  cleanupInIsLocked:
+    "not a Redis option: every record carries its own expiry, so Redis deletes expired locks by itself; remove it",
+});
+
 export interface RedisBackendConfig {
   readonly keyPrefix: string;
-  readonly cleanupInIsLocked: boolean;
   readonly evictionPolicyCheck: EvictionPolicyCheck;
   readonly logger?: Logger;
 }
@@ -21,6 +39,14 @@ export function resolveConfig(options: RedisBackendOptions | undefined): RedisBa
   if (options !== undefined && (typeof options !== "object" || options === null)) {
     throw invalid("Redis backend options must be an object");
   }
+  if (options) {
+    checkBackendOptionNames(
+      options,
+      REDIS_BACKEND_OPTION_NAMES,
+      "createRedisBackend() options",
+      REDIS_FOREIGN_OPTION_NAMES,
+    );
+  }
   const keyPrefix = options?.keyPrefix ?? DEFAULT_KEY_PREFIX;
   if (typeof keyPrefix !== "string" || keyPrefix.length === 0) {
     throw invalid("keyPrefix must be a non-empty string");
@@ -32,10 +58,6 @@ export function resolveConfig(options: RedisBackendOptions | undefined): RedisBa
   if (utf8Bytes(keyPrefix) > MAX_KEY_PREFIX_BYTES) {
     throw invalid(`keyPrefix must be at most ${MAX_KEY_PREFIX_BYTES} bytes`);
   }
-  const cleanupInIsLocked = options?.cleanupInIsLocked ?? false;
-  if (typeof cleanupInIsLocked !== "boolean") {
-    throw invalid("cleanupInIsLocked must be a boolean");
-  }
   const evictionPolicyCheck = options?.evictionPolicyCheck ?? "refuse";
   if (!EVICTION_POLICY_CHECKS.includes(evictionPolicyCheck)) {
     throw invalid(`evictionPolicyCheck must be one of ${EVICTION_POLICY_CHECKS.join(", ")}`);
@@ -43,7 +65,6 @@ export function resolveConfig(options: RedisBackendOptions | undefined): RedisBa
   const logger = validateLogger(options?.logger);
   return Object.freeze({
     keyPrefix,
-    cleanupInIsLocked,
     evictionPolicyCheck,
     ...(logger ? { logger } : {}),
   });

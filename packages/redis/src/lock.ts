@@ -1,20 +1,25 @@
-import { createLock as bindLock, type LockDefaults, type LockFunction } from "@syncguard/core";
+import { createStoreLock, type LockDefaults, type LockFunction } from "@syncguard/core";
 import { createRedisBackend } from "./backend";
+import { REDIS_BACKEND_OPTION_NAMES, REDIS_FOREIGN_OPTION_NAMES } from "./config";
 import type { RedisBackendOptions, RedisCapabilities, RedisClientLike } from "./types";
 
-export interface RedisLockOptions extends RedisBackendOptions {
-  /** Defaults for every `lock()` call made through the returned function. */
-  defaults?: LockDefaults;
-}
+/** `createLock(client, options)`: the backend's options and lock defaults in one flat object. */
+export type RedisLockOptions = RedisBackendOptions & LockDefaults;
 
 /**
  * `const lock = createLock(client)` then `await lock(fn, { key })`: builds a Redis backend once
- * and binds it to core's lock() wrapper (retries, release, auto-extend, wake-on-release).
+ * and binds it to core's lock() wrapper (retries, release, renewal, wake-on-release). Backend
+ * options (`keyPrefix`, ...) and lock defaults (`ttlMs`, `onEvent`, ...) sit side by side; an
+ * unknown name is refused. `lock.close()` closes the backend it built, never your client.
  */
 export function createLock(
   client: RedisClientLike,
   options: RedisLockOptions = {},
 ): LockFunction<RedisCapabilities> {
-  const { defaults, ...backendOptions } = options;
-  return bindLock(createRedisBackend(client, backendOptions), defaults);
+  return createStoreLock(options, {
+    backendOptionNames: REDIS_BACKEND_OPTION_NAMES,
+    foreignNames: REDIS_FOREIGN_OPTION_NAMES,
+    createBackend: (backendOptions: RedisBackendOptions) =>
+      createRedisBackend(client, backendOptions),
+  });
 }

@@ -17,11 +17,6 @@ export type EvictionPolicyCheck = "refuse" | "warn" | "off";
 export interface RedisBackendOptions {
   /** Namespace for every key and channel. Default "syncguard". No `{` or `}`, at most 256 bytes. */
   keyPrefix?: string;
-  /**
-   * Accepted for compatibility; nothing to clean: every record carries its own TTL and vanishes
-   * when it stops being live. Default false.
-   */
-  cleanupInIsLocked?: boolean;
   /** Checked once, before the first acquire (one INFO). Default "refuse". */
   evictionPolicyCheck?: EvictionPolicyCheck;
   /**

@@ -346,11 +346,8 @@ describe.each(MODES)("redis backend (%s)", (mode: Mode) => {
     await limited.close();
   });
 
-  it("isLocked and lookup are plain reads, with cleanupInIsLocked too", async () => {
-    const cleaning = createRedisBackend(target.backendClient, {
-      keyPrefix: PREFIX,
-      cleanupInIsLocked: true,
-    });
+  it("isLocked and lookup are plain reads", async () => {
+    const cleaning = createRedisBackend(target.backendClient, { keyPrefix: PREFIX });
     const key = uniqueKey("reads");
     const held = okResult(await cleaning.acquire({ key, ttlMs: 5_000 }));
     const before = await commandCalls(target);

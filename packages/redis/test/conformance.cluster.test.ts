@@ -1,4 +1,3 @@
 import { redisConformance } from "./helpers/conformance";
 
 redisConformance("cluster");
-redisConformance("cluster", { cleanupInIsLocked: true });

@@ -1,4 +1,3 @@
 import { redisConformance } from "./helpers/conformance";
 
 redisConformance("single");
-redisConformance("single", { cleanupInIsLocked: true });

@@ -3,6 +3,7 @@ import type { LockDriver, StoredLock } from "../driver";
 import { LockError } from "../errors";
 import { fenceOverflowError, formatFence, MAX_FENCE, warnIfFenceNearLimit } from "../fence";
 import { type Logger, validateLogger } from "../logger";
+import { checkBackendOptionNames } from "../option-names";
 import { type Clock, isLive, isPastCleanupGuard, systemClock, TIME_TOLERANCE_MS } from "../time";
 import type { BackendCapabilities, ReleaseListener } from "../types";
 
@@ -20,6 +21,8 @@ export interface MemoryBackendOptions {
   /** Where warnings go, for this backend and the locks taken on it. Default `console`. */
   logger?: Logger;
 }
+
+const MEMORY_OPTION_NAMES: ReadonlySet<string> = new Set(["clock", "cleanupInIsLocked", "logger"]);
 
 export interface MemoryBackend extends DefinedBackend<MemoryCapabilities> {
   /** Number of lock records currently stored (expired ones included until swept). For tests. */
@@ -46,6 +49,10 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): MemoryB
 export function createMemoryDriver(
   options: MemoryBackendOptions = {},
 ): LockDriver<MemoryCapabilities> & { readonly size: number } {
+  if (options === null || typeof options !== "object") {
+    throw new LockError("InvalidArgument", "Memory backend options must be an object");
+  }
+  checkBackendOptionNames(options, MEMORY_OPTION_NAMES, "createMemoryBackend() options");
   const clock = options.clock ?? systemClock;
   const logger = validateLogger(options.logger);
   const locks = new Map<string, Stored>();

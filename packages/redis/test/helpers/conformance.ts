@@ -5,10 +5,10 @@ import type { RedisBackend } from "../../src/types";
 import { clusterNodes, connectTarget, type Mode, redisUrl, type Target } from "./services";
 
 /** Runs the shared conformance suite on one deployment, including the multi-process race. */
-export function redisConformance(mode: Mode, options: { cleanupInIsLocked?: boolean } = {}): void {
+export function redisConformance(mode: Mode): void {
   let target: Target | undefined;
   let backend: RedisBackend | undefined;
-  const keyPrefix = `sgconf-${mode}${options.cleanupInIsLocked ? "-cleanup" : ""}`;
+  const keyPrefix = `sgconf-${mode}`;
   const env: Record<string, string> = {
     SYNCGUARD_REDIS_MODE: mode,
     SYNCGUARD_REDIS_PREFIX: keyPrefix,
@@ -16,10 +16,10 @@ export function redisConformance(mode: Mode, options: { cleanupInIsLocked?: bool
   if (mode === "single") env.REDIS_URL = redisUrl();
   else env.REDIS_CLUSTER_NODES = clusterNodes().join(",");
   runConformance({
-    name: `redis (${mode}${options.cleanupInIsLocked ? ", cleanupInIsLocked" : ""})`,
+    name: `redis (${mode})`,
     createBackend: async () => {
       target = await connectTarget(mode);
-      backend = createRedisBackend(target.backendClient, { keyPrefix, ...options });
+      backend = createRedisBackend(target.backendClient, { keyPrefix });
       return backend;
     },
     teardown: async () => {
@@ -28,6 +28,5 @@ export function redisConformance(mode: Mode, options: { cleanupInIsLocked?: bool
     },
     capabilities: { subscribe: true, list: true, readFence: true },
     worker: { modulePath: join(__dirname, "..", "fixtures", "conformance-worker.js"), env },
-    ...(options.cleanupInIsLocked ? { suites: ["isLocked", "fencing"] as const } : {}),
   });
 }

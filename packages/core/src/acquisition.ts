@@ -1,0 +1,332 @@
+import { randomBytes } from "node:crypto";
+import { backoffDelay } from "./backoff";
+import { type EngineView, engineView } from "./engine-view";
+import { abortError, isLockError, isTransientCode, LockError } from "./errors";
+import { emit } from "./events";
+import { generateLockId, lockIdKeyTag } from "./lock-id";
+import type { ResolvedLockOptions } from "./options";
+import { releaseOrphan } from "./orphan";
+import { yieldDelayMs } from "./releaser-yield";
+import { raceDeadline } from "./shared-timeout";
+import type { MonotonicClock } from "./time";
+import type {
+  AcquireOk,
+  AcquireResult,
+  BackendCapabilities,
+  HolderInfo,
+  LockBackend,
+  WaiterInfo,
+} from "./types";
+import { interruptibleSleep } from "./wait";
+import { joinActiveWaiters, joinWaiters, type WaitTicket } from "./wait-queue";
+
+// Waiter ids only need to be unique: a random per-process prefix and a counter, no syscall each.
+const waiterIdPrefix = randomBytes(9).toString("base64url");
+let waiterCounter = 0;
+const nextWaiterId = () => `${waiterIdPrefix}${(waiterCounter++).toString(36)}`;
+
+/** The least time an attempt gets to answer, even when sent just before the deadline. */
+const ATTEMPT_GRACE_MS = 50;
+
+/** Injected sources of time and randomness, so the engine is deterministic under test. */
+export interface EngineDeps {
+  /** Monotonic milliseconds: every deadline, wait and round trip is measured on it. */
+  now: MonotonicClock;
+  random: () => number;
+}
+
+export interface AcquiredLock<C extends BackendCapabilities> {
+  result: AcquireOk<C>;
+  attempts: number;
+  waitedMs: number;
+  /** Monotonic clock reading taken just before the successful attempt was sent. */
+  sentAtMs: number;
+}
+
+/**
+ * The retry engine (specs/interface.md §8.1): one attempt, then on contention wait and try again
+ * until the lock is won, `timeoutMs` is spent or `maxRetries` timer-driven retries are used.
+ */
+export function acquireWithRetry<C extends BackendCapabilities>(
+  backend: LockBackend<C>,
+  key: string,
+  options: ResolvedLockOptions,
+  deps: EngineDeps,
+): Promise<AcquiredLock<C>> {
+  return new Acquisition(backend, key, options, deps).run();
+}
+
+/**
+ * One acquisition: its attempts, its waits between them, and what it learned on the way.
+ * - Every attempt is raced against the deadline and the signal: a backend that never answers (a
+ *   frozen server, a black-holed connection) cannot hold the caller past either.
+ * - All attempts carry one lockId, so an attempt whose outcome was unknown (a timeout, a lost
+ *   reply) is reconciled by the next one: the backend reports the key already held by that
+ *   lockId as acquired. An acquisition that ends without the lock while an attempt may have
+ *   taken it gives that lockId back (`abandon`, the one place that does).
+ * - When the backend can notify releases, the acquisition joins the key's local waiters before
+ *   its second attempt, so a release can never fall between a failed attempt and the wait; a
+ *   notified retry is immediate and does not count against `maxRetries`.
+ * - It never sleeps past the holder's remaining lease when the backend reports it.
+ * - Transient backend errors (ServiceUnavailable, RateLimited, NetworkTimeout) are retried like
+ *   contention within the same budget; the last one is thrown if the budget runs out.
+ */
+class Acquisition<C extends BackendCapabilities> {
+  private readonly view: EngineView<C>;
+  private readonly start: number;
+  private readonly deadline: number;
+  private readonly lockId: string;
+  /** One id for the whole acquisition, so a backend's wait queue keeps this caller's place. */
+  private readonly waiterId = nextWaiterId();
+  private readonly signal: AbortSignal | undefined;
+
+  private attempts = 0;
+  private timedRetries = 0;
+  /** What the last contended attempt learned about the holder (never its lockId). */
+  private holder: HolderInfo | undefined;
+  /** The transient error of the last attempt, if it failed with one. */
+  private lastError: LockError | undefined;
+  /** The waiter as the backend last saw it (to withdraw it from the backend's queue). */
+  private lastWaiter: WaiterInfo | undefined;
+  /** True while an attempt that may have taken the lock is not known to have failed. */
+  private mayHold = false;
+  /** The backend turned an attempt away: this waiter may sit in its queue. */
+  private queued = false;
+  private ticket: WaitTicket | undefined;
+  private joined = false;
+
+  constructor(
+    private readonly backend: LockBackend<C>,
+    private readonly key: string,
+    private readonly options: ResolvedLockOptions,
+    private readonly deps: EngineDeps,
+  ) {
+    this.view = engineView(backend);
+    this.start = deps.now();
+    this.deadline = this.start + options.timeoutMs;
+    this.lockId = generateLockId(key);
+    this.signal = options.signal;
+    // If this process already listens to the key, join now (free): no extra attempt later.
+    this.ticket = joinActiveWaiters(this.view, key, this.waiterId);
+    this.joined = this.ticket !== undefined;
+  }
+
+  async run(): Promise<AcquiredLock<C>> {
+    let won: AcquiredLock<C> | undefined;
+    try {
+      await this.yieldToWokenWaiters();
+      for (;;) {
+        won = await this.attempt();
+        if (won) return won;
+        await this.waitBeforeNextAttempt();
+      }
+    } catch (error) {
+      this.report(error);
+      throw error;
+    } finally {
+      this.ticket?.leave();
+      if (!won) this.giveBack();
+    }
+  }
+
+  /** After this process released the key to waiters, let them have it first (fair hand-off). */
+  private async yieldToWokenWaiters(): Promise<void> {
+    const wait = Math.min(yieldDelayMs(this.view, this.key, this.start), this.options.timeoutMs);
+    if (wait <= 0) return;
+    await this.join();
+    await interruptibleSleep(wait, this.signal, this.ticket?.sleepHook);
+  }
+
+  /** One attempt: the lock, or undefined after recording why not (contention, transient error). */
+  private async attempt(): Promise<AcquiredLock<C> | undefined> {
+    const { signal, options, deps } = this;
+    if (signal?.aborted) throw abortError(signal, "Lock acquisition");
+    this.attempts++;
+    this.ticket?.consume();
+    const sentAtMs = deps.now();
+    const waiter: WaiterInfo = {
+      id: this.waiterId,
+      timeoutMs: Math.max(1, Math.ceil(this.deadline - sentAtMs)),
+      budgetMs: Math.max(1, options.timeoutMs),
+      firstAttempt: this.attempts === 1,
+    };
+    this.lastWaiter = waiter;
+    const pending = this.view.attempt({
+      key: this.key,
+      tag: lockIdKeyTag(this.lockId),
+      ttlMs: options.ttlMs,
+      lockId: this.lockId,
+      waiter,
+      ...(signal ? { signal } : {}),
+    });
+    const raced = await raceDeadline(pending, this.attemptDeadline(sentAtMs), signal);
+    switch (raced.by) {
+      case "deadline":
+      case "abort":
+        // Abandoned in flight: if it lands after all, its lock is given back.
+        this.abandon(pending);
+        if (raced.by === "abort") throw abortError(signal as AbortSignal, "Lock acquisition");
+        throw this.holder ? this.timeoutError("timeout reached") : this.unansweredError();
+      case "error":
+        this.noteFailedAttempt(raced.error);
+        return undefined;
+      case "value":
+        return this.noteOutcome(raced.value, sentAtMs);
+    }
+  }
+
+  /**
+   * An attempt ends by the deadline; one sent just before it still gets a round trip's grace, and
+   * the single attempt of `timeoutMs: 0` is bounded like a release.
+   */
+  private attemptDeadline(sentAtMs: number): number {
+    return this.options.timeoutMs === 0
+      ? sentAtMs + this.options.releaseTimeoutMs
+      : Math.max(this.deadline, sentAtMs + ATTEMPT_GRACE_MS);
+  }
+
+  private noteFailedAttempt(error: unknown): void {
+    // The engine view hands out LockErrors only; anything else is a broken invariant.
+    const failure = isLockError(error)
+      ? error
+      : new LockError("Internal", `Backend acquire failed: ${String(error)}`, {
+          cause: error,
+          key: this.key,
+        });
+    if (!isTransientCode(failure.code)) throw failure;
+    this.lastError = failure;
+    // ServiceUnavailable means the attempt did not run; anything else may have taken the lock.
+    if (failure.code !== "ServiceUnavailable") this.mayHold = true;
+  }
+
+  private noteOutcome(outcome: AcquireResult<C>, sentAtMs: number): AcquiredLock<C> | undefined {
+    this.lastError = undefined;
+    if (outcome.ok) {
+      if (this.signal?.aborted) {
+        // The abort raced a successful attempt: give the lock back so nothing is left held.
+        this.abandon(Promise.resolve(outcome));
+        throw abortError(this.signal, "Lock acquisition");
+      }
+      return {
+        result: outcome,
+        attempts: this.attempts,
+        waitedMs: Math.round(this.deps.now() - this.start),
+        sentAtMs,
+      };
+    }
+    // Someone else holds the key: an earlier attempt of ours cannot have taken it.
+    this.mayHold = false;
+    this.queued = true;
+    this.holder = outcome.holder;
+    emit(this.options.onEvent, {
+      type: "contended",
+      key: this.key,
+      attempt: this.attempts,
+      ...(outcome.holder?.remainingMs !== undefined
+        ? { holderRemainingMs: outcome.holder.remainingMs }
+        : {}),
+    });
+    return undefined;
+  }
+
+  /** Waits until the next attempt is due (a wake-up, or the backoff), or throws when it is not. */
+  private async waitBeforeNextAttempt(): Promise<void> {
+    const { options } = this;
+    const at = this.deps.now();
+    if (at >= this.deadline) throw this.giveUp(`timeout ${options.timeoutMs} ms reached`, at);
+    if (this.ticket?.consume()) return; // released while we were trying: retry at once
+    if (this.timedRetries >= options.maxRetries) {
+      throw this.giveUp(`maxRetries ${options.maxRetries} used`, at);
+    }
+    this.timedRetries++;
+    if (this.view.subscribe && !this.joined && !this.lastError) {
+      await this.join(); // from here on no release can go unnoticed
+      return;
+    }
+    let delay = backoffDelay(this.timedRetries, options, this.deps.random);
+    const remainingMs = this.holder?.remainingMs;
+    if (remainingMs !== undefined) delay = Math.min(delay, remainingMs + 1);
+    delay = Math.min(delay, this.deadline - at);
+    const endedBy = await interruptibleSleep(delay, this.signal, this.ticket?.sleepHook);
+    if (endedBy === "wake") this.timedRetries--; // a notified retry is free
+  }
+
+  /**
+   * Joins the local waiter queue, subscribing to release notifications (once per process and
+   * key); without a subscription the acquisition just polls. Bounded by the caller's budget and
+   * signal: a slow subscription never stalls the wait.
+   */
+  private async join(): Promise<void> {
+    if (this.joined) return;
+    this.joined = true;
+    this.ticket = await joinWaiters(this.view, this.key, this.waiterId, {
+      maxWaitMs: Math.max(0, this.deadline - this.deps.now()),
+      ...(this.signal ? { signal: this.signal } : {}),
+    });
+  }
+
+  /** The error to end with: the last transient one, or AcquisitionTimeout. */
+  private giveUp(reason: string, at: number): LockError {
+    return this.lastError ?? this.timeoutError(reason, at);
+  }
+
+  private timeoutError(reason: string, at = this.deps.now()): LockError {
+    const { holder, attempts, key } = this;
+    const waitedMs = Math.round(at - this.start);
+    const known =
+      holder?.fence !== undefined || holder?.remainingMs !== undefined
+        ? `; holder fence ${holder?.fence ?? "unknown"}, ${holder?.remainingMs ?? "unknown"} ms left`
+        : "";
+    return new LockError(
+      "AcquisitionTimeout",
+      `Failed to acquire lock ${describeKey(key)} after ${waitedMs} ms (${attempts} attempts, ${reason})${known}`,
+      { key, details: { attempts, waitedMs, ...(holder ? { holder: { ...holder } } : {}) } },
+    );
+  }
+
+  private unansweredError(): LockError {
+    return new LockError(
+      "NetworkTimeout",
+      `Lock acquisition of ${describeKey(this.key)}: the backend did not answer within timeoutMs ` +
+        `(${this.options.timeoutMs} ms); the last attempt's outcome is unknown, and if it took ` +
+        "the lock it is released once the backend answers",
+      { key: this.key },
+    );
+  }
+
+  /** Emits how the acquisition ended: skipped (ifFree on a held key) or failed. */
+  private report(error: unknown): void {
+    const waitedMs = Math.round(this.deps.now() - this.start);
+    const { key, attempts, options } = this;
+    if (options.skipIfHeld && isLockError(error, "AcquisitionTimeout")) {
+      emit(options.onEvent, { type: "skipped", key, attempts, waitedMs });
+    } else {
+      const code = isLockError(error) ? error.code : "Internal";
+      emit(options.onEvent, { type: "failed", key, code, attempts, waitedMs });
+    }
+  }
+
+  /**
+   * Gives back whatever an attempt of this acquisition may hold: `pending` is an attempt's
+   * outcome (in flight, or already known). The one place an acquisition releases an orphan.
+   */
+  private abandon(pending: Promise<unknown>): void {
+    this.mayHold = false;
+    releaseOrphan(this.backend, this.lockId, pending, this.options.ttlMs);
+  }
+
+  /** Ended without the lock: release an attempt of unknown outcome, leave the backend's queue. */
+  private giveBack(): void {
+    if (this.mayHold) this.abandon(Promise.resolve(undefined));
+    // A waiter that gave up must not be handed the key later.
+    const { withdraw } = this.view;
+    if (this.queued && this.lastWaiter && withdraw) {
+      withdraw.call(this.view, this.key, this.lastWaiter).catch(() => undefined);
+    }
+  }
+}
+
+/** A key as error messages show it: quoted, cut to 64 characters. */
+function describeKey(key: string): string {
+  return JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}…` : key);
+}

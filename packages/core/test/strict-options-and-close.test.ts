@@ -1,0 +1,190 @@
+import { acquire, createLock, forceRelease, type LockError, listLocks, readFence } from "../src";
+import { createMemoryBackend } from "../src/memory";
+import { closestName } from "../src/option-names";
+import { counting, eventually } from "./helpers";
+
+const invalid = (pattern: RegExp) =>
+  expect.objectContaining({ code: "InvalidArgument", message: expect.stringMatching(pattern) });
+
+describe("strict options: an unknown name is refused before any I/O", () => {
+  it("lock(): a misspelt name names the closest valid one", async () => {
+    const { backend, calls } = counting(createMemoryBackend());
+    const lock = createLock(backend);
+    await expect(lock(() => "ran", { key: "k", timeout: 100 } as never)).rejects.toEqual(
+      invalid(/Unknown option "timeout" in lock\(\) options; did you mean timeoutMs\?/),
+    );
+    await expect(lock(() => "ran", { key: "k", ttlMS: 100 } as never)).rejects.toEqual(
+      invalid(/did you mean ttlMs\?/),
+    );
+    await expect(lock(() => "ran", { key: "k", retryDelay: 5 } as never)).rejects.toEqual(
+      invalid(/did you mean retryDelayMs\?/),
+    );
+    expect(calls.acquire).toBe(0);
+  });
+
+  it("names the new spelling of 2.x and peer-library options", async () => {
+    const { backend, calls } = counting(createMemoryBackend());
+    const lock = createLock(backend);
+    await expect(lock(() => "ran", { key: "k", backoff: "fixed" } as never)).rejects.toEqual(
+      invalid(/"backoff".*maxRetryDelayMs equal to retryDelayMs/),
+    );
+    await expect(
+      lock(() => "ran", { key: "k", acquisition: { backoff: "fixed" } } as never),
+    ).rejects.toEqual(invalid(/"backoff" in the acquisition options/));
+    await expect(lock(() => "ran", { key: "k", retryCount: 3 } as never)).rejects.toEqual(
+      invalid(/use maxRetries/),
+    );
+    await expect(lock(() => "ran", { key: "k", disposeTimeoutMs: 1 } as never)).rejects.toEqual(
+      invalid(/use releaseTimeoutMs/),
+    );
+    expect(calls.acquire).toBe(0);
+  });
+
+  it("an unknown name with nothing close lists the valid options", async () => {
+    const lock = createLock(createMemoryBackend());
+    await expect(lock(() => "ran", { key: "k", zzz: 1 } as never)).rejects.toEqual(
+      invalid(/valid options: acquisition, autoExtend, .*timeoutMs, ttlMs/),
+    );
+  });
+
+  it("acquire() and lock.ifFree() are strict too", async () => {
+    const { backend, calls } = counting(createMemoryBackend());
+    await expect(acquire(backend, { key: "k", tmeoutMs: 1 } as never)).rejects.toEqual(
+      invalid(/Unknown option "tmeoutMs" in acquire\(\) options; did you mean timeoutMs\?/),
+    );
+    await expect(
+      createLock(backend).ifFree(() => "ran", { key: "k", autoextend: false } as never),
+    ).rejects.toEqual(invalid(/did you mean autoExtend\?/));
+    expect(calls.acquire).toBe(0);
+  });
+
+  it("createLock() checks its defaults once, when the lock function is made", () => {
+    const backend = createMemoryBackend();
+    expect(() => createLock(backend, { timeout: 100 } as never)).toThrow(
+      invalid(/Unknown option "timeout" in createLock\(\) options; did you mean timeoutMs\?/),
+    );
+    expect(() => createLock(backend, { key: "k" } as never)).toThrow(
+      invalid(/each lock\(\) call names its own key/),
+    );
+    expect(() => createLock(backend, { ttlMs: -1 })).toThrow(invalid(/ttlMs/));
+    expect(() => createLock(backend, null as never)).toThrow(invalid(/must be an object/));
+  });
+
+  it("closestName prefers a completion, then the nearest spelling, else nothing", () => {
+    const names = ["ttlMs", "timeoutMs", "maxRetries", "retryDelayMs", "maxRetryDelayMs"];
+    expect(closestName("timeout", names)).toBe("timeoutMs");
+    expect(closestName("maxRetrys", names)).toBe("maxRetries");
+    expect(closestName("maxretries", names)).toBe("maxRetries");
+    expect(closestName("ttl", names)).toBe("ttlMs");
+    expect(closestName("colour", names)).toBeUndefined();
+  });
+});
+
+describe("lock.close()", () => {
+  it("ends waits with Aborted, lets held work finish and release, then refuses new calls", async () => {
+    const backend = createMemoryBackend();
+    const lock = createLock(backend);
+    let finishWork!: () => void;
+    const working = new Promise<void>((resolve) => {
+      finishWork = resolve;
+    });
+    let running = false;
+    const holder = lock(
+      () => {
+        running = true;
+        return working.then(() => "held work done");
+      },
+      { key: "k" },
+    );
+    await eventually(() => running);
+    const waiter = lock(() => "never", { key: "k", timeoutMs: 60_000 });
+    const waiterError = waiter.then(
+      () => undefined,
+      (error: LockError) => error,
+    );
+
+    let closed = false;
+    const closing = lock.close().then(() => {
+      closed = true;
+    });
+    const error = await waiterError;
+    expect(error).toMatchObject({ code: "Aborted" });
+    expect(error?.message).toMatch(/was waiting for the lock when lock\.close\(\) was called/);
+    // The holder's work is not cut short: close() waits for it.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(closed).toBe(false);
+    finishWork();
+    await expect(holder).resolves.toBe("held work done");
+    await closing;
+    expect(await backend.isLocked({ key: "k" })).toBe(false);
+    await expect(lock(() => "late", { key: "k" })).rejects.toMatchObject({
+      code: "Aborted",
+      message: expect.stringMatching(/after lock\.close\(\)/),
+    });
+    await expect(lock.close()).resolves.toBeUndefined(); // idempotent
+  });
+
+  it("a caller's own signal still works next to close()", async () => {
+    const backend = createMemoryBackend();
+    const lock = createLock(backend);
+    const held = await acquire(backend, { key: "k" });
+    const controller = new AbortController();
+    const waiter = lock(() => "never", { key: "k", signal: controller.signal, timeoutMs: 60_000 });
+    controller.abort(new Error("caller gave up"));
+    await expect(waiter).rejects.toMatchObject({
+      code: "Aborted",
+      message: expect.not.stringMatching(/close/),
+    });
+    await held.release();
+    await lock.close();
+  });
+
+  it("await using closes the lock function on scope exit", async () => {
+    const backend = createMemoryBackend();
+    let escaped: ReturnType<typeof createLock> | undefined;
+    {
+      await using lock = createLock(backend);
+      escaped = lock;
+      await lock(() => undefined, { key: "k" });
+    }
+    await expect(escaped(() => "late", { key: "k" })).rejects.toMatchObject({ code: "Aborted" });
+  });
+});
+
+describe("strict options on the backend operations and operator calls", () => {
+  it("refuses unknown names before any I/O", async () => {
+    const { backend, calls } = counting(createMemoryBackend());
+    const memory = createMemoryBackend();
+    await expect(memory.acquire({ key: "k", ttl: 100 } as never)).rejects.toEqual(
+      invalid(/Unknown option "ttl" in backend\.acquire\(\) options; did you mean ttlMs\?/),
+    );
+    await expect(memory.release({ lockId: "x", force: true } as never)).rejects.toEqual(
+      invalid(/"force" in backend\.release\(\) options/),
+    );
+    await expect(memory.extend({ lockId: "x", ttlMs: 5, tllMs: 5 } as never)).rejects.toEqual(
+      invalid(/did you mean ttlMs\?/),
+    );
+    await expect(memory.isLocked({ key: "k", cleanup: true } as never)).rejects.toEqual(
+      invalid(/"cleanup" in isLocked\(\) options/),
+    );
+    await expect(memory.lookup({ key: "k", lockID: "x" } as never)).rejects.toEqual(
+      invalid(/did you mean lockId\?/),
+    );
+    await expect(forceRelease(backend, "k", { force: true } as never)).rejects.toEqual(
+      invalid(/"force" in forceRelease\(\) options/),
+    );
+    await expect(listLocks(memory, { prefx: "a" } as never)).rejects.toEqual(
+      invalid(/did you mean prefix\?/),
+    );
+    await expect(readFence(memory, "k", { singal: undefined } as never)).rejects.toEqual(
+      invalid(/did you mean signal\?/),
+    );
+    expect(() => createMemoryBackend({ clok: () => 0 } as never)).toThrow(
+      invalid(/did you mean clock\?/),
+    );
+    expect(() => createMemoryBackend({ ttlMs: 5 } as never)).toThrow(
+      invalid(/ttlMs is a lock option: pass it to createLock\(\)/),
+    );
+    expect(calls.acquire + calls.release + calls.extend).toBe(0);
+  });
+});
