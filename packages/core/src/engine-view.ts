@@ -5,6 +5,7 @@ import type {
   DriverListPage,
 } from "./driver";
 import type { Logger } from "./logger";
+import type { Clock } from "./time";
 import type {
   AcquireResult,
   BackendCapabilities,
@@ -39,6 +40,8 @@ export interface EngineView<C extends BackendCapabilities = BackendCapabilities>
   readFence?(key: string, signal?: AbortSignal): Promise<DriverFenceReading>;
   /** How long an idle wake-up subscription may be kept for the next waiter. */
   readonly lingerMs: number;
+  /** The clock a client-authority backend judges expiry by, if not the system wall clock. */
+  readonly clock?: Clock;
   /** The backend's logger (its driver's), the default for locks taken on it. */
   readonly logger?: Logger;
 }

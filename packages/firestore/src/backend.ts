@@ -76,6 +76,8 @@ export function createFirestoreDriver(
     readFence: (input) => readFence(ctx, input),
     watch: (key, listener) => watcher.watch(key, listener),
     ...(config.logger ? { logger: config.logger } : {}),
+    // A test clock given to the backend is the one leases must compare expiry with.
+    ...(options?.clock ? { clock: config.clock } : {}),
     async close() {
       watcher.close();
     },

@@ -54,6 +54,7 @@ export function createMemoryDriver(
   }
   checkBackendOptionNames(options, MEMORY_OPTION_NAMES, "createMemoryBackend() options");
   const clock = options.clock ?? systemClock;
+  const ownClock = options.clock === undefined ? {} : { clock: options.clock };
   const logger = validateLogger(options.logger);
   const locks = new Map<string, Stored>();
   const keyByLockId = new Map<string, string>();
@@ -77,6 +78,7 @@ export function createMemoryDriver(
 
   return {
     capabilities: { backend: "memory", supportsFencing: true, timeAuthority: "client" },
+    ...ownClock,
     get size() {
       return locks.size;
     },
