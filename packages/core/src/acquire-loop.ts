@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { inBackground } from "./background";
 import { backoffDelay } from "./backoff";
 import { engineView } from "./engine-view";
 import { abortError, isLockError, isTransientCode, LockError } from "./errors";
@@ -246,8 +247,10 @@ export async function acquireWithRetry<C extends BackendCapabilities>(
     if (!won) {
       if (outcomeUnknown) releaseOrphan(backend, lockId, Promise.resolve(undefined), options.ttlMs);
       // A waiter that gave up must not be handed the key later.
-      if (queued && lastWaiter && view.withdraw) {
-        view.withdraw(key, lastWaiter).catch(() => undefined);
+      const { withdraw } = view;
+      if (queued && lastWaiter && withdraw) {
+        const waiter = lastWaiter;
+        inBackground(view, () => withdraw.call(view, key, waiter));
       }
     }
   }
