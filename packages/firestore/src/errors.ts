@@ -1,4 +1,5 @@
 import { isTransientCode, LockError, type LockErrorCode } from "@syncguard/core";
+import { TERMINATED_MESSAGE } from "./client-state";
 
 /** gRPC status codes the Firestore client reports in `error.code`. */
 export const GrpcCode = {
@@ -34,6 +35,9 @@ export function isContention(error: unknown): boolean {
 
 /** Maps a Firestore client error to a LockError code (Internal when unknown). */
 export function classifyFirestoreError(error: unknown): LockErrorCode {
+  // The SDK's refusal of a request on a terminated client (a plain Error, no status): the
+  // request was never sent, as when the client is not connected.
+  if (error instanceof Error && error.message === TERMINATED_MESSAGE) return "ServiceUnavailable";
   switch (statusOf(error)) {
     case GrpcCode.ABORTED:
     case HTTP_CONFLICT:
