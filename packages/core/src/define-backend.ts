@@ -7,7 +7,7 @@ import type {
   LockDriver,
   StoredLock,
 } from "./driver";
-import { registerEngineView } from "./engine-view";
+import { carryEngineView } from "./engine-view";
 import { abortError, LockError } from "./errors";
 import { isFence } from "./fence";
 import {
@@ -160,7 +160,7 @@ export function defineBackend<C extends BackendCapabilities>(
     },
   };
 
-  registerEngineView(backend, {
+  carryEngineView(backend, {
     capabilities,
     attempt: (input) => attempt(input, false),
     async release(lockId) {

@@ -51,6 +51,15 @@ export interface LockErrorOptions {
   details?: AcquisitionDetails;
 }
 
+/**
+ * The registered brand every copy of core puts on `LockError.prototype`. An application may hold
+ * two copies of `@syncguard/core` (a backend with its own nested copy, or the ESM and the CommonJS
+ * build in one process); each has its own `LockError` class, so SyncGuard errors are recognised
+ * by this brand, never by class identity. The brand promises the shape `LockError` has: `code`
+ * (a `LockErrorCode`), `message`, and optional `key`, `details` and `cause`.
+ */
+const LOCK_ERROR_BRAND = Symbol.for("@syncguard/core/LockError");
+
 export class LockError extends Error {
   override readonly name = "LockError";
   readonly code: LockErrorCode;
@@ -63,10 +72,33 @@ export class LockError extends Error {
     if (options.key !== undefined) this.key = options.key;
     if (options.details !== undefined) this.details = options.details;
   }
-}
 
+  /**
+   * True for an error SyncGuard raised, whichever copy of `@syncguard/core` made it (a nested copy
+   * under a backend, the other module format); with `code`, only for that code.
+   */
+  static is(error: unknown, code?: LockErrorCode): error is LockError {
+    return (
+      typeof error === "object" &&
+      error !== null &&
+      (error as { [LOCK_ERROR_BRAND]?: unknown })[LOCK_ERROR_BRAND] === true &&
+      typeof (error as { code?: unknown }).code === "string" &&
+      (code === undefined || (error as { code: unknown }).code === code)
+    );
+  }
+
+  /** `error instanceof LockError` holds for a LockError of any copy of core (see `is`). */
+  static override [Symbol.hasInstance](value: unknown): value is LockError {
+    // A subclass keeps the ordinary prototype check: its instances are only its own.
+    if (this !== LockError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return LockError.is(value);
+  }
+}
+Object.defineProperty(LockError.prototype, LOCK_ERROR_BRAND, { value: true });
+
+/** `LockError.is`: true for a SyncGuard error of any copy of core (with `code`: of that code). */
 export function isLockError(error: unknown, code?: LockErrorCode): error is LockError {
-  return error instanceof LockError && (code === undefined || error.code === code);
+  return LockError.is(error, code);
 }
 
 /** Codes worth retrying within a caller's time budget: the same request may succeed shortly. */

@@ -5,6 +5,9 @@ import { isFence } from "./fence";
  * A write refused because a newer holder has written already: its fence is older than the last
  * one the resource recorded. Not a LockError: the lock did its job, the write must not happen.
  */
+/** Registered brand, as for `LockError`: recognised across copies of core. */
+const STALE_FENCE_BRAND = Symbol.for("@syncguard/core/StaleFenceError");
+
 export class StaleFenceError extends Error {
   override readonly name = "StaleFenceError";
   /** The fence the refused write carried. */
@@ -20,10 +23,26 @@ export class StaleFenceError extends Error {
     this.fence = fence;
     this.lastFence = lastFence;
   }
+
+  /** True for a StaleFenceError of any copy of core (a backend's fence guard has its own). */
+  static is(error: unknown): error is StaleFenceError {
+    return (
+      typeof error === "object" &&
+      error !== null &&
+      (error as { [STALE_FENCE_BRAND]?: unknown })[STALE_FENCE_BRAND] === true
+    );
+  }
+
+  /** `instanceof StaleFenceError` holds across copies of core (see `is`). */
+  static override [Symbol.hasInstance](value: unknown): value is StaleFenceError {
+    if (this !== StaleFenceError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return StaleFenceError.is(value);
+  }
 }
+Object.defineProperty(StaleFenceError.prototype, STALE_FENCE_BRAND, { value: true });
 
 export function isStaleFenceError(error: unknown): error is StaleFenceError {
-  return error instanceof StaleFenceError;
+  return StaleFenceError.is(error);
 }
 
 function checkFence(value: unknown, what: string): string {
