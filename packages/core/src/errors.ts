@@ -1,3 +1,5 @@
+import { recogniseByBrand } from "./brand";
+
 /**
  * Every failure SyncGuard raises is a `LockError` with a machine-readable `code`.
  * Contention is never an error: `backend.acquire` reports it as `{ ok: false, reason: "locked" }`.
@@ -86,15 +88,10 @@ export class LockError extends Error {
       (code === undefined || (error as { code: unknown }).code === code)
     );
   }
-
-  /** `error instanceof LockError` holds for a LockError of any copy of core (see `is`). */
-  static override [Symbol.hasInstance](value: unknown): value is LockError {
-    // A subclass keeps the ordinary prototype check: its instances are only its own.
-    if (this !== LockError) return Function.prototype[Symbol.hasInstance].call(this, value);
-    return LockError.is(value);
-  }
 }
 Object.defineProperty(LockError.prototype, LOCK_ERROR_BRAND, { value: true });
+/** `error instanceof LockError` holds for a LockError of any copy of core (see `is`). */
+recogniseByBrand(LockError, LockError.is);
 
 /** `LockError.is`: true for a SyncGuard error of any copy of core (with `code`: of that code). */
 export function isLockError(error: unknown, code?: LockErrorCode): error is LockError {

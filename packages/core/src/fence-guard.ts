@@ -1,3 +1,4 @@
+import { recogniseByBrand } from "./brand";
 import { LockError } from "./errors";
 import { isFence } from "./fence";
 
@@ -32,14 +33,10 @@ export class StaleFenceError extends Error {
       (error as { [STALE_FENCE_BRAND]?: unknown })[STALE_FENCE_BRAND] === true
     );
   }
-
-  /** `instanceof StaleFenceError` holds across copies of core (see `is`). */
-  static override [Symbol.hasInstance](value: unknown): value is StaleFenceError {
-    if (this !== StaleFenceError) return Function.prototype[Symbol.hasInstance].call(this, value);
-    return StaleFenceError.is(value);
-  }
 }
 Object.defineProperty(StaleFenceError.prototype, STALE_FENCE_BRAND, { value: true });
+/** `instanceof StaleFenceError` holds across copies of core (see `is`). */
+recogniseByBrand(StaleFenceError, StaleFenceError.is);
 
 export function isStaleFenceError(error: unknown): error is StaleFenceError {
   return StaleFenceError.is(error);
