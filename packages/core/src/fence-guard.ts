@@ -2,13 +2,13 @@ import { recogniseByBrand } from "./brand";
 import { LockError } from "./errors";
 import { isFence } from "./fence";
 
+/** Registered brand, as for `LockError`: recognised across copies of core. */
+const STALE_FENCE_BRAND = Symbol.for("@syncguard/core/StaleFenceError");
+
 /**
  * A write refused because a newer holder has written already: its fence is older than the last
  * one the resource recorded. Not a LockError: the lock did its job, the write must not happen.
  */
-/** Registered brand, as for `LockError`: recognised across copies of core. */
-const STALE_FENCE_BRAND = Symbol.for("@syncguard/core/StaleFenceError");
-
 export class StaleFenceError extends Error {
   override readonly name = "StaleFenceError";
   /** The fence the refused write carried. */

@@ -10,6 +10,7 @@ import type { BackendCapabilities, LockBackend } from "./types";
 export interface WhenIdleOptions {
   /** The longest wait, in ms (0 or more; `Infinity` for no bound). Default 5000. */
   timeoutMs?: number;
+  /** Ends the wait with `LockError("Aborted")`. */
   signal?: AbortSignal;
 }
 
