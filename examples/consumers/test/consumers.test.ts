@@ -20,8 +20,14 @@
  *       extend, release, and wake a waiter through LISTEN/NOTIFY on a real PostgreSQL 20 times,
  *       printing the median time from the release to the waiter's fn.
  *   (g) the same with only postgres.js (`postgres`) + @syncguard/postgres.
+ *   (h) two copies of core: the app pins a core tarball packed as 0.2.0, @syncguard/redis gets its
+ *       own nested 0.1.0; (i) one copy installed, loaded twice: core `import`ed (ESM build) next to
+ *       @syncguard/redis `require`d (which loads core's CommonJS build). Both run lock(), a hand-off
+ *       to a waiter woken by the release, listLocks and forceRelease through the app's core on the
+ *       backend's, a transient error of the backend's copy retried by the app's lock(), and
+ *       `instanceof LockError` / `LockError.is` both ways (ADR-029).
  *
- * The seven installs start together (npm's cache is shared and safe for that); each test waits
+ * The nine installs start together (npm's cache is shared and safe for that); each test waits
  * for its own.
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -36,6 +42,7 @@ import {
   plainEnv,
   ROOT,
   type RunResult,
+  repackedTarball,
   run,
   secs,
   serviceEnv,
@@ -170,6 +177,27 @@ beforeAll(() => {
       overrides: overrides(),
     },
     "postgres",
+  );
+  install(
+    "two-cores",
+    {
+      dependencies: {
+        "@syncguard/core": `file:${repackedTarball("@syncguard/core", "0.2.0")}`,
+        "@syncguard/redis": file("@syncguard/redis"),
+        redis: redisVersion,
+      },
+      // Only the backend's own dependency on core gets the 0.1.0 tarball: npm nests it.
+      overrides: { "@syncguard/redis": { "@syncguard/core": file("@syncguard/core") } },
+    },
+    "two-cores",
+  );
+  install(
+    "esm-cjs",
+    {
+      dependencies: { "@syncguard/redis": file("@syncguard/redis"), redis: redisVersion },
+      overrides: overrides(),
+    },
+    "two-cores",
   );
   const example = readmeExample();
   const version = (name: string): string =>
@@ -411,4 +439,40 @@ it("(f) project with only pg + @syncguard/postgres: ESM and CJS create the table
 
 it("(g) project with only postgres.js + @syncguard/postgres: ESM and CJS create the tables, lock and wake a waiter", async () => {
   timings.push(await postgresRoundTrips("postgres-js", "postgres", ["js.mjs", "js.cjs"]));
+});
+
+/** Runs one entry of the two-cores fixture; returns its JSON result and a timing line. */
+async function twoCores(project: string, entry: string) {
+  const env = plainEnv(serviceEnv("REDIS_URL"));
+  const { dir } = await installs.get(project)!;
+  const r = expectOk(`node ${entry}`, await run("node", [entry], dir, env, 60_000));
+  const result = JSON.parse(r.output.split("\n").find((l) => l.startsWith("{")) ?? "{}");
+  expect(result).toMatchObject({ ok: true });
+  expect(result.fence).toMatch(/^\d{15}$/);
+  // The waiter's retry delay is 10 s: only a wake-up gets it the lock this soon.
+  expect(result.wakeMs).toBeLessThan(5_000);
+  expect(result.transientAttempts).toBeGreaterThanOrEqual(2);
+  expect(result.appCore).not.toEqual(result.backendCore);
+  return { result, timing: `${project}: run ${secs(r.ms)} (wake ${result.wakeMs} ms)` };
+}
+
+it("(h) two copies of core (app 0.2.0, backend's nested 0.1.0): lock, hand-off, forceRelease, errors across copies", async () => {
+  const { dir } = await installs.get("two-cores")!;
+  const copies = installedCopies(dir).get("@syncguard/core") ?? [];
+  expect(copies).toEqual([
+    join(dir, "node_modules", "@syncguard", "core"),
+    join(dir, "node_modules", "@syncguard", "redis", "node_modules", "@syncguard", "core"),
+  ]);
+  const { result, timing } = await twoCores("two-cores", "main.cjs");
+  expect(result.versions).toEqual(["0.2.0", "0.1.0"]);
+  timings.push(timing);
+});
+
+it("(i) core imported as ESM next to @syncguard/redis required as CommonJS: the same checks", async () => {
+  const { dir } = await installs.get("esm-cjs")!;
+  expect(installedCopies(dir).get("@syncguard/core")).toHaveLength(1);
+  const { result, timing } = await twoCores("esm-cjs", "main.mjs");
+  expect(String(result.appCore)).toMatch(/@syncguard\/core\/dist\/index\.mjs$/);
+  expect(String(result.backendCore)).toMatch(/@syncguard\/core\/dist\/index\.js$/);
+  timings.push(timing);
 });

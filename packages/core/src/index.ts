@@ -20,6 +20,7 @@ export * from "./fence";
 export { assertFenceNewer, isStaleFenceError, StaleFenceError } from "./fence-guard";
 export { type ForcedRelease, type ForceReleaseOptions, forceRelease } from "./force-release";
 export { acquire, type LockContext, type LockHandle } from "./handle";
+export { type WhenIdleOptions, whenIdle } from "./idle";
 export {
   DEFAULT_LIST_LIMIT,
   type FenceReading,
