@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { MAX_LIST_LIMIT, normalizeKey } from "@syncguard/core";
 import { CliError, EXIT_CODES } from "./exit-codes";
-import { redactUrl } from "./redact";
+import { hasAtAfterHost, MISENCODED_URL } from "./url-secrets";
 
 export const COMMANDS = ["inspect", "list", "release", "fence"] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -224,10 +224,13 @@ function storeChoice(values: Values, env: NodeJS.ProcessEnv): StoreChoice {
   }
   for (const url of urls) {
     if (!/^rediss?:\/\/./.test(url)) {
+      // Only the scheme is quoted: the rest may hold a password.
+      const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0];
       throw usage(
-        `--url must be a redis://, rediss:// or postgres:// URL, got "${redactUrl(url)}"`,
+        `--url must be a redis://, rediss:// or postgres:// URL${scheme ? `, got a ${scheme} URL` : ""}`,
       );
     }
+    checkUrlShape(url, "Redis");
   }
   if (urls.length > 1 && !values.cluster) {
     throw usage("several --url are root nodes of a Redis Cluster: add --cluster");
@@ -240,8 +243,25 @@ function storeChoice(values: Values, env: NodeJS.ProcessEnv): StoreChoice {
   };
 }
 
+/** A URL the parser cannot read, or reads with part of the password as host or path. */
+function checkUrlShape(url: string, store: string): void {
+  let parses = true;
+  try {
+    new URL(url);
+  } catch {
+    parses = false;
+  }
+  if (!parses || hasAtAfterHost(url)) {
+    throw usage(`--url is not a ${store} URL that can be read as given: ${MISENCODED_URL}`);
+  }
+}
+
 function postgresChoice(values: Values): StoreChoice {
   const urls = values.url ?? [];
+  // The client's own parser decides whether the rest parses (it takes URLs WHATWG refuses).
+  if (urls[0] !== undefined && hasAtAfterHost(urls[0])) {
+    throw usage(`--url is not a PostgreSQL URL that can be read as given: ${MISENCODED_URL}`);
+  }
   const foreign = (
     ["cluster", "key-prefix", "project", "collection", "fence-collection"] as const
   ).find((o) => values[o] !== undefined);

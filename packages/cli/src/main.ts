@@ -7,7 +7,9 @@ import { list } from "./commands/list";
 import { checkConfirmable, release } from "./commands/release";
 import { CliError, EXIT_CODES, type ExitCode } from "./exit-codes";
 import type { CliIO } from "./io";
+import { Scrubber } from "./scrub";
 import { openStore, type Store } from "./stores";
+import { candidateUrls, urlSecrets } from "./url-secrets";
 
 const STORE_HELP = `Store (one of):
   --url URL               Redis (default: $REDIS_URL). Repeat it for the root nodes of a cluster.
@@ -91,30 +93,46 @@ function version(): string {
  * Never throws and never exits the process: the bin does that with the code returned.
  */
 export async function main(argv: readonly string[], io: CliIO): Promise<ExitCode> {
+  // Every line goes through the scrubber, which learns the secrets before anything is printed.
+  const scrubber = new Scrubber();
+  const env = io.env ?? process.env;
+  scrubber.add(candidateUrls(argv, env).flatMap(urlSecrets));
+  const out = scrubbedIO(io, scrubber);
   let invocation: Invocation;
   try {
-    invocation = parseInvocation(argv, io.env ?? process.env);
+    invocation = parseInvocation(argv, env);
   } catch (error) {
-    return fail(io, error);
+    return fail(out, error);
   }
   if (invocation.kind === "help") {
-    io.stdout.write(`${HELP[invocation.command ?? "main"]}\n`);
+    out.stdout.write(`${HELP[invocation.command ?? "main"]}\n`);
     return EXIT_CODES.ok;
   }
   if (invocation.kind === "version") {
-    io.stdout.write(`${version()}\n`);
+    out.stdout.write(`${version()}\n`);
     return EXIT_CODES.ok;
   }
   let store: Store | undefined;
   try {
-    if (invocation.command === "release") checkConfirmable(io, invocation.yes);
-    store = await openStore(invocation.store, invocation.timeoutMs, stderrLogger(io));
-    return await run(store, io, invocation);
+    if (invocation.command === "release") checkConfirmable(out, invocation.yes);
+    store = await openStore(invocation.store, invocation.timeoutMs, stderrLogger(out), (secrets) =>
+      scrubber.add(secrets),
+    );
+    return await run(store, out, invocation);
   } catch (error) {
-    return fail(io, error);
+    return fail(out, error);
   } finally {
     await store?.close();
   }
+}
+
+/** `io` with every secret masked in what is written to stdout and stderr. */
+function scrubbedIO(io: CliIO, scrubber: Scrubber): CliIO {
+  return {
+    ...io,
+    stdout: { write: (text: string) => io.stdout.write(scrubber.scrubData(text)) },
+    stderr: { write: (text: string) => io.stderr.write(scrubber.scrub(text)) },
+  };
 }
 
 /** The backends' warnings (rare: a misconfigured store) as lines on the CLI's stderr. */

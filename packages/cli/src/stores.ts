@@ -9,7 +9,7 @@ import type {
 } from "@syncguard/core";
 import type { StoreChoice } from "./args";
 import { CliError, EXIT_CODES } from "./exit-codes";
-import { redactUrl } from "./redact";
+import { displayUrl, MISENCODED_URL, SECRET_PARAM } from "./url-secrets";
 
 /** The core functions the commands call, from the copy of core the store's backend was built with. */
 export interface CoreOperations {
@@ -90,18 +90,42 @@ function coreOf(backendPackage: string): CoreOperations {
   return require(corePath) as CoreOperations;
 }
 
+/**
+ * Connects to the chosen store. `addSecrets` receives the passwords the client library reads from
+ * the connection settings (its own parser, before any connection is made), so the CLI can keep
+ * them out of everything it prints, the library's own messages included.
+ */
 export async function openStore(
   choice: StoreChoice,
   timeoutMs: number,
   logger: StoreLogger,
+  addSecrets: (secrets: string[]) => void,
 ): Promise<Store> {
   switch (choice.kind) {
     case "redis":
-      return openRedis(choice, timeoutMs, logger);
+      return openRedis(choice, timeoutMs, logger, addSecrets);
     case "firestore":
       return openFirestore(choice, timeoutMs, logger);
     case "postgres":
-      return openPostgres(choice, timeoutMs, logger);
+      return openPostgres(choice, timeoutMs, logger, addSecrets);
+  }
+}
+
+/** String values of parsed settings whose names say they hold a secret. */
+function secretValues(settings: unknown): string[] {
+  if (typeof settings !== "object" || settings === null) return [];
+  return Object.entries(settings as Record<string, unknown>)
+    .filter(([name, value]) => SECRET_PARAM.test(name) && typeof value === "string")
+    .map(([, value]) => value as string);
+}
+
+/** Runs a cleanup step; its failure never replaces the error being reported. */
+function quietly(cleanup: () => unknown): void {
+  try {
+    const result = cleanup();
+    if (result instanceof Promise) result.catch(() => {});
+  } catch {
+    // already failing: the first error is the one to report
   }
 }
 
@@ -113,6 +137,7 @@ async function openRedis(
   choice: RedisChoice,
   timeoutMs: number,
   logger: StoreLogger,
+  addSecrets: (secrets: string[]) => void,
 ): Promise<Store> {
   const redis = load<typeof import("@syncguard/redis")>(
     "@syncguard/redis",
@@ -125,6 +150,7 @@ async function openRedis(
       "neither redis (node-redis) nor ioredis is installed; Redis needs one: npm install redis",
     );
   }
+  addSecrets(redisLibrarySecrets(library, choice.urls));
   const connection =
     library === "redis"
       ? await connectNodeRedis(choice, timeoutMs)
@@ -137,7 +163,7 @@ async function openRedis(
       logger,
     });
   } catch (error) {
-    connection.close();
+    quietly(connection.close);
     throw error;
   }
   return {
@@ -147,10 +173,36 @@ async function openRedis(
     call: bounded("Redis", timeoutMs),
     async close() {
       await backend.close().catch(() => {});
-      connection.close();
+      quietly(connection.close);
     },
   };
 }
+
+/**
+ * The secrets the installed Redis client reads from the URLs: node-redis's parser (through an
+ * unconnected client's options) or ioredis's (which also honours `?password=`).
+ */
+function redisLibrarySecrets(library: "redis" | "ioredis", urls: readonly string[]): string[] {
+  const secrets: string[] = [];
+  for (const url of urls) {
+    try {
+      if (library === "redis") {
+        const { createClient } = load<typeof import("redis")>("redis", "redis");
+        secrets.push(...secretValues(createClient({ url }).options));
+      } else {
+        const { Redis } = load<typeof import("ioredis")>("ioredis", "ioredis");
+        secrets.push(...secretValues(new Redis(url, { lazyConnect: true }).options));
+      }
+    } catch {
+      // The library cannot read it either: connecting reports that (the URL is a secret whole).
+    }
+  }
+  return secrets;
+}
+
+/** Where the CLI says it tried to connect: the URLs without passwords or query strings. */
+const whereRedis = (urls: readonly string[]) =>
+  urls.map((url) => displayUrl(url) ?? "the --url given").join(", ");
 
 interface Connection {
   client: unknown;
@@ -182,8 +234,9 @@ async function connectNodeRedis(choice: RedisChoice, timeoutMs: number): Promise
   try {
     await withinTime<unknown>(client.connect(), timeoutMs);
   } catch (error) {
-    client.destroy();
-    throw unreachable("Redis", choice.urls.map(redactUrl).join(", "), error);
+    // node-redis 5 throws "The client is closed" from destroy() after a failed connect.
+    quietly(() => client.destroy());
+    throw unreachable("Redis", whereRedis(choice.urls), error);
   }
   return { client, close: () => client.destroy() };
 }
@@ -209,8 +262,8 @@ async function connectIoredis(choice: RedisChoice, timeoutMs: number): Promise<C
   try {
     await withinTime(client.connect(), timeoutMs);
   } catch (error) {
-    client.disconnect();
-    throw unreachable("Redis", choice.urls.map(redactUrl).join(", "), error);
+    quietly(() => client.disconnect());
+    throw unreachable("Redis", whereRedis(choice.urls), error);
   }
   return { client, close: () => client.disconnect() };
 }
@@ -266,27 +319,28 @@ async function openPostgres(
   choice: PostgresChoice,
   timeoutMs: number,
   logger: StoreLogger,
+  addSecrets: (secrets: string[]) => void,
 ): Promise<Store> {
   const postgres = load<typeof import("@syncguard/postgres")>(
     "@syncguard/postgres",
     "@syncguard/postgres pg (or postgres)",
   );
-  const connection = installed("pg")
-    ? connectPg(choice.url, timeoutMs)
-    : installed("postgres")
-      ? connectPostgresJs(choice.url, timeoutMs)
-      : undefined;
-  if (!connection) {
+  const library = installed("pg") ? "pg" : installed("postgres") ? "postgres" : undefined;
+  if (!library) {
     throw new CliError(
       EXIT_CODES.notInstalled,
       "neither pg (node-postgres) nor postgres (postgres.js) is installed; PostgreSQL needs one: npm install pg",
     );
   }
+  const settings = readPostgresUrl(library, choice.url);
+  addSecrets(settings.secrets);
+  const connection =
+    library === "pg" ? connectPg(choice.url, timeoutMs) : connectPostgresJs(choice.url, timeoutMs);
   try {
     await withinTime(connection.ping(), timeoutMs);
   } catch (error) {
     await boundedWait(connection.close(), CLOSE_WAIT_MS);
-    throw unreachable("PostgreSQL", redactUrl(choice.url), error);
+    throw unreachable("PostgreSQL", settings.where, error);
   }
   let backend: ReturnType<typeof postgres.createPostgresBackend>;
   try {
@@ -311,6 +365,64 @@ async function openPostgres(
       await boundedWait(connection.close(), CLOSE_WAIT_MS);
     },
   };
+}
+
+/**
+ * The URL as the installed client reads it: node-postgres through its own parser
+ * (pg-connection-string, which takes `?password=` and every other query parameter) and its
+ * connection parameters (which add PGPASSWORD); postgres.js through its options. A URL the
+ * client cannot read is a usage error that does not quote it.
+ */
+function readPostgresUrl(
+  library: "pg" | "postgres",
+  url: string,
+): { secrets: string[]; where: string } {
+  const refuse = () =>
+    new CliError(
+      EXIT_CODES.usage,
+      `--url is not a PostgreSQL URL ${library === "pg" ? "node-postgres" : "postgres.js"} can read: ${MISENCODED_URL}`,
+    );
+  try {
+    if (library === "pg") {
+      const pg = load<typeof import("pg")>("pg", "pg");
+      const parser = require(
+        require.resolve("pg-connection-string", { paths: [path.dirname(require.resolve("pg"))] }),
+      ) as { parse(url: string): Record<string, unknown> };
+      const parsed = parser.parse(url);
+      const client = new pg.Client({ connectionString: url });
+      const secrets = [...secretValues(parsed), ...secretValues({ password: client.password })];
+      return { secrets, where: wherePostgres(client, secrets.length > 0) };
+    }
+    const postgresJs = load<typeof import("postgres")>("postgres", "postgres");
+    const { options } = postgresJs(url, { max: 1 });
+    const secrets = [...secretValues({ pass: options.pass }), ...secretValues(options.connection)];
+    return {
+      secrets,
+      where: wherePostgres(
+        {
+          user: options.user,
+          host: options.host.join(","),
+          port: options.port.join(","),
+          database: options.database,
+        },
+        secrets.length > 0,
+      ),
+    };
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw refuse();
+  }
+}
+
+/** `postgres://user:***@host:port/database`, from the parsed settings (nothing else of the URL). */
+function wherePostgres(
+  settings: { user?: unknown; host?: unknown; port?: unknown; database?: unknown },
+  hasPassword: boolean,
+): string {
+  const user = settings.user ? `${String(settings.user)}${hasPassword ? ":***" : ""}@` : "";
+  const port = settings.port ? `:${String(settings.port)}` : "";
+  const database = settings.database ? `/${String(settings.database)}` : "";
+  return `postgres://${user}${String(settings.host ?? "")}${port}${database}`;
 }
 
 interface SqlConnection {
@@ -338,11 +450,11 @@ function connectPostgresJs(url: string, timeoutMs: number): SqlConnection {
 
 function unreachable(store: string, where: string, error: unknown): CliError {
   const { code } = (error ?? {}) as { code?: unknown };
-  const detail = redactUrls(
+  // The library's own words (scrubbed of every secret when printed, as every line is).
+  const detail =
     error instanceof Error
       ? error.message || (typeof code === "string" ? code : "") || error.name
-      : String(error),
-  );
+      : String(error);
   return new CliError(
     EXIT_CODES.store,
     `cannot connect to ${store} at ${where}: ${detail || "no reason given"}`,
@@ -350,11 +462,6 @@ function unreachable(store: string, where: string, error: unknown): CliError {
       cause: error,
     },
   );
-}
-
-/** Client libraries may quote the URL they were given: never with its password. */
-function redactUrls(text: string): string {
-  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"']+/gi, (url) => redactUrl(url));
 }
 
 /** How long closing a Firestore client may take before the CLI moves on. */

@@ -1,5 +1,7 @@
 import { spawn } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, realpathSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import {
@@ -67,6 +69,27 @@ export function spawnCli(
   });
 }
 
+/**
+ * The built bin in a directory of its own with only the given packages beside it, as an
+ * install with exactly those would leave it: `packages` maps a name in node_modules to a
+ * workspace package ("@syncguard/redis": "redis", under packages/) or to one of this package's
+ * dev dependencies (`redis: "redis5"` installs node-redis 5 as `redis`). Returns the bin's path.
+ */
+export function isolatedBin(packages: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "syncguard-cli-"));
+  const bin = path.join(dir, "bin.js");
+  copyFileSync(BIN, bin);
+  for (const [name, source] of Object.entries(packages)) {
+    const target = name.startsWith("@syncguard/")
+      ? path.resolve(__dirname, "..", "..", source)
+      : realpathSync(path.join(__dirname, "..", "node_modules", source));
+    const link = path.join(dir, "node_modules", name);
+    mkdirSync(path.dirname(link), { recursive: true });
+    symlinkSync(target, link, "dir");
+  }
+  return bin;
+}
+
 /** A loopback port nothing listens on (it was free a moment ago). */
 export function closedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -77,6 +100,27 @@ export function closedPort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * A loopback TCP server that accepts connections and never answers (the timeout path).
+ * `close()` ends it and every connection it took.
+ */
+export async function silentServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<import("node:net").Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket); // read nothing, answer nothing
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
 
 export const unique = (label: string): string =>
