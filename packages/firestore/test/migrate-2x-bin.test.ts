@@ -113,9 +113,11 @@ describe("syncguard-firestore-migrate-2x", () => {
       documentsScanned: 2,
       countersFound: 2,
       skipped: 0,
+      skippedDocuments: [],
       fenceDocuments: 2,
       countersRaised: 0,
       highestFence: "089999999999999",
+      unraised: [],
     });
   });
 

@@ -109,6 +109,7 @@ describe.each(MODES)("syncguard-redis-migrate-2x against Redis (%s)", (mode: Mod
         keysScanned: 2,
         countersFound: 2,
         skipped: 0,
+        skippedKeys: [],
         unmapped: 0,
         routeCounters: 2,
         countersRaised: 0,

@@ -56,7 +56,30 @@ function format(report: FirestoreMigrationReport): string {
     `  fence documents checked:  ${report.fenceDocuments}`,
     `  ${raised} ${report.countersRaised}`,
     `  highest 2.x fence:        ${report.highestFence ?? "none"}`,
+    ...skippedLines(report),
   ].join("\n");
+}
+
+/** The documents skipped and the counters not carried over, each with why. */
+function skippedLines(report: FirestoreMigrationReport): string[] {
+  const lines: string[] = [];
+  if (report.skipped > 0) {
+    const more = report.skipped - report.skippedDocuments.length;
+    lines.push(
+      "Skipped (not 2.x counters, left alone):",
+      ...report.skippedDocuments.map(({ path, type }) => `  ${JSON.stringify(path)} (${type})`),
+      ...(more > 0 ? [`  ... and ${more} more`] : []),
+    );
+  }
+  if (report.unraised.length > 0) {
+    lines.push(
+      "Not carried over (the key's new fence document holds no counter; fix or remove it, then run again):",
+      ...report.unraised.map(
+        ({ key, path, fence }) => `  key ${JSON.stringify(key)}: ${path} (2.x fence ${fence})`,
+      ),
+    );
+  }
+  return lines;
 }
 
 async function main(): Promise<number> {

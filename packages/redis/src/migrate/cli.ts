@@ -52,7 +52,28 @@ function format(report: RedisMigrationReport): string {
     `  route counters checked: ${report.routeCounters}`,
     `  ${raised} ${report.countersRaised}`,
     `  highest 2.x fence:      ${report.highestFence ?? "none"}`,
+    ...skippedLines(report),
   ].join("\n");
+}
+
+/** The names skipped, each with the type it held (JSON-quoted: a name may hold anything). */
+function skippedLines(report: RedisMigrationReport): string[] {
+  if (report.skipped === 0) return [];
+  const more = report.skipped - report.skippedKeys.length;
+  return [
+    "Skipped (not 2.x counters, left alone):",
+    ...report.skippedKeys.map(({ key, type }) => `  ${JSON.stringify(key)} (${type})`),
+    ...(more > 0 ? [`  ... and ${more} more`] : []),
+  ];
+}
+
+/** Runs a cleanup step; its failure never replaces the outcome being reported. */
+function quietly(cleanup: () => unknown): void {
+  try {
+    cleanup();
+  } catch {
+    // the migration's own result or error is what counts
+  }
 }
 
 /** A connected client for the migration, and how to end it. */
@@ -105,7 +126,7 @@ async function connectNodeRedis(urls: string[], cluster: boolean): Promise<Conne
   try {
     await client.connect();
   } catch (error) {
-    client.destroy();
+    quietly(() => client.destroy()); // node-redis 5 throws "The client is closed" here
     throw error;
   }
   return { client, close: () => client.destroy() };
@@ -133,7 +154,7 @@ async function connectIoredis(urls: string[], cluster: boolean): Promise<Connect
   try {
     await client.connect();
   } catch (error) {
-    client.disconnect();
+    quietly(() => client.disconnect());
     throw error;
   }
   return { client, close: () => client.disconnect() };
@@ -188,7 +209,7 @@ async function main(): Promise<number> {
     console.error(`Migration failed: ${isLockError(error) ? `[${error.code}] ` : ""}${message}`);
     return 1;
   } finally {
-    connection?.close();
+    if (connection) quietly(connection.close);
   }
 }
 
