@@ -1,11 +1,7 @@
 import type { Firestore } from "@google-cloud/firestore";
 import { isLockError } from "@syncguard/core";
-import {
-  createFirestoreBackend,
-  documentId,
-  type FirestoreMigrationOptions,
-  migrateFrom2x,
-} from "../src";
+import { createFirestoreBackend, documentId } from "../src";
+import { type FirestoreMigrationOptions, migrateFrom2x } from "../src/migrate";
 import { freshCollections, useEmulatorProject } from "./helpers";
 import { dumpTree, seedCounter2x, seedLock2x } from "./helpers-2x";
 

@@ -1,12 +1,12 @@
 import { isLockError, keyTag, normalizeKey } from "@syncguard/core";
 import { createClient as createClient5, type createCluster as createCluster5 } from "redis5";
+import { createRedisBackend } from "../src";
+import { layoutForKey, ROUTES } from "../src/keys";
 import {
-  createRedisBackend,
   type IoredisMigrationClient,
   migrateFrom2x,
   type RedisMigrationOptions,
-} from "../src";
-import { layoutForKey, ROUTES } from "../src/keys";
+} from "../src/migrate";
 import { oldFenceLayout } from "../src/migrate/layout-2x";
 import { allRouteFences } from "../src/migrate/plan";
 import { connectWith } from "./helpers/clients";
