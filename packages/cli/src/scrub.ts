@@ -34,50 +34,14 @@ export function secretForms(secret: string): string[] {
   return [...forms];
 }
 
+/** The secret percent-decoded (a secret as typed in a URL), when that means anything. */
 function tryDecode(text: string): string | undefined {
-  const decoded = percentDecode(text);
-  return decoded === text ? undefined : decoded;
-}
-
-/**
- * Percent-decoding that never gives up: each run of `%XX` escapes is decoded character by
- * character where the bytes make valid UTF-8, and an escape that does not is kept as typed
- * (decodeURIComponent would refuse the whole text). So a password typed with a raw "%" next to
- * characters the URL parser encoded reads back as typed.
- */
-export function percentDecode(text: string): string {
-  return text.replace(/(?:%[0-9a-f]{2})+/gi, decodeEscapes);
-}
-
-const UTF8 = new TextDecoder("utf-8", { fatal: true });
-
-function decodeEscapes(run: string): string {
-  const bytes = Buffer.from(run.replace(/%/g, ""), "hex");
-  let out = "";
-  for (let i = 0; i < bytes.length; ) {
-    const size = utf8Length(bytes[i] as number);
-    if (size > 0 && i + size <= bytes.length) {
-      try {
-        out += UTF8.decode(bytes.subarray(i, i + size));
-        i += size;
-        continue;
-      } catch {
-        // not valid UTF-8: keep this escape as typed
-      }
-    }
-    out += run.slice(i * 3, i * 3 + 3);
-    i += 1;
+  try {
+    const decoded = decodeURIComponent(text);
+    return decoded === text ? undefined : decoded;
+  } catch {
+    return undefined; // a raw "%": the lenient decoding is among the operator's secrets already
   }
-  return out;
-}
-
-/** Bytes of the UTF-8 sequence a lead byte starts (0: not a lead byte). */
-function utf8Length(lead: number): number {
-  if (lead < 0x80) return 1;
-  if (lead >= 0xc2 && lead <= 0xdf) return 2;
-  if (lead >= 0xe0 && lead <= 0xef) return 3;
-  if (lead >= 0xf0 && lead <= 0xf4) return 4;
-  return 0;
 }
 
 /** `plain` as the WHATWG URL parser writes it into the password of a URL. */

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, realpathSync, symlinkSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, realpathSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -70,22 +70,39 @@ export function spawnCli(
 }
 
 /**
- * The built bin in a directory of its own with only the given packages beside it, as an
- * install with exactly those would leave it: `packages` maps a name in node_modules to a
- * workspace package ("@syncguard/redis": "redis", under packages/) or to one of this package's
- * dev dependencies (`redis: "redis5"` installs node-redis 5 as `redis`). Returns the bin's path.
+ * The built bin in a directory of its own with only the given packages beside it, as an install
+ * with exactly those would leave it. `packages` maps a name in node_modules to its source:
+ * `{ copy: "redis" }` copies the workspace package (package.json and dist) so that it resolves
+ * its own peers from this directory, `{ link: "core" }` links a workspace package, and a string
+ * links one of this package's dev dependencies (`redis: "redis5"` installs node-redis 5 as
+ * `redis`). Returns the bin's path.
  */
-export function isolatedBin(packages: Record<string, string>): string {
+export function isolatedBin(
+  packages: Record<string, string | { copy: string } | { link: string }>,
+): string {
   const dir = mkdtempSync(path.join(tmpdir(), "syncguard-cli-"));
   const bin = path.join(dir, "bin.js");
   copyFileSync(BIN, bin);
+  const workspace = (name: string) => path.resolve(__dirname, "..", "..", name);
   for (const [name, source] of Object.entries(packages)) {
-    const target = name.startsWith("@syncguard/")
-      ? path.resolve(__dirname, "..", "..", source)
-      : realpathSync(path.join(__dirname, "..", "node_modules", source));
-    const link = path.join(dir, "node_modules", name);
-    mkdirSync(path.dirname(link), { recursive: true });
-    symlinkSync(target, link, "dir");
+    const target = path.join(dir, "node_modules", name);
+    mkdirSync(path.dirname(target), { recursive: true });
+    if (typeof source === "object" && "copy" in source) {
+      mkdirSync(target);
+      copyFileSync(
+        path.join(workspace(source.copy), "package.json"),
+        path.join(target, "package.json"),
+      );
+      cpSync(path.join(workspace(source.copy), "dist"), path.join(target, "dist"), {
+        recursive: true,
+      });
+    } else {
+      const from =
+        typeof source === "object"
+          ? workspace(source.link)
+          : realpathSync(path.join(__dirname, "..", "node_modules", source));
+      symlinkSync(from, target, "dir");
+    }
   }
   return bin;
 }

@@ -8,10 +8,10 @@
  * writes to the process's own streams).
  */
 
+import { connectionUrlSecrets, isMisreadUrl } from "@syncguard/core";
 import fc from "fast-check";
 import { createClient } from "redis";
 import { Scrubber } from "../src/scrub";
-import { hasAtAfterHost, urlSecrets } from "../src/url-secrets";
 import { closedPort, type Run, runCli, silentServer, spawnCli } from "./helpers";
 
 const SPECIALS = [..."/+@:?#%&=!$'(),;[]~^`\"\\{}|<> "];
@@ -127,9 +127,9 @@ describe("the scrubber (in-process, pure)", () => {
         (pw, encoding, form) => {
           const url = form("db.internal:5432", "app", encodings[encoding](pw));
           // The CLI refuses a URL it cannot read as given before any library sees it (below).
-          fc.pre(!hasAtAfterHost(url));
+          fc.pre(!isMisreadUrl(url));
           const scrubber = new Scrubber();
-          scrubber.add(urlSecrets(url));
+          scrubber.add(connectionUrlSecrets(url));
           const quoted = [
             url,
             `Error: could not connect to ${url} (timeout)`,
@@ -177,11 +177,24 @@ describe("syncguard never prints a password (in-process, real servers)", () => {
         fc.constantFrom(...(Object.keys(REDIS_FORMS) as (keyof typeof REDIS_FORMS)[])),
         fc.constantFrom("refused", "wrong password"),
         fc.constantFrom(...COMMANDS),
-        async (pw, encoding, form, failure, command) => {
+        fc.constantFrom("redis", "ioredis"),
+        async (pw, encoding, form, failure, command, client) => {
           const host = failure === "refused" ? refused : redisHost();
           const url = REDIS_FORMS[form](host, ACL_USER, encodings[encoding](pw));
-          const run = await runCli([...command, "--url", url, "--timeout-ms", "1000"]);
-          expectNoLeak(pw, run, `${command[0]} --url <${form}, ${encoding}> (${failure})`);
+          const run = await runCli([
+            ...command,
+            "--url",
+            url,
+            "--client",
+            client,
+            "--timeout-ms",
+            "1000",
+          ]);
+          expectNoLeak(
+            pw,
+            run,
+            `${command[0]} --url <${form}, ${encoding}> --client ${client} (${failure})`,
+          );
         },
       ),
       { numRuns: 40 },
@@ -196,11 +209,24 @@ describe("syncguard never prints a password (in-process, real servers)", () => {
         fc.constantFrom(...(Object.keys(POSTGRES_FORMS) as (keyof typeof POSTGRES_FORMS)[])),
         fc.constantFrom("refused", "wrong password"),
         fc.constantFrom(...COMMANDS),
-        async (pw, encoding, form, failure, command) => {
+        fc.constantFrom("pg", "postgres"),
+        async (pw, encoding, form, failure, command, client) => {
           const host = failure === "refused" ? refused : postgresHost();
           const url = POSTGRES_FORMS[form](host, "postgres", encodings[encoding](pw));
-          const run = await runCli([...command, "--url", url, "--timeout-ms", "3000"]);
-          expectNoLeak(pw, run, `${command[0]} --url <${form}, ${encoding}> (${failure})`);
+          const run = await runCli([
+            ...command,
+            "--url",
+            url,
+            "--client",
+            client,
+            "--timeout-ms",
+            "3000",
+          ]);
+          expectNoLeak(
+            pw,
+            run,
+            `${command[0]} --url <${form}, ${encoding}> --client ${client} (${failure})`,
+          );
           expect([2, 3]).toContain(run.code);
         },
       ),
@@ -223,6 +249,7 @@ describe("syncguard never prints a password (the built bin, bounded matrix)", ()
 
   type Case = {
     store: "redis" | "postgres";
+    client: string;
     failure: "refused" | "wrong password" | "no answer";
     url: (host: string) => string;
     pw: string;
@@ -232,48 +259,53 @@ describe("syncguard never prints a password (the built bin, bounded matrix)", ()
   const cases: Case[] = [];
   const failures = ["refused", "wrong password", "no answer"] as const;
   for (const failure of failures) {
-    cases.push(
-      {
-        store: "postgres",
-        failure,
-        pw: QUERY,
-        code: 3,
-        url: (h) => `postgres://postgres@${h}/postgres?password=${QUERY}`,
-      },
-      {
-        store: "postgres",
-        failure,
-        pw: NASTY,
-        code: 3,
-        url: (h) => `postgresql://postgres:${encodeURIComponent(NASTY)}@${h}/postgres`,
-      },
-      {
-        store: "postgres",
-        failure,
-        pw: QUERY,
-        code: 3,
-        url: (h) => `postgres://postgres:wrong@${h}/postgres?sslmode=disable&sslpassword=${QUERY}`,
-      },
-      {
-        store: "redis",
-        failure,
-        pw: NASTY,
-        code: 3,
-        url: (h) => `redis://${ACL_USER}:${encodeURIComponent(NASTY)}@${h}`,
-      },
-      // node-redis reads no password from the query (it may then connect without one).
-      {
-        store: "redis",
-        failure,
-        pw: QUERY,
-        url: (h) => `redis://${ACL_USER}@${h}/0?password=${QUERY}`,
-      },
-    );
+    for (const client of ["pg", "postgres"]) {
+      cases.push(
+        {
+          store: "postgres",
+          client,
+          failure,
+          pw: QUERY,
+          code: 3,
+          url: (h) => `postgres://postgres@${h}/postgres?password=${QUERY}`,
+        },
+        {
+          store: "postgres",
+          client,
+          failure,
+          pw: NASTY,
+          code: 3,
+          url: (h) =>
+            `postgresql://postgres:${encodeURIComponent(NASTY)}@${h}/postgres?sslmode=disable&sslpassword=${QUERY}`,
+        },
+      );
+    }
+    for (const client of ["redis", "ioredis"]) {
+      cases.push(
+        {
+          store: "redis",
+          client,
+          failure,
+          pw: NASTY,
+          code: 3,
+          url: (h) => `redis://${ACL_USER}:${encodeURIComponent(NASTY)}@${h}`,
+        },
+        // node-redis reads no password from the query (it may then connect without one).
+        {
+          store: "redis",
+          client,
+          failure,
+          pw: QUERY,
+          url: (h) => `redis://${ACL_USER}@${h}/0?password=${QUERY}`,
+        },
+      );
+    }
   }
   // Unencoded "/" and "+": the URL cannot be read as given; a usage error that does not quote it.
   cases.push(
     {
       store: "postgres",
+      client: "pg",
       failure: "refused",
       pw: SLASHED,
       code: 2,
@@ -281,6 +313,7 @@ describe("syncguard never prints a password (the built bin, bounded matrix)", ()
     },
     {
       store: "redis",
+      client: "redis",
       failure: "refused",
       pw: SLASHED,
       code: 2,
@@ -288,6 +321,7 @@ describe("syncguard never prints a password (the built bin, bounded matrix)", ()
     },
     {
       store: "redis",
+      client: "ioredis",
       failure: "no answer",
       pw: NASTY,
       code: 3,
@@ -295,9 +329,9 @@ describe("syncguard never prints a password (the built bin, bounded matrix)", ()
     },
   );
 
-  it.each(cases.map((c, i) => [i, c.store, c.failure, c] as const))(
-    "case %i: %s, %s",
-    async (i, store, failure, c) => {
+  it.each(cases.map((c, i) => [i, c.store, c.client, c.failure, c] as const))(
+    "case %i: %s (--client %s), %s",
+    async (i, store, client, failure, c) => {
       const host =
         failure === "refused"
           ? refused
@@ -307,8 +341,16 @@ describe("syncguard never prints a password (the built bin, bounded matrix)", ()
               ? redisHost()
               : postgresHost();
       const command = COMMANDS[i % COMMANDS.length] as string[];
-      const run = await spawnCli([...command, "--url", c.url(host), "--timeout-ms", "1500"]);
-      expectNoLeak(c.pw, run, `${store} ${failure}`);
+      const run = await spawnCli([
+        ...command,
+        "--url",
+        c.url(host),
+        "--client",
+        client,
+        "--timeout-ms",
+        "800",
+      ]);
+      expectNoLeak(c.pw, run, `${store} --client ${client} ${failure}`);
       if (c.code !== undefined) {
         expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: c.code });
         expect(run.stderr).toMatch(/^syncguard: /);
