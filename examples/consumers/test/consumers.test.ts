@@ -6,9 +6,11 @@
  *
  *   (a) ESM TypeScript, only @syncguard/redis + redis: no Firestore anywhere in the tree.
  *   (b) CommonJS JavaScript, only @syncguard/firestore + @google-cloud/firestore: no Redis.
- *   (a) and (b) also run the package's 2.x migration command as npm linked it (dry run), and the
+ *   (a) and (b) also import the 2.x migration from its subpath (`@syncguard/<store>/migrate`),
+ *       run the package's deprecated migration command as npm linked it (dry run), and the
  *       `syncguard` CLI (@syncguard/cli, whose store packages are optional peers: npm installs
- *       none of the other store's).
+ *       none of the other store's), which reaches the store through `@syncguard/<store>/operator`
+ *       (inspect or fence, and `migrate-2x --dry-run`).
  *   (c) @syncguard/conformance + @syncguard/core + jest, running the README's example test file
  *       (copied from packages/conformance/README.md as written) against a file-system backend.
  *   (d) CommonJS TypeScript, only firebase-admin + @syncguard/firestore: the lock runs on the
@@ -233,15 +235,23 @@ it("(a) ESM TypeScript project with only @syncguard/redis + redis: type-checks, 
     await run("node", ["dist/main.js"], dir, env, 60_000),
   );
   expect(start.output).toMatch(/"ok":true,"format":"esm"/);
-  // The migration command npm linked from the package's "bin" (URL from REDIS_URL).
+  // The deprecated migration command npm linked from the package's "bin" (URL from REDIS_URL):
+  // it still works, after a notice naming `syncguard migrate-2x`.
   const bin = join(dir, "node_modules", ".bin", "syncguard-redis-migrate-2x");
   const migrate = expectOk("migrate-2x", await run(bin, ["--dry-run", "--json"], dir, env));
   expect(migrate.output).toMatch(/"dryRun":true/);
-  // The operator CLI as npm linked it (Redis from REDIS_URL): a free key is "not held", exit 1.
+  expect(migrate.output).toContain("deprecated: use `syncguard migrate-2x`");
+  // The operator CLI as npm linked it (Redis from REDIS_URL), through @syncguard/redis/operator:
+  // a free key is "not held", exit 1, and the migration's dry run reports as JSON.
   const cli = join(dir, "node_modules", ".bin", "syncguard");
   const inspect = await run(cli, ["inspect", "consumer:free", "--json"], dir, env);
   expect(inspect.code).toBe(1);
   expect(JSON.parse(inspect.output)).toEqual({ key: "consumer:free", held: false });
+  const dry = expectOk(
+    "syncguard migrate-2x",
+    await run(cli, ["migrate-2x", "--dry-run", "--json"], dir, env),
+  );
+  expect(JSON.parse(dry.output)).toMatchObject({ dryRun: true, countersRaised: 0 });
   timings.push(`esm-redis: tsc ${secs(tsc.ms)}, run ${secs(start.ms)}`);
 });
 
@@ -260,11 +270,14 @@ it("(b) CommonJS JavaScript project with only @syncguard/firestore: round trip o
 
   const start = expectOk("node main.js", await run("node", ["main.js"], dir, env, 90_000));
   expect(start.output).toMatch(/"ok":true,"format":"cjs"/);
-  // The migration command npm linked from the package's "bin" (project from GCLOUD_PROJECT).
+  // The deprecated migration command npm linked from the package's "bin" (project from
+  // GCLOUD_PROJECT): it still works, after a notice naming `syncguard migrate-2x`.
   const bin = join(dir, "node_modules", ".bin", "syncguard-firestore-migrate-2x");
   const migrate = expectOk("migrate-2x", await run(bin, ["--dry-run", "--json"], dir, env));
   expect(migrate.output).toMatch(/"dryRun":true/);
-  // The operator CLI as npm linked it, on the emulator: a key never locked has no fence.
+  expect(migrate.output).toContain("deprecated: use `syncguard migrate-2x`");
+  // The operator CLI as npm linked it, on the emulator, through @syncguard/firestore/operator:
+  // a key never locked has no fence, and the migration's dry run reports as JSON.
   const cli = join(dir, "node_modules", ".bin", "syncguard");
   const project = env.GCLOUD_PROJECT as string;
   const fence = expectOk(
@@ -272,6 +285,11 @@ it("(b) CommonJS JavaScript project with only @syncguard/firestore: round trip o
     await run(cli, ["fence", "consumer:never", "--project", project, "--json"], dir, env),
   );
   expect(JSON.parse(fence.output)).toEqual({ key: "consumer:never", fence: null, shared: false });
+  const dry = expectOk(
+    "syncguard migrate-2x",
+    await run(cli, ["migrate-2x", "--project", project, "--dry-run", "--json"], dir, env),
+  );
+  expect(JSON.parse(dry.output)).toMatchObject({ dryRun: true, countersRaised: 0 });
   timings.push(`cjs-firestore: run ${secs(start.ms)}`);
 });
 
@@ -384,7 +402,8 @@ it("(e) ioredis project without `redis`: type-checks, ESM and CJS lock, extend, 
       `${format} ${secs(r.ms)} (wake ${result.single.wakeMs}/${result.cluster.wakeMs} ms single/cluster, exit after ${secs(lag)})`,
     );
   }
-  // The migration command, with no node-redis installed, connects with ioredis.
+  // The deprecated migration command, with no node-redis and no CLI installed, connects with
+  // ioredis through the package's operator module.
   const bin = join(modules, ".bin", "syncguard-redis-migrate-2x");
   const migrate = expectOk("migrate-2x", await run(bin, ["--dry-run", "--json"], dir, env));
   expect(migrate.output).toMatch(/"dryRun":true/);
