@@ -1,4 +1,4 @@
-import { createLock } from "@syncguard/core";
+import { createLock, whenIdle } from "@syncguard/core";
 import {
   asLockBackend,
   type BackendUnderTest,
@@ -9,6 +9,7 @@ import {
 import { LeakWatch } from "./leak-watch";
 import type { ConformanceOptions } from "./options";
 import type { RuleId } from "./rules";
+import { StrayErrors } from "./stray-errors";
 import { SUITE_NAMES, type SuiteName } from "./suite-names";
 import { SUITES } from "./suites";
 
@@ -53,6 +54,7 @@ export function collectConformanceTests(options: ConformanceOptions): Conformanc
   const wanted = new Set<SuiteName>(options.suites ?? SUITE_NAMES);
   let backend: BackendUnderTest | undefined;
   const watch = new LeakWatch(options.secrets);
+  const strays = new StrayErrors();
 
   const suites = SUITE_NAMES.filter((name) => wanted.has(name)).map((suite) => {
     const tests: ConformanceTest[] = [];
@@ -87,6 +89,7 @@ export function collectConformanceTests(options: ConformanceOptions): Conformanc
       },
       ms: (base) => Math.ceil(base * scale),
       watch,
+      strays,
       lock: () => watchedLock(asLockBackend(context.backend), watch),
       test: (rule, title, run, testOptions) => add(rule, title, run, testOptions),
       skip: (rule, title, reason) => add(rule, title, async () => {}, {}, reason),
@@ -101,6 +104,7 @@ export function collectConformanceTests(options: ConformanceOptions): Conformanc
     suites,
     async setup() {
       if (backend) return;
+      strays.start();
       // The cast is the one place the typed backend becomes the suite's loose view (see context.ts).
       backend = (await options.createBackend()) as unknown as BackendUnderTest;
       watch.watchBackend(backend);
@@ -108,7 +112,21 @@ export function collectConformanceTests(options: ConformanceOptions): Conformanc
     },
     async teardown() {
       watch.stop();
-      await options.teardown?.();
+      try {
+        await options.teardown?.();
+        // Work core still does in the background may now meet the client teardown closed: wait
+        // for it here, inside the runner's afterAll, where an error it lets escape is reported.
+        if (backend)
+          await whenIdle(asLockBackend(backend), { timeoutMs: Math.ceil(10_000 * scale) });
+      } finally {
+        strays.stop();
+      }
+      const found = strays.findings();
+      if (found.length > 0) {
+        throw new Error(
+          `conformance (${options.name}): ${found.length} unhandled rejection(s) / uncaught exception(s) during the run or after teardown:\n${found.join("\n")}`,
+        );
+      }
     },
   };
 }

@@ -20,6 +20,7 @@ export * from "./fence";
 export { assertFenceNewer, isStaleFenceError, StaleFenceError } from "./fence-guard";
 export { type ForcedRelease, type ForceReleaseOptions, forceRelease } from "./force-release";
 export { acquire, type LockContext, type LockHandle } from "./handle";
+export { type WhenIdleOptions, whenIdle } from "./idle";
 export {
   DEFAULT_LIST_LIMIT,
   type FenceReading,
@@ -35,6 +36,30 @@ export { createLock, type IfFreeResult, type LockDefaults, type LockFunction } f
 export * from "./lock-id";
 export { type LogFields, type Logger, validateLogger, writeLog } from "./logger";
 export { getById, getByKey, hashLockId, owns } from "./lookup";
+/**
+ * The operator contract: what a store package's `./operator` entry gives an operator tool such as
+ * the `syncguard` CLI (its flags, settings, secrets, connection and 2.x migration).
+ */
+export {
+  CLIENT_NOT_INSTALLED,
+  clientNotInstalled,
+  connectionUrlSecrets,
+  isMisreadUrl,
+  MISENCODED_URL_HINT,
+  type OperatorCore,
+  type OperatorFlag,
+  type OperatorFlagValues,
+  type OperatorInput,
+  type OperatorMigrationReport,
+  type OperatorPlan,
+  type OperatorSession,
+  type PeerModules,
+  peerModules,
+  printableUrl,
+  runMigrationCommand,
+  type StoreOperator,
+  secretSettings,
+} from "./operator";
 export { checkBackendOptionNames, checkOptionNames } from "./option-names";
 export {
   LOCK_DEFAULTS,

@@ -8,6 +8,7 @@ import {
   type Unsubscribe,
 } from "@syncguard/core";
 import { FIRESTORE_CAPABILITIES, type FirestoreCapabilities } from "./capabilities";
+import { ClientCalls } from "./client-state";
 import { type FirestoreBackendOptions, resolveConfig } from "./config";
 import type { BackendContext } from "./context";
 import { KeyGate } from "./key-gate";
@@ -38,7 +39,8 @@ function looksLikeFirestore(db: unknown): db is Firestore {
  * A SyncGuard backend on Firestore. Validates its options synchronously (InvalidArgument).
  * Lock documents live in `collection` (default "locks"), fence counters in `fenceCollection`
  * (default "fence_counters"); see specs/firestore-backend.md. `close()` stops the snapshot
- * listeners; the Firestore client stays open: it belongs to the caller.
+ * listeners, refuses further calls and waits for those still in the client, so terminating the
+ * client afterwards is safe; the client itself stays open: it belongs to the caller.
  */
 export function createFirestoreBackend(
   db: Firestore,
@@ -62,6 +64,7 @@ export function createFirestoreDriver(
     locks: db.collection(config.collection),
     fences: db.collection(config.fenceCollection),
     acquireGate: new KeyGate(),
+    calls: new ClientCalls(),
   };
   const watcher = new SnapshotWatcher(ctx);
   return {
@@ -80,6 +83,7 @@ export function createFirestoreDriver(
     ...(options?.clock ? { clock: config.clock } : {}),
     async close() {
       watcher.close();
+      await ctx.calls.close(config.operationTimeoutMs);
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { CollectionReference, Firestore } from "@google-cloud/firestore";
+import type { ClientCalls } from "./client-state";
 import type { FirestoreConfig } from "./config";
 import type { KeyGate } from "./key-gate";
 
@@ -10,4 +11,6 @@ export interface BackendContext {
   readonly fences: CollectionReference;
   /** Serializes this process's acquire transactions per document id. */
   readonly acquireGate: KeyGate;
+  /** The calls in the client, and whether the backend was closed. */
+  readonly calls: ClientCalls;
 }

@@ -48,6 +48,9 @@ function attemptOnce<T>(
   const checkpoint = () => op.check();
   const transaction = db.runTransaction(
     async (tx) => {
+      // Also before the reads: the client retries a transaction on its own, and one this
+      // operation gave up on (or whose client was terminated) must not read again.
+      checkpoint();
       const result = await body({ tx, checkpoint });
       checkpoint();
       op.commitSent = true; // the client commits as soon as we return

@@ -59,7 +59,7 @@ export async function acquire(
   const id = documentId(key);
   const lockRef = ctx.locks.doc(id);
   const fenceRef = ctx.fences.doc(id);
-  const op = new OperationScope("acquire", ctx.config, signal);
+  const op = new OperationScope("acquire", ctx, signal);
 
   const precheck = async () => {
     const seen = readLockDocument((await lockRef.get()).data(), id);

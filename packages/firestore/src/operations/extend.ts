@@ -16,7 +16,7 @@ export async function extend(
   ctx: BackendContext,
   { lockId, ttlMs, signal }: DriverExtendInput,
 ): Promise<{ expiresAtMs: number } | undefined> {
-  const op = new OperationScope("extend", ctx.config, signal);
+  const op = new OperationScope("extend", ctx, signal);
   const ref = await findByLockId(ctx, lockId, op);
   if (!ref) return undefined;
   return runLockTransaction(ctx.db, op, async ({ tx, checkpoint }) => {

@@ -16,7 +16,7 @@ export async function isLocked(
 ): Promise<boolean> {
   const id = documentId(key);
   const ref = ctx.locks.doc(id);
-  const snap = await runRead(new OperationScope("isLocked", ctx.config, signal), () => ref.get());
+  const snap = await runRead(new OperationScope("isLocked", ctx, signal), () => ref.get());
   const lock = readLockDocument(snap.data(), id);
   if (!lock) return false;
   const now = ctx.config.clock();
@@ -33,7 +33,7 @@ async function cleanup(ctx: BackendContext, id: string, lockId: string): Promise
   const ref = ctx.locks.doc(id);
   await runLockTransaction(
     ctx.db,
-    new OperationScope("isLocked cleanup", ctx.config, undefined),
+    new OperationScope("isLocked cleanup", ctx, undefined),
     async ({ tx, checkpoint }) => {
       const snap = await tx.get(ref);
       checkpoint();

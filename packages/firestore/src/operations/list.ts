@@ -31,7 +31,7 @@ export async function listLocks(
   ctx: BackendContext,
   { prefix, limit, cursor, signal }: DriverListInput,
 ): Promise<DriverListPage> {
-  const op = new OperationScope("list", ctx.config, signal);
+  const op = new OperationScope("list", ctx, signal);
   const idPrefix = escapedPrefix(prefix);
   let after = cursor === undefined ? undefined : decodeCursor(cursor);
   const locks: ListedLock[] = [];

@@ -18,7 +18,7 @@ export async function readByKey(
   ctx: BackendContext,
   { key, signal }: DriverKeyInput,
 ): Promise<StoredLock | undefined> {
-  const op = new OperationScope("lookup", ctx.config, signal);
+  const op = new OperationScope("lookup", ctx, signal);
   const id = documentId(key);
   const snap = await runRead(op, () => ctx.locks.doc(id).get());
   const lock = readLockDocument(snap.data(), id);
@@ -29,7 +29,7 @@ export async function readByLockId(
   ctx: BackendContext,
   { lockId, signal }: DriverLockIdInput,
 ): Promise<StoredLock | undefined> {
-  const op = new OperationScope("lookup", ctx.config, signal);
+  const op = new OperationScope("lookup", ctx, signal);
   const snapshot = await runRead(op, () => lockIdQuery(ctx.locks, lockId).get());
   const doc = soleMatch(snapshot, ctx.config.collection, ctx.config.logger);
   const lock = doc && readLockDocument(doc.data(), doc.id);

@@ -10,7 +10,7 @@ export async function readFence(
   ctx: BackendContext,
   { key, signal }: DriverKeyInput,
 ): Promise<DriverFenceReading> {
-  const op = new OperationScope("readFence", ctx.config, signal);
+  const op = new OperationScope("readFence", ctx, signal);
   const id = documentId(key);
   const snap = await runRead(op, () => ctx.fences.doc(id).get());
   const counter = readFenceCounter(snap.data(), id);

@@ -15,7 +15,7 @@ export async function release(
   ctx: BackendContext,
   { lockId, signal }: DriverLockIdInput,
 ): Promise<DriverRelease> {
-  const op = new OperationScope("release", ctx.config, signal);
+  const op = new OperationScope("release", ctx, signal);
   const ref = await findByLockId(ctx, lockId, op);
   if (!ref) return { released: false };
   return runLockTransaction(ctx.db, op, async ({ tx, checkpoint }): Promise<DriverRelease> => {
