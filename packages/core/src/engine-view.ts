@@ -56,6 +56,7 @@ export interface EngineView<C extends BackendCapabilities = BackendCapabilities>
 
 /** What `forceRelease` did: whether a live lock was deleted, and what it was. */
 export interface ForcedRelease {
+  /** True if a live lock was deleted; false if the key was free (or changed hands meanwhile). */
   readonly released: boolean;
   /** The evicted lock's fence (fencing backends), for the operator's log. */
   readonly fence?: string;

@@ -1,12 +1,12 @@
 import type { Firestore } from "@google-cloud/firestore";
+import { LockError } from "@syncguard/core";
 import {
   type DefinedBackend,
   defineBackend,
   type LockDriver,
-  LockError,
   type ReleaseListener,
   type Unsubscribe,
-} from "@syncguard/core";
+} from "@syncguard/core/driver";
 import { FIRESTORE_CAPABILITIES, type FirestoreCapabilities } from "./capabilities";
 import { ClientCalls } from "./client-state";
 import { type FirestoreBackendOptions, resolveConfig } from "./config";

@@ -24,6 +24,7 @@ export interface MemoryBackendOptions {
 
 const MEMORY_OPTION_NAMES: ReadonlySet<string> = new Set(["clock", "cleanupInIsLocked", "logger"]);
 
+/** The in-memory backend: the whole contract in one process (tests, the reference backend). */
 export interface MemoryBackend extends DefinedBackend<MemoryCapabilities> {
   /** Number of lock records currently stored (expired ones included until swept). For tests. */
   readonly size: number;

@@ -7,7 +7,7 @@ import {
   MAX_FENCE,
   TIME_TOLERANCE_MS,
   warnIfFenceNearLimit,
-} from "@syncguard/core";
+} from "@syncguard/core/driver";
 import type { BackendContext } from "../context";
 import {
   documentId,

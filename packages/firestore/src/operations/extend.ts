@@ -1,4 +1,4 @@
-import type { DriverExtendInput } from "@syncguard/core";
+import type { DriverExtendInput } from "@syncguard/core/driver";
 import type { BackendContext } from "../context";
 import { purgeAtFor, readLockDocument } from "../documents";
 import { OperationScope } from "../operation-scope";

@@ -1,4 +1,4 @@
-import { type DriverKeyInput, isLive, isPastCleanupGuard } from "@syncguard/core";
+import { type DriverKeyInput, isLive, isPastCleanupGuard } from "@syncguard/core/driver";
 import type { BackendContext } from "../context";
 import { documentId, readLockDocument } from "../documents";
 import { OperationScope } from "../operation-scope";

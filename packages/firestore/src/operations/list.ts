@@ -1,14 +1,14 @@
 import type { Query } from "@google-cloud/firestore";
+import { LockError } from "@syncguard/core";
 import {
   type DriverListInput,
   type DriverListPage,
   isFence,
   isLive,
   type ListedLock,
-  LockError,
   READABLE_KEY_BYTES,
   utf8Bytes,
-} from "@syncguard/core";
+} from "@syncguard/core/driver";
 import type { BackendContext } from "../context";
 import { OperationScope } from "../operation-scope";
 import { runRead } from "../reads";

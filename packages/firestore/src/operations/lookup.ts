@@ -3,7 +3,7 @@ import {
   type DriverLockIdInput,
   isLive,
   type StoredLock,
-} from "@syncguard/core";
+} from "@syncguard/core/driver";
 import type { BackendContext } from "../context";
 import { documentId, readLockDocument } from "../documents";
 import { OperationScope } from "../operation-scope";

@@ -1,5 +1,5 @@
-import type { DriverFenceReading, DriverKeyInput } from "@syncguard/core";
-import { formatFence } from "@syncguard/core";
+import type { DriverFenceReading, DriverKeyInput } from "@syncguard/core/driver";
+import { formatFence } from "@syncguard/core/driver";
 import type { BackendContext } from "../context";
 import { documentId, readFenceCounter } from "../documents";
 import { OperationScope } from "../operation-scope";

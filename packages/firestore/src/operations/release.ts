@@ -1,4 +1,4 @@
-import type { DriverLockIdInput, DriverRelease } from "@syncguard/core";
+import type { DriverLockIdInput, DriverRelease } from "@syncguard/core/driver";
 import type { BackendContext } from "../context";
 import { readLockDocument } from "../documents";
 import { OperationScope } from "../operation-scope";

@@ -1,5 +1,6 @@
 import type { DocumentSnapshot } from "@google-cloud/firestore";
-import { LockError, type ReleaseListener, type Unsubscribe } from "@syncguard/core";
+import { LockError } from "@syncguard/core";
+import type { ReleaseListener, Unsubscribe } from "@syncguard/core/driver";
 import { closedError } from "../client-state";
 import type { BackendContext } from "../context";
 import { documentId } from "../documents";
