@@ -21,6 +21,8 @@ const { Extractor, ExtractorConfig } = require("@microsoft/api-extractor");
 const ENTRIES = [
   ["core", ".", "dist/index.d.ts"],
   ["core", "./memory", "dist/memory/index.d.ts"],
+  ["core", "./driver", "dist/driver/index.d.ts"],
+  ["core", "./operator", "dist/operator/index.d.ts"],
   ["redis", ".", "dist/index.d.ts"],
   ["redis", "./operator", "dist/operator/index.d.ts"],
   ["redis", "./migrate", "dist/migrate/index.d.ts"],

@@ -1,11 +1,6 @@
 import { parseArgs } from "node:util";
-import {
-  MAX_LIST_LIMIT,
-  normalizeKey,
-  type OperatorFlag,
-  type OperatorFlagValues,
-  type StoreOperator,
-} from "@syncguard/core";
+import { MAX_LIST_LIMIT, normalizeKey } from "@syncguard/core/driver";
+import type { OperatorFlag, OperatorFlagValues, StoreOperator } from "@syncguard/core/operator";
 import { CliError, EXIT_CODES } from "./exit-codes";
 import type { StoreHints } from "./stores";
 

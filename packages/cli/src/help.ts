@@ -1,4 +1,4 @@
-import type { OperatorFlag } from "@syncguard/core";
+import type { OperatorFlag } from "@syncguard/core/operator";
 import { type Command, storeFlagsOf } from "./args";
 import { installedOperators, installHint, STORES } from "./stores";
 

@@ -5,7 +5,7 @@ import {
   connectionUrlSecrets,
   type OperatorPlan,
   type StoreOperator,
-} from "@syncguard/core";
+} from "@syncguard/core/operator";
 import { type Invocation, readInvocation, readRequest } from "./args";
 import { candidateUrls } from "./argv-urls";
 import { fence } from "./commands/fence";

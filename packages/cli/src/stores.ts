@@ -1,10 +1,10 @@
+import type { LockBackend } from "@syncguard/core";
 import type {
-  LockBackend,
   OperatorCore,
   OperatorMigrationReport,
   OperatorPlan,
   StoreOperator,
-} from "@syncguard/core";
+} from "@syncguard/core/operator";
 import { CliError, EXIT_CODES } from "./exit-codes";
 
 /**

@@ -8,7 +8,7 @@
  * writes to the process's own streams).
  */
 
-import { connectionUrlSecrets, isMisreadUrl } from "@syncguard/core";
+import { connectionUrlSecrets, isMisreadUrl } from "@syncguard/core/operator";
 import fc from "fast-check";
 import { createClient } from "redis";
 import { Scrubber } from "../src/scrub";

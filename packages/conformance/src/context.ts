@@ -1,15 +1,13 @@
 import assert from "node:assert/strict";
-import {
-  type AcquireLocked,
-  type BackendCapabilities,
-  type ExtendResult,
-  type LockBackend,
-  type LockContext,
-  type LockOptions,
-  type ReleaseResult,
-  TIME_TOLERANCE_MS,
-  type Unsubscribe,
+import type {
+  BackendCapabilities,
+  ExtendResult,
+  LockBackend,
+  LockContext,
+  LockOptions,
+  ReleaseResult,
 } from "@syncguard/core";
+import { type AcquireLocked, TIME_TOLERANCE_MS, type Unsubscribe } from "@syncguard/core/driver";
 import { eventually } from "./helpers";
 import type { LeakWatch } from "./leak-watch";
 import type { ConformanceOptions } from "./options";

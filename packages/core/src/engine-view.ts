@@ -5,6 +5,7 @@ import type {
   DriverListPage,
 } from "./driver";
 import type { Logger } from "./logger";
+import type { Clock } from "./time";
 import type {
   AcquireResult,
   BackendCapabilities,
@@ -47,12 +48,15 @@ export interface EngineView<C extends BackendCapabilities = BackendCapabilities>
   readFence?(key: string, signal?: AbortSignal): Promise<DriverFenceReading>;
   /** How long an idle wake-up subscription may be kept for the next waiter. */
   readonly lingerMs: number;
+  /** The clock a client-authority backend judges expiry by, if not the system wall clock. */
+  readonly clock?: Clock;
   /** The backend's logger (its driver's), the default for locks taken on it. */
   readonly logger?: Logger;
 }
 
 /** What `forceRelease` did: whether a live lock was deleted, and what it was. */
 export interface ForcedRelease {
+  /** True if a live lock was deleted; false if the key was free (or changed hands meanwhile). */
   readonly released: boolean;
   /** The evicted lock's fence (fencing backends), for the operator's log. */
   readonly fence?: string;

@@ -62,10 +62,18 @@ export interface LockErrorOptions {
  */
 const LOCK_ERROR_BRAND = Symbol.for("@syncguard/core/LockError");
 
+/**
+ * The one error class SyncGuard throws. Switch on `code`; the client library's original error,
+ * if any, is `cause`. Recognise it with `LockError.is(error, code?)` (also across copies of core).
+ */
 export class LockError extends Error {
+  /** Always "LockError". */
   override readonly name = "LockError";
+  /** What went wrong, machine-readable (see `LockErrorCode`). */
   readonly code: LockErrorCode;
+  /** The normalized key involved, when there is one. */
   readonly key?: string;
+  /** Attempts, time waited and the holder's fence, on `AcquisitionTimeout`. */
   readonly details?: AcquisitionDetails;
 
   constructor(code: LockErrorCode, message?: string, options: LockErrorOptions = {}) {

@@ -10,6 +10,7 @@ const STALE_FENCE_BRAND = Symbol.for("@syncguard/core/StaleFenceError");
  * one the resource recorded. Not a LockError: the lock did its job, the write must not happen.
  */
 export class StaleFenceError extends Error {
+  /** Always "StaleFenceError". */
   override readonly name = "StaleFenceError";
   /** The fence the refused write carried. */
   readonly fence: string;

@@ -1,4 +1,5 @@
-import { createLock, defineBackend, type LockBackend, type Unsubscribe } from "../src";
+import { createLock, type LockBackend } from "../src";
+import { defineBackend, type Unsubscribe } from "../src/for-drivers";
 import { createMemoryBackend, createMemoryDriver } from "../src/memory";
 import { eventually, tick } from "./helpers";
 

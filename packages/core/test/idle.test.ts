@@ -1,12 +1,5 @@
-import {
-  type AcquireOptions,
-  type AcquireResult,
-  createLock,
-  defineBackend,
-  isLockError,
-  type LockBackend,
-  whenIdle,
-} from "../src";
+import { type AcquireResult, createLock, isLockError, type LockBackend, whenIdle } from "../src";
+import { type AcquireOptions, defineBackend } from "../src/for-drivers";
 import { createMemoryBackend, createMemoryDriver } from "../src/memory";
 import { eventually, tick } from "./helpers";
 

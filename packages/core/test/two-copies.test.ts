@@ -1,17 +1,16 @@
-import type * as core from "../src";
 import {
   assertFenceNewer,
   createLock,
   forceRelease,
   isLockError,
-  isStaleFenceError,
   type LockBackend,
   LockError,
   type LockEvent,
   listLocks,
   StaleFenceError,
-  type WaiterInfo,
 } from "../src";
+import type * as core from "../src/for-drivers";
+import { isStaleFenceError, type WaiterInfo } from "../src/for-drivers";
 import type * as memory from "../src/memory";
 
 // Two copies of core in one process (issue 25, item 7): an app that pins another version of
@@ -21,7 +20,7 @@ import type * as memory from "../src/memory";
 let other: typeof core;
 let otherMemory: typeof memory;
 jest.isolateModules(() => {
-  other = require("../src");
+  other = require("../src/for-drivers");
   otherMemory = require("../src/memory");
 });
 

@@ -1,25 +1,26 @@
 import type { Firestore } from "@google-cloud/firestore";
+import { LockError } from "@syncguard/core";
 import {
   type DefinedBackend,
   defineBackend,
   type LockDriver,
-  LockError,
   type ReleaseListener,
   type Unsubscribe,
-} from "@syncguard/core";
+} from "@syncguard/core/driver";
 import { FIRESTORE_CAPABILITIES, type FirestoreCapabilities } from "./capabilities";
 import { ClientCalls } from "./client-state";
 import { type FirestoreBackendOptions, resolveConfig } from "./config";
-import type { BackendContext } from "./context";
+import type { DriverContext } from "./context";
 import { KeyGate } from "./key-gate";
 import { acquire } from "./operations/acquire";
 import { extend } from "./operations/extend";
 import { isLocked } from "./operations/is-locked";
-import { listLocks } from "./operations/list";
-import { readByKey, readByLockId } from "./operations/lookup";
+import { list } from "./operations/list";
+import { readByKey } from "./operations/read-by-key";
+import { readByLockId } from "./operations/read-by-lock-id";
 import { readFence } from "./operations/read-fence";
 import { release } from "./operations/release";
-import { SnapshotWatcher } from "./operations/subscribe";
+import { SnapshotWatcher } from "./operations/watch";
 
 export interface FirestoreBackend extends DefinedBackend<FirestoreCapabilities> {
   /** Wake-on-release through a snapshot listener on the lock document, shared per key. */
@@ -58,7 +59,7 @@ export function createFirestoreDriver(
     throw new LockError("InvalidArgument", "createFirestoreBackend needs a Firestore instance");
   }
   const config = resolveConfig(options);
-  const ctx: BackendContext = {
+  const ctx: DriverContext = {
     db,
     config,
     locks: db.collection(config.collection),
@@ -75,10 +76,12 @@ export function createFirestoreDriver(
     readByKey: (input) => readByKey(ctx, input),
     readByLockId: (input) => readByLockId(ctx, input),
     isLocked: (input) => isLocked(ctx, input),
-    list: (input) => listLocks(ctx, input),
+    list: (input) => list(ctx, input),
     readFence: (input) => readFence(ctx, input),
     watch: (key, listener) => watcher.watch(key, listener),
     ...(config.logger ? { logger: config.logger } : {}),
+    // A test clock given to the backend is the one leases must compare expiry with.
+    ...(options?.clock ? { clock: config.clock } : {}),
     async close() {
       watcher.close();
       await ctx.calls.close(config.operationTimeoutMs);

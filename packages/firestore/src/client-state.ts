@@ -1,5 +1,6 @@
 import type { Firestore } from "@google-cloud/firestore";
-import { LockError, monotonicClock, raceDeadline } from "@syncguard/core";
+import { LockError } from "@syncguard/core";
+import { monotonicClock, raceDeadline } from "@syncguard/core/driver";
 
 /**
  * True once the caller terminated the Firestore client. The SDK (7.x and 8.x) refuses requests

@@ -4,7 +4,7 @@ import type { FirestoreConfig } from "./config";
 import type { KeyGate } from "./key-gate";
 
 /** What every operation needs: the client, the resolved config and both collections. */
-export interface BackendContext {
+export interface DriverContext {
   readonly db: Firestore;
   readonly config: FirestoreConfig;
   readonly locks: CollectionReference;

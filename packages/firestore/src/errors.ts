@@ -1,4 +1,5 @@
-import { isTransientCode, LockError, type LockErrorCode } from "@syncguard/core";
+import { LockError, type LockErrorCode } from "@syncguard/core";
+import { isTransientCode } from "@syncguard/core/driver";
 import { TERMINATED_MESSAGE } from "./client-state";
 
 /** gRPC status codes the Firestore client reports in `error.code`. */

@@ -1,5 +1,6 @@
 import type { Firestore } from "@google-cloud/firestore";
-import { type LockError, monotonicClock, raceDeadline } from "@syncguard/core";
+import type { LockError } from "@syncguard/core";
+import { monotonicClock, raceDeadline } from "@syncguard/core/driver";
 import { type ClientCalls, closedError, isTerminated, terminatedError } from "./client-state";
 import type { FirestoreConfig } from "./config";
 import { abortedError, timeoutError, toFirestoreLockError } from "./errors";

@@ -1,5 +1,6 @@
 import type { Firestore, Transaction } from "@google-cloud/firestore";
-import { type BackoffPolicy, backoffDelay, interruptibleSleep, LockError } from "@syncguard/core";
+import { LockError } from "@syncguard/core";
+import { type BackoffPolicy, backoffDelay, interruptibleSleep } from "@syncguard/core/driver";
 import { isContention } from "./errors";
 import type { OperationScope } from "./operation-scope";
 

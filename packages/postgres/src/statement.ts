@@ -1,4 +1,5 @@
-import { keyDigest, LockError, monotonicClock, raceDeadline } from "@syncguard/core";
+import { LockError } from "@syncguard/core";
+import { keyDigest, monotonicClock, raceDeadline } from "@syncguard/core/driver";
 import type { AbandonedStatements } from "./abandoned";
 import { cancelTargetOf, sendCancelRequest } from "./cancel";
 import {

@@ -1,10 +1,5 @@
-import {
-  createLock,
-  formatFence,
-  isLockError,
-  MAX_FENCE,
-  TIME_TOLERANCE_MS,
-} from "@syncguard/core";
+import { createLock, isLockError } from "@syncguard/core";
+import { formatFence, MAX_FENCE, TIME_TOLERANCE_MS } from "@syncguard/core/driver";
 import type { Pool } from "pg";
 import { createPostgresBackend, type PostgresBackend } from "../src";
 import { rowName } from "../src/storage";

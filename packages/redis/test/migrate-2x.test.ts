@@ -1,4 +1,5 @@
-import { isLockError, keyTag, normalizeKey } from "@syncguard/core";
+import { isLockError } from "@syncguard/core";
+import { keyTag, normalizeKey } from "@syncguard/core/driver";
 import { createClient as createClient5, type createCluster as createCluster5 } from "redis5";
 import { createRedisBackend } from "../src";
 import { layoutForKey, ROUTES } from "../src/keys";

@@ -1,5 +1,5 @@
 import type { Firestore } from "@google-cloud/firestore";
-import { formatFence, normalizeKey } from "@syncguard/core";
+import { formatFence, normalizeKey } from "@syncguard/core/driver";
 import { documentId } from "../documents";
 import { toFirestoreLockError } from "../errors";
 import { type FirestoreMigrationOptions, resolveMigrationOptions } from "./options";

@@ -1,5 +1,5 @@
 import type { DocumentData, DocumentReference, Firestore } from "@google-cloud/firestore";
-import { formatFence, isFence } from "@syncguard/core";
+import { formatFence, isFence } from "@syncguard/core/driver";
 import { type FenceDocument, readFenceCounter } from "../documents";
 import { OLD_ID_PREFIX } from "./layout-2x";
 

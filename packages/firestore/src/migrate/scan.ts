@@ -1,5 +1,5 @@
 import type { DocumentReference, Firestore } from "@google-cloud/firestore";
-import { isFence } from "@syncguard/core";
+import { isFence } from "@syncguard/core/driver";
 import { keyOfOldPath, OLD_ID_PREFIX } from "./layout-2x";
 
 /** Documents per getAll call. */

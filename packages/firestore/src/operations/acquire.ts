@@ -7,8 +7,8 @@ import {
   MAX_FENCE,
   TIME_TOLERANCE_MS,
   warnIfFenceNearLimit,
-} from "@syncguard/core";
-import type { BackendContext } from "../context";
+} from "@syncguard/core/driver";
+import type { DriverContext } from "../context";
 import {
   documentId,
   type FenceDocument,
@@ -53,7 +53,7 @@ function heldAnswer(
  * gave.
  */
 export async function acquire(
-  ctx: BackendContext,
+  ctx: DriverContext,
   { key, ttlMs, lockId, signal }: DriverAcquireInput,
 ): Promise<DriverAttempt> {
   const id = documentId(key);

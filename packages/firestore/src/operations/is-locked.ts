@@ -1,5 +1,5 @@
-import { type DriverKeyInput, isLive, isPastCleanupGuard } from "@syncguard/core";
-import type { BackendContext } from "../context";
+import { type DriverKeyInput, isLive, isPastCleanupGuard } from "@syncguard/core/driver";
+import type { DriverContext } from "../context";
 import { documentId, readLockDocument } from "../documents";
 import { OperationScope } from "../operation-scope";
 import { runRead } from "../reads";
@@ -11,7 +11,7 @@ import { runLockTransaction } from "../transaction";
  * meanwhile). Only lock documents are ever cleaned: fence counters live forever.
  */
 export async function isLocked(
-  ctx: BackendContext,
+  ctx: DriverContext,
   { key, signal }: DriverKeyInput,
 ): Promise<boolean> {
   const id = documentId(key);
@@ -29,7 +29,7 @@ export async function isLocked(
   return false;
 }
 
-async function cleanup(ctx: BackendContext, id: string, lockId: string): Promise<void> {
+async function cleanup(ctx: DriverContext, id: string, lockId: string): Promise<void> {
   const ref = ctx.locks.doc(id);
   await runLockTransaction(
     ctx.db,

@@ -4,7 +4,7 @@
  * --old-fence-collection, --skip-subcollections for migrate-2x), creates the client from the
  * installed @google-cloud/firestore, and builds the backend.
  */
-import type { StoreOperator } from "@syncguard/core";
+import type { StoreOperator } from "@syncguard/core/operator";
 import { configure, FLAGS, MIGRATION_FLAGS } from "./settings";
 
 export const operator: StoreOperator = {

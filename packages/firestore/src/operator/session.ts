@@ -1,14 +1,7 @@
 import type { Firestore } from "@google-cloud/firestore";
-import {
-  forceRelease,
-  getByKey,
-  listLocks,
-  monotonicClock,
-  type OperatorMigrationReport,
-  type OperatorSession,
-  raceDeadline,
-  readFence,
-} from "@syncguard/core";
+import { forceRelease, getByKey, listLocks, readFence } from "@syncguard/core";
+import { monotonicClock, raceDeadline } from "@syncguard/core/driver";
+import type { OperatorMigrationReport, OperatorSession } from "@syncguard/core/operator";
 import { createFirestoreBackend } from "../backend";
 import { type FirestoreMigrationReport, migrateFrom2x } from "../migrate/migrate";
 import { loadPeer } from "./peer";

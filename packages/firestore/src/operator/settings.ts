@@ -3,7 +3,7 @@ import {
   type OperatorFlag,
   type OperatorInput,
   type OperatorPlan,
-} from "@syncguard/core";
+} from "@syncguard/core/operator";
 import { FIRESTORE_DEFAULTS, resolveConfig } from "../config";
 import { OLD_FENCE_COLLECTION } from "../migrate/layout-2x";
 import type { FirestoreMigrationOptions } from "../migrate/options";

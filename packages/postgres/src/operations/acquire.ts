@@ -5,7 +5,7 @@ import {
   MAX_FENCE,
   TIME_TOLERANCE_MS,
   warnIfFenceNearLimit,
-} from "@syncguard/core";
+} from "@syncguard/core/driver";
 import type { PostgresConfig } from "../config";
 import { runStatement, type StatementContext } from "../statement";
 import { keyBytes, NOW_MS, rowName, toFence, toMs } from "../storage";

@@ -1,12 +1,12 @@
+import { LockError } from "@syncguard/core";
 import {
   type DriverFenceReading,
   type DriverKeyInput,
   type DriverListInput,
   type DriverListPage,
   type ListedLock,
-  LockError,
   TIME_TOLERANCE_MS,
-} from "@syncguard/core";
+} from "@syncguard/core/driver";
 import type { PostgresConfig } from "../config";
 import { runStatement, type StatementContext } from "../statement";
 import { NOW_MS, rowName, toFence, toMs } from "../storage";

@@ -1,4 +1,4 @@
-import { CLEANUP_GUARD_MS, type DriverKeyInput, TIME_TOLERANCE_MS } from "@syncguard/core";
+import { CLEANUP_GUARD_MS, type DriverKeyInput, TIME_TOLERANCE_MS } from "@syncguard/core/driver";
 import type { PostgresConfig } from "../config";
 import { runStatement, type StatementContext } from "../statement";
 import { NOW_MS, rowName } from "../storage";

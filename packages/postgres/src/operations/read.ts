@@ -3,7 +3,7 @@ import {
   type DriverLockIdInput,
   type StoredLock,
   TIME_TOLERANCE_MS,
-} from "@syncguard/core";
+} from "@syncguard/core/driver";
 import type { PostgresConfig } from "../config";
 import { runStatement, type StatementContext } from "../statement";
 import { NOW_MS, rowName, toStoredLock } from "../storage";

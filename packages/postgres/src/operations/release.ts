@@ -1,4 +1,8 @@
-import { type DriverLockIdInput, type DriverRelease, TIME_TOLERANCE_MS } from "@syncguard/core";
+import {
+  type DriverLockIdInput,
+  type DriverRelease,
+  TIME_TOLERANCE_MS,
+} from "@syncguard/core/driver";
 import type { PostgresConfig } from "../config";
 import { runStatement, type StatementContext } from "../statement";
 import { NOW_MS } from "../storage";

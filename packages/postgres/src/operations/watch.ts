@@ -1,4 +1,5 @@
-import { LockError, type ReleaseListener, type Unsubscribe } from "@syncguard/core";
+import { LockError } from "@syncguard/core";
+import type { ReleaseListener, Unsubscribe } from "@syncguard/core/driver";
 import { isPool, isPostgresJs, type PgClientLike } from "../client";
 import type { PostgresConfig } from "../config";
 import { type ChannelSubscriber, hubFor, type ListenerHub } from "../listen/hub";

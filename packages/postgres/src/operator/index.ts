@@ -5,7 +5,7 @@
  * reads them (PGPASSWORD included), and builds the backend. syncguard 2.x kept no PostgreSQL data
  * this version can use: there is no migration.
  */
-import type { StoreOperator } from "@syncguard/core";
+import type { StoreOperator } from "@syncguard/core/operator";
 import { configure, FLAGS } from "./settings";
 
 export const operator: StoreOperator = { store: "PostgreSQL", flags: FLAGS, configure };

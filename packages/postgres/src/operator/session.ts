@@ -1,13 +1,6 @@
-import {
-  forceRelease,
-  getByKey,
-  LockError,
-  listLocks,
-  monotonicClock,
-  type OperatorSession,
-  raceDeadline,
-  readFence,
-} from "@syncguard/core";
+import { forceRelease, getByKey, LockError, listLocks, readFence } from "@syncguard/core";
+import { monotonicClock, raceDeadline } from "@syncguard/core/driver";
+import type { OperatorSession } from "@syncguard/core/operator";
 import { createPostgresBackend } from "../backend";
 import { loadPeer } from "./peer";
 import type { PostgresSettings } from "./settings";

@@ -1,14 +1,14 @@
+import { LockError } from "@syncguard/core";
 import {
   clientNotInstalled,
   connectionUrlSecrets,
   isMisreadUrl,
-  LockError,
   MISENCODED_URL_HINT,
   type OperatorFlag,
   type OperatorInput,
   type OperatorPlan,
   secretSettings,
-} from "@syncguard/core";
+} from "@syncguard/core/operator";
 import { POSTGRES_DEFAULTS, resolveConfig } from "../config";
 import { installed, loadPeer, resolvePeer } from "./peer";
 import { openSession } from "./session";

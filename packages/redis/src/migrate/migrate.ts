@@ -1,4 +1,4 @@
-import { formatFence, MAX_FENCE } from "@syncguard/core";
+import { formatFence, MAX_FENCE } from "@syncguard/core/driver";
 import { toRedisLockError } from "../errors";
 import { type IoredisMigrationClient, ioredisCommands, isIoredisMigrationClient } from "./ioredis";
 import { type MigrationClient, nodeRedisCommands } from "./node-redis";

@@ -1,4 +1,5 @@
-import { LockError, normalizeKey } from "@syncguard/core";
+import { LockError } from "@syncguard/core";
+import { normalizeKey } from "@syncguard/core/driver";
 import { layoutForKey, layoutForTag } from "../keys";
 import type { MigrationCommands } from "./commands";
 import { oldFenceLayout } from "./layout-2x";

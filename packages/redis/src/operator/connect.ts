@@ -1,4 +1,5 @@
-import { LockError, monotonicClock, raceDeadline } from "@syncguard/core";
+import { LockError } from "@syncguard/core";
+import { monotonicClock, raceDeadline } from "@syncguard/core/driver";
 import { loadPeer } from "./peer";
 import type { RedisSettings } from "./settings";
 

@@ -4,7 +4,7 @@
  * migrate-2x), connects with node-redis or ioredis, whichever is installed, reports the
  * passwords of the URLs as the client reads them, and builds the backend.
  */
-import type { StoreOperator } from "@syncguard/core";
+import type { StoreOperator } from "@syncguard/core/operator";
 import { configure, FLAGS, MIGRATION_FLAGS } from "./settings";
 
 export const operator: StoreOperator = {

@@ -2,7 +2,7 @@
 // syncguard-redis-migrate-2x: deprecated alias of `syncguard migrate-2x --url redis://...`
 // (@syncguard/cli), kept for one minor release. Same migration, through this package's operator.
 // Exit codes: 0 done, 1 the migration failed, 2 bad usage (see MIGRATING.md).
-import { runMigrationCommand } from "@syncguard/core";
+import { runMigrationCommand } from "@syncguard/core/operator";
 import { operator } from "./index";
 
 const NAME = "syncguard-redis-migrate-2x";

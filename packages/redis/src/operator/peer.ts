@@ -1,4 +1,4 @@
-import { peerModules } from "@syncguard/core";
+import { peerModules } from "@syncguard/core/operator";
 
 /** The client libraries (optional peers), resolved from this package as an install places them. */
 const peers = peerModules(__filename);

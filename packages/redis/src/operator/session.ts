@@ -1,11 +1,5 @@
-import {
-  forceRelease,
-  getByKey,
-  listLocks,
-  type OperatorMigrationReport,
-  type OperatorSession,
-  readFence,
-} from "@syncguard/core";
+import { forceRelease, getByKey, listLocks, readFence } from "@syncguard/core";
+import type { OperatorMigrationReport, OperatorSession } from "@syncguard/core/operator";
 import { createRedisBackend } from "../backend";
 import { migrateFrom2x, type RedisMigrationReport } from "../migrate/migrate";
 import type { RedisClientLike } from "../types";

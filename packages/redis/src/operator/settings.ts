@@ -1,15 +1,15 @@
+import { LockError } from "@syncguard/core";
 import {
   clientNotInstalled,
   connectionUrlSecrets,
   isMisreadUrl,
-  LockError,
   MISENCODED_URL_HINT,
   type OperatorFlag,
   type OperatorInput,
   type OperatorPlan,
   printableUrl,
   secretSettings,
-} from "@syncguard/core";
+} from "@syncguard/core/operator";
 import { DEFAULT_KEY_PREFIX, resolveConfig } from "../config";
 import { resolveMigrationOptions } from "../migrate/options";
 import { installed, loadPeer } from "./peer";

@@ -1,7 +1,8 @@
 import type { DocumentSnapshot } from "@google-cloud/firestore";
-import { LockError, type ReleaseListener, type Unsubscribe } from "@syncguard/core";
+import { LockError } from "@syncguard/core";
+import type { ReleaseListener, Unsubscribe } from "@syncguard/core/driver";
 import { closedError } from "../client-state";
-import type { BackendContext } from "../context";
+import type { DriverContext } from "../context";
 import { documentId } from "../documents";
 import { OperationScope } from "../operation-scope";
 
@@ -22,7 +23,7 @@ export class SnapshotWatcher {
   private readonly stops = new Set<() => void>();
   private closed = false;
 
-  constructor(private readonly ctx: BackendContext) {}
+  constructor(private readonly ctx: DriverContext) {}
 
   /** Resolves once the first snapshot is in, so a release after this point is seen. */
   async watch(key: string, listener: ReleaseListener): Promise<Unsubscribe> {
