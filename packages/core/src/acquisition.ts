@@ -4,6 +4,7 @@ import { backoffDelay } from "./backoff";
 import { type EngineView, engineView } from "./engine-view";
 import { abortError, isLockError, isTransientCode, LockError } from "./errors";
 import { emit } from "./events";
+import { isHeldHere } from "./held-here";
 import { generateLockId, lockIdKeyTag } from "./lock-id";
 import type { ResolvedLockOptions } from "./options";
 import { releaseOrphan } from "./orphan";
@@ -278,9 +279,13 @@ class Acquisition<C extends BackendCapabilities> {
       holder?.fence !== undefined || holder?.remainingMs !== undefined
         ? `; holder fence ${holder?.fence ?? "unknown"}, ${holder?.remainingMs ?? "unknown"} ms left`
         : "";
+    const selfHeld = isHeldHere(this.view, key)
+      ? ". This process holds the key itself (a lock() or handle not released yet): locks are " +
+        "not re-entrant, so a lock() on a key inside work that holds it waits for itself"
+      : "";
     return new LockError(
       "AcquisitionTimeout",
-      `Failed to acquire lock ${describeKey(key)} after ${waitedMs} ms (${attempts} attempts, ${reason})${known}`,
+      `Failed to acquire lock ${describeKey(key)} after ${waitedMs} ms (${attempts} attempts, ${reason})${known}${selfHeld}`,
       { key, details: { attempts, waitedMs, ...(holder ? { holder: { ...holder } } : {}) } },
     );
   }

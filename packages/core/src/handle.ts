@@ -2,6 +2,7 @@ import { type AcquiredLock, acquireWithRetry, type EngineDeps } from "./acquisit
 import { engineView } from "./engine-view";
 import { isLockError, type LockError } from "./errors";
 import { emit } from "./events";
+import { noteHeldHere } from "./held-here";
 import { normalizeKey } from "./keys";
 import { Lease } from "./lease";
 import { type Logger, writeLog } from "./logger";
@@ -134,6 +135,7 @@ class HeldLock<C extends BackendCapabilities> {
   readonly #acquiredAtMs: number;
   #releasing: Promise<ReleaseResult> | undefined;
   #releaseFailed = false;
+  readonly #endHeldHere: () => void;
 
   constructor(
     backend: LockBackend<C>,
@@ -153,6 +155,7 @@ class HeldLock<C extends BackendCapabilities> {
     this.#now = deps.now;
     this.#lease = lease;
     this.#acquiredAtMs = deps.now();
+    this.#endHeldHere = noteHeldHere(engineView(backend), key);
   }
 
   get expiresAtMs(): number {
@@ -223,6 +226,7 @@ class HeldLock<C extends BackendCapabilities> {
   }
 
   private async releaseOnce(): Promise<ReleaseResult> {
+    this.#endHeldHere();
     const now = this.#now;
     this.#lease.finish();
     const sentAt = now();

@@ -543,3 +543,25 @@ describe("process lifetime", () => {
     expect(out.trim()).toBe("ran");
   });
 });
+
+describe("a lock() nested on the key its own work holds", () => {
+  it("times out with a message saying locks are not re-entrant; an unrelated timeout does not say so", async () => {
+    const backend = createMemoryBackend();
+    const lock = createLock(backend);
+    const nested = await lock(
+      () => lock(() => "inner", { key: "outer", timeoutMs: 100 }).catch((e: unknown) => e),
+      { key: "outer" },
+    );
+    expect(isLockError(nested, "AcquisitionTimeout")).toBe(true);
+    expect((nested as Error).message).toMatch(/This process holds the key itself.*not re-entrant/);
+
+    const elsewhere = await backend.acquire({ key: "other", ttlMs: 10_000 });
+    const plain = await lock(() => "never", { key: "other", timeoutMs: 100 }).catch((e) => e);
+    expect(isLockError(plain, "AcquisitionTimeout")).toBe(true);
+    expect((plain as Error).message).not.toMatch(/re-entrant/);
+    if (elsewhere.ok) await backend.release({ lockId: elsewhere.lockId });
+    // Released: the key is no longer held here.
+    const after = await lock(() => "ok", { key: "outer" });
+    expect(after).toBe("ok");
+  });
+});
