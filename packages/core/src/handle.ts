@@ -33,6 +33,11 @@ export type LockContext<C extends BackendCapabilities = FencingCapabilities> = {
   readonly signal: AbortSignal;
   /** Renews the lease to now + ttlMs (default: the acquire TTL). `{ ok: false }` means lost. */
   extend(ttlMs?: number): Promise<ExtendResult>;
+  /**
+   * Releases once, before the work ends if you like (what follows runs unprotected); later calls,
+   * and the release when the work ends, resolve `{ ok: false }` without I/O. Errors propagate.
+   */
+  release(): Promise<ReleaseResult>;
   /** Attempts it took to acquire, and time spent waiting for the lock (ms). */
   readonly attempts: number;
   readonly waitedMs: number;
@@ -40,10 +45,7 @@ export type LockContext<C extends BackendCapabilities = FencingCapabilities> = {
 
 /** A held lock: `await using handle = await acquire(backend, { key })` releases on scope exit. */
 export type LockHandle<C extends BackendCapabilities = FencingCapabilities> = LockContext<C> &
-  AsyncDisposable & {
-    /** Releases once; later calls resolve `{ ok: false }` without I/O. Errors propagate. */
-    release(): Promise<ReleaseResult>;
-  };
+  AsyncDisposable;
 
 /** Sources of time and randomness, replaced in core's own tests. */
 export interface InternalDeps extends EngineDeps {

@@ -12,7 +12,7 @@ import {
   LOCK_DEFAULT_NAMES,
   LOCK_OPTION_NAMES,
 } from "./option-names";
-import { MAX_TTL_MS, validateTtl } from "./time";
+import { describeValue, MAX_TTL_MS, validateTtl } from "./time";
 
 /** Context passed to `onReleaseError`. */
 export interface ReleaseErrorContext {
@@ -143,7 +143,7 @@ function nonNegativeInteger(value: unknown, name: string, max = MAX_TTL_MS): num
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
     throw new LockError(
       "InvalidArgument",
-      `${name} must be a non-negative integer up to ${max}, got ${String(value)}`,
+      `${name} must be a non-negative integer up to ${max}, got ${describeValue(value)}`,
     );
   }
   return value;

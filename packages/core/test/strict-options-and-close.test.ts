@@ -43,7 +43,7 @@ describe("strict options: an unknown name is refused before any I/O", () => {
   it("an unknown name with nothing close lists the valid options", async () => {
     const lock = createLock(createMemoryBackend());
     await expect(lock(() => "ran", { key: "k", zzz: 1 } as never)).rejects.toEqual(
-      invalid(/valid options: acquisition, autoExtend, .*timeoutMs, ttlMs/),
+      invalid(/valid options: autoExtend, jitter, key, .*timeoutMs, ttlMs$/),
     );
   });
 
@@ -68,6 +68,18 @@ describe("strict options: an unknown name is refused before any I/O", () => {
     );
     expect(() => createLock(backend, { ttlMs: -1 })).toThrow(invalid(/ttlMs/));
     expect(() => createLock(backend, null as never)).toThrow(invalid(/must be an object/));
+  });
+
+  it("a backend option given to lock() says where it belongs; a string where a number belongs is shown as a string", async () => {
+    const lock = createLock(createMemoryBackend());
+    await expect(lock(() => "ran", { key: "k", keyPrefix: "app" } as never)).rejects.toEqual(
+      invalid(
+        /"keyPrefix" in lock\(\) options: a backend option: pass it where the backend is made/,
+      ),
+    );
+    await expect(lock(() => "ran", { key: "k", ttlMs: "100" } as never)).rejects.toEqual(
+      invalid(/ttlMs must be .*, got the string "100"/),
+    );
   });
 
   it("closestName prefers a completion, then the nearest spelling, else nothing", () => {
