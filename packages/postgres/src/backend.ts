@@ -3,15 +3,18 @@ import { AbandonedStatements } from "./abandoned";
 import { POSTGRES_CAPABILITIES, type PostgresCapabilities } from "./capabilities";
 import { looksLikeClient, type PgClientLike } from "./client";
 import { type PostgresBackendOptions, resolveConfig } from "./config";
+import type { DriverContext } from "./context";
 import { toPostgresLockError } from "./errors";
+import { NotifyWatcher } from "./listen/watcher";
 import { acquire, acquireSql } from "./operations/acquire";
 import { extend, extendSql } from "./operations/extend";
-import { listLocks, listSql, readFence, readFenceSql } from "./operations/inventory";
 import { isLocked, isLockedSql } from "./operations/is-locked";
-import { readByKey, readByKeySql, readByLockId, readByLockIdSql } from "./operations/read";
+import { list, listSql } from "./operations/list";
+import { readByKey, readByKeySql } from "./operations/read-by-key";
+import { readByLockId, readByLockIdSql } from "./operations/read-by-lock-id";
+import { readFence, readFenceSql } from "./operations/read-fence";
 import { release, releaseSql } from "./operations/release";
-import { NotifyWatcher } from "./operations/watch";
-import type { StatementContext } from "./statement";
+import { watch } from "./operations/watch";
 
 export type PostgresBackend = DefinedBackend<PostgresCapabilities>;
 
@@ -40,7 +43,12 @@ export function createPostgresDriver(
     );
   }
   const config = resolveConfig(options);
-  const ctx: StatementContext = { client, config, abandoned: new AbandonedStatements() };
+  const ctx: DriverContext = {
+    client,
+    config,
+    abandoned: new AbandonedStatements(),
+    watcher: config.notify ? new NotifyWatcher(client, config) : undefined,
+  };
   // Statement texts are fixed per backend: built once.
   const sql = {
     acquire: acquireSql(config),
@@ -52,7 +60,6 @@ export function createPostgresDriver(
     list: listSql(config),
     readFence: readFenceSql(config),
   };
-  const watcher = config.notify ? new NotifyWatcher(client, config) : undefined;
   const tables = `${config.locksTable}, ${config.fencesTable}`;
   return {
     capabilities: POSTGRES_CAPABILITIES,
@@ -63,12 +70,12 @@ export function createPostgresDriver(
     readByKey: (input) => readByKey(ctx, sql.readByKey, input),
     readByLockId: (input) => readByLockId(ctx, sql.readByLockId, input),
     isLocked: (input) => isLocked(ctx, sql.isLocked, input),
-    list: (input) => listLocks(ctx, sql.list, input),
+    list: (input) => list(ctx, sql.list, input),
     readFence: (input) => readFence(ctx, sql.readFence, input),
-    ...(watcher ? { watch: (key, listener) => watcher.watch(key, listener) } : {}),
+    ...(ctx.watcher ? { watch: (key, listener) => watch(ctx, key, listener) } : {}),
     toLockError: (error, operation) => toPostgresLockError(error, operation, false, tables),
     async close() {
-      await watcher?.close();
+      await ctx.watcher?.close();
     },
   };
 }

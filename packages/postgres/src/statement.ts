@@ -1,5 +1,4 @@
 import { keyDigest, LockError, monotonicClock, raceDeadline } from "@syncguard/core";
-import type { AbandonedStatements } from "./abandoned";
 import { cancelTargetOf, sendCancelRequest } from "./cancel";
 import {
   isPool,
@@ -10,15 +9,8 @@ import {
   type PgQueryResultLike,
   type PostgresJsLike,
 } from "./client";
-import type { PostgresConfig } from "./config";
+import type { DriverContext } from "./context";
 import { isRetryable, isServerError, toPostgresLockError } from "./errors";
-
-export interface StatementContext {
-  readonly client: PgClientLike;
-  readonly config: PostgresConfig;
-  /** This backend's write statements given up on that may still run on the server. */
-  readonly abandoned: AbandonedStatements;
-}
 
 export interface Statement {
   /** The operation it belongs to, for messages ("acquire"). */
@@ -63,7 +55,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * cancelled on the server (see `abandon`); the call itself still ends by the deadline.
  */
 export async function runStatement(
-  ctx: StatementContext,
+  ctx: DriverContext,
   statement: Statement,
 ): Promise<PgQueryResultLike> {
   const deadline = monotonicClock() + ctx.config.operationTimeoutMs;
@@ -88,7 +80,7 @@ export async function runStatement(
  * Waits (within the deadline) until no statement for the same lockId that was given up on can
  * still commit: only then does this one see what that one did.
  */
-async function afterAbandoned(ctx: StatementContext, s: Statement, deadline: number) {
+async function afterAbandoned(ctx: DriverContext, s: Statement, deadline: number) {
   const earlier = s.lockId === undefined ? undefined : ctx.abandoned.pending(s.lockId);
   if (!earlier) return;
   const waited = await raceDeadline(earlier, deadline, s.signal);
@@ -106,7 +98,7 @@ async function afterAbandoned(ctx: StatementContext, s: Statement, deadline: num
  * lockId until it has ended, so a release of that lockId (core releases an acquire of unknown
  * outcome) runs only after it can no longer commit.
  */
-function abandon(ctx: StatementContext, s: Statement, ended: Promise<unknown>): void {
+function abandon(ctx: DriverContext, s: Statement, ended: Promise<unknown>): void {
   if (s.write && s.lockId !== undefined) {
     ctx.abandoned.add(
       s.lockId,
@@ -118,16 +110,12 @@ function abandon(ctx: StatementContext, s: Statement, ended: Promise<unknown>): 
   }
 }
 
-function mapped(ctx: StatementContext, s: Statement, error: unknown, sent: boolean): LockError {
+function mapped(ctx: DriverContext, s: Statement, error: unknown, sent: boolean): LockError {
   const { locksTable, fencesTable } = ctx.config;
   return toPostgresLockError(error, s.operation, sent && s.write, `${locksTable}, ${fencesTable}`);
 }
 
-function runOnce(
-  ctx: StatementContext,
-  s: Statement,
-  deadline: number,
-): Promise<PgQueryResultLike> {
+function runOnce(ctx: DriverContext, s: Statement, deadline: number): Promise<PgQueryResultLike> {
   const { client } = ctx;
   return isPostgresJs(client)
     ? runOnPostgresJs(ctx, client, s, deadline)
@@ -139,7 +127,7 @@ function runOnce(
  * `query.cancel()` (PostgreSQL's cancel request); the query settles once the server ended it.
  */
 async function runOnPostgresJs(
-  ctx: StatementContext,
+  ctx: DriverContext,
   sql: PostgresJsLike,
   s: Statement,
   deadline: number,
@@ -157,7 +145,7 @@ async function runOnPostgresJs(
 }
 
 async function runOnNodePostgres(
-  ctx: StatementContext,
+  ctx: DriverContext,
   client: Exclude<PgClientLike, PostgresJsLike>,
   s: Statement,
   deadline: number,
@@ -219,7 +207,7 @@ async function runOnNodePostgres(
  * stop the statement: PostgreSQL notices a closed connection only when it next writes to it.
  */
 function cancelOnPooled(
-  ctx: StatementContext,
+  ctx: DriverContext,
   s: Statement,
   pooled: PgPoolClientLike,
   pending: Promise<unknown>,

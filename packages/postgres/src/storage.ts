@@ -40,7 +40,10 @@ export function toFence(value: unknown): Fence {
   return formatFence(BigInt(value as string | number | bigint));
 }
 
-/** A lock row read by `SELECT key, lock_id, acquired_at_ms, expires_at_ms, fence`. */
+/** The columns `toStoredLock` reads, for a lock table aliased `l`. */
+export const LOCK_COLUMNS = "l.key, l.lock_id, l.acquired_at_ms, l.expires_at_ms, l.fence";
+
+/** A lock row read by `SELECT ${LOCK_COLUMNS}`. */
 export function toStoredLock(row: Record<string, unknown>): StoredLock {
   const { key, lock_id: lockId } = row;
   if (!Buffer.isBuffer(key) || typeof lockId !== "string") throw corrupt("key or lock_id");

@@ -7,7 +7,8 @@ import {
   warnIfFenceNearLimit,
 } from "@syncguard/core";
 import type { PostgresConfig } from "../config";
-import { runStatement, type StatementContext } from "../statement";
+import type { DriverContext } from "../context";
+import { runStatement } from "../statement";
 import { keyBytes, NOW_MS, rowName, toFence, toMs } from "../storage";
 
 /**
@@ -53,7 +54,7 @@ FROM clock`;
 }
 
 export async function acquire(
-  ctx: StatementContext,
+  ctx: DriverContext,
   sql: string,
   { key, ttlMs, lockId, signal }: DriverAcquireInput,
 ): Promise<DriverAttempt> {

@@ -1,6 +1,7 @@
 import { CLEANUP_GUARD_MS, type DriverKeyInput, TIME_TOLERANCE_MS } from "@syncguard/core";
 import type { PostgresConfig } from "../config";
-import { runStatement, type StatementContext } from "../statement";
+import type { DriverContext } from "../context";
+import { runStatement } from "../statement";
 import { NOW_MS, rowName } from "../storage";
 
 /**
@@ -23,7 +24,7 @@ SELECT EXISTS (
 }
 
 export async function isLocked(
-  ctx: StatementContext,
+  ctx: DriverContext,
   sql: string,
   { key, signal }: DriverKeyInput,
 ): Promise<boolean> {

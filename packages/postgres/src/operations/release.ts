@@ -1,6 +1,7 @@
 import { type DriverLockIdInput, type DriverRelease, TIME_TOLERANCE_MS } from "@syncguard/core";
 import type { PostgresConfig } from "../config";
-import { runStatement, type StatementContext } from "../statement";
+import type { DriverContext } from "../context";
+import { runStatement } from "../statement";
 import { NOW_MS } from "../storage";
 
 /**
@@ -20,7 +21,7 @@ SELECT gone.name, ${announce} AS announced FROM gone`;
 }
 
 export async function release(
-  ctx: StatementContext,
+  ctx: DriverContext,
   sql: string,
   { lockId, signal }: DriverLockIdInput,
 ): Promise<DriverRelease> {

@@ -1,6 +1,4 @@
 import {
-  type DriverFenceReading,
-  type DriverKeyInput,
   type DriverListInput,
   type DriverListPage,
   type ListedLock,
@@ -8,8 +6,9 @@ import {
   TIME_TOLERANCE_MS,
 } from "@syncguard/core";
 import type { PostgresConfig } from "../config";
-import { runStatement, type StatementContext } from "../statement";
-import { NOW_MS, rowName, toFence, toMs } from "../storage";
+import type { DriverContext } from "../context";
+import { runStatement } from "../statement";
+import { NOW_MS, toFence, toMs } from "../storage";
 
 /**
  * One page of live locks (ADR-026) in row-name order, after the cursor's row name: the primary
@@ -26,13 +25,8 @@ ORDER BY l.name
 LIMIT $3::int + 1`;
 }
 
-/** The key's own counter (one per key, never shared). */
-export function readFenceSql({ fencesTable }: PostgresConfig): string {
-  return `SELECT f.fence FROM ${fencesTable} f WHERE f.name = $1`;
-}
-
-export async function listLocks(
-  ctx: StatementContext,
+export async function list(
+  ctx: DriverContext,
   sql: string,
   { prefix, limit, cursor, signal }: DriverListInput,
 ): Promise<DriverListPage> {
@@ -51,22 +45,6 @@ export async function listLocks(
   return rows.length > limit && last
     ? { locks, cursor: encodeCursor(String(last.name)) }
     : { locks };
-}
-
-export async function readFence(
-  ctx: StatementContext,
-  sql: string,
-  { key, signal }: DriverKeyInput,
-): Promise<DriverFenceReading> {
-  const result = await runStatement(ctx, {
-    operation: "readFence",
-    text: sql,
-    values: [rowName(key)],
-    write: false,
-    signal,
-  });
-  const row = result.rows[0];
-  return row ? { fence: toFence(row.fence), shared: false } : { shared: false };
 }
 
 function toListedLock(row: Record<string, unknown>): ListedLock {
