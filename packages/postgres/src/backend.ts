@@ -6,7 +6,7 @@ import { type PostgresBackendOptions, resolveConfig } from "./config";
 import type { DriverContext } from "./context";
 import { toPostgresLockError } from "./errors";
 import { NotifyWatcher } from "./listen/watcher";
-import { acquire, acquireSql } from "./operations/acquire";
+import { acquire, acquireStatements } from "./operations/acquire";
 import { extend, extendSql } from "./operations/extend";
 import { isLocked, isLockedSql } from "./operations/is-locked";
 import { list, listSql } from "./operations/list";
@@ -15,6 +15,7 @@ import { readByLockId, readByLockIdSql } from "./operations/read-by-lock-id";
 import { readFence, readFenceSql } from "./operations/read-fence";
 import { release, releaseSql } from "./operations/release";
 import { watch } from "./operations/watch";
+import { withdraw, withdrawSql } from "./operations/withdraw";
 
 export type PostgresBackend = DefinedBackend<PostgresCapabilities>;
 
@@ -51,7 +52,7 @@ export function createPostgresDriver(
   };
   // Statement texts are fixed per backend: built once.
   const sql = {
-    acquire: acquireSql(config),
+    acquire: acquireStatements(config),
     release: releaseSql(config),
     extend: extendSql(config),
     readByKey: readByKeySql(config),
@@ -59,8 +60,9 @@ export function createPostgresDriver(
     isLocked: isLockedSql(config),
     list: listSql(config),
     readFence: readFenceSql(config),
+    withdraw: withdrawSql(config),
   };
-  const tables = `${config.locksTable}, ${config.fencesTable}`;
+  const tables = `${config.locksTable}, ${config.fencesTable}, ${config.queueTable}`;
   return {
     capabilities: POSTGRES_CAPABILITIES,
     ...(config.logger ? { logger: config.logger } : {}),
@@ -72,7 +74,15 @@ export function createPostgresDriver(
     isLocked: (input) => isLocked(ctx, sql.isLocked, input),
     list: (input) => list(ctx, sql.list, input),
     readFence: (input) => readFence(ctx, sql.readFence, input),
-    ...(ctx.watcher ? { watch: (key, listener) => watch(ctx, key, listener) } : {}),
+    // A wait queue only where waiters are woken (see queueableWaiter).
+    ...(ctx.watcher
+      ? {
+          watch: (key, listener) => watch(ctx, key, listener),
+          withdraw: (input) => withdraw(ctx, sql.withdraw, input),
+          // An idle watch is an entry in a map (the channel is per backend): cheap to keep.
+          watchLingerMs: 2_000,
+        }
+      : {}),
     toLockError: (error, operation) => toPostgresLockError(error, operation, false, tables),
     async close() {
       await ctx.watcher?.close();

@@ -111,8 +111,9 @@ function abandon(ctx: DriverContext, s: Statement, ended: Promise<unknown>): voi
 }
 
 function mapped(ctx: DriverContext, s: Statement, error: unknown, sent: boolean): LockError {
-  const { locksTable, fencesTable } = ctx.config;
-  return toPostgresLockError(error, s.operation, sent && s.write, `${locksTable}, ${fencesTable}`);
+  const { locksTable, fencesTable, queueTable } = ctx.config;
+  const tables = `${locksTable}, ${fencesTable}, ${queueTable}`;
+  return toPostgresLockError(error, s.operation, sent && s.write, tables);
 }
 
 function runOnce(ctx: DriverContext, s: Statement, deadline: number): Promise<PgQueryResultLike> {

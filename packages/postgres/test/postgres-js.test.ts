@@ -73,6 +73,8 @@ describe("postgres.js specifics", () => {
     if (!held.ok) throw new Error("expected to acquire");
     let calls = 0;
     const stop = await waiting.subscribe!(key, () => void calls++);
+    // Turned away after subscribing: only a release that turned an attempt away is announced.
+    expect((await waiting.acquire({ key, ttlMs: 30_000 })).ok).toBe(false);
     await other.release({ lockId: held.lockId });
     await waitFor(() => calls > 0);
 
@@ -87,6 +89,7 @@ describe("postgres.js specifics", () => {
     const again = await other.acquire({ key, ttlMs: 30_000 });
     if (!again.ok) throw new Error("expected to acquire");
     const woken = calls;
+    expect((await waiting.acquire({ key, ttlMs: 30_000 })).ok).toBe(false);
     await other.release({ lockId: again.lockId });
     await waitFor(() => calls > woken);
     stop();

@@ -2,6 +2,7 @@ import { LockError, type ReleaseListener, type Unsubscribe } from "@syncguard/co
 import { isPool, isPostgresJs, type PgClientLike } from "../client";
 import type { PostgresConfig } from "../config";
 import { rowName } from "../storage";
+import { parseReleasePayload } from "../wait-queue";
 import { type ChannelSubscriber, hubFor, type ListenerHub } from "./hub";
 import { clientTransport, poolTransport } from "./node-postgres";
 import { postgresJsTransport } from "./postgres-js";
@@ -16,8 +17,9 @@ function hubOf(client: PgClientLike): ListenerHub {
 }
 
 /**
- * One backend's wake-ups on release through LISTEN/NOTIFY: a release announces the key's row
- * name on the backend's channel at commit, and this wakes the watcher of that key. The backend
+ * One backend's wake-ups on release through LISTEN/NOTIFY: a contended release announces the
+ * key's row name (and the waiter it reserved the key for) on the backend's channel at commit, and
+ * this wakes the watcher of that key. The backend
  * subscribes to its channel on the client's shared listener while any key is watched; a watch
  * resolves once LISTEN is active (or the listener is re-listening after a break, whose wake-up
  * covers the gap), so a release committed after it is never missed.
@@ -53,6 +55,11 @@ export class NotifyWatcher {
     return forget;
   }
 
+  /** Whether a key (its row name) is watched here now: it was waited for lately. */
+  isWatching(name: string): boolean {
+    return this.listeners.has(name);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.listeners.clear();
@@ -64,7 +71,10 @@ export class NotifyWatcher {
     if (!this.joined) {
       // A subscriber object per subscription: a late leave of an earlier one never removes it.
       const subscriber: ChannelSubscriber = {
-        notified: (payload) => this.listeners.get(payload)?.(),
+        notified: (payload) => {
+          const { name, reservedFor, reservedForMs } = parseReleasePayload(payload);
+          this.listeners.get(name)?.(reservedFor, reservedForMs);
+        },
         resumed: () => {
           for (const listener of [...this.listeners.values()]) listener();
         },

@@ -9,59 +9,136 @@ import {
 import type { PostgresConfig } from "../config";
 import type { DriverContext } from "../context";
 import { runStatement } from "../statement";
-import { keyBytes, NOW_MS, rowName, toFence, toMs } from "../storage";
+import { keyBytes, NOW_MS, routeOfTag, rowName, toFence, toMs } from "../storage";
+import { attemptWaits, queuedWaiterId, RESERVED } from "../wait-queue";
 
 /**
- * One statement, so one atomic step. `live` is the key's live lock as the statement's snapshot
- * sees it; only when there is none is the fence counter bumped, which also locks the counter row
- * until commit, so fences are issued in commit order. The lock row is then written by an upsert
- * whose WHERE re-checks the row it conflicts with at its newest version: a lock that became live
- * after the snapshot is never overwritten (the bumped fence is then skipped, never reused).
- * Overflow is checked before any write: a counter at MAX_FENCE is not bumped.
+ * The key's live row (a lock or a reservation) as the statement's snapshot sees it, and the fence
+ * bump: only when nothing live holds the key (or a reservation for this waiter does) is the
+ * route's counter bumped, which also locks the counter row until commit, so the fences of a route
+ * are issued in commit order. Overflow is checked before any write: a counter at MAX_FENCE is not
+ * bumped, and nothing else is written.
  */
-export function acquireSql({ locksTable, fencesTable }: PostgresConfig): string {
-  return `
-WITH clock AS MATERIALIZED (SELECT ${NOW_MS} AS now_ms),
-live AS (
-  SELECT l.lock_id, l.expires_at_ms, l.fence FROM ${locksTable} l, clock
+function readAndBump(config: PostgresConfig, free: string): string {
+  return `WITH clock AS MATERIALIZED (SELECT ${NOW_MS} AS now_ms),
+cur AS MATERIALIZED (
+  SELECT l.lock_id, l.expires_at_ms, l.fence, l.waited FROM ${config.locksTable} l, clock
   WHERE l.name = $1 AND l.expires_at_ms + ${TIME_TOLERANCE_MS} > clock.now_ms
 ),
-counter AS (SELECT f.fence FROM ${fencesTable} f WHERE f.name = $1),
 bump AS (
-  INSERT INTO ${fencesTable} AS f (name, fence)
-  SELECT $1, 1 WHERE NOT EXISTS (SELECT 1 FROM live)
-    AND coalesce((SELECT fence FROM counter), 0) < ${MAX_FENCE}
-  ON CONFLICT (name) DO UPDATE SET fence = f.fence + 1 WHERE f.fence < ${MAX_FENCE}
+  INSERT INTO ${config.fencesTable} AS f (route, fence)
+  SELECT $5, 1 WHERE ${free}
+  ON CONFLICT (route) DO UPDATE SET fence = f.fence + 1 WHERE f.fence < ${MAX_FENCE}
   RETURNING f.fence
-),
-taken AS (
-  INSERT INTO ${locksTable} AS l (name, key, lock_id, acquired_at_ms, expires_at_ms, fence)
+)`;
+}
+
+/**
+ * The lock row is written by an upsert whose WHERE re-checks the row it conflicts with at its
+ * newest version: a lock that became live after the snapshot is never overwritten (the bumped
+ * fence is then skipped, never reused). `waited` is kept: a lock taken over from a reservation
+ * still has waiters queued.
+ */
+function take(config: PostgresConfig, mayTakeOver: string): string {
+  return `taken AS (
+  INSERT INTO ${config.locksTable} AS l (name, key, lock_id, acquired_at_ms, expires_at_ms, fence)
   SELECT $1, $2, $3, clock.now_ms, clock.now_ms + $4::bigint, bump.fence FROM bump, clock
   ON CONFLICT (name) DO UPDATE SET key = excluded.key, lock_id = excluded.lock_id,
     acquired_at_ms = excluded.acquired_at_ms, expires_at_ms = excluded.expires_at_ms,
     fence = excluded.fence
-  WHERE l.expires_at_ms + ${TIME_TOLERANCE_MS} <= excluded.acquired_at_ms
+  WHERE ${mayTakeOver}
   RETURNING l.expires_at_ms, l.fence
-)
-SELECT clock.now_ms,
-  (SELECT expires_at_ms FROM taken) AS taken_expires_at_ms,
-  (SELECT fence FROM taken) AS taken_fence,
-  (SELECT lock_id = $3 FROM live) AS own,
-  (SELECT expires_at_ms FROM live) AS live_expires_at_ms,
-  (SELECT fence FROM live) AS live_fence,
-  (SELECT fence FROM counter) AS counter
-FROM clock`;
+)`;
 }
 
+const ANSWER = `SELECT clock.now_ms, (SELECT fence FROM bump) AS bumped,
+  taken.expires_at_ms AS taken_expires_at_ms, taken.fence AS taken_fence,
+  cur.lock_id = $3 AS own, left(cur.lock_id, 1) = '${RESERVED}' AS reserved,
+  cur.expires_at_ms AS live_expires_at_ms, cur.fence AS live_fence`;
+
+const EXPIRED = `l.expires_at_ms + ${TIME_TOLERANCE_MS} <= excluded.acquired_at_ms`;
+
+/**
+ * An attempt that queues nobody: a caller's first attempt on a key this backend is not watching
+ * (core subscribes and tries again at once if the key is held, and that attempt queues it), and
+ * every attempt of a backend without wake-ups. Parameters: row name, key bytes, lockId, ttlMs,
+ * route.
+ */
+export function acquireSql(config: PostgresConfig): string {
+  return `
+${readAndBump(config, "NOT EXISTS (SELECT 1 FROM cur)")},
+${take(config, EXPIRED)}
+${ANSWER}
+FROM clock LEFT JOIN taken ON true LEFT JOIN cur ON true`;
+}
+
+/**
+ * An attempt that waits (see attemptWaits; parameters 6–8: the waiter's id or null, how long it
+ * will still wait, and whether it may already be queued). Besides taking a free key, it takes a
+ * key reserved for this waiter. Turned away, it marks a held lock `waited`, so its release hands
+ * the key on and announces it, and queues the waiter (its first arrival is kept). A lock whose
+ * mark finds it gone or changed was released in between by a release that saw no waiter:
+ * `changed` tells the caller to try again at once.
+ */
+export function acquireQueuedSql(config: PostgresConfig): string {
+  const mine = `'${RESERVED}' || $6`;
+  const turnedAway = `cur.lock_id <> $3 AND cur.lock_id IS DISTINCT FROM ${mine}`;
+  const heldByAnother = `${turnedAway} AND left(cur.lock_id, 1) <> '${RESERVED}'`;
+  return `
+${readAndBump(config, `NOT EXISTS (SELECT 1 FROM cur WHERE cur.lock_id IS DISTINCT FROM ${mine})`)},
+${take(config, `${EXPIRED} OR l.lock_id = ${mine}`)},
+queued AS (
+  INSERT INTO ${config.queueTable} (name, waiter, arrived_at_ms, gives_up_at_ms)
+  SELECT $1, $6, clock.now_ms, clock.now_ms + $7::bigint FROM cur, clock
+  WHERE $6 IS NOT NULL AND ${turnedAway}
+  ON CONFLICT (name, waiter) DO NOTHING
+),
+marked AS (
+  UPDATE ${config.locksTable} l SET waited = true FROM cur
+  WHERE l.name = $1 AND l.lock_id = cur.lock_id AND NOT cur.waited AND ${heldByAnother}
+  RETURNING 1
+),
+dequeued AS (
+  DELETE FROM ${config.queueTable} w USING taken WHERE $8 AND w.name = $1 AND w.waiter = $6
+)
+${ANSWER},
+  cur.lock_id = ${mine} AS mine,
+  NOT cur.waited AND ${heldByAnother} AND NOT EXISTS (SELECT 1 FROM marked) AS changed
+FROM clock LEFT JOIN taken ON true LEFT JOIN cur ON true`;
+}
+
+/** The statements an acquire chooses from, built once per backend. */
+export interface AcquireStatements {
+  readonly plain: string;
+  readonly queued: string;
+}
+
+export function acquireStatements(config: PostgresConfig): AcquireStatements {
+  return { plain: acquireSql(config), queued: acquireQueuedSql(config) };
+}
+
+/** One attempt; the statement that waits, or the one that does not (see attemptWaits). */
 export async function acquire(
   ctx: DriverContext,
-  sql: string,
-  { key, ttlMs, lockId, signal }: DriverAcquireInput,
+  statements: AcquireStatements,
+  input: DriverAcquireInput,
 ): Promise<DriverAttempt> {
+  const { key, tag, ttlMs, lockId, signal } = input;
+  const name = rowName(key);
+  const head = [name, keyBytes(key), lockId, ttlMs, routeOfTag(tag)];
+  const waits = attemptWaits(ctx, input, name);
+  const { waiter } = input;
   const result = await runStatement(ctx, {
     operation: "acquire",
-    text: sql,
-    values: [rowName(key), keyBytes(key), lockId, ttlMs],
+    text: waits ? statements.queued : statements.plain,
+    values: waits
+      ? [
+          ...head,
+          queuedWaiterId(input),
+          waiter?.timeoutMs ?? 0,
+          waiter !== undefined && waiter.firstAttempt !== true,
+        ]
+      : head,
     write: true,
     lockId,
     signal,
@@ -73,17 +150,21 @@ export async function acquire(
     warnIfFenceNearLimit(key, fence, ctx.config.logger);
     return { acquired: true, expiresAtMs: toMs(row.taken_expires_at_ms, "expires_at_ms"), fence };
   }
-  if (row.live_fence !== null) {
+  const live = row.live_expires_at_ms !== null;
+  // The key was ours to take (free, or reserved for this waiter), yet the counter did not move:
+  // it is at MAX_FENCE, and nothing was written.
+  if ((!live || row.mine === true) && row.bumped === null) throw fenceOverflowError(key);
+  if (live && row.mine !== true && row.changed !== true) {
     const expiresAtMs = toMs(row.live_expires_at_ms, "expires_at_ms");
-    const fence = toFence(row.live_fence);
     // Our own lockId holds it: a retry of an attempt that took it. Unchanged, nothing written.
-    if (row.own === true) return { acquired: true, expiresAtMs, fence };
+    if (row.own === true) return { acquired: true, expiresAtMs, fence: toFence(row.live_fence) };
     const remainingMs = expiresAtMs + TIME_TOLERANCE_MS - toMs(row.now_ms, "now");
-    return { acquired: false, holder: { fence, remainingMs } };
+    // A reservation for another waiter has no holder fence to report.
+    if (row.reserved === true) return { acquired: false, holder: { remainingMs } };
+    return { acquired: false, holder: { fence: toFence(row.live_fence), remainingMs } };
   }
-  if (row.counter !== null && BigInt(row.counter as string) >= BigInt(MAX_FENCE)) {
-    throw fenceOverflowError(key);
-  }
-  // A lock taken between this statement's snapshot and its upsert: contention, holder unknown.
-  return { acquired: false };
+  // Taken by someone else between this statement's snapshot and its upsert, or released in
+  // between by a release that did not see this waiter: try again at once (core never sleeps past
+  // a holder's remainingMs), so the caller queues behind whoever holds the key now.
+  return { acquired: false, holder: { remainingMs: 0 } };
 }

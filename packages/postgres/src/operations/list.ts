@@ -9,18 +9,20 @@ import type { PostgresConfig } from "../config";
 import type { DriverContext } from "../context";
 import { runStatement } from "../statement";
 import { NOW_MS, toFence, toMs } from "../storage";
+import { RESERVED } from "../wait-queue";
 
 /**
  * One page of live locks (ADR-026) in row-name order, after the cursor's row name: the primary
  * key's index serves the order and the start. The prefix is compared on the stored key bytes (a
  * hashed row name keeps only the readable part of a long key). One row more than the page says
- * whether anything follows. Never selects lock_id.
+ * whether anything follows. Reservations are not locks. Never returns lock_id.
  */
 export function listSql({ locksTable }: PostgresConfig): string {
   return `SELECT l.name, l.key, l.acquired_at_ms, l.expires_at_ms, l.fence FROM ${locksTable} l
 WHERE ($1::text IS NULL OR l.name > $1::text)
   AND substring(l.key FROM 1 FOR octet_length($2::bytea)) = $2::bytea
   AND l.expires_at_ms + ${TIME_TOLERANCE_MS} > (SELECT ${NOW_MS})
+  AND left(l.lock_id, 1) <> '${RESERVED}'
 ORDER BY l.name
 LIMIT $3::int + 1`;
 }

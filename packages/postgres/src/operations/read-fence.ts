@@ -1,12 +1,12 @@
-import type { DriverFenceReading, DriverKeyInput } from "@syncguard/core";
+import { type DriverFenceReading, type DriverKeyInput, keyTag } from "@syncguard/core";
 import type { PostgresConfig } from "../config";
 import type { DriverContext } from "../context";
 import { runStatement } from "../statement";
-import { rowName, toFence } from "../storage";
+import { routeOfTag, toFence } from "../storage";
 
-/** The key's own counter (one per key, never shared). */
+/** The counter of the key's route, shared by the route's keys (ADR-035). */
 export function readFenceSql({ fencesTable }: PostgresConfig): string {
-  return `SELECT f.fence FROM ${fencesTable} f WHERE f.name = $1`;
+  return `SELECT f.fence FROM ${fencesTable} f WHERE f.route = $1`;
 }
 
 export async function readFence(
@@ -17,10 +17,10 @@ export async function readFence(
   const result = await runStatement(ctx, {
     operation: "readFence",
     text: sql,
-    values: [rowName(key)],
+    values: [routeOfTag(keyTag(key))],
     write: false,
     signal,
   });
   const row = result.rows[0];
-  return row ? { fence: toFence(row.fence), shared: false } : { shared: false };
+  return row ? { fence: toFence(row.fence), shared: true } : { shared: true };
 }

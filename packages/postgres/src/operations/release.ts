@@ -3,23 +3,56 @@ import type { PostgresConfig } from "../config";
 import type { DriverContext } from "../context";
 import { runStatement } from "../statement";
 import { NOW_MS } from "../storage";
+import { HANDOFF_WINDOW_MS, RESERVED } from "../wait-queue";
 
 /**
- * Deletes the lock row if `lockId` holds it and it is live (the unique lock_id index finds it),
- * and announces the release on the backend's channel (delivered at commit). Fence counters are
- * never touched.
+ * Deletes the lock row if `lockId` holds it and it is live (the unique lock_id index finds it).
+ * Fence counters are never touched. A lock nobody was turned away from needs nothing more: no
+ * queue, no announcement. Otherwise (`waited`, read from the row's newest version) the queue's
+ * oldest waiter still within its wait is taken off it and the key reserved for it for the
+ * hand-off window (a row in place of the deleted one, in the same statement, so nobody else can
+ * take the key in between), waiters past their wait are dropped, and the release is announced
+ * on the backend's channel at commit: `waiter:ms/name`, or `/name` when nobody is left to hand
+ * the key to. Without wake-ups (`notify: false`) there is no queue: a plain delete.
  */
-export function releaseSql({ locksTable, notify }: PostgresConfig): string {
-  const announce = notify ? "pg_notify($2, gone.name)" : "NULL";
+export function releaseSql({ locksTable, queueTable, notify }: PostgresConfig): string {
+  if (!notify) {
+    return `DELETE FROM ${locksTable} l
+WHERE l.lock_id = $1 AND l.expires_at_ms + ${TIME_TOLERANCE_MS} > ${NOW_MS}
+RETURNING false AS waited`;
+  }
   return `
-WITH gone AS (
-  DELETE FROM ${locksTable} l
-  WHERE l.lock_id = $1 AND l.expires_at_ms + ${TIME_TOLERANCE_MS} > ${NOW_MS}
-  RETURNING l.name
+WITH clock AS MATERIALIZED (SELECT ${NOW_MS} AS now_ms),
+gone AS (
+  DELETE FROM ${locksTable} l USING clock
+  WHERE l.lock_id = $1 AND l.expires_at_ms + ${TIME_TOLERANCE_MS} > clock.now_ms
+  RETURNING l.name, l.key, l.fence, l.waited
+),
+head AS (
+  DELETE FROM ${queueTable} w USING (
+    SELECT q.name, q.waiter FROM ${queueTable} q, gone, clock
+    WHERE gone.waited AND q.name = gone.name AND q.gives_up_at_ms > clock.now_ms
+    ORDER BY q.arrived_at_ms, q.waiter LIMIT 1
+  ) h
+  WHERE w.name = h.name AND w.waiter = h.waiter
+  RETURNING w.waiter
+),
+dropped AS (
+  DELETE FROM ${queueTable} w USING gone, clock
+  WHERE gone.waited AND w.name = gone.name AND w.gives_up_at_ms <= clock.now_ms
+),
+reserved AS (
+  INSERT INTO ${locksTable} (name, key, lock_id, acquired_at_ms, expires_at_ms, fence, waited)
+  SELECT gone.name, gone.key, '${RESERVED}' || head.waiter, clock.now_ms,
+    clock.now_ms + ${HANDOFF_WINDOW_MS - TIME_TOLERANCE_MS}, gone.fence, true
+  FROM gone, head, clock
 )
-SELECT gone.name, ${announce} AS announced FROM gone`;
+SELECT gone.waited, CASE WHEN gone.waited THEN pg_notify($2,
+  coalesce(head.waiter || ':${HANDOFF_WINDOW_MS}', '') || '/' || gone.name) END AS announced
+FROM gone LEFT JOIN head ON true`;
 }
 
+/** `contended`: waiters were told (core's releaser then lets them in first). */
 export async function release(
   ctx: DriverContext,
   sql: string,
@@ -34,5 +67,7 @@ export async function release(
     lockId,
     signal,
   });
-  return { released: result.rows.length > 0 };
+  const row = result.rows[0];
+  if (!row) return { released: false };
+  return { released: true, contended: row.waited === true };
 }
