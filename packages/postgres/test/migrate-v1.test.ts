@@ -33,10 +33,10 @@ async function versionOneSchema(label: string): Promise<string> {
 /** A lock and its counter as version 1 wrote them (name, key bytes, lock_id, fence). */
 async function writeVersionOneLock(schema: string, key: string, fence: number, liveMs: number) {
   const lockId = generateLockId(key);
-  await pool.query(
-    `INSERT INTO "${schema}".syncguard_fences (name, fence) VALUES ($1, $2)`,
-    [rowName(key), fence],
-  );
+  await pool.query(`INSERT INTO "${schema}".syncguard_fences (name, fence) VALUES ($1, $2)`, [
+    rowName(key),
+    fence,
+  ]);
   await pool.query(
     `INSERT INTO "${schema}".syncguard_locks (name, key, lock_id, acquired_at_ms, expires_at_ms, fence)
      SELECT $1, $2, $3, now_ms, now_ms + $5, $4

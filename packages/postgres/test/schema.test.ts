@@ -26,7 +26,8 @@ function schemaFor(label: string): string {
 }
 
 it("the shipped migration 002 is setupSchema's SQL for the default names; 001 is version 1's, unchanged", () => {
-  const migration = (file: string) => readFileSync(join(__dirname, "..", "migrations", file), "utf8");
+  const migration = (file: string) =>
+    readFileSync(join(__dirname, "..", "migrations", file), "utf8");
   expect(migration("002_route_fences_and_wait_queue.sql")).toBe(schemaSql());
   // Migration tools checksum applied files: 001 must never change.
   expect(createHash("sha256").update(migration("001_init.sql")).digest("hex")).toBe(
