@@ -52,6 +52,7 @@ export function collectConformanceTests(options: ConformanceOptions): Conformanc
   if (!(scale > 0)) throw new Error("timeScale must be a positive number");
   const wanted = new Set<SuiteName>(options.suites ?? SUITE_NAMES);
   let backend: BackendUnderTest | undefined;
+  const peers: BackendUnderTest[] = [];
   const watch = new LeakWatch(options.secrets);
 
   const suites = SUITE_NAMES.filter((name) => wanted.has(name)).map((suite) => {
@@ -88,6 +89,19 @@ export function collectConformanceTests(options: ConformanceOptions): Conformanc
       ms: (base) => Math.ceil(base * scale),
       watch,
       lock: () => watchedLock(asLockBackend(context.backend), watch),
+      lockOn: (other) => watchedLock(asLockBackend(other), watch),
+      async peer() {
+        const create = options.createPeerBackend;
+        if (!create) {
+          throw new Error(
+            "conformance: this test needs options.createPeerBackend (another backend on the same store)",
+          );
+        }
+        const peer = (await create()) as unknown as BackendUnderTest;
+        peers.push(peer);
+        watch.watchBackend(peer);
+        return peer;
+      },
       test: (rule, title, run, testOptions) => add(rule, title, run, testOptions),
       skip: (rule, title, reason) => add(rule, title, async () => {}, {}, reason),
     };
@@ -108,6 +122,8 @@ export function collectConformanceTests(options: ConformanceOptions): Conformanc
     },
     async teardown() {
       watch.stop();
+      const closing = peers.splice(0).map((peer) => (peer as { close?: () => unknown }).close?.());
+      await Promise.allSettled(closing);
       await options.teardown?.();
     },
   };
