@@ -18,12 +18,17 @@ useSchema("abandon", (created, name) => {
 });
 
 /** The key's row in a table: the lock row by name, the counter by the key's route. */
-const fences = () => ({
+interface KeyRow {
+  table: string;
+  where: string;
+  of: (key: string) => string | number;
+}
+const fences = (): KeyRow => ({
   table: `"${schema}".syncguard_fences`,
   where: "route = $1",
   of: (key: string) => routeOfTag(keyTag(key)),
 });
-const locks = () => ({
+const locks = (): KeyRow => ({
   table: `"${schema}".syncguard_locks`,
   where: "name = $1",
   of: (key: string) => rowName(key),
@@ -42,7 +47,7 @@ async function running(blocker: Client): Promise<{ waiting: number; active: numb
 }
 
 /** A transaction holding the key's row of a table with FOR UPDATE until `commit()`. */
-async function holdRow(row: ReturnType<typeof locks>, key: string) {
+async function holdRow(row: KeyRow, key: string) {
   const blocker = new Client({ connectionString: process.env.SYNCGUARD_POSTGRES_URL });
   await blocker.connect();
   await blocker.query("BEGIN");

@@ -51,12 +51,44 @@ function take(config: PostgresConfig, mayTakeOver: string): string {
 )`;
 }
 
-const ANSWER = `SELECT clock.now_ms, (SELECT fence FROM bump) AS bumped,
-  taken.expires_at_ms AS taken_expires_at_ms, taken.fence AS taken_fence,
-  cur.lock_id = $3 AS own, left(cur.lock_id, 1) = '${RESERVED}' AS reserved,
-  cur.expires_at_ms AS live_expires_at_ms, cur.fence AS live_fence`;
-
 const EXPIRED = `l.expires_at_ms + ${TIME_TOLERANCE_MS} <= excluded.acquired_at_ms`;
+
+/** How an attempt ended, in the statement's one row (with `fence` and `ms`). */
+export const AttemptState = {
+  /** Taken: fence and ms (expiresAtMs) of the new lock. */
+  taken: 1,
+  /** Held by this lockId already (a retry): its fence and expiresAtMs, unchanged. */
+  own: 2,
+  /** Held by another lock: its fence, and ms it stays live. */
+  held: 3,
+  /** Reserved for another waiter: ms the reservation lasts; no fence to report. */
+  reserved: 4,
+  /** The key was free to take but the route's counter is at MAX_FENCE: nothing written. */
+  overflow: 5,
+  /** The key changed hands during the statement: try again at once. */
+  changed: 6,
+} as const;
+
+/**
+ * The answer: one row of three columns (few columns: each costs the server and the client on
+ * every call). `free` says the key was this caller's to take; `changed` (queued attempts) that
+ * the holder went away under the statement.
+ */
+function answer(free: string, changed: string): string {
+  const s = AttemptState;
+  return `SELECT CASE
+    WHEN taken.fence IS NOT NULL THEN ${s.taken}
+    WHEN cur.lock_id = $3 THEN ${s.own}
+    WHEN ${free} THEN CASE WHEN EXISTS (SELECT 1 FROM bump) THEN ${s.changed} ELSE ${s.overflow} END
+    WHEN ${changed} THEN ${s.changed}
+    WHEN left(cur.lock_id, 1) = '${RESERVED}' THEN ${s.reserved}
+    ELSE ${s.held} END AS state,
+  coalesce(taken.fence, cur.fence) AS fence,
+  CASE WHEN taken.fence IS NOT NULL THEN taken.expires_at_ms
+    WHEN cur.lock_id = $3 THEN cur.expires_at_ms
+    ELSE cur.expires_at_ms + ${TIME_TOLERANCE_MS} - clock.now_ms END AS ms
+FROM clock LEFT JOIN taken ON true LEFT JOIN cur ON true`;
+}
 
 /**
  * An attempt that queues nobody: a caller's first attempt on a key this backend is not watching
@@ -65,11 +97,11 @@ const EXPIRED = `l.expires_at_ms + ${TIME_TOLERANCE_MS} <= excluded.acquired_at_
  * route.
  */
 export function acquireSql(config: PostgresConfig): string {
+  const free = "cur.lock_id IS NULL";
   return `
 ${readAndBump(config, "NOT EXISTS (SELECT 1 FROM cur)")},
 ${take(config, EXPIRED)}
-${ANSWER}
-FROM clock LEFT JOIN taken ON true LEFT JOIN cur ON true`;
+${answer(free, "false")}`;
 }
 
 /**
@@ -77,13 +109,14 @@ FROM clock LEFT JOIN taken ON true LEFT JOIN cur ON true`;
  * will still wait, and whether it may already be queued). Besides taking a free key, it takes a
  * key reserved for this waiter. Turned away, it marks a held lock `waited`, so its release hands
  * the key on and announces it, and queues the waiter (its first arrival is kept). A lock whose
- * mark finds it gone or changed was released in between by a release that saw no waiter:
- * `changed` tells the caller to try again at once.
+ * mark finds it gone or changed was released in between by a release that saw no waiter: the
+ * caller tries again at once.
  */
 export function acquireQueuedSql(config: PostgresConfig): string {
   const mine = `'${RESERVED}' || $6`;
   const turnedAway = `cur.lock_id <> $3 AND cur.lock_id IS DISTINCT FROM ${mine}`;
   const heldByAnother = `${turnedAway} AND left(cur.lock_id, 1) <> '${RESERVED}'`;
+  const free = `(cur.lock_id IS NULL OR cur.lock_id = ${mine})`;
   return `
 ${readAndBump(config, `NOT EXISTS (SELECT 1 FROM cur WHERE cur.lock_id IS DISTINCT FROM ${mine})`)},
 ${take(config, `${EXPIRED} OR l.lock_id = ${mine}`)},
@@ -101,10 +134,7 @@ marked AS (
 dequeued AS (
   DELETE FROM ${config.queueTable} w USING taken WHERE $8 AND w.name = $1 AND w.waiter = $6
 )
-${ANSWER},
-  cur.lock_id = ${mine} AS mine,
-  NOT cur.waited AND ${heldByAnother} AND NOT EXISTS (SELECT 1 FROM marked) AS changed
-FROM clock LEFT JOIN taken ON true LEFT JOIN cur ON true`;
+${answer(free, `NOT cur.waited AND ${heldByAnother} AND NOT EXISTS (SELECT 1 FROM marked)`)}`;
 }
 
 /** The statements an acquire chooses from, built once per backend. */
@@ -145,26 +175,32 @@ export async function acquire(
   });
   const row = result.rows[0];
   if (!row) throw new Error("acquire returned no row");
-  if (row.taken_fence !== null) {
-    const fence = toFence(row.taken_fence);
-    warnIfFenceNearLimit(key, fence, ctx.config.logger);
-    return { acquired: true, expiresAtMs: toMs(row.taken_expires_at_ms, "expires_at_ms"), fence };
+  const state = Number(row.state);
+  switch (state) {
+    case AttemptState.taken: {
+      const fence = toFence(row.fence);
+      warnIfFenceNearLimit(key, fence, ctx.config.logger);
+      return { acquired: true, expiresAtMs: toMs(row.ms, "expires_at_ms"), fence };
+    }
+    case AttemptState.own:
+      // Our own lockId holds it: a retry of an attempt that took it. Unchanged, nothing written.
+      return { acquired: true, expiresAtMs: toMs(row.ms, "expires_at_ms"), fence: toFence(row.fence) };
+    case AttemptState.held:
+      return {
+        acquired: false,
+        holder: { fence: toFence(row.fence), remainingMs: toMs(row.ms, "remaining ms") },
+      };
+    case AttemptState.reserved:
+      // A reservation for another waiter has no holder fence to report.
+      return { acquired: false, holder: { remainingMs: toMs(row.ms, "remaining ms") } };
+    case AttemptState.overflow:
+      throw fenceOverflowError(key);
+    case AttemptState.changed:
+      // Taken by someone else between this statement's snapshot and its upsert, or released in
+      // between by a release that did not see this waiter: try again at once (core never sleeps
+      // past a holder's remainingMs), so the caller queues behind whoever holds the key now.
+      return { acquired: false, holder: { remainingMs: 0 } };
+    default:
+      throw new Error(`acquire returned state ${String(row.state)}`);
   }
-  const live = row.live_expires_at_ms !== null;
-  // The key was ours to take (free, or reserved for this waiter), yet the counter did not move:
-  // it is at MAX_FENCE, and nothing was written.
-  if ((!live || row.mine === true) && row.bumped === null) throw fenceOverflowError(key);
-  if (live && row.mine !== true && row.changed !== true) {
-    const expiresAtMs = toMs(row.live_expires_at_ms, "expires_at_ms");
-    // Our own lockId holds it: a retry of an attempt that took it. Unchanged, nothing written.
-    if (row.own === true) return { acquired: true, expiresAtMs, fence: toFence(row.live_fence) };
-    const remainingMs = expiresAtMs + TIME_TOLERANCE_MS - toMs(row.now_ms, "now");
-    // A reservation for another waiter has no holder fence to report.
-    if (row.reserved === true) return { acquired: false, holder: { remainingMs } };
-    return { acquired: false, holder: { fence: toFence(row.live_fence), remainingMs } };
-  }
-  // Taken by someone else between this statement's snapshot and its upsert, or released in
-  // between by a release that did not see this waiter: try again at once (core never sleeps past
-  // a holder's remainingMs), so the caller queues behind whoever holds the key now.
-  return { acquired: false, holder: { remainingMs: 0 } };
 }
