@@ -64,3 +64,26 @@ CREATE TABLE IF NOT EXISTS "public"."syncguard_queue" (
   gives_up_at_ms  bigint NOT NULL,
   PRIMARY KEY (name, waiter)
 );
+
+-- Hands a released key to the oldest waiter: called by a release of a lock that turned an
+-- attempt away, in its statement (see relaySql in src/relay.ts).
+CREATE OR REPLACE FUNCTION "public"."syncguard_relay"(released text, released_key bytea, released_fence bigint, channel text)
+RETURNS text LANGUAGE plpgsql AS $relay$
+DECLARE
+  now_ms bigint := floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+  head text;
+BEGIN
+  DELETE FROM "public"."syncguard_queue" w WHERE w.name = released AND w.gives_up_at_ms <= now_ms;
+  DELETE FROM "public"."syncguard_queue" w WHERE w.name = released AND w.waiter = (
+    SELECT q.waiter FROM "public"."syncguard_queue" q WHERE q.name = released
+    ORDER BY q.arrived_at_ms, q.waiter LIMIT 1
+  ) RETURNING w.waiter INTO head;
+  IF head IS NOT NULL THEN
+    INSERT INTO "public"."syncguard_locks" (name, key, lock_id, acquired_at_ms, expires_at_ms, fence, waited)
+    VALUES (released, released_key, '~' || head, now_ms,
+      now_ms + -750, released_fence, true);
+  END IF;
+  PERFORM pg_notify(channel, coalesce(head || ':250', '') || '/' || released);
+  RETURN head;
+END
+$relay$;

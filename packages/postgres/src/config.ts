@@ -62,6 +62,8 @@ export interface PostgresConfig {
   readonly locksTable: string;
   readonly fencesTable: string;
   readonly queueTable: string;
+  /** The hand-off function a contended release calls (see relaySql). */
+  readonly relayFunction: string;
   /** The NOTIFY channel releases are announced on: one per schema and prefix (a digest of both). */
   readonly channel: string;
   readonly logger?: Logger;
@@ -77,7 +79,7 @@ export const POSTGRES_DEFAULTS = Object.freeze({
 
 /** PostgreSQL truncates identifiers past 63 bytes (NAMEDATALEN - 1): two names could meet. */
 export const MAX_IDENTIFIER_BYTES = 63;
-/** The longest suffix added to the prefix ("fences"; "locks" and "queue" are shorter). */
+/** The longest suffix added to the prefix ("fences"; "locks", "queue" and "relay" are shorter). */
 const LONGEST_SUFFIX = "fences";
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
@@ -147,6 +149,7 @@ export function resolveConfig(options: PostgresBackendOptions = {}): PostgresCon
     locksTable: `"${schema}"."${tablePrefix}locks"`,
     fencesTable: `"${schema}"."${tablePrefix}fences"`,
     queueTable: `"${schema}"."${tablePrefix}queue"`,
+    relayFunction: `"${schema}"."${tablePrefix}relay"`,
     channel: `syncguard_release_${keyDigest(`${schema}.${tablePrefix}`, 16)}`,
   });
 }

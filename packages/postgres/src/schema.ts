@@ -1,5 +1,6 @@
 import { isPostgresJs, type PgClientLike } from "./client";
 import { type PostgresBackendOptions, type PostgresConfig, resolveConfig } from "./config";
+import { relaySql } from "./relay";
 import { ROUTES } from "./storage";
 
 /**
@@ -14,7 +15,8 @@ export const SCHEMA_VERSION = 2;
 /**
  * The DDL for one schema and table prefix, schema version 2: the lock table (a row per lock, the
  * unique lock_id index that release and extend use), the fence table (one counter per route, that
- * nothing ever deletes or lowers) and the wait queue. Idempotent, and run on tables of version 1
+ * nothing ever deletes or lowers), the wait queue and the relay function that hands a released
+ * key to the oldest waiter. Idempotent, and run on tables of version 1
  * it migrates them: the per-key counters are folded into the route counters, none lower than the
  * highest of them. `migrations/002_route_fences_and_wait_queue.sql` is this text for the default
  * names.
@@ -96,6 +98,10 @@ CREATE TABLE IF NOT EXISTS ${queueTable} (
   gives_up_at_ms  bigint NOT NULL,
   PRIMARY KEY (name, waiter)
 );
+
+-- Hands a released key to the oldest waiter: called by a release of a lock that turned an
+-- attempt away, in its statement (see relaySql in src/relay.ts).
+${relaySql(config)}
 `;
 }
 

@@ -32,6 +32,21 @@ export function attemptWaits(
   return ctx.watcher.isWatching(name);
 }
 
+/**
+ * The statement an attempt uses: "queued" when it waits (see attemptWaits), except for a waiter
+ * the last release reserved the key for, which is expected to take it: "plain" first, the queued
+ * one only if the key was not its to take after all.
+ */
+export function attemptPlan(
+  ctx: DriverContext,
+  input: DriverAcquireInput,
+  name: string,
+): "plain" | "reserved" | "queued" {
+  const { waiter } = input;
+  if (waiter && ctx.watcher?.takeReservation(name, waiter.id)) return "reserved";
+  return attemptWaits(ctx, input, name) ? "queued" : "plain";
+}
+
 /** The waiter id to queue: core's ids only (they go into lock_ids and NOTIFY payloads). */
 export function queuedWaiterId({ waiter }: DriverAcquireInput): string | null {
   return waiter && WAITER_ID.test(waiter.id) ? waiter.id : null;

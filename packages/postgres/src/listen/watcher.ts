@@ -26,6 +26,8 @@ function hubOf(client: PgClientLike): ListenerHub {
  */
 export class NotifyWatcher {
   private readonly listeners = new Map<string, ReleaseListener>();
+  /** The waiter the last release of a watched key reserved it for (row name -> waiter id). */
+  private readonly reservations = new Map<string, string>();
   private joined: Promise<() => void> | undefined;
   private closed = false;
   private readonly hub: ListenerHub;
@@ -44,6 +46,7 @@ export class NotifyWatcher {
     const forget = () => {
       if (this.listeners.get(name) !== listener) return;
       this.listeners.delete(name);
+      this.reservations.delete(name);
       if (this.listeners.size === 0) this.leave();
     };
     try {
@@ -55,6 +58,16 @@ export class NotifyWatcher {
     return forget;
   }
 
+  /**
+   * True (once) when the last release of the key announced a reservation for `waiterId`: that
+   * waiter's next attempt can take the key without queue work.
+   */
+  takeReservation(name: string, waiterId: string): boolean {
+    if (this.reservations.get(name) !== waiterId) return false;
+    this.reservations.delete(name);
+    return true;
+  }
+
   /** Whether a key (its row name) is watched here now: it was waited for lately. */
   isWatching(name: string): boolean {
     return this.listeners.has(name);
@@ -63,6 +76,7 @@ export class NotifyWatcher {
   async close(): Promise<void> {
     this.closed = true;
     this.listeners.clear();
+    this.reservations.clear();
     this.leave();
   }
 
@@ -73,7 +87,11 @@ export class NotifyWatcher {
       const subscriber: ChannelSubscriber = {
         notified: (payload) => {
           const { name, reservedFor, reservedForMs } = parseReleasePayload(payload);
-          this.listeners.get(name)?.(reservedFor, reservedForMs);
+          const listener = this.listeners.get(name);
+          if (!listener) return;
+          if (reservedFor === undefined) this.reservations.delete(name);
+          else this.reservations.set(name, reservedFor);
+          listener(reservedFor, reservedForMs);
         },
         resumed: () => {
           for (const listener of [...this.listeners.values()]) listener();

@@ -10,7 +10,7 @@ import type { PostgresConfig } from "../config";
 import type { DriverContext } from "../context";
 import { runStatement } from "../statement";
 import { keyBytes, NOW_MS, routeOfTag, rowName, toFence, toMs } from "../storage";
-import { attemptWaits, queuedWaiterId, RESERVED } from "../wait-queue";
+import { attemptPlan, queuedWaiterId, RESERVED } from "../wait-queue";
 
 /**
  * The key's live row (a lock or a reservation) as the statement's snapshot sees it, and the fence
@@ -90,36 +90,39 @@ function answer(free: string, changed: string): string {
 FROM clock LEFT JOIN taken ON true LEFT JOIN cur ON true`;
 }
 
+/** The key is this caller's to take: nothing live holds it, or a reservation for its waiter ($6). */
+const MINE = `'${RESERVED}' || $6`;
+const FREE = `(cur.lock_id IS NULL OR cur.lock_id = ${MINE})`;
+const FREE_TO_BUMP = `NOT EXISTS (SELECT 1 FROM cur WHERE cur.lock_id IS DISTINCT FROM ${MINE})`;
+const MAY_TAKE_OVER = `${EXPIRED} OR l.lock_id = ${MINE}`;
+
 /**
- * An attempt that queues nobody: a caller's first attempt on a key this backend is not watching
- * (core subscribes and tries again at once if the key is held, and that attempt queues it), and
- * every attempt of a backend without wake-ups. Parameters: row name, key bytes, lockId, ttlMs,
- * route.
+ * An attempt that queues nobody and marks nothing. Used for a caller's first attempt on a key
+ * this backend is not watching (core subscribes and tries again at once if the key is held, and
+ * that attempt queues it), for the waiter a release just reserved the key for (it expects to take
+ * it), and for every attempt of a backend without wake-ups. Parameters: row name, key bytes,
+ * lockId, ttlMs, route, the waiter's id or null.
  */
 export function acquireSql(config: PostgresConfig): string {
-  const free = "cur.lock_id IS NULL";
   return `
-${readAndBump(config, "NOT EXISTS (SELECT 1 FROM cur)")},
-${take(config, EXPIRED)}
-${answer(free, "false")}`;
+${readAndBump(config, FREE_TO_BUMP)},
+${take(config, MAY_TAKE_OVER)}
+${answer(FREE, "false")}`;
 }
 
 /**
- * An attempt that waits (see attemptWaits; parameters 6–8: the waiter's id or null, how long it
- * will still wait, and whether it may already be queued). Besides taking a free key, it takes a
- * key reserved for this waiter. Turned away, it marks a held lock `waited`, so its release hands
- * the key on and announces it, and queues the waiter (its first arrival is kept). A lock whose
- * mark finds it gone or changed was released in between by a release that saw no waiter: the
- * caller tries again at once.
+ * An attempt that waits (see attemptWaits; parameters 7 and 8: how long the waiter will still
+ * wait, and whether it may already be queued). Turned away, it marks a held lock `waited`, so its
+ * release hands the key on and announces it, and queues the waiter (its first arrival is kept). A
+ * lock whose mark finds it gone or changed was released in between by a release that saw no
+ * waiter: the caller tries again at once.
  */
 export function acquireQueuedSql(config: PostgresConfig): string {
-  const mine = `'${RESERVED}' || $6`;
-  const turnedAway = `cur.lock_id <> $3 AND cur.lock_id IS DISTINCT FROM ${mine}`;
+  const turnedAway = `cur.lock_id <> $3 AND cur.lock_id IS DISTINCT FROM ${MINE}`;
   const heldByAnother = `${turnedAway} AND left(cur.lock_id, 1) <> '${RESERVED}'`;
-  const free = `(cur.lock_id IS NULL OR cur.lock_id = ${mine})`;
   return `
-${readAndBump(config, `NOT EXISTS (SELECT 1 FROM cur WHERE cur.lock_id IS DISTINCT FROM ${mine})`)},
-${take(config, `${EXPIRED} OR l.lock_id = ${mine}`)},
+${readAndBump(config, FREE_TO_BUMP)},
+${take(config, MAY_TAKE_OVER)},
 queued AS (
   INSERT INTO ${config.queueTable} (name, waiter, arrived_at_ms, gives_up_at_ms)
   SELECT $1, $6, clock.now_ms, clock.now_ms + $7::bigint FROM cur, clock
@@ -134,7 +137,7 @@ marked AS (
 dequeued AS (
   DELETE FROM ${config.queueTable} w USING taken WHERE $8 AND w.name = $1 AND w.waiter = $6
 )
-${answer(free, `NOT cur.waited AND ${heldByAnother} AND NOT EXISTS (SELECT 1 FROM marked)`)}`;
+${answer(FREE, `NOT cur.waited AND ${heldByAnother} AND NOT EXISTS (SELECT 1 FROM marked)`)}`;
 }
 
 /** The statements an acquire chooses from, built once per backend. */
@@ -147,28 +150,39 @@ export function acquireStatements(config: PostgresConfig): AcquireStatements {
   return { plain: acquireSql(config), queued: acquireQueuedSql(config) };
 }
 
-/** One attempt; the statement that waits, or the one that does not (see attemptWaits). */
+/** One attempt (see attemptPlan for which statement it sends). */
 export async function acquire(
   ctx: DriverContext,
   statements: AcquireStatements,
   input: DriverAcquireInput,
 ): Promise<DriverAttempt> {
-  const { key, tag, ttlMs, lockId, signal } = input;
-  const name = rowName(key);
-  const head = [name, keyBytes(key), lockId, ttlMs, routeOfTag(tag)];
-  const waits = attemptWaits(ctx, input, name);
-  const { waiter } = input;
+  const name = rowName(input.key);
+  const plan = attemptPlan(ctx, input, name);
+  if (plan !== "queued") {
+    const attempt = await send(ctx, statements.plain, input, name, false);
+    // A reserved waiter that did not get the key (its reservation lapsed and someone took it)
+    // must queue again, or it would sleep out its backoff unqueued.
+    if (plan === "plain" || attempt.acquired) return attempt;
+  }
+  return send(ctx, statements.queued, input, name, true);
+}
+
+async function send(
+  ctx: DriverContext,
+  text: string,
+  input: DriverAcquireInput,
+  name: string,
+  queued: boolean,
+): Promise<DriverAttempt> {
+  const { key, tag, ttlMs, lockId, signal, waiter } = input;
+  const values: unknown[] = [name, keyBytes(key), lockId, ttlMs, routeOfTag(tag)];
+  values.push(ctx.watcher ? queuedWaiterId(input) : null);
+  if (queued)
+    values.push(waiter?.timeoutMs ?? 0, waiter !== undefined && waiter.firstAttempt !== true);
   const result = await runStatement(ctx, {
     operation: "acquire",
-    text: waits ? statements.queued : statements.plain,
-    values: waits
-      ? [
-          ...head,
-          queuedWaiterId(input),
-          waiter?.timeoutMs ?? 0,
-          waiter !== undefined && waiter.firstAttempt !== true,
-        ]
-      : head,
+    text,
+    values,
     write: true,
     lockId,
     signal,
@@ -184,7 +198,11 @@ export async function acquire(
     }
     case AttemptState.own:
       // Our own lockId holds it: a retry of an attempt that took it. Unchanged, nothing written.
-      return { acquired: true, expiresAtMs: toMs(row.ms, "expires_at_ms"), fence: toFence(row.fence) };
+      return {
+        acquired: true,
+        expiresAtMs: toMs(row.ms, "expires_at_ms"),
+        fence: toFence(row.fence),
+      };
     case AttemptState.held:
       return {
         acquired: false,
