@@ -1,7 +1,7 @@
 // One PostgreSQL bench contender in a process of its own (forked by postgres.mjs, which runs the
 // contenders' chunks interleaved): no contender's garbage collection, timers or event-loop work
 // lands in another's numbers. Messages from the parent:
-//   { cmd: "init", contender, url, schema }            -> { ok }
+//   { cmd: "init", contender, url, schema, connections } -> { ok }
 //   { cmd: "uncontended", ops, prefix, count }         -> one chunk of acquire+release on fresh keys
 //   { cmd: "hotkey", ms, workers, key, count }         -> one chunk of workers on one hot key
 //   { cmd: "close" }                                   -> { ok }, then the process exits
@@ -98,15 +98,15 @@ function serverCpuUs() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Contenders. Each has one client per worker; the uncontended ones use the first worker's.
+// Contenders.
 
 const { Pool } = require("pg");
 const postgres = require("postgres");
 const { createPostgresBackend } = require("@syncguard/postgres");
 const { createLock } = require("@syncguard/core");
 
-function pgPool(url) {
-  const pool = new Pool({ connectionString: url, max: 1 });
+function pgPool(url, max) {
+  const pool = new Pool({ connectionString: url, max });
   pool.on("error", () => {});
   pool.on("connect", (client) => {
     if (client.processID) sessions.add(client.processID);
@@ -114,17 +114,20 @@ function pgPool(url) {
   return { client: pool, end: () => pool.end() };
 }
 
-function postgresJs(url) {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
+function postgresJs(url, max) {
+  const sql = postgres(url, { max, onnotice: () => {} });
   return { client: sql, end: () => sql.end() };
 }
 
-/** postgres.js hides its session's pid: ask once (max 1: it is the only statement connection). */
-async function noteSession(client, library) {
-  if (library === "postgres.js") {
-    const [row] = await client.unsafe("SELECT pg_backend_pid() AS pid");
-    sessions.add(row.pid);
-  }
+/** postgres.js hides its sessions' pids: ask each of its connections once, all at once. */
+async function noteSessions(client, library, max) {
+  if (library !== "postgres.js") return;
+  const rows = await Promise.all(
+    Array.from({ length: max }, () =>
+      client.unsafe("SELECT pg_backend_pid() AS pid, pg_sleep(0.05)"),
+    ),
+  );
+  for (const [row] of rows) sessions.add(row.pid);
 }
 
 const floorSql = (schema) => ({
@@ -162,28 +165,27 @@ const CONTENDERS = {
 
 let setup;
 
-async function init({ contender, url, schema }) {
+/**
+ * One client per contender process, shared by all its workers, as an application shares its
+ * pool (and as the Redis anchor bench does): `connections` statement connections, and for
+ * SyncGuard one backend, hence one listening connection.
+ */
+async function init({ contender, url, schema, connections }) {
   const spec = CONTENDERS[contender];
   if (!spec) throw new Error(`unknown contender ${contender}`);
-  setup = { ...spec, url, schema, sql: floorSql(schema), workers: [] };
-  await addWorkers(1);
-}
-
-/** Workers, each with its own client (and backend): made on first need, kept across chunks. */
-async function addWorkers(count) {
-  const { library, kind, url, schema } = setup;
-  while (setup.workers.length < count) {
-    const connection = library === "pg" ? pgPool(url) : postgresJs(url);
-    const worker = { ...connection, run: runner(library, connection.client) };
-    await noteSession(connection.client, library);
-    if (kind === "syncguard" || kind === "lock") {
-      worker.backend = createPostgresBackend(connection.client, { schema });
-      worker.lock = createLock(worker.backend);
-    }
-    // Connect (and prepare) before anything is measured.
-    await worker.run("bench_warm", "SELECT 1", []);
-    setup.workers.push(worker);
+  const { library, kind } = spec;
+  const connection = library === "pg" ? pgPool(url, connections) : postgresJs(url, connections);
+  setup = { ...spec, schema, sql: floorSql(schema), ...connection };
+  setup.run = runner(library, connection.client);
+  if (kind === "syncguard" || kind === "lock") {
+    setup.backend = createPostgresBackend(connection.client, { schema });
+    setup.lock = createLock(setup.backend);
   }
+  // Connect (and prepare) before anything is measured.
+  await Promise.all(
+    Array.from({ length: connections }, () => setup.run("bench_warm", "SELECT 1", [])),
+  );
+  await noteSessions(connection.client, library, connections);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -212,20 +214,19 @@ function measured(fn) {
 /** `ops` acquire+release cycles on fresh keys, one after the other; latency of each in µs. */
 const uncontended = measured(async ({ ops, prefix }) => {
   const { kind, sql } = setup;
-  const worker = setup.workers[0];
   const latencies = new Float64Array(ops);
   for (let i = 0; i < ops; i++) {
     const key = `${prefix}${i}`;
     const t0 = now();
     if (kind === "floor") {
-      if ((await worker.run("bench_floor_insert", sql.insert, [key, "x"])) !== 1) {
+      if ((await setup.run("bench_floor_insert", sql.insert, [key, "x"])) !== 1) {
         throw new Error(`floor insert of a fresh key wrote nothing: ${key}`);
       }
-      await worker.run("bench_floor_delete", sql.delete, [key, "x"]);
+      await setup.run("bench_floor_delete", sql.delete, [key, "x"]);
     } else {
-      const got = await worker.backend.acquire({ key, ttlMs: 30_000 });
+      const got = await setup.backend.acquire({ key, ttlMs: 30_000 });
       if (!got.ok) throw new Error(`acquire of a fresh key failed: ${key}`);
-      const released = await worker.backend.release({ lockId: got.lockId });
+      const released = await setup.backend.release({ lockId: got.lockId });
       if (!released.ok) throw new Error(`release failed: ${key}`);
     }
     latencies[i] = (now() - t0) * 1000;
@@ -234,26 +235,26 @@ const uncontended = measured(async ({ ops, prefix }) => {
 });
 
 /** A table lock that polls every 50 ms; release deletes its own row. */
-async function withPollingLock(worker, owner, key, fn, stopAt) {
+async function withPollingLock(owner, key, fn, stopAt) {
   const { sql } = setup;
   for (;;) {
-    if ((await worker.run("bench_poll", sql.poll, [key, owner])) === 1) break;
+    if ((await setup.run("bench_poll", sql.poll, [key, owner])) === 1) break;
     if (now() >= stopAt) throw new Error("round ended");
     await sleep(50);
   }
   try {
     return await fn();
   } finally {
-    await worker.run("bench_floor_delete", sql.delete, [key, owner]);
+    await setup.run("bench_floor_delete", sql.delete, [key, owner]);
   }
 }
 
 /**
- * `workers` loops of lock -> ~1 ms critical section -> release on one key for `ms`. Waits still
- * running at the end are aborted (SyncGuard) or stop polling (the raw lock).
+ * `workers` loops of lock -> ~1 ms critical section -> release on one key for `ms`, sharing the
+ * process's client. Waits still running at the end are aborted (SyncGuard) or stop polling (the
+ * raw lock).
  */
 const hotkey = measured(async ({ ms, workers, key }) => {
-  await addWorkers(workers);
   const { kind } = setup;
   const start = now();
   const stopAt = start + ms;
@@ -265,7 +266,7 @@ const hotkey = measured(async ({ ms, workers, key }) => {
   let holder = -1;
   let overlaps = 0;
   await Promise.all(
-    setup.workers.slice(0, workers).map(async (worker, w) => {
+    Array.from({ length: workers }, async (_, w) => {
       const owner = `w${w}-${process.pid}`;
       while (now() < stopAt) {
         const waitStart = now();
@@ -282,8 +283,8 @@ const hotkey = measured(async ({ ms, workers, key }) => {
         try {
           const releasedAt =
             kind === "poll"
-              ? await withPollingLock(worker, owner, key, section, stopAt)
-              : await worker.lock(section, {
+              ? await withPollingLock(owner, key, section, stopAt)
+              : await setup.lock(section, {
                   key,
                   timeoutMs: 10_000,
                   signal: AbortSignal.timeout(Math.max(1, Math.ceil(stopAt - now()))),
@@ -344,10 +345,8 @@ const hotkey = measured(async ({ ms, workers, key }) => {
 });
 
 async function close() {
-  for (const worker of setup?.workers ?? []) {
-    await worker.backend?.close();
-    await worker.end();
-  }
+  await setup?.backend?.close();
+  await setup?.end();
 }
 
 const handlers = { init, uncontended, hotkey, close };

@@ -31,7 +31,7 @@ const HOT_KEY = [
 ];
 
 /** A contender's process: `ask(message)` resolves with its reply's result. */
-function spawnContender(name, url, log) {
+function spawnContender(name, url, log, connections) {
   const child = fork(path.join(here, "postgres-contender.mjs"), [], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     serialization: "advanced",
@@ -56,7 +56,7 @@ function spawnContender(name, url, log) {
   return {
     name,
     ask,
-    init: () => ask({ cmd: "init", contender: name, url, schema: SCHEMA }),
+    init: () => ask({ cmd: "init", contender: name, url, schema: SCHEMA, connections }),
     async close() {
       await ask({ cmd: "close" }).catch((error) => log(`  ${error.message}`));
     },
@@ -98,8 +98,8 @@ const median = (values) => percentiles(values, [50]).p50;
 const libraryOf = (name) => name.slice(name.lastIndexOf("(") + 1, -1);
 
 /** Runs `contenders` with `chunk(contender, round)` interleaved over `rounds`, after warm-up and a counting pass. */
-async function interleaved({ names, url, log, admin, rounds, chunk, label }) {
-  const contenders = names.map((name) => spawnContender(name, url, log));
+async function interleaved({ names, url, log, admin, rounds, chunk, label, connections }) {
+  const contenders = names.map((name) => spawnContender(name, url, log, connections));
   try {
     await Promise.all(contenders.map((c) => c.init()));
     const counts = new Map();
@@ -129,6 +129,7 @@ async function uncontended({ url, log, admin, rounds, ops }) {
     log,
     admin,
     rounds,
+    connections: 1,
     label: "uncontended",
     chunk: (name, round, count) => ({
       cmd: "uncontended",
@@ -172,6 +173,7 @@ async function hotKey({ url, log, admin, rounds, chunkMs, workers }) {
     log,
     admin,
     rounds,
+    connections: workers,
     label: "hot key",
     chunk: (name, round, count) => ({
       cmd: "hotkey",
@@ -345,7 +347,7 @@ export const postgresEntry = {
   notes: (result, ctx) => [
     ...STATEMENT_COSTS,
     "",
-    `Hot key: ${ctx.workers} workers per contender (each its own client), ~1 ms critical section, key fresh per chunk. ×polling = acquisitions/s over the polling lock's (median of per-round ratios); gap = release to the next acquisition by another worker (ms); take-backs = share of hand-offs to the worker that released; min/max = fewest/most acquisitions per worker; stalled = waits still waiting 1 s after a release made during them; statements/acq = all statements sent (failed attempts, LISTEN and withdrawals included) per acquisition.`,
+    `Hot key: ${ctx.workers} workers per contender sharing its client (as an application shares its pool; SyncGuard: one backend, one listening connection), ~1 ms critical section, key fresh per chunk. ×polling = acquisitions/s over the polling lock's (median of per-round ratios); gap = release to the next acquisition by another worker (ms); take-backs = share of hand-offs to the worker that released; min/max = fewest/most acquisitions per worker; stalled = waits still waiting 1 s after a release made during them; statements/acq = all statements sent (failed attempts, LISTEN and withdrawals included) per acquisition.`,
     "",
     ctx.table(
       [

@@ -37,7 +37,7 @@ BEGIN
     SELECT max(fence) INTO highest FROM "public"."syncguard_fences";
     DROP TABLE "public"."syncguard_fences";
     CREATE TABLE "public"."syncguard_fences" (
-      route  smallint PRIMARY KEY CHECK (route >= 0 AND route < 4096),
+      route  smallint PRIMARY KEY,
       fence  bigint   NOT NULL
     ) WITH (fillfactor = 50);
     IF highest IS NOT NULL THEN
@@ -48,10 +48,11 @@ BEGIN
 END
 $migrate$;
 
--- One counter per route: the last fence issued to any of its keys. Never deleted, never
--- decremented. Half-full pages keep each increment a HOT update.
+-- One counter per route (0..4095): the last fence issued to any of its keys. Never
+-- deleted, never decremented. Half-full pages keep each increment a HOT update. (No CHECK
+-- constraint: PostgreSQL would rebuild its expression on every statement that bumps a counter.)
 CREATE TABLE IF NOT EXISTS "public"."syncguard_fences" (
-  route  smallint PRIMARY KEY CHECK (route >= 0 AND route < 4096),
+  route  smallint PRIMARY KEY,
   fence  bigint   NOT NULL
 ) WITH (fillfactor = 50);
 
@@ -83,7 +84,8 @@ BEGIN
     VALUES (released, released_key, '~' || head, now_ms,
       now_ms + -750, released_fence, true);
   END IF;
-  PERFORM pg_notify(channel, coalesce(head || ':250', '') || '/' || released);
+  PERFORM pg_notify(channel,
+    released_fence || coalesce(':' || head || ':250', '') || '/' || released);
   RETURN head;
 END
 $relay$;

@@ -9,7 +9,8 @@ import { HANDOFF_WINDOW_MS, RESERVED } from "./wait-queue";
  * an uncontended release runs none of it and pays nothing for it. In the release's transaction:
  * waiters past their wait leave the queue, the oldest one still waiting is taken off it, the key
  * is reserved for it for the hand-off window (a row in place of the one the release deleted), and
- * the release is announced at commit: `waiter:ms/name`, or `/name` when nobody is left. Returns
+ * the release is announced at commit (`fence:waiter:ms/name`, or `fence/name` when nobody is
+ * left: see releasePayload). Returns
  * the waiter the key was reserved for, or null. Part of the schema (setupSchema creates it).
  */
 export function relaySql({ locksTable, queueTable, relayFunction }: PostgresConfig): string {
@@ -29,7 +30,8 @@ BEGIN
     VALUES (released, released_key, '${RESERVED}' || head, now_ms,
       now_ms + ${HANDOFF_WINDOW_MS - TIME_TOLERANCE_MS}, released_fence, true);
   END IF;
-  PERFORM pg_notify(channel, coalesce(head || ':${HANDOFF_WINDOW_MS}', '') || '/' || released);
+  PERFORM pg_notify(channel,
+    released_fence || coalesce(':' || head || ':${HANDOFF_WINDOW_MS}', '') || '/' || released);
   RETURN head;
 END
 $relay$;`;

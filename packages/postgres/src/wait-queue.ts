@@ -53,21 +53,27 @@ export function queuedWaiterId({ waiter }: DriverAcquireInput): string | null {
 }
 
 /**
- * The NOTIFY payload of a release: `/name` when nobody was handed the key (wake anyone), or
- * `waiter:ms/name` when it is reserved for that waiter for ms. Waiter ids hold no "/".
+ * The payload the relay function sends for a release: `fence/name` when nobody was handed the
+ * key (wake anyone), `fence:waiter:ms/name` when it is reserved for that waiter for ms. The
+ * released lock's fence makes each release's payload its own (a key's fences only go up), so a
+ * copy delivered twice is told from a second release. Waiter ids hold no ":" or "/".
  */
+export function releasePayload(name: string, fence: string, reservedFor?: string): string {
+  const reservation = reservedFor === undefined ? "" : `:${reservedFor}:${HANDOFF_WINDOW_MS}`;
+  return `${fence}${reservation}/${name}`;
+}
+
+/** A release payload's parts (see releasePayload); a bare name is a release of version 1. */
 export function parseReleasePayload(payload: string): {
   name: string;
   reservedFor?: string;
   reservedForMs?: number;
 } {
   const slash = payload.indexOf("/");
-  if (slash < 0) return { name: payload }; // a release by a process of schema version 1
+  if (slash < 0) return { name: payload };
   const name = payload.slice(slash + 1);
-  if (slash === 0) return { name };
-  const head = payload.slice(0, slash);
-  const colon = head.lastIndexOf(":");
-  const ms = Number(head.slice(colon + 1));
-  if (colon <= 0 || !Number.isSafeInteger(ms) || ms < 0) return { name };
-  return { name, reservedFor: head.slice(0, colon), reservedForMs: ms };
+  const [, reservedFor, ms] = payload.slice(0, slash).split(":");
+  const reservedForMs = Number(ms);
+  if (!reservedFor || !Number.isSafeInteger(reservedForMs) || reservedForMs < 0) return { name };
+  return { name, reservedFor, reservedForMs };
 }

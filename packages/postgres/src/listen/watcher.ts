@@ -1,8 +1,12 @@
-import { LockError, type ReleaseListener, type Unsubscribe } from "@syncguard/core";
+import { LockError, monotonicClock, type ReleaseListener, type Unsubscribe } from "@syncguard/core";
 import { isPool, isPostgresJs, type PgClientLike } from "../client";
 import type { PostgresConfig } from "../config";
 import { rowName } from "../storage";
 import { parseReleasePayload } from "../wait-queue";
+
+/** How long a release's notification is remembered, to drop its second copy. */
+const COPY_MS = 2_000;
+
 import { type ChannelSubscriber, hubFor, type ListenerHub } from "./hub";
 import { clientTransport, poolTransport } from "./node-postgres";
 import { postgresJsTransport } from "./postgres-js";
@@ -28,6 +32,11 @@ export class NotifyWatcher {
   private readonly listeners = new Map<string, ReleaseListener>();
   /** The waiter the last release of a watched key reserved it for (row name -> waiter id). */
   private readonly reservations = new Map<string, string>();
+  /**
+   * Releases of watched keys heard lately, by payload, and when: each comes twice when this
+   * process made it (ahead, then from the server; or the other way round), once otherwise.
+   */
+  private readonly heard = new Map<string, number>();
   private joined: Promise<() => void> | undefined;
   private closed = false;
   private readonly hub: ListenerHub;
@@ -68,6 +77,35 @@ export class NotifyWatcher {
     return true;
   }
 
+  /**
+   * A release this backend made announced `payload`: its statement has committed, so waiters in
+   * this process (on any backend of this client) are told now, ahead of the server's
+   * notification, whose copy is then dropped.
+   */
+  releasedHere(payload: string): void {
+    if (this.closed) return;
+    this.hub.deliverAhead(this.config.channel, payload);
+  }
+
+  /**
+   * True for the second copy of a release this process made (see `heard`). A release made
+   * elsewhere comes once: its entry is swept once older than COPY_MS (the map is swept whenever
+   * it holds 64 entries, so it stays small).
+   */
+  private secondCopy(payload: string): boolean {
+    const now = monotonicClock();
+    const seen = this.heard.get(payload);
+    if (seen !== undefined && now - seen < COPY_MS) {
+      this.heard.delete(payload);
+      return true;
+    }
+    if (this.heard.size >= 64) {
+      for (const [copy, at] of this.heard) if (now - at >= COPY_MS) this.heard.delete(copy);
+    }
+    this.heard.set(payload, now);
+    return false;
+  }
+
   /** Whether a key (its row name) is watched here now: it was waited for lately. */
   isWatching(name: string): boolean {
     return this.listeners.has(name);
@@ -77,6 +115,7 @@ export class NotifyWatcher {
     this.closed = true;
     this.listeners.clear();
     this.reservations.clear();
+    this.heard.clear();
     this.leave();
   }
 
@@ -88,7 +127,7 @@ export class NotifyWatcher {
         notified: (payload) => {
           const { name, reservedFor, reservedForMs } = parseReleasePayload(payload);
           const listener = this.listeners.get(name);
-          if (!listener) return;
+          if (!listener || this.secondCopy(payload)) return;
           if (reservedFor === undefined) this.reservations.delete(name);
           else this.reservations.set(name, reservedFor);
           listener(reservedFor, reservedForMs);

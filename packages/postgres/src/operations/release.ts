@@ -3,20 +3,23 @@ import type { PostgresConfig } from "../config";
 import type { DriverContext } from "../context";
 import { runStatement } from "../statement";
 import { NOW_MS } from "../storage";
+import { releasePayload } from "../wait-queue";
 
 /**
  * Deletes the lock row if `lockId` holds it and it is live (the unique lock_id index finds it).
  * Fence counters are never touched. A lock nobody was turned away from needs nothing more: no
  * queue, no announcement. For a `waited` one (read from the row's newest version) the RETURNING
  * calls the schema's relay function in the same statement: it reserves the key for the oldest
- * waiter and announces the release (see relaySql). Without wake-ups (`notify: false`) there is no
- * queue: a plain delete.
+ * waiter and announces the release (see relaySql); waiters in this process are told as soon as
+ * the statement answers (see NotifyWatcher.releasedHere). Without wake-ups (`notify: false`)
+ * there is no queue: a plain delete.
  */
 export function releaseSql({ locksTable, relayFunction, notify }: PostgresConfig): string {
   const live = `l.lock_id = $1 AND l.expires_at_ms + ${TIME_TOLERANCE_MS} > ${NOW_MS}`;
   if (!notify) return `DELETE FROM ${locksTable} l WHERE ${live} RETURNING false AS waited`;
   return `DELETE FROM ${locksTable} l WHERE ${live}
-RETURNING l.waited, CASE WHEN l.waited THEN ${relayFunction}(l.name, l.key, l.fence, $2) END AS reserved_for`;
+RETURNING l.waited, CASE WHEN l.waited THEN l.name END AS name, l.fence,
+  CASE WHEN l.waited THEN ${relayFunction}(l.name, l.key, l.fence, $2::text) END AS reserved_for`;
 }
 
 /** `contended`: waiters were told (core's releaser then lets them in first). */
@@ -36,5 +39,10 @@ export async function release(
   });
   const row = result.rows[0];
   if (!row) return { released: false };
-  return { released: true, contended: row.waited === true };
+  const contended = row.waited === true;
+  if (contended && typeof row.name === "string") {
+    const reservedFor = typeof row.reserved_for === "string" ? row.reserved_for : undefined;
+    ctx.watcher?.releasedHere(releasePayload(row.name, String(row.fence), reservedFor));
+  }
+  return { released: true, contended };
 }
