@@ -70,8 +70,8 @@ ${STORE_HELP}`,
   fence: `Usage: syncguard fence <key> [store options] [--json]
 
 Prints the fence counter <key>'s fences come from ("none" if no fence was ever issued). Reading
-it changes nothing. On Redis the counter is shared by the keys of a route (the value is at least
-the key's own last fence); on Firestore each key has its own.
+it changes nothing. On Redis and PostgreSQL the counter is shared by the keys of a route (the
+value is at least the key's own last fence); on Firestore each key has its own.
 
 ${STORE_HELP}`,
 };
