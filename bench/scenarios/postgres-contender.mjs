@@ -133,6 +133,11 @@ async function noteSessions(client, library, max) {
 const floorSql = (schema) => ({
   insert: `INSERT INTO "${schema}".raw_locks (name, owner, expires_at) VALUES ($1, $2, now() + interval '30 s') ON CONFLICT DO NOTHING`,
   delete: `DELETE FROM "${schema}".raw_locks WHERE name = $1 AND owner = $2`,
+  // The fenced floor: the same, with a fence drawn from one of 4096 counters in a table of its own.
+  fencedInsert: `WITH f AS (UPDATE "${schema}".raw_fences SET fence = fence + 1 WHERE route = $3 RETURNING fence)
+INSERT INTO "${schema}".raw_fenced_locks (name, owner, expires_at, fence)
+SELECT $1, $2, now() + interval '30 s', f.fence FROM f ON CONFLICT DO NOTHING`,
+  fencedDelete: `DELETE FROM "${schema}".raw_fenced_locks WHERE name = $1 AND owner = $2`,
   poll: `INSERT INTO "${schema}".raw_locks AS l (name, owner, expires_at)
 VALUES ($1, $2, clock_timestamp() + interval '30 s')
 ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
@@ -150,13 +155,16 @@ function runner(library, client) {
 
 /**
  * contender -> { library, kind }: kind "floor" (a prepared INSERT ... ON CONFLICT DO NOTHING and
- * a prepared DELETE: the least a table lock does), "syncguard" (backend.acquire + release),
+ * a prepared DELETE: the least a table lock does), "fenced" (the same drawing a fence from a
+ * counter table: the least a fenced table lock does), "syncguard" (backend.acquire + release),
  * "poll" (a table lock that polls every 50 ms: the hot-key floor), "lock" (SyncGuard lock()).
  */
 const CONTENDERS = {
   "floor (pg)": { library: "pg", kind: "floor" },
+  "fenced floor (pg)": { library: "pg", kind: "fenced" },
   "syncguard (pg)": { library: "pg", kind: "syncguard" },
   "floor (postgres.js)": { library: "postgres.js", kind: "floor" },
+  "fenced floor (postgres.js)": { library: "postgres.js", kind: "fenced" },
   "syncguard (postgres.js)": { library: "postgres.js", kind: "syncguard" },
   "polling table lock (pg)": { library: "pg", kind: "poll" },
   "syncguard lock() (pg)": { library: "pg", kind: "lock" },
@@ -223,6 +231,11 @@ const uncontended = measured(async ({ ops, prefix }) => {
         throw new Error(`floor insert of a fresh key wrote nothing: ${key}`);
       }
       await setup.run("bench_floor_delete", sql.delete, [key, "x"]);
+    } else if (kind === "fenced") {
+      if ((await setup.run("bench_fenced_insert", sql.fencedInsert, [key, "x", i % 4096])) !== 1) {
+        throw new Error(`fenced floor insert of a fresh key wrote nothing: ${key}`);
+      }
+      await setup.run("bench_fenced_delete", sql.fencedDelete, [key, "x"]);
     } else {
       const got = await setup.backend.acquire({ key, ttlMs: 30_000 });
       if (!got.ok) throw new Error(`acquire of a fresh key failed: ${key}`);

@@ -20,8 +20,10 @@ const SCHEMA = "bench_pg";
 
 const UNCONTENDED = [
   "floor (pg)",
+  "fenced floor (pg)",
   "syncguard (pg)",
   "floor (postgres.js)",
+  "fenced floor (postgres.js)",
   "syncguard (postgres.js)",
 ];
 const HOT_KEY = [
@@ -79,6 +81,15 @@ async function setup(admin) {
   await setupSchema(admin, { schema: SCHEMA });
   await admin.query(
     `CREATE TABLE IF NOT EXISTS "${SCHEMA}".raw_locks (name text PRIMARY KEY, owner text NOT NULL, expires_at timestamptz NOT NULL)`,
+  );
+  await admin.query(
+    `CREATE TABLE IF NOT EXISTS "${SCHEMA}".raw_fenced_locks (name text PRIMARY KEY, owner text NOT NULL, expires_at timestamptz NOT NULL, fence bigint NOT NULL)`,
+  );
+  await admin.query(
+    `CREATE TABLE IF NOT EXISTS "${SCHEMA}".raw_fences (route smallint PRIMARY KEY, fence bigint NOT NULL) WITH (fillfactor = 50)`,
+  );
+  await admin.query(
+    `INSERT INTO "${SCHEMA}".raw_fences SELECT g, 0 FROM generate_series(0, 4095) g ON CONFLICT DO NOTHING`,
   );
 }
 
@@ -157,11 +168,15 @@ async function uncontended({ url, log, admin, rounds, ops }) {
       serverCpuUs: chunks.reduce((a, c) => a + c.serverCpuUs, 0) / totalOps,
     };
   });
-  // Each SyncGuard row against the floor on its own client: throughput paired per round.
+  // Each row against the floor (and the fenced floor) on its own client: throughput paired per
+  // round, p50 over the floor's.
   for (const row of rows) {
     const floor = rows.find((r) => r.name === `floor (${libraryOf(row.name)})`);
+    const fenced = rows.find((r) => r.name === `fenced floor (${libraryOf(row.name)})`);
     row.vsFloor = median(row.roundOpsPerS.map((v, i) => v / floor.roundOpsPerS[i]));
     row.p50VsFloor = row.p50 / floor.p50;
+    row.vsFenced = median(row.roundOpsPerS.map((v, i) => v / fenced.roundOpsPerS[i]));
+    row.p50VsFenced = row.p50 / fenced.p50;
   }
   return rows;
 }
@@ -230,7 +245,7 @@ async function hotKey({ url, log, admin, rounds, chunkMs, workers }) {
 export function postgresTargets({ uncontended: u, hotKey: h }) {
   const targets = [];
   const add = (target, measured, ok) =>
-    targets.push({ target, measured, result: ok ? "PASS" : "FAIL" });
+    targets.push({ target, measured, result: ok === undefined ? "info" : ok ? "PASS" : "FAIL" });
   for (const library of ["pg", "postgres.js"]) {
     const sg = u.find((r) => r.name === `syncguard (${library})`);
     add(
@@ -242,6 +257,11 @@ export function postgresTargets({ uncontended: u, hotKey: h }) {
       `PostgreSQL uncontended, ${library}: throughput ≥ 0.8× the floor's (#31)`,
       `${fmtRatio(sg.vsFloor)} floor (paired per round)`,
       sg.vsFloor >= 0.8,
+    );
+    add(
+      `PostgreSQL uncontended, ${library}: against the fenced floor (info)`,
+      `p50 ${fmtRatio(sg.p50VsFenced)}, throughput ${fmtRatio(sg.vsFenced)} the fenced floor's`,
+      undefined,
     );
     add(
       `PostgreSQL uncontended, ${library}: one statement per operation (#31)`,
@@ -313,7 +333,7 @@ export const postgresEntry = {
   log: "8. PostgreSQL uncontended and hot key (each contender in its own process)",
   title: () => "8. PostgreSQL",
   legend:
-    "Each contender runs in a process of its own; chunks interleaved, one contender at a time, order rotated every round. Uncontended: acquire + release of a fresh key, sequential, one connection; floor = a prepared `INSERT ... ON CONFLICT DO NOTHING` + a prepared `DELETE` on the same client. ×floor = throughput over the floor's on the same client (median of per-round ratios); p50 ×floor = p50 over the floor's. Statements, round trips and WAL bytes per op from a counting pass of their own; client CPU = the contender's process, server CPU = its statement session (/proc).",
+    "Each contender runs in a process of its own; chunks interleaved, one contender at a time, order rotated every round. Uncontended: acquire + release of a fresh key, sequential, one connection; floor = a prepared `INSERT ... ON CONFLICT DO NOTHING` + a prepared `DELETE` on the same client; fenced floor = the same insert drawing its fence from one of 4096 counters in a table of their own (`WITH f AS (UPDATE ... RETURNING fence) INSERT ...`), the least a fenced table lock does in two statements. ×floor = throughput over the floor's on the same client (median of per-round ratios); p50 ×floor = p50 over the floor's. Statements, round trips and WAL bytes per op from a counting pass of their own; client CPU = the contender's process, server CPU = its statement session (/proc).",
   columns: [
     "contender",
     "ops/s",
