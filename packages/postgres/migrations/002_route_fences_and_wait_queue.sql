@@ -73,6 +73,7 @@ RETURNS text LANGUAGE plpgsql AS $relay$
 DECLARE
   now_ms bigint := floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint;
   head text;
+  payload text;
 BEGIN
   DELETE FROM "public"."syncguard_queue" w WHERE w.name = released AND w.gives_up_at_ms <= now_ms;
   DELETE FROM "public"."syncguard_queue" w WHERE w.name = released AND w.waiter = (
@@ -84,8 +85,8 @@ BEGIN
     VALUES (released, released_key, '~' || head, now_ms,
       now_ms + -750, released_fence, true);
   END IF;
-  PERFORM pg_notify(channel,
-    released_fence || coalesce(':' || head || ':250', '') || '/' || released);
-  RETURN head;
+  payload := released_fence || coalesce(':' || head || ':250', '') || '/' || released;
+  PERFORM pg_notify(channel, payload);
+  RETURN payload;
 END
 $relay$;

@@ -10,8 +10,7 @@ import { HANDOFF_WINDOW_MS, RESERVED } from "./wait-queue";
  * waiters past their wait leave the queue, the oldest one still waiting is taken off it, the key
  * is reserved for it for the hand-off window (a row in place of the one the release deleted), and
  * the release is announced at commit (`fence:waiter:ms/name`, or `fence/name` when nobody is
- * left: see releasePayload). Returns
- * the waiter the key was reserved for, or null. Part of the schema (setupSchema creates it).
+ * left: see parseReleasePayload), and returns that payload. Part of the schema (setupSchema creates it).
  */
 export function relaySql({ locksTable, queueTable, relayFunction }: PostgresConfig): string {
   return `CREATE OR REPLACE FUNCTION ${relayFunction}(released text, released_key bytea, released_fence bigint, channel text)
@@ -19,6 +18,7 @@ RETURNS text LANGUAGE plpgsql AS $relay$
 DECLARE
   now_ms bigint := ${NOW_MS};
   head text;
+  payload text;
 BEGIN
   DELETE FROM ${queueTable} w WHERE w.name = released AND w.gives_up_at_ms <= now_ms;
   DELETE FROM ${queueTable} w WHERE w.name = released AND w.waiter = (
@@ -30,9 +30,9 @@ BEGIN
     VALUES (released, released_key, '${RESERVED}' || head, now_ms,
       now_ms + ${HANDOFF_WINDOW_MS - TIME_TOLERANCE_MS}, released_fence, true);
   END IF;
-  PERFORM pg_notify(channel,
-    released_fence || coalesce(':' || head || ':${HANDOFF_WINDOW_MS}', '') || '/' || released);
-  RETURN head;
+  payload := released_fence || coalesce(':' || head || ':${HANDOFF_WINDOW_MS}', '') || '/' || released;
+  PERFORM pg_notify(channel, payload);
+  RETURN payload;
 END
 $relay$;`;
 }

@@ -53,17 +53,12 @@ export function queuedWaiterId({ waiter }: DriverAcquireInput): string | null {
 }
 
 /**
- * The payload the relay function sends for a release: `fence/name` when nobody was handed the
- * key (wake anyone), `fence:waiter:ms/name` when it is reserved for that waiter for ms. The
- * released lock's fence makes each release's payload its own (a key's fences only go up), so a
- * copy delivered twice is told from a second release. Waiter ids hold no ":" or "/".
+ * The parts of the payload the relay function sends for a release: `fence/name` when nobody was
+ * handed the key (wake anyone), `fence:waiter:ms/name` when it is reserved for that waiter for
+ * ms. The released lock's fence makes each release's payload its own (a key's fences only go
+ * up), so a copy delivered twice is told from a second release; waiter ids hold no ":" or "/". A
+ * payload without "/" is a release by a process of schema version 1: the bare name.
  */
-export function releasePayload(name: string, fence: string, reservedFor?: string): string {
-  const reservation = reservedFor === undefined ? "" : `:${reservedFor}:${HANDOFF_WINDOW_MS}`;
-  return `${fence}${reservation}/${name}`;
-}
-
-/** A release payload's parts (see releasePayload); a bare name is a release of version 1. */
 export function parseReleasePayload(payload: string): {
   name: string;
   reservedFor?: string;

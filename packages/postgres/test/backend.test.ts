@@ -70,6 +70,12 @@ it("a route counter at MAX_FENCE refuses the acquire before writing anything; on
   await setCounter(last, MAX_FENCE - 1);
   const held = await own.acquire({ key: last, ttlMs: 30_000 });
   expect(held).toMatchObject({ ok: true, fence: formatFence(MAX_FENCE) });
+  // A key its counter cannot serve any more, but held: contention, not overflow (nothing to take).
+  expect(await own.acquire({ key: last, ttlMs: 30_000 })).toMatchObject({
+    ok: false,
+    reason: "locked",
+    holder: { fence: formatFence(MAX_FENCE) },
+  });
   await own.close();
 });
 

@@ -53,6 +53,12 @@ function take(config: PostgresConfig, mayTakeOver: string): string {
 
 const EXPIRED = `l.expires_at_ms + ${TIME_TOLERANCE_MS} <= excluded.acquired_at_ms`;
 
+/** The key is this caller's to take: nothing live holds it, or a reservation for its waiter ($6). */
+const MINE = `'${RESERVED}' || $6`;
+const FREE = `(cur.lock_id IS NULL OR cur.lock_id = ${MINE})`;
+const FREE_TO_BUMP = `NOT EXISTS (SELECT 1 FROM cur WHERE cur.lock_id IS DISTINCT FROM ${MINE})`;
+const MAY_TAKE_OVER = `${EXPIRED} OR l.lock_id = ${MINE}`;
+
 /** How an attempt ended, in the statement's one row (with `fence` and `ms`). */
 export const AttemptState = {
   /** Taken: fence and ms (expiresAtMs) of the new lock. */
@@ -71,30 +77,31 @@ export const AttemptState = {
 
 /**
  * The answer: one row of three columns (few columns: each costs the server and the client on
- * every call). `free` says the key was this caller's to take; `changed` (queued attempts) that
- * the holder went away under the statement.
+ * every call). `changed` (queued attempts) says the holder went away under the statement; `from`
+ * names `clock`, `taken` and `cur`.
  */
-function answer(free: string, changed: string): string {
+function answer(
+  changed: string | undefined,
+  from = "FROM clock LEFT JOIN taken ON true LEFT JOIN cur ON true",
+): string {
   const s = AttemptState;
   return `SELECT CASE
     WHEN taken.fence IS NOT NULL THEN ${s.taken}
     WHEN cur.lock_id = $3 THEN ${s.own}
-    WHEN ${free} THEN CASE WHEN EXISTS (SELECT 1 FROM bump) THEN ${s.changed} ELSE ${s.overflow} END
-    WHEN ${changed} THEN ${s.changed}
-    WHEN left(cur.lock_id, 1) = '${RESERVED}' THEN ${s.reserved}
+    WHEN ${FREE} THEN CASE WHEN EXISTS (SELECT 1 FROM bump) THEN ${s.changed} ELSE ${s.overflow} END
+    ${
+      changed
+        ? `WHEN ${changed} THEN ${s.changed}
+    `
+        : ""
+    }WHEN left(cur.lock_id, 1) = '${RESERVED}' THEN ${s.reserved}
     ELSE ${s.held} END AS state,
   coalesce(taken.fence, cur.fence) AS fence,
   CASE WHEN taken.fence IS NOT NULL THEN taken.expires_at_ms
     WHEN cur.lock_id = $3 THEN cur.expires_at_ms
     ELSE cur.expires_at_ms + ${TIME_TOLERANCE_MS} - clock.now_ms END AS ms
-FROM clock LEFT JOIN taken ON true LEFT JOIN cur ON true`;
+${from}`;
 }
-
-/** The key is this caller's to take: nothing live holds it, or a reservation for its waiter ($6). */
-const MINE = `'${RESERVED}' || $6`;
-const FREE = `(cur.lock_id IS NULL OR cur.lock_id = ${MINE})`;
-const FREE_TO_BUMP = `NOT EXISTS (SELECT 1 FROM cur WHERE cur.lock_id IS DISTINCT FROM ${MINE})`;
-const MAY_TAKE_OVER = `${EXPIRED} OR l.lock_id = ${MINE}`;
 
 /**
  * An attempt that queues nobody and marks nothing. Used for a caller's first attempt on a key
@@ -107,7 +114,7 @@ export function acquireSql(config: PostgresConfig): string {
   return `
 ${readAndBump(config, FREE_TO_BUMP)},
 ${take(config, MAY_TAKE_OVER)}
-${answer(FREE, "false")}`;
+${answer(undefined)}`;
 }
 
 /**
@@ -137,17 +144,56 @@ marked AS (
 dequeued AS (
   DELETE FROM ${config.queueTable} w USING taken WHERE $8 AND w.name = $1 AND w.waiter = $6
 )
-${answer(FREE, `NOT cur.waited AND ${heldByAnother} AND NOT EXISTS (SELECT 1 FROM marked)`)}`;
+${answer(`NOT cur.waited AND ${heldByAnother} AND NOT EXISTS (SELECT 1 FROM marked)`)}`;
+}
+
+/**
+ * An attempt that expects the key free (a caller's first attempt on a key this backend is not
+ * watching, or the waiter a release just reserved the key for): it bumps the route's counter
+ * without reading the key's row first, the fewest steps for a free key, and reads the row only to
+ * answer when it did not take it (a fence number is then skipped, never reused). Overflow: a
+ * counter at MAX_FENCE is not bumped, and then nothing is written. Parameters as acquireSql.
+ */
+export function acquireFirstSql(config: PostgresConfig): string {
+  const clock = `(SELECT ${NOW_MS} AS now_ms) clock`;
+  return `
+WITH bump AS (
+  INSERT INTO ${config.fencesTable} AS f (route, fence) VALUES ($5, 1)
+  ON CONFLICT (route) DO UPDATE SET fence = f.fence + 1 WHERE f.fence < ${MAX_FENCE}
+  RETURNING f.fence
+),
+taken AS (
+  INSERT INTO ${config.locksTable} AS l (name, key, lock_id, acquired_at_ms, expires_at_ms, fence)
+  SELECT $1, $2, $3, clock.now_ms, clock.now_ms + $4::bigint, bump.fence FROM bump, ${clock}
+  ON CONFLICT (name) DO UPDATE SET key = excluded.key, lock_id = excluded.lock_id,
+    acquired_at_ms = excluded.acquired_at_ms, expires_at_ms = excluded.expires_at_ms,
+    fence = excluded.fence
+  WHERE ${MAY_TAKE_OVER}
+  RETURNING l.expires_at_ms, l.fence
+)
+${answer(
+  undefined,
+  `FROM ${clock} LEFT JOIN taken ON true LEFT JOIN LATERAL (
+  SELECT l.lock_id, l.expires_at_ms, l.fence FROM ${config.locksTable} l
+  WHERE taken.fence IS NULL AND l.name = $1
+    AND l.expires_at_ms + ${TIME_TOLERANCE_MS} > clock.now_ms
+) cur ON true`,
+)}`;
 }
 
 /** The statements an acquire chooses from, built once per backend. */
 export interface AcquireStatements {
+  readonly first: string;
   readonly plain: string;
   readonly queued: string;
 }
 
 export function acquireStatements(config: PostgresConfig): AcquireStatements {
-  return { plain: acquireSql(config), queued: acquireQueuedSql(config) };
+  return {
+    first: acquireFirstSql(config),
+    plain: acquireSql(config),
+    queued: acquireQueuedSql(config),
+  };
 }
 
 /** One attempt (see attemptPlan for which statement it sends). */
@@ -158,12 +204,21 @@ export async function acquire(
 ): Promise<DriverAttempt> {
   const name = rowName(input.key);
   const plan = attemptPlan(ctx, input, name);
-  if (plan !== "queued") {
-    const attempt = await send(ctx, statements.plain, input, name, false);
-    // A reserved waiter that did not get the key (its reservation lapsed and someone took it)
-    // must queue again, or it would sleep out its backoff unqueued.
-    if (plan === "plain" || attempt.acquired) return attempt;
-  }
+  if (plan === "queued") return send(ctx, statements.queued, input, name, true);
+  // The key is expected free on a first attempt, and by the waiter it was reserved for; a
+  // backend without wake-ups polls with the statement that reads first.
+  const { waiter } = input;
+  const expectFree = plan === "reserved" || !waiter || waiter.firstAttempt === true;
+  const attempt = await send(
+    ctx,
+    expectFree ? statements.first : statements.plain,
+    input,
+    name,
+    false,
+  );
+  // A reserved waiter that did not get the key (its reservation lapsed and someone took it)
+  // must queue again, or it would sleep out its backoff unqueued.
+  if (plan === "plain" || attempt.acquired) return attempt;
   return send(ctx, statements.queued, input, name, true);
 }
 

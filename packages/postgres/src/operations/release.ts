@@ -3,7 +3,6 @@ import type { PostgresConfig } from "../config";
 import type { DriverContext } from "../context";
 import { runStatement } from "../statement";
 import { NOW_MS } from "../storage";
-import { releasePayload } from "../wait-queue";
 
 /**
  * Deletes the lock row if `lockId` holds it and it is live (the unique lock_id index finds it).
@@ -16,10 +15,9 @@ import { releasePayload } from "../wait-queue";
  */
 export function releaseSql({ locksTable, relayFunction, notify }: PostgresConfig): string {
   const live = `l.lock_id = $1 AND l.expires_at_ms + ${TIME_TOLERANCE_MS} > ${NOW_MS}`;
-  if (!notify) return `DELETE FROM ${locksTable} l WHERE ${live} RETURNING false AS waited`;
+  if (!notify) return `DELETE FROM ${locksTable} l WHERE ${live} RETURNING NULL AS announced`;
   return `DELETE FROM ${locksTable} l WHERE ${live}
-RETURNING l.waited, CASE WHEN l.waited THEN l.name END AS name, l.fence,
-  CASE WHEN l.waited THEN ${relayFunction}(l.name, l.key, l.fence, $2::text) END AS reserved_for`;
+RETURNING CASE WHEN l.waited THEN ${relayFunction}(l.name, l.key, l.fence, $2::text) END AS announced`;
 }
 
 /** `contended`: waiters were told (core's releaser then lets them in first). */
@@ -39,10 +37,8 @@ export async function release(
   });
   const row = result.rows[0];
   if (!row) return { released: false };
-  const contended = row.waited === true;
-  if (contended && typeof row.name === "string") {
-    const reservedFor = typeof row.reserved_for === "string" ? row.reserved_for : undefined;
-    ctx.watcher?.releasedHere(releasePayload(row.name, String(row.fence), reservedFor));
-  }
-  return { released: true, contended };
+  // A waited lock's release answers with what it announced (one column, null otherwise).
+  const announced = typeof row.announced === "string" ? row.announced : undefined;
+  if (announced !== undefined) ctx.watcher?.releasedHere(announced);
+  return { released: true, contended: announced !== undefined };
 }
