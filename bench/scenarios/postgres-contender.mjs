@@ -293,6 +293,8 @@ const hotkey = measured(async ({ ms, workers, key }) => {
           holder = -1;
           return now();
         };
+        // Ends the wait with the chunk: an abort of this signal is the end, not a failure.
+        const roundEnd = AbortSignal.timeout(Math.max(1, Math.ceil(stopAt - now())));
         try {
           const releasedAt =
             kind === "poll"
@@ -300,14 +302,14 @@ const hotkey = measured(async ({ ms, workers, key }) => {
               : await setup.lock(section, {
                   key,
                   timeoutMs: 10_000,
-                  signal: AbortSignal.timeout(Math.max(1, Math.ceil(stopAt - now()))),
+                  signal: roundEnd,
                 });
           if (acquiredAt <= stopAt) {
             perWorker[w]++;
             acquisitions.push([acquiredAt, releasedAt, w]);
           }
         } catch (error) {
-          if (now() >= stopAt) {
+          if (now() >= stopAt || roundEnd.aborted) {
             if (!acquiredAt) waits.push([waitStart, undefined]);
             break;
           }
