@@ -8,7 +8,7 @@ import {
 } from "@syncguard/core";
 import type { Pool } from "pg";
 import { createPostgresBackend, type PostgresBackend, setupSchema } from "../src";
-import { routeOfTag, rowName } from "../src/storage";
+import { ROUTES, routeOfTag, rowName } from "../src/storage";
 import { uniqueKey, useSchema } from "./helpers";
 
 let pool: Pool;
@@ -142,3 +142,24 @@ it("without notify there is no subscribe, and lock() still hands over by polling
   await polling.release({ lockId: held.lockId });
   expect((await waiting) > held.fence).toBe(true);
 });
+
+it("storage does not grow with the keys ever locked: 6000 keys leave at most 4096 fence counters and no lock rows", async () => {
+  const tablePrefix = "bounded_";
+  await setupSchema(pool, { schema, tablePrefix });
+  const own = createPostgresBackend(pool, { schema, tablePrefix });
+  const prefix = uniqueKey("bounded");
+  for (let batch = 0; batch < 60; batch++) {
+    await Promise.all(
+      Array.from({ length: 100 }, async (_, i) => {
+        const held = await own.acquire({ key: `${prefix}:${batch}:${i}`, ttlMs: 30_000 });
+        if (!held.ok) throw new Error("expected to acquire");
+        await own.release({ lockId: held.lockId });
+      }),
+    );
+  }
+  const count = async (table: string) =>
+    Number((await pool.query(`SELECT count(*) AS n FROM "${schema}".${table}`)).rows[0].n);
+  expect(await count("bounded_fences")).toBeLessThanOrEqual(ROUTES);
+  expect(await count("bounded_locks")).toBe(0);
+  await own.close();
+}, 60_000);
