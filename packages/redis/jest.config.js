@@ -1,5 +1,7 @@
+const base = require("../../jest.base.js");
+
 /** @type {import("jest").Config} */
 module.exports = {
-  ...require("../../jest.base.js"),
-  reporters: ["default", "<rootDir>/test/helpers/client-matrix-reporter.js"],
+  ...base,
+  reporters: [...base.reporters, "<rootDir>/test/helpers/client-matrix-reporter.js"],
 };

@@ -6,9 +6,11 @@
  *
  *   (a) ESM TypeScript, only @syncguard/redis + redis: no Firestore anywhere in the tree.
  *   (b) CommonJS JavaScript, only @syncguard/firestore + @google-cloud/firestore: no Redis.
- *   (a) and (b) also run the package's 2.x migration command as npm linked it (dry run), and the
+ *   (a) and (b) also import the 2.x migration from its subpath (`@syncguard/<store>/migrate`),
+ *       run the package's deprecated migration command as npm linked it (dry run), and the
  *       `syncguard` CLI (@syncguard/cli, whose store packages are optional peers: npm installs
- *       none of the other store's).
+ *       none of the other store's), which reaches the store through `@syncguard/<store>/operator`
+ *       (inspect or fence, and `migrate-2x --dry-run`).
  *   (c) @syncguard/conformance + @syncguard/core + jest, running the README's example test file
  *       (copied from packages/conformance/README.md as written) against a file-system backend.
  *   (d) CommonJS TypeScript, only firebase-admin + @syncguard/firestore: the lock runs on the
@@ -20,8 +22,14 @@
  *       extend, release, and wake a waiter through LISTEN/NOTIFY on a real PostgreSQL 20 times,
  *       printing the median time from the release to the waiter's fn.
  *   (g) the same with only postgres.js (`postgres`) + @syncguard/postgres.
+ *   (h) two copies of core: the app pins a core tarball packed as 0.2.0, @syncguard/redis gets its
+ *       own nested 0.1.0; (i) one copy installed, loaded twice: core `import`ed (ESM build) next to
+ *       @syncguard/redis `require`d (which loads core's CommonJS build). Both run lock(), a hand-off
+ *       to a waiter woken by the release, listLocks and forceRelease through the app's core on the
+ *       backend's, a transient error of the backend's copy retried by the app's lock(), and
+ *       `instanceof LockError` / `LockError.is` both ways (ADR-029).
  *
- * The seven installs start together (npm's cache is shared and safe for that); each test waits
+ * The nine installs start together (npm's cache is shared and safe for that); each test waits
  * for its own.
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -36,6 +44,7 @@ import {
   plainEnv,
   ROOT,
   type RunResult,
+  repackedTarball,
   run,
   secs,
   serviceEnv,
@@ -171,6 +180,27 @@ beforeAll(() => {
     },
     "postgres",
   );
+  install(
+    "two-cores",
+    {
+      dependencies: {
+        "@syncguard/core": `file:${repackedTarball("@syncguard/core", "0.2.0")}`,
+        "@syncguard/redis": file("@syncguard/redis"),
+        redis: redisVersion,
+      },
+      // Only the backend's own dependency on core gets the 0.1.0 tarball: npm nests it.
+      overrides: { "@syncguard/redis": { "@syncguard/core": file("@syncguard/core") } },
+    },
+    "two-cores",
+  );
+  install(
+    "esm-cjs",
+    {
+      dependencies: { "@syncguard/redis": file("@syncguard/redis"), redis: redisVersion },
+      overrides: overrides(),
+    },
+    "two-cores",
+  );
   const example = readmeExample();
   const version = (name: string): string =>
     name.startsWith("@syncguard/") ? file(name) : devVersion(name);
@@ -205,15 +235,23 @@ it("(a) ESM TypeScript project with only @syncguard/redis + redis: type-checks, 
     await run("node", ["dist/main.js"], dir, env, 60_000),
   );
   expect(start.output).toMatch(/"ok":true,"format":"esm"/);
-  // The migration command npm linked from the package's "bin" (URL from REDIS_URL).
+  // The deprecated migration command npm linked from the package's "bin" (URL from REDIS_URL):
+  // it still works, after a notice naming `syncguard migrate-2x`.
   const bin = join(dir, "node_modules", ".bin", "syncguard-redis-migrate-2x");
   const migrate = expectOk("migrate-2x", await run(bin, ["--dry-run", "--json"], dir, env));
   expect(migrate.output).toMatch(/"dryRun":true/);
-  // The operator CLI as npm linked it (Redis from REDIS_URL): a free key is "not held", exit 1.
+  expect(migrate.output).toContain("deprecated: use `syncguard migrate-2x`");
+  // The operator CLI as npm linked it (Redis from REDIS_URL), through @syncguard/redis/operator:
+  // a free key is "not held", exit 1, and the migration's dry run reports as JSON.
   const cli = join(dir, "node_modules", ".bin", "syncguard");
   const inspect = await run(cli, ["inspect", "consumer:free", "--json"], dir, env);
   expect(inspect.code).toBe(1);
   expect(JSON.parse(inspect.output)).toEqual({ key: "consumer:free", held: false });
+  const dry = expectOk(
+    "syncguard migrate-2x",
+    await run(cli, ["migrate-2x", "--dry-run", "--json"], dir, env),
+  );
+  expect(JSON.parse(dry.output)).toMatchObject({ dryRun: true, countersRaised: 0 });
   timings.push(`esm-redis: tsc ${secs(tsc.ms)}, run ${secs(start.ms)}`);
 });
 
@@ -232,11 +270,14 @@ it("(b) CommonJS JavaScript project with only @syncguard/firestore: round trip o
 
   const start = expectOk("node main.js", await run("node", ["main.js"], dir, env, 90_000));
   expect(start.output).toMatch(/"ok":true,"format":"cjs"/);
-  // The migration command npm linked from the package's "bin" (project from GCLOUD_PROJECT).
+  // The deprecated migration command npm linked from the package's "bin" (project from
+  // GCLOUD_PROJECT): it still works, after a notice naming `syncguard migrate-2x`.
   const bin = join(dir, "node_modules", ".bin", "syncguard-firestore-migrate-2x");
   const migrate = expectOk("migrate-2x", await run(bin, ["--dry-run", "--json"], dir, env));
   expect(migrate.output).toMatch(/"dryRun":true/);
-  // The operator CLI as npm linked it, on the emulator: a key never locked has no fence.
+  expect(migrate.output).toContain("deprecated: use `syncguard migrate-2x`");
+  // The operator CLI as npm linked it, on the emulator, through @syncguard/firestore/operator:
+  // a key never locked has no fence, and the migration's dry run reports as JSON.
   const cli = join(dir, "node_modules", ".bin", "syncguard");
   const project = env.GCLOUD_PROJECT as string;
   const fence = expectOk(
@@ -244,6 +285,11 @@ it("(b) CommonJS JavaScript project with only @syncguard/firestore: round trip o
     await run(cli, ["fence", "consumer:never", "--project", project, "--json"], dir, env),
   );
   expect(JSON.parse(fence.output)).toEqual({ key: "consumer:never", fence: null, shared: false });
+  const dry = expectOk(
+    "syncguard migrate-2x",
+    await run(cli, ["migrate-2x", "--project", project, "--dry-run", "--json"], dir, env),
+  );
+  expect(JSON.parse(dry.output)).toMatchObject({ dryRun: true, countersRaised: 0 });
   timings.push(`cjs-firestore: run ${secs(start.ms)}`);
 });
 
@@ -356,7 +402,8 @@ it("(e) ioredis project without `redis`: type-checks, ESM and CJS lock, extend, 
       `${format} ${secs(r.ms)} (wake ${result.single.wakeMs}/${result.cluster.wakeMs} ms single/cluster, exit after ${secs(lag)})`,
     );
   }
-  // The migration command, with no node-redis installed, connects with ioredis.
+  // The deprecated migration command, with no node-redis and no CLI installed, connects with
+  // ioredis through the package's operator module.
   const bin = join(modules, ".bin", "syncguard-redis-migrate-2x");
   const migrate = expectOk("migrate-2x", await run(bin, ["--dry-run", "--json"], dir, env));
   expect(migrate.output).toMatch(/"dryRun":true/);
@@ -411,4 +458,40 @@ it("(f) project with only pg + @syncguard/postgres: ESM and CJS create the table
 
 it("(g) project with only postgres.js + @syncguard/postgres: ESM and CJS create the tables, lock and wake a waiter", async () => {
   timings.push(await postgresRoundTrips("postgres-js", "postgres", ["js.mjs", "js.cjs"]));
+});
+
+/** Runs one entry of the two-cores fixture; returns its JSON result and a timing line. */
+async function twoCores(project: string, entry: string) {
+  const env = plainEnv(serviceEnv("REDIS_URL"));
+  const { dir } = await installs.get(project)!;
+  const r = expectOk(`node ${entry}`, await run("node", [entry], dir, env, 60_000));
+  const result = JSON.parse(r.output.split("\n").find((l) => l.startsWith("{")) ?? "{}");
+  expect(result).toMatchObject({ ok: true });
+  expect(result.fence).toMatch(/^\d{15}$/);
+  // The waiter's retry delay is 10 s: only a wake-up gets it the lock this soon.
+  expect(result.wakeMs).toBeLessThan(5_000);
+  expect(result.transientAttempts).toBeGreaterThanOrEqual(2);
+  expect(result.appCore).not.toEqual(result.backendCore);
+  return { result, timing: `${project}: run ${secs(r.ms)} (wake ${result.wakeMs} ms)` };
+}
+
+it("(h) two copies of core (app 0.2.0, backend's nested 0.1.0): lock, hand-off, forceRelease, errors across copies", async () => {
+  const { dir } = await installs.get("two-cores")!;
+  const copies = installedCopies(dir).get("@syncguard/core") ?? [];
+  expect(copies).toEqual([
+    join(dir, "node_modules", "@syncguard", "core"),
+    join(dir, "node_modules", "@syncguard", "redis", "node_modules", "@syncguard", "core"),
+  ]);
+  const { result, timing } = await twoCores("two-cores", "main.cjs");
+  expect(result.versions).toEqual(["0.2.0", "0.1.0"]);
+  timings.push(timing);
+});
+
+it("(i) core imported as ESM next to @syncguard/redis required as CommonJS: the same checks", async () => {
+  const { dir } = await installs.get("esm-cjs")!;
+  expect(installedCopies(dir).get("@syncguard/core")).toHaveLength(1);
+  const { result, timing } = await twoCores("esm-cjs", "main.mjs");
+  expect(String(result.appCore)).toMatch(/@syncguard\/core\/dist\/index\.mjs$/);
+  expect(String(result.backendCore)).toMatch(/@syncguard\/core\/dist\/index\.js$/);
+  timings.push(timing);
 });

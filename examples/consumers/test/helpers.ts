@@ -1,5 +1,13 @@
-import { execFile } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFile, execFileSync } from "node:child_process";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 
 export const ROOT = resolve(__dirname, "../../..");
@@ -27,6 +35,24 @@ export function tarball(name: string): string {
   const t = manifest().tarballs[name];
   if (!t) throw new Error(`no tarball for ${name}`);
   return t.file;
+}
+
+/**
+ * The tarball of `name` packed again under another version number (what the registry would serve
+ * for a later release), next to the original. Returns its path.
+ */
+export function repackedTarball(name: string, version: string): string {
+  const dir = mkdtempSync(join(manifest().dir, "repack-"));
+  execFileSync("tar", ["-xzf", tarball(name), "-C", dir]);
+  const pkgFile = join(dir, "package", "package.json");
+  const pkg = JSON.parse(readFileSync(pkgFile, "utf8"));
+  writeFileSync(pkgFile, `${JSON.stringify({ ...pkg, version }, null, 2)}\n`);
+  const out = execFileSync("npm", ["pack", "--pack-destination", dir, "--loglevel=error"], {
+    cwd: join(dir, "package"),
+    env: plainEnv(),
+    encoding: "utf8",
+  });
+  return join(dir, out.trim().split("\n").pop() ?? "");
 }
 
 /**

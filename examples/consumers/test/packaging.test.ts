@@ -10,6 +10,10 @@ import { expectOk, manifest, ROOT, run } from "./helpers";
 const BIN = join(ROOT, "node_modules", ".bin");
 const tarballs = Object.entries(manifest().tarballs);
 
+/** A subpath entry's files, both formats with their declarations. */
+const subpath = (name: string) =>
+  ["index.js", "index.mjs", "index.d.ts", "index.d.mts"].map((file) => `dist/${name}/${file}`);
+
 const REQUIRED: Record<string, string[]> = {
   "@syncguard/core": [
     "dist/memory/index.js",
@@ -17,16 +21,18 @@ const REQUIRED: Record<string, string[]> = {
     "dist/memory/index.d.ts",
     "dist/memory/index.d.mts",
   ],
-  // The migration commands (package.json "bin").
-  "@syncguard/redis": ["dist/migrate-2x.js"],
+  // The `./operator` and `./migrate` subpaths, and the deprecated migration commands ("bin").
+  "@syncguard/redis": [...subpath("operator"), ...subpath("migrate"), "dist/migrate-2x.js"],
   "@syncguard/firestore": [
     "firestore.indexes.json",
     "firestore.rules",
     "firestore.client-sdk.rules",
+    ...subpath("operator"),
+    ...subpath("migrate"),
     "dist/migrate-2x.js",
   ],
-  // The reviewable schema SQL, for migration tools.
-  "@syncguard/postgres": ["migrations/001_init.sql"],
+  // The `./operator` subpath, and the reviewable schema SQL for migration tools.
+  "@syncguard/postgres": [...subpath("operator"), "migrations/001_init.sql"],
   // Spawned by path as a child process (`node dist/race-worker.js`) by the race suite.
   "@syncguard/conformance": ["dist/race-worker.js", "RULES.md"],
   // The `syncguard` command (package.json "bin").

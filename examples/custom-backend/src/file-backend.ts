@@ -1,6 +1,6 @@
 import { join } from "node:path";
+import type { BackendCapabilities } from "@syncguard/core";
 import {
-  type BackendCapabilities,
   type DefinedBackend,
   defineBackend,
   fenceOverflowError,
@@ -11,7 +11,7 @@ import {
   lockIdKeyTag,
   MAX_FENCE,
   TIME_TOLERANCE_MS,
-} from "@syncguard/core";
+} from "@syncguard/core/driver";
 import { withKeyMutex } from "./mutex";
 import { type LockRecord, readRecord, readText, removeIfPresent, writeAtomic } from "./store";
 

@@ -1,4 +1,5 @@
-import { assertFenceNewer, isStaleFenceError } from "@syncguard/core";
+import { assertFenceNewer } from "@syncguard/core";
+import { isStaleFenceError } from "@syncguard/core/driver";
 
 /** What the payment service knows about one payment. */
 interface Payment {

@@ -1,153 +1,198 @@
 import { parseArgs } from "node:util";
-import { MAX_LIST_LIMIT, normalizeKey } from "@syncguard/core";
+import { MAX_LIST_LIMIT, normalizeKey } from "@syncguard/core/driver";
+import type { OperatorFlag, OperatorFlagValues, StoreOperator } from "@syncguard/core/operator";
 import { CliError, EXIT_CODES } from "./exit-codes";
-import { redactUrl } from "./redact";
+import type { StoreHints } from "./stores";
 
-export const COMMANDS = ["inspect", "list", "release", "fence"] as const;
+export const COMMANDS = ["inspect", "list", "release", "fence", "migrate-2x"] as const;
 export type Command = (typeof COMMANDS)[number];
 
-/** The options `node:util` parseArgs knows; which command takes which is checked below. */
-const OPTIONS = {
-  url: { type: "string", multiple: true },
-  cluster: { type: "boolean" },
-  "key-prefix": { type: "string" },
-  project: { type: "string" },
-  collection: { type: "string" },
-  "fence-collection": { type: "string" },
-  schema: { type: "string" },
-  "table-prefix": { type: "string" },
+type OptionSpec = { type: "string" | "boolean"; multiple?: boolean; short?: string };
+
+/** The CLI's own options; which command takes which is below. The stores' come from operators. */
+const CLI_OPTIONS: Record<string, OptionSpec> = {
   prefix: { type: "string" },
   limit: { type: "string" },
   cursor: { type: "string" },
   force: { type: "boolean" },
   yes: { type: "boolean", short: "y" },
+  "dry-run": { type: "boolean" },
   json: { type: "boolean" },
   "timeout-ms": { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
-} as const;
+};
 
-type OptionName = keyof typeof OPTIONS;
-
-const STORE_OPTIONS: OptionName[] = [
-  "url",
-  "cluster",
-  "key-prefix",
-  "project",
-  "collection",
-  "fence-collection",
-  "schema",
-  "table-prefix",
-  "timeout-ms",
-  "json",
-  "help",
-];
-/** The options each command accepts besides the store's. */
-const COMMAND_OPTIONS: Record<Command, OptionName[]> = {
+/** Every command takes these besides its own. */
+const COMMON_OPTIONS = ["json", "timeout-ms", "help"];
+const COMMAND_OPTIONS: Record<Command, string[]> = {
   inspect: [],
   fence: [],
   list: ["prefix", "limit", "cursor"],
   release: ["force", "yes"],
+  "migrate-2x": ["dry-run"],
 };
 
-export type StoreChoice =
-  | {
-      kind: "redis";
-      urls: string[];
-      cluster: boolean;
-      keyPrefix?: string;
-    }
-  | {
-      kind: "firestore";
-      projectId: string;
-      collection?: string;
-      fenceCollection?: string;
-    }
-  | {
-      kind: "postgres";
-      url: string;
-      schema?: string;
-      tablePrefix?: string;
-    };
-
-export type Invocation =
+/** What the command line asks before any store is chosen. */
+export type Request =
   | { kind: "help"; command?: Command }
   | { kind: "version" }
-  | {
-      kind: "run";
-      command: Command;
-      key?: string;
-      store: StoreChoice;
-      json: boolean;
-      timeoutMs: number;
-      prefix?: string;
-      limit?: number;
-      cursor?: string;
-      yes: boolean;
-    };
+  | { kind: "run"; command: Command; hints: StoreHints };
+
+/** A command to run, its store's flags read for the store's operator. */
+export interface Invocation {
+  command: Command;
+  key?: string;
+  json: boolean;
+  timeoutMs: number;
+  prefix?: string;
+  limit?: number;
+  cursor?: string;
+  yes: boolean;
+  dryRun: boolean;
+  /** The store's flags, by their names (an old spelling already mapped to its name). */
+  storeFlags: OperatorFlagValues;
+  /** Old spellings used: [old, name]. */
+  renamed: [string, string][];
+}
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
-function usage(message: string): CliError {
-  return new CliError(EXIT_CODES.usage, message);
+const usage = (message: string) => new CliError(EXIT_CODES.usage, message);
+
+const isCommand = (name: string): name is Command => (COMMANDS as readonly string[]).includes(name);
+
+/**
+ * First look at the command line: help, version, the command, and what picks the store. Loose
+ * on purpose (a store's own options are not known yet): `readInvocation` checks it all once the
+ * store's operator is loaded.
+ */
+export function readRequest(argv: readonly string[], env: NodeJS.ProcessEnv): Request {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    options: {
+      url: { type: "string", multiple: true },
+      project: { type: "string" },
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "v" },
+    },
+    strict: false,
+    allowPositionals: true,
+  });
+  if (values.version === true) return { kind: "version" };
+  // An undeclared option's value may come first: the command is the first command name.
+  const command = positionals.find(isCommand);
+  if (command === undefined && positionals.length > 0) {
+    throw usage(`unknown command "${positionals[0]}" (commands: ${COMMANDS.join(", ")})`);
+  }
+  if (command === undefined) return { kind: "help" };
+  if (values.help === true) return { kind: "help", command };
+  const urls = Array.isArray(values.url) ? values.url.filter((u) => typeof u === "string") : [];
+  return {
+    kind: "run",
+    command,
+    hints: {
+      urls,
+      ...(env.REDIS_URL ? { envUrl: env.REDIS_URL } : {}),
+      project: values.project !== undefined,
+    },
+  };
+}
+
+/** The store flags a command takes: the operator's, and for migrate-2x its migration flags. */
+export function storeFlagsOf(operator: StoreOperator, command: Command): readonly OperatorFlag[] {
+  return command === "migrate-2x"
+    ? [...operator.flags, ...(operator.migrationFlags ?? [])]
+    : operator.flags;
 }
 
 /**
- * Reads the command line: `syncguard <command> [<key>] [options]`. Everything wrong with it is a
- * usage error (exit 2) before any store is touched. `env` gives REDIS_URL when no store is named.
+ * Reads the command line strictly, with the CLI's options for `command` and the store's flags.
+ * Everything wrong with it is a usage error (exit 2) before any store is touched.
  */
-export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv): Invocation {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+export function readInvocation(
+  argv: readonly string[],
+  command: Command,
+  operator: StoreOperator,
+): Invocation {
+  const flags = storeFlagsOf(operator, command);
+  const own = [...COMMON_OPTIONS, ...COMMAND_OPTIONS[command]];
+  const options: Record<string, OptionSpec> = {};
+  for (const name of own) options[name] = CLI_OPTIONS[name] as OptionSpec;
+  for (const flag of flags) {
+    for (const name of [flag.name, ...(flag.aliases ?? [])]) {
+      options[name] = { type: flag.type, ...(flag.multiple ? { multiple: true } : {}) };
+    }
+  }
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>;
   try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw usage((error as Error).message);
+    throw usage(optionError(error, command, operator, flags));
   }
-  const { values, positionals } = parsed;
-  const [name, ...rest] = positionals;
-  if (values.version) return { kind: "version" };
-  if (name !== undefined && !isCommand(name)) {
-    throw usage(`unknown command "${name}" (commands: ${COMMANDS.join(", ")})`);
-  }
-  if (values.help || name === undefined) {
-    return name === undefined ? { kind: "help" } : { kind: "help", command: name };
-  }
-  const command = name;
-  const allowed = new Set<string>([...STORE_OPTIONS, ...COMMAND_OPTIONS[command]]);
-  for (const option of Object.keys(values)) {
-    if (!allowed.has(option)) throw usage(`${command} does not take --${option}`);
-  }
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  const [, ...rest] = parsed.positionals;
 
-  const takesKey = command !== "list";
+  const takesKey = command !== "list" && command !== "migrate-2x";
   if (takesKey && rest.length !== 1) {
     throw usage(`${command} needs exactly one key: syncguard ${command} <key>`);
   }
-  if (!takesKey && rest.length > 0)
-    throw usage(`list takes no key (use --prefix): got "${rest[0]}"`);
+  if (!takesKey && rest.length > 0) {
+    throw usage(
+      `${command} takes no key${command === "list" ? " (use --prefix)" : ""}: got "${rest[0]}"`,
+    );
+  }
   if (command === "release" && !values.force) {
     throw usage(
       "release needs --force: it deletes the lock whoever holds it (syncguard release --force <key>)",
     );
   }
-
   const limit = positiveInteger(values.limit, "--limit");
   if (limit !== undefined && limit > MAX_LIST_LIMIT) {
     throw usage(`--limit must be at most ${MAX_LIST_LIMIT}, got ${limit}`);
   }
   if (takesKey) checkKey(rest[0] as string);
 
+  const storeFlags: Record<string, string | boolean | readonly string[]> = {};
+  const renamed: [string, string][] = [];
+  for (const flag of flags) {
+    for (const name of [...(flag.aliases ?? []), flag.name]) {
+      const value = values[name];
+      if (value === undefined) continue;
+      if (name !== flag.name) renamed.push([name, flag.name]);
+      storeFlags[flag.name] = value;
+    }
+  }
+  const text = (name: string) =>
+    typeof values[name] === "string" ? (values[name] as string) : undefined;
   return {
-    kind: "run",
     command,
     ...(takesKey ? { key: rest[0] as string } : {}),
-    store: storeChoice(values, env),
     json: values.json === true,
     timeoutMs: positiveInteger(values["timeout-ms"], "--timeout-ms") ?? DEFAULT_TIMEOUT_MS,
-    ...(values.prefix !== undefined ? { prefix: values.prefix } : {}),
+    ...(text("prefix") !== undefined ? { prefix: text("prefix") as string } : {}),
     ...(limit !== undefined ? { limit } : {}),
-    ...(values.cursor !== undefined ? { cursor: values.cursor } : {}),
+    ...(text("cursor") !== undefined ? { cursor: text("cursor") as string } : {}),
     yes: values.yes === true,
+    dryRun: values["dry-run"] === true,
+    storeFlags,
+    renamed,
   };
+}
+
+/** node:util's message for a bad option, said in the CLI's terms. */
+function optionError(
+  error: unknown,
+  command: Command,
+  operator: StoreOperator,
+  flags: readonly OperatorFlag[],
+): string {
+  const { code, message } = error as { code?: unknown; message: string };
+  const name = /'(-[^' ]+)/.exec(message)?.[1]?.replace(/^-+/, "");
+  if (code !== "ERR_PARSE_ARGS_UNKNOWN_OPTION" || name === undefined) return message;
+  if (name in CLI_OPTIONS) return `${command} does not take --${name}`;
+  const own = flags.map((flag) => `--${flag.name}`).join(", ");
+  return `--${name} is not an option of ${command} on ${operator.store} (${operator.store} takes ${own})`;
 }
 
 /** A key the store could never hold is a usage error before connecting (core's own rule). */
@@ -159,98 +204,11 @@ function checkKey(key: string): void {
   }
 }
 
-const isCommand = (name: string): name is Command => (COMMANDS as readonly string[]).includes(name);
-
-function positiveInteger(text: string | undefined, option: string): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^[1-9]\d{0,9}$/.test(text))
+function positiveInteger(value: unknown, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  const text = String(value);
+  if (!/^[1-9]\d{0,9}$/.test(text)) {
     throw usage(`${option} must be a positive integer, got "${text}"`);
+  }
   return Number(text);
-}
-
-type Values = {
-  url?: string[];
-  cluster?: boolean;
-  "key-prefix"?: string;
-  project?: string;
-  collection?: string;
-  "fence-collection"?: string;
-  schema?: string;
-  "table-prefix"?: string;
-};
-
-const POSTGRES_URL = /^postgres(ql)?:\/\/./;
-
-/**
- * Redis with --url redis:// (or $REDIS_URL), PostgreSQL with --url postgres://, Firestore with
- * --project: exactly one.
- */
-function storeChoice(values: Values, env: NodeJS.ProcessEnv): StoreChoice {
-  const postgresOnly = (["schema", "table-prefix"] as const).filter((o) => values[o] !== undefined);
-  const postgresUrl = values.url?.some((url) => POSTGRES_URL.test(url)) === true;
-  if (postgresUrl) return postgresChoice(values);
-  if (postgresOnly.length > 0) {
-    throw usage(`--${postgresOnly[0]} is a PostgreSQL option: give --url postgres://...`);
-  }
-  const redisOnly = (["cluster", "key-prefix"] as const).filter((o) => values[o] !== undefined);
-  const firestoreOnly = (["collection", "fence-collection"] as const).filter(
-    (o) => values[o] !== undefined,
-  );
-  if (values.project !== undefined) {
-    if (values.url !== undefined || redisOnly.length > 0) {
-      const clash = values.url !== undefined ? "url" : redisOnly[0];
-      throw usage(
-        `--project (Firestore) and --${clash} (Redis) cannot be combined: pick one store`,
-      );
-    }
-    if (values.project === "") throw usage("--project needs a project id");
-    return {
-      kind: "firestore",
-      projectId: values.project,
-      ...(values.collection !== undefined ? { collection: values.collection } : {}),
-      ...(values["fence-collection"] !== undefined
-        ? { fenceCollection: values["fence-collection"] }
-        : {}),
-    };
-  }
-  if (firestoreOnly.length > 0) {
-    throw usage(`--${firestoreOnly[0]} is a Firestore option: add --project <id>`);
-  }
-  const urls = values.url ?? (env.REDIS_URL ? [env.REDIS_URL] : []);
-  if (urls.length === 0) {
-    throw usage(
-      "no store: give --url redis://host:port (or set REDIS_URL) for Redis, --url postgres://... for PostgreSQL, or --project <id> for Firestore",
-    );
-  }
-  for (const url of urls) {
-    if (!/^rediss?:\/\/./.test(url)) {
-      throw usage(
-        `--url must be a redis://, rediss:// or postgres:// URL, got "${redactUrl(url)}"`,
-      );
-    }
-  }
-  if (urls.length > 1 && !values.cluster) {
-    throw usage("several --url are root nodes of a Redis Cluster: add --cluster");
-  }
-  return {
-    kind: "redis",
-    urls,
-    cluster: values.cluster === true,
-    ...(values["key-prefix"] !== undefined ? { keyPrefix: values["key-prefix"] } : {}),
-  };
-}
-
-function postgresChoice(values: Values): StoreChoice {
-  const urls = values.url ?? [];
-  const foreign = (
-    ["cluster", "key-prefix", "project", "collection", "fence-collection"] as const
-  ).find((o) => values[o] !== undefined);
-  if (foreign) throw usage(`--${foreign} is not a PostgreSQL option`);
-  if (urls.length > 1) throw usage("PostgreSQL takes one --url");
-  return {
-    kind: "postgres",
-    url: urls[0] as string,
-    ...(values.schema !== undefined ? { schema: values.schema } : {}),
-    ...(values["table-prefix"] !== undefined ? { tablePrefix: values["table-prefix"] } : {}),
-  };
 }

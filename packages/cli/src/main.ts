@@ -1,80 +1,23 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { type Command, type Invocation, parseInvocation } from "./args";
+import {
+  CLIENT_NOT_INSTALLED,
+  connectionUrlSecrets,
+  type OperatorPlan,
+  type StoreOperator,
+} from "@syncguard/core/operator";
+import { type Invocation, readInvocation, readRequest } from "./args";
+import { candidateUrls } from "./argv-urls";
 import { fence } from "./commands/fence";
 import { inspect } from "./commands/inspect";
 import { list } from "./commands/list";
+import { migrate2x } from "./commands/migrate";
 import { checkConfirmable, release } from "./commands/release";
 import { CliError, EXIT_CODES, type ExitCode } from "./exit-codes";
+import { helpText } from "./help";
 import type { CliIO } from "./io";
-import { openStore, type Store } from "./stores";
-
-const STORE_HELP = `Store (one of):
-  --url URL               Redis (default: $REDIS_URL). Repeat it for the root nodes of a cluster.
-                          A postgres:// URL picks PostgreSQL.
-  --cluster               Connect as a Redis Cluster client.
-  --key-prefix P          The Redis backend's keyPrefix (default "syncguard").
-  --project ID            Firestore project (honours FIRESTORE_EMULATOR_HOST).
-  --collection C          Firestore lock collection (default "locks").
-  --fence-collection C    Firestore fence collection (default "fence_counters").
-  --schema S              PostgreSQL schema of the lock tables (default "public").
-  --table-prefix P        PostgreSQL table prefix (default "syncguard_").
-  --timeout-ms N          Bound on connecting and on each store call (default 10000).
-
-Output:
-  --json                  Print JSON for scripts.
-  -h, --help              Show help (also: syncguard <command> --help).
-  -v, --version           Print the version.
-
-Exit codes: 0 ok, 1 not held / nothing released, 2 usage, 3 store unreachable or refused,
-4 store package not installed, 5 internal error.`;
-
-const HELP: Record<Command | "main", string> = {
-  main: `Usage: syncguard <command> [<key>] [options]
-
-Look at and clear SyncGuard locks on Redis, Firestore or PostgreSQL.
-
-Commands:
-  inspect <key>           Is the key held? Its fence, when it was acquired, when it expires.
-  list                    Live locks, one page at a time (--prefix, --limit, --cursor).
-  release --force <key>   Delete the key's lock whoever holds it (asks first unless --yes).
-  fence <key>             The key's fence counter, read without changing it.
-
-${STORE_HELP}`,
-  inspect: `Usage: syncguard inspect <key> [store options] [--json]
-
-Shows whether <key> is held and, if so, its fence, when it was acquired and how long until it
-expires (by this machine's clock). Never shows the holder's lockId, only a hash of it.
-Exits 0 when the key is held, 1 when it is free.
-
-${STORE_HELP}`,
-  list: `Usage: syncguard list [--prefix P] [--limit N] [--cursor C] [store options] [--json]
-
-Lists live locks, one page at a time, in the store's order.
-  --prefix P              Only keys starting with P.
-  --limit N               At most N locks in the page (1-1000, default 100).
-  --cursor C              Continue after the page that printed C.
-A page may hold fewer than N locks while more follow: go on while a cursor is printed.
-
-${STORE_HELP}`,
-  release: `Usage: syncguard release --force <key> [--yes] [store options] [--json]
-
-Deletes the live lock on <key> whoever holds it (the escape hatch for a hung holder). Fence
-counters are never touched: the next holder gets a higher fence. The evicted holder finds out at
-its next extend; until then it may still be working, so guard writes with the fence.
-  --force                 Required: says you mean it.
-  -y, --yes               Do not ask for confirmation (required when stdin is not a terminal).
-Exits 0 when a lock was released, 1 when there was none or you answered no.
-
-${STORE_HELP}`,
-  fence: `Usage: syncguard fence <key> [store options] [--json]
-
-Prints the fence counter <key>'s fences come from ("none" if no fence was ever issued). Reading
-it changes nothing. On Redis and PostgreSQL the counter is shared by the keys of a route (the
-value is at least the key's own last fence); on Firestore each key has its own.
-
-${STORE_HELP}`,
-};
+import { Scrubber } from "./scrub";
+import { chooseStore, installHint, loadOperator, openStore, type Store } from "./stores";
 
 /** The installed package's version (read at run time: dist/ and src/ both sit beside it). */
 function version(): string {
@@ -91,30 +34,76 @@ function version(): string {
  * Never throws and never exits the process: the bin does that with the code returned.
  */
 export async function main(argv: readonly string[], io: CliIO): Promise<ExitCode> {
-  let invocation: Invocation;
-  try {
-    invocation = parseInvocation(argv, io.env ?? process.env);
-  } catch (error) {
-    return fail(io, error);
-  }
-  if (invocation.kind === "help") {
-    io.stdout.write(`${HELP[invocation.command ?? "main"]}\n`);
-    return EXIT_CODES.ok;
-  }
-  if (invocation.kind === "version") {
-    io.stdout.write(`${version()}\n`);
-    return EXIT_CODES.ok;
-  }
+  // Every line goes through the scrubber, which learns the secrets before anything is printed:
+  // those of the --url values at once, and those the store's operator reads from its settings.
+  const scrubber = new Scrubber();
+  const env = io.env ?? process.env;
+  scrubber.add(candidateUrls(argv, env).flatMap(connectionUrlSecrets));
+  const out = scrubbedIO(io, scrubber);
   let store: Store | undefined;
   try {
-    if (invocation.command === "release") checkConfirmable(io, invocation.yes);
-    store = await openStore(invocation.store, invocation.timeoutMs, stderrLogger(io));
-    return await run(store, io, invocation);
+    const request = readRequest(argv, env);
+    if (request.kind === "version") {
+      out.stdout.write(`${version()}\n`);
+      return EXIT_CODES.ok;
+    }
+    if (request.kind === "help") {
+      out.stdout.write(`${helpText(request.command)}\n`);
+      return EXIT_CODES.ok;
+    }
+    const kind = chooseStore(request.hints);
+    const operator = loadOperator(kind);
+    if (request.command === "migrate-2x" && !operator.migrationFlags) {
+      throw new CliError(
+        EXIT_CODES.usage,
+        `${operator.store} has no 2.x migration: syncguard 2.x kept no ${operator.store} data this version carries over`,
+      );
+    }
+    const call = readInvocation(argv, request.command, operator);
+    for (const [old, name] of call.renamed) {
+      out.stderr.write(`syncguard: notice: --${old} is now --${name}\n`);
+    }
+    if (call.command === "release") checkConfirmable(out, call.yes);
+    const plan = configure(operator, call, env, stderrLogger(out));
+    scrubber.add(plan.secrets);
+    store = await openStore(operator.store, plan, call.timeoutMs);
+    return await run(store, out, call);
   } catch (error) {
-    return fail(io, error);
+    return fail(out, error);
   } finally {
     await store?.close();
   }
+}
+
+/** The operator reads the store's flags (before any I/O); a missing client library is exit 4. */
+function configure(
+  operator: StoreOperator,
+  call: Invocation,
+  env: NodeJS.ProcessEnv,
+  logger: ReturnType<typeof stderrLogger>,
+): OperatorPlan {
+  try {
+    return operator.configure({ flags: call.storeFlags, env, timeoutMs: call.timeoutMs, logger });
+  } catch (error) {
+    const { code, packages } = (error ?? {}) as { code?: unknown; packages?: unknown };
+    if (code === CLIENT_NOT_INSTALLED && Array.isArray(packages)) {
+      throw new CliError(
+        EXIT_CODES.notInstalled,
+        `${(error as Error).message}: ${installHint(packages as string[])}`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/** `io` with every secret masked in what is written to stdout and stderr. */
+function scrubbedIO(io: CliIO, scrubber: Scrubber): CliIO {
+  return {
+    ...io,
+    stdout: { write: (text: string) => io.stdout.write(scrubber.scrubData(text)) },
+    stderr: { write: (text: string) => io.stderr.write(scrubber.scrub(text)) },
+  };
 }
 
 /** The backends' warnings (rare: a misconfigured store) as lines on the CLI's stderr. */
@@ -123,11 +112,7 @@ const stderrLogger = (io: CliIO) => ({
   error: (message: string) => void io.stderr.write(`syncguard: error: ${message}\n`),
 });
 
-function run(
-  store: Store,
-  io: CliIO,
-  call: Extract<Invocation, { kind: "run" }>,
-): Promise<ExitCode> {
+function run(store: Store, io: CliIO, call: Invocation): Promise<ExitCode> {
   const key = call.key as string;
   switch (call.command) {
     case "inspect":
@@ -136,6 +121,8 @@ function run(
       return fence(store, io, key, call.json);
     case "release":
       return release(store, io, key, { yes: call.yes, json: call.json });
+    case "migrate-2x":
+      return migrate2x(store, io, { dryRun: call.dryRun, json: call.json });
     case "list":
       return list(
         store,

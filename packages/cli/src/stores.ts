@@ -1,76 +1,111 @@
-import path from "node:path";
+import type { LockBackend } from "@syncguard/core";
 import type {
-  FenceReading,
-  ForcedRelease,
-  ListLocksOptions,
-  LockBackend,
-  LockInfo,
-  LockPage,
-} from "@syncguard/core";
-import type { StoreChoice } from "./args";
+  OperatorCore,
+  OperatorMigrationReport,
+  OperatorPlan,
+  StoreOperator,
+} from "@syncguard/core/operator";
 import { CliError, EXIT_CODES } from "./exit-codes";
-import { redactUrl } from "./redact";
-
-/** The core functions the commands call, from the copy of core the store's backend was built with. */
-export interface CoreOperations {
-  getByKey(
-    backend: LockBackend,
-    key: string,
-    options: { signal: AbortSignal },
-  ): Promise<LockInfo | null>;
-  listLocks(backend: LockBackend, options: ListLocksOptions): Promise<LockPage>;
-  readFence(
-    backend: LockBackend,
-    key: string,
-    options: { signal: AbortSignal },
-  ): Promise<FenceReading>;
-  forceRelease(
-    backend: LockBackend,
-    key: string,
-    options: { signal: AbortSignal; logger: StoreLogger },
-  ): Promise<ForcedRelease>;
-}
-
-/** Where the backends' own warnings go (the CLI's stderr). */
-export interface StoreLogger {
-  warn(message: string): void;
-  error(message: string): void;
-}
-
-/** A connected store: its backend, core's operations on it, and how to let go of both. */
-export interface Store {
-  readonly kind: StoreChoice["kind"];
-  readonly backend: LockBackend;
-  readonly core: CoreOperations;
-  /**
-   * Runs one store call with a signal that fires after --timeout-ms: a server that accepts the
-   * connection and never answers ends the command (exit 3) instead of hanging it.
-   */
-  call<T>(operation: (signal: AbortSignal) => Promise<T>): Promise<T>;
-  close(): Promise<void>;
-}
 
 /**
- * Loads an optional peer: the CLI needs only the store it is pointed at, so each store's packages
- * are required on first use and a missing one is a clear message (exit 4), not a stack trace.
+ * The stores the CLI knows by name, and the package whose `./operator` entry reaches each. Which
+ * one a command line means is the CLI's decision (stores.ts `chooseStore`); everything else about
+ * a store (its flags, client libraries, secrets, connection) is its operator's.
  */
-function load<T>(name: string, install: string): T {
+export const STORES = {
+  redis: { name: "Redis", package: "@syncguard/redis", client: "redis" },
+  firestore: {
+    name: "Firestore",
+    package: "@syncguard/firestore",
+    client: "@google-cloud/firestore",
+  },
+  postgres: { name: "PostgreSQL", package: "@syncguard/postgres", client: "pg" },
+} as const;
+
+export type StoreKind = keyof typeof STORES;
+
+/** What picks a store: the schemes of the --url values (and REDIS_URL), and --project. */
+export interface StoreHints {
+  readonly urls: readonly string[];
+  readonly envUrl?: string;
+  readonly project: boolean;
+}
+
+const usage = (message: string) => new CliError(EXIT_CODES.usage, message);
+
+const schemeOf = (url: string) => /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0]?.toLowerCase();
+
+/**
+ * `--url postgres://` is PostgreSQL, `--url redis://` (or $REDIS_URL) Redis, `--project`
+ * Firestore: exactly one. Only a URL's scheme is ever quoted back.
+ */
+export function chooseStore(hints: StoreHints): StoreKind {
+  const kinds = new Set<StoreKind>();
+  for (const url of hints.urls) {
+    const scheme = schemeOf(url);
+    if (scheme === "redis:" || scheme === "rediss:") kinds.add("redis");
+    else if (scheme === "postgres:" || scheme === "postgresql:") kinds.add("postgres");
+    else {
+      throw usage(
+        `--url must be a redis://, rediss:// or postgres:// URL${scheme ? `, not ${scheme}` : ""}`,
+      );
+    }
+  }
+  if (hints.project) kinds.add("firestore");
+  if (kinds.size > 1) {
+    const names = [...kinds].map((kind) => STORES[kind].name).join(" and ");
+    throw usage(`--url and --project name two stores (${names}): pick one`);
+  }
+  const [kind] = kinds;
+  if (kind) return kind;
+  if (hints.envUrl) return "redis";
+  throw usage(
+    "no store: give --url redis://host:port (or set REDIS_URL) for Redis, --url postgres://... for PostgreSQL, or --project <id> for Firestore",
+  );
+}
+
+/** How to install `packages` for the CLI: globally beside a global syncguard, or in the project. */
+export const installHint = (packages: readonly string[]) =>
+  `npm install -g ${packages.join(" ")} (beside a global syncguard), or npm install ${packages.join(" ")} (in your project)`;
+
+/**
+ * The store package's operator module, loaded on first use: the CLI needs only the store it is
+ * pointed at, so a missing package is a clear message (exit 4), not a stack trace.
+ */
+export function loadOperator(kind: StoreKind): StoreOperator {
+  const store = STORES[kind];
   try {
-    return require(name) as T;
+    return (require(`${store.package}/operator`) as { operator: StoreOperator }).operator;
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === "MODULE_NOT_FOUND" && String((error as Error).message).includes(`'${name}'`)) {
+    if (!isInstalled(`${store.package}/package.json`) && !isInstalled(store.package)) {
       throw new CliError(
         EXIT_CODES.notInstalled,
-        `${name} is not installed; this store needs: npm install ${install}`,
+        `${store.package} is not installed: ${store.name} needs ${installHint([store.package, store.client])}`,
+      );
+    }
+    const code = (error as { code?: unknown }).code;
+    if (code === "ERR_PACKAGE_PATH_NOT_EXPORTED" || code === "MODULE_NOT_FOUND") {
+      throw new CliError(
+        EXIT_CODES.notInstalled,
+        `${store.package} is too old for this syncguard (it has no ./operator entry): ${installHint([`${store.package}@latest`])}`,
       );
     }
     throw error;
   }
 }
 
-/** Installed at all? (Tells node-redis from ioredis without loading either.) */
-function installed(name: string): boolean {
+/** The operators of the stores installed, for --help. */
+export function installedOperators(): { kind: StoreKind; operator?: StoreOperator }[] {
+  return (Object.keys(STORES) as StoreKind[]).map((kind) => {
+    try {
+      return { kind, operator: loadOperator(kind) };
+    } catch {
+      return { kind };
+    }
+  });
+}
+
+function isInstalled(name: string): boolean {
   try {
     require.resolve(name);
     return true;
@@ -79,302 +114,56 @@ function installed(name: string): boolean {
   }
 }
 
-/**
- * Core as the backend package sees it: `forceRelease` and the listing reach the driver through a
- * registry inside core, so they must come from the very copy the backend registered with (a
- * second copy of core in node_modules would not know the backend).
- */
-function coreOf(backendPackage: string): CoreOperations {
-  const entry = require.resolve(backendPackage);
-  const corePath = require.resolve("@syncguard/core", { paths: [path.dirname(entry)] });
-  return require(corePath) as CoreOperations;
+/** A connected store: its backend, core's operations on it, and how to let go of both. */
+export interface Store {
+  /** The store's name for people: "Redis". */
+  readonly name: string;
+  readonly backend: LockBackend;
+  /** Core's functions from the copy of core the backend was built with. */
+  readonly core: OperatorCore;
+  /**
+   * Runs one store call with a signal that fires after --timeout-ms: a server that accepts the
+   * connection and never answers ends the command (exit 3) instead of hanging it.
+   */
+  call<T>(operation: (signal: AbortSignal) => Promise<T>): Promise<T>;
+  migrateFrom2x?(options: { dryRun: boolean }): Promise<OperatorMigrationReport>;
+  close(): Promise<void>;
 }
 
+/** Connects through the operator's plan; a failure to connect is exit 3, naming where. */
 export async function openStore(
-  choice: StoreChoice,
+  name: string,
+  plan: OperatorPlan,
   timeoutMs: number,
-  logger: StoreLogger,
 ): Promise<Store> {
-  switch (choice.kind) {
-    case "redis":
-      return openRedis(choice, timeoutMs, logger);
-    case "firestore":
-      return openFirestore(choice, timeoutMs, logger);
-    case "postgres":
-      return openPostgres(choice, timeoutMs, logger);
-  }
-}
-
-type RedisChoice = Extract<StoreChoice, { kind: "redis" }>;
-type FirestoreChoice = Extract<StoreChoice, { kind: "firestore" }>;
-type PostgresChoice = Extract<StoreChoice, { kind: "postgres" }>;
-
-async function openRedis(
-  choice: RedisChoice,
-  timeoutMs: number,
-  logger: StoreLogger,
-): Promise<Store> {
-  const redis = load<typeof import("@syncguard/redis")>(
-    "@syncguard/redis",
-    "@syncguard/redis redis (or ioredis)",
-  );
-  const library = installed("redis") ? "redis" : installed("ioredis") ? "ioredis" : undefined;
-  if (!library) {
-    throw new CliError(
-      EXIT_CODES.notInstalled,
-      "neither redis (node-redis) nor ioredis is installed; Redis needs one: npm install redis",
-    );
-  }
-  const connection =
-    library === "redis"
-      ? await connectNodeRedis(choice, timeoutMs)
-      : await connectIoredis(choice, timeoutMs);
-  let backend: ReturnType<typeof redis.createRedisBackend>;
+  let session: Awaited<ReturnType<OperatorPlan["open"]>>;
   try {
-    backend = redis.createRedisBackend(connection.client as never, {
-      ...(choice.keyPrefix !== undefined ? { keyPrefix: choice.keyPrefix } : {}),
-      evictionPolicyCheck: "off", // the CLI never acquires
-      logger,
-    });
+    session = await plan.open();
   } catch (error) {
-    connection.close();
-    throw error;
+    throw unreachable(name, plan.target, error);
   }
   return {
-    kind: "redis",
-    backend,
-    core: coreOf("@syncguard/redis"),
-    call: bounded("Redis", timeoutMs),
-    async close() {
-      await backend.close().catch(() => {});
-      connection.close();
-    },
+    name,
+    backend: session.backend,
+    core: session.core,
+    call: bounded(name, timeoutMs),
+    ...(session.migrateFrom2x ? { migrateFrom2x: session.migrateFrom2x.bind(session) } : {}),
+    close: () => session.close(),
   };
-}
-
-interface Connection {
-  client: unknown;
-  close(): void;
-}
-
-/** Credentials and TLS of the first URL: a cluster client gives discovered nodes only defaults. */
-function rootSettings(url: string) {
-  const root = new URL(url);
-  return {
-    ...(root.username ? { username: decodeURIComponent(root.username) } : {}),
-    ...(root.password ? { password: decodeURIComponent(root.password) } : {}),
-    tls: root.protocol === "rediss:",
-  };
-}
-
-/** One try, bounded: a tool run must fail fast rather than reconnect forever. */
-async function connectNodeRedis(choice: RedisChoice, timeoutMs: number): Promise<Connection> {
-  const { createClient, createCluster } = load<typeof import("redis")>("redis", "redis");
-  const socket = { reconnectStrategy: false as const, connectTimeout: timeoutMs };
-  const { tls, ...credentials } = rootSettings(choice.urls[0] as string);
-  const client = choice.cluster
-    ? createCluster({
-        rootNodes: choice.urls.map((url) => ({ url })),
-        defaults: { ...credentials, socket: tls ? { ...socket, tls: true as const } : socket },
-      })
-    : createClient({ url: choice.urls[0] as string, socket });
-  client.on("error", () => {});
-  try {
-    await withinTime<unknown>(client.connect(), timeoutMs);
-  } catch (error) {
-    client.destroy();
-    throw unreachable("Redis", choice.urls.map(redactUrl).join(", "), error);
-  }
-  return { client, close: () => client.destroy() };
-}
-
-async function connectIoredis(choice: RedisChoice, timeoutMs: number): Promise<Connection> {
-  const { Redis, Cluster } = load<typeof import("ioredis")>("ioredis", "ioredis");
-  const once = { retryStrategy: () => null, connectTimeout: timeoutMs, lazyConnect: true };
-  const { tls, ...credentials } = rootSettings(choice.urls[0] as string);
-  const client = choice.cluster
-    ? new Cluster(
-        choice.urls.map((url) => {
-          const { hostname, port } = new URL(url);
-          return { host: hostname, port: Number(port || 6379) };
-        }),
-        {
-          lazyConnect: true,
-          clusterRetryStrategy: () => null,
-          redisOptions: { ...once, ...credentials, ...(tls ? { tls: {} } : {}) },
-        },
-      )
-    : new Redis(choice.urls[0] as string, once);
-  client.on("error", () => {});
-  try {
-    await withinTime(client.connect(), timeoutMs);
-  } catch (error) {
-    client.disconnect();
-    throw unreachable("Redis", choice.urls.map(redactUrl).join(", "), error);
-  }
-  return { client, close: () => client.disconnect() };
-}
-
-async function openFirestore(
-  choice: FirestoreChoice,
-  timeoutMs: number,
-  logger: StoreLogger,
-): Promise<Store> {
-  const firestore = load<typeof import("@syncguard/firestore")>(
-    "@syncguard/firestore",
-    "@syncguard/firestore @google-cloud/firestore",
-  );
-  const { Firestore } = load<typeof import("@google-cloud/firestore")>(
-    "@google-cloud/firestore",
-    "@google-cloud/firestore",
-  );
-  // On the emulator there is no metadata server to ask for credentials: skip google-auth's probe.
-  if (process.env.FIRESTORE_EMULATOR_HOST) process.env.METADATA_SERVER_DETECTION ??= "none";
-  // The client connects lazily (FIRESTORE_EMULATOR_HOST is honoured by the SDK itself); an
-  // unreachable project shows at the first read, bounded by operationTimeoutMs.
-  const db = new Firestore({ projectId: choice.projectId });
-  let backend: ReturnType<typeof firestore.createFirestoreBackend>;
-  try {
-    backend = firestore.createFirestoreBackend(db, {
-      ...(choice.collection !== undefined ? { collection: choice.collection } : {}),
-      ...(choice.fenceCollection !== undefined ? { fenceCollection: choice.fenceCollection } : {}),
-      operationTimeoutMs: timeoutMs,
-      logger,
-    });
-  } catch (error) {
-    await db.terminate().catch(() => {});
-    throw error;
-  }
-  return {
-    kind: "firestore",
-    backend,
-    core: coreOf("@syncguard/firestore"),
-    call: bounded("Firestore", timeoutMs),
-    async close() {
-      await backend.close().catch(() => {});
-      // terminate() waits for calls still in flight; one given up on may retry for a while.
-      await boundedWait(db.terminate(), CLOSE_WAIT_MS);
-    },
-  };
-}
-
-/**
- * node-postgres if installed, else postgres.js: a small pool, bounded connects, no LISTEN (the
- * CLI never waits for a lock). One query proves the server answers before any command runs.
- */
-async function openPostgres(
-  choice: PostgresChoice,
-  timeoutMs: number,
-  logger: StoreLogger,
-): Promise<Store> {
-  const postgres = load<typeof import("@syncguard/postgres")>(
-    "@syncguard/postgres",
-    "@syncguard/postgres pg (or postgres)",
-  );
-  const connection = installed("pg")
-    ? connectPg(choice.url, timeoutMs)
-    : installed("postgres")
-      ? connectPostgresJs(choice.url, timeoutMs)
-      : undefined;
-  if (!connection) {
-    throw new CliError(
-      EXIT_CODES.notInstalled,
-      "neither pg (node-postgres) nor postgres (postgres.js) is installed; PostgreSQL needs one: npm install pg",
-    );
-  }
-  try {
-    await withinTime(connection.ping(), timeoutMs);
-  } catch (error) {
-    await boundedWait(connection.close(), CLOSE_WAIT_MS);
-    throw unreachable("PostgreSQL", redactUrl(choice.url), error);
-  }
-  let backend: ReturnType<typeof postgres.createPostgresBackend>;
-  try {
-    backend = postgres.createPostgresBackend(connection.client as never, {
-      ...(choice.schema !== undefined ? { schema: choice.schema } : {}),
-      ...(choice.tablePrefix !== undefined ? { tablePrefix: choice.tablePrefix } : {}),
-      operationTimeoutMs: timeoutMs,
-      notify: false,
-      logger,
-    });
-  } catch (error) {
-    await boundedWait(connection.close(), CLOSE_WAIT_MS);
-    throw error;
-  }
-  return {
-    kind: "postgres",
-    backend,
-    core: coreOf("@syncguard/postgres"),
-    call: bounded("PostgreSQL", timeoutMs),
-    async close() {
-      await backend.close().catch(() => {});
-      await boundedWait(connection.close(), CLOSE_WAIT_MS);
-    },
-  };
-}
-
-interface SqlConnection {
-  client: unknown;
-  ping(): Promise<unknown>;
-  close(): Promise<unknown>;
-}
-
-function connectPg(url: string, timeoutMs: number): SqlConnection {
-  const { Pool } = load<typeof import("pg")>("pg", "pg");
-  const pool = new Pool({ connectionString: url, max: 2, connectionTimeoutMillis: timeoutMs });
-  pool.on("error", () => {}); // an idle client's broken connection: the next call reports it
-  return { client: pool, ping: () => pool.query("SELECT 1"), close: () => pool.end() };
-}
-
-function connectPostgresJs(url: string, timeoutMs: number): SqlConnection {
-  const postgresJs = load<typeof import("postgres")>("postgres", "postgres");
-  const sql = postgresJs(url, {
-    max: 2,
-    connect_timeout: Math.max(1, Math.ceil(timeoutMs / 1000)),
-    onnotice: () => {},
-  });
-  return { client: sql, ping: () => sql`SELECT 1`, close: () => sql.end({ timeout: 1 }) };
 }
 
 function unreachable(store: string, where: string, error: unknown): CliError {
   const { code } = (error ?? {}) as { code?: unknown };
-  const detail = redactUrls(
+  // The client library's own words (scrubbed of every secret when printed, as every line is).
+  const detail =
     error instanceof Error
       ? error.message || (typeof code === "string" ? code : "") || error.name
-      : String(error),
-  );
+      : String(error);
   return new CliError(
     EXIT_CODES.store,
     `cannot connect to ${store} at ${where}: ${detail || "no reason given"}`,
-    {
-      cause: error,
-    },
+    { cause: error },
   );
-}
-
-/** Client libraries may quote the URL they were given: never with its password. */
-function redactUrls(text: string): string {
-  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"']+/gi, (url) => redactUrl(url));
-}
-
-/** How long closing a Firestore client may take before the CLI moves on. */
-const CLOSE_WAIT_MS = 1_000;
-
-function boundedWait(promise: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    timer.unref();
-    promise.then(
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-    );
-  });
 }
 
 /** Store calls bounded by the --timeout-ms deadline (see `Store.call`). */
@@ -395,24 +184,4 @@ function bounded(store: string, timeoutMs: number): Store["call"] {
       throw error;
     }
   };
-}
-
-/** `promise`, or a rejection once `ms` pass (a connect that never completes its handshake). */
-function withinTime<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no answer within ${ms} ms (--timeout-ms)`)),
-      ms,
-    );
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }

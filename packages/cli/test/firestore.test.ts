@@ -86,6 +86,40 @@ describe("syncguard on the Firestore emulator", () => {
     await forceReleaseScenario(backend, cli, unique("stuck/job"));
   });
 
+  it("migrate-2x: carries 2.x counters over (dry run, run, second run); a document with no counter is named", async () => {
+    // syncguard 2.x's counters: `fence:<key>` documents of its fence collection.
+    const old = `old_fences_${tag}`;
+    await db
+      .collection(old)
+      .doc("fence:job:1")
+      .set({ fence: "000000000000041", keyDebug: "job:1" });
+    await db.collection(old).doc("fence:junk").set({ fence: 12 });
+    const args = ["migrate-2x", ...store, "--old-fence-collection", old];
+
+    const dry = await runCli([...args, "--dry-run"]);
+    expect(dry.stderr).toBe("");
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/^Dry run: nothing was written\.\n/);
+    expect(dry.stdout).toMatch(/^ {2}fence documents to raise: +1$/m);
+    expect(dry.stdout).toContain(`  "${old}/fence:junk" (fence is a number)\n`);
+
+    const real = await runCli([...args, "--json"]);
+    expect(real.code).toBe(0);
+    expect(JSON.parse(real.stdout)).toMatchObject({
+      countersFound: 1,
+      countersRaised: 1,
+      skippedDocuments: [{ path: `${old}/fence:junk`, type: "fence is a number" }],
+      unraised: [],
+    });
+    const next = await backend.acquire({ key: "job:1", ttlMs: 5_000 });
+    if (!next.ok) throw new Error("acquire failed");
+    expect(next.fence).toBe("000000000000042");
+    await backend.release({ lockId: next.lockId });
+    expect(JSON.parse((await runCli([...args, "--json"])).stdout)).toMatchObject({
+      countersRaised: 0,
+    });
+  });
+
   it("the built bin against the emulator: --json list and a refused release without --yes", async () => {
     const key = unique("bin/job");
     const held = await backend.acquire({ key, ttlMs: 60_000 });

@@ -1,5 +1,7 @@
 import { spawn } from "node:child_process";
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, realpathSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import {
@@ -67,6 +69,44 @@ export function spawnCli(
   });
 }
 
+/**
+ * The built bin in a directory of its own with only the given packages beside it, as an install
+ * with exactly those would leave it. `packages` maps a name in node_modules to its source:
+ * `{ copy: "redis" }` copies the workspace package (package.json and dist) so that it resolves
+ * its own peers from this directory, `{ link: "core" }` links a workspace package, and a string
+ * links one of this package's dev dependencies (`redis: "redis5"` installs node-redis 5 as
+ * `redis`). Returns the bin's path.
+ */
+export function isolatedBin(
+  packages: Record<string, string | { copy: string } | { link: string }>,
+): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "syncguard-cli-"));
+  const bin = path.join(dir, "bin.js");
+  copyFileSync(BIN, bin);
+  const workspace = (name: string) => path.resolve(__dirname, "..", "..", name);
+  for (const [name, source] of Object.entries(packages)) {
+    const target = path.join(dir, "node_modules", name);
+    mkdirSync(path.dirname(target), { recursive: true });
+    if (typeof source === "object" && "copy" in source) {
+      mkdirSync(target);
+      copyFileSync(
+        path.join(workspace(source.copy), "package.json"),
+        path.join(target, "package.json"),
+      );
+      cpSync(path.join(workspace(source.copy), "dist"), path.join(target, "dist"), {
+        recursive: true,
+      });
+    } else {
+      const from =
+        typeof source === "object"
+          ? workspace(source.link)
+          : realpathSync(path.join(__dirname, "..", "node_modules", source));
+      symlinkSync(from, target, "dir");
+    }
+  }
+  return bin;
+}
+
 /** A loopback port nothing listens on (it was free a moment ago). */
 export function closedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -77,6 +117,27 @@ export function closedPort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * A loopback TCP server that accepts connections and never answers (the timeout path).
+ * `close()` ends it and every connection it took.
+ */
+export async function silentServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<import("node:net").Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket); // read nothing, answer nothing
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
 
 export const unique = (label: string): string =>

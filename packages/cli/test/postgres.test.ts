@@ -17,14 +17,16 @@ function postgresUrl(): string {
   return url;
 }
 
-describe("syncguard on PostgreSQL", () => {
+// Every command through @syncguard/postgres/operator, connecting with node-postgres and with
+// postgres.js (--client).
+describe.each(["pg", "postgres"])("syncguard on PostgreSQL (--client %s)", (library) => {
   let pool: Pool;
   let backend: PostgresBackend;
   // A schema of its own, so the listing sees only this file's locks.
-  const schema = unique("cli_pg")
+  const schema = unique(`cli_${library}`)
     .toLowerCase()
     .replace(/[^a-z0-9_]/g, "_");
-  const store = () => ["--url", postgresUrl(), "--schema", schema];
+  const store = () => ["--url", postgresUrl(), "--schema", schema, "--client", library];
   const cli = (argv: string[]): Promise<Run> => runCli([...argv, ...store()]);
 
   beforeAll(async () => {
@@ -80,7 +82,16 @@ describe("syncguard on PostgreSQL", () => {
 
     const password = "cli-secret-pw";
     const nowhere = `postgres://app:${password}@127.0.0.1:${await closedPort()}/db`;
-    const down = await spawnCli(["inspect", key, "--url", nowhere, "--timeout-ms", "2000"]);
+    const down = await spawnCli([
+      "inspect",
+      key,
+      "--url",
+      nowhere,
+      "--client",
+      library,
+      "--timeout-ms",
+      "2000",
+    ]);
     expect(down.code).toBe(3);
     expect(down.stderr).toMatch(
       /cannot connect to PostgreSQL at postgres:\/\/app:\*\*\*@127\.0\.0\.1/,
@@ -88,15 +99,24 @@ describe("syncguard on PostgreSQL", () => {
     expect(down.stderr + down.stdout).not.toContain(password);
   });
 
-  it("usage: PostgreSQL options need a postgres:// URL, and Redis options do not mix with one", async () => {
+  it("usage: another store's options, several URLs and migrate-2x are refused before connecting", async () => {
     const alone = await runCli(["inspect", "k", "--schema", "x", "--url", "redis://127.0.0.1:1"]);
     expect(alone.code).toBe(2);
-    expect(alone.stderr).toContain("--schema is a PostgreSQL option");
-    const mixed = await runCli(["inspect", "k", "--url", postgresUrl(), "--cluster"]);
+    expect(alone.stderr).toContain("--schema is not an option of inspect on Redis");
+    const mixed = await runCli(["inspect", "k", ...store(), "--cluster"]);
     expect(mixed.code).toBe(2);
-    expect(mixed.stderr).toContain("--cluster is not a PostgreSQL option");
+    expect(mixed.stderr).toContain("--cluster is not an option of inspect on PostgreSQL");
+    const two = await runCli(["inspect", "k", ...store(), "--url", postgresUrl()]);
+    expect(two.code).toBe(2);
+    expect(two.stderr).toContain("PostgreSQL takes one --url");
     const bad = await runCli(["inspect", "k", "--url", "http://user:topsecret@host/"]);
     expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(
+      "--url must be a redis://, rediss:// or postgres:// URL, not http:",
+    );
     expect(bad.stderr).not.toContain("topsecret");
+    const migrate = await runCli(["migrate-2x", ...store()]);
+    expect(migrate.code).toBe(2);
+    expect(migrate.stderr).toContain("PostgreSQL has no 2.x migration");
   });
 });

@@ -14,6 +14,7 @@ import {
 } from "./helpers";
 
 type Mode = "single" | "cluster";
+type Client = "redis" | "ioredis";
 
 function urls(mode: Mode): string[] {
   if (mode === "single") {
@@ -26,16 +27,24 @@ function urls(mode: Mode): string[] {
   return nodes.split(",").map((node) => `redis://${node.trim()}`);
 }
 
-describe.each<Mode>(["single", "cluster"])("syncguard on Redis (%s)", (mode) => {
+// Every command through @syncguard/redis/operator, on a single node and a cluster, connecting
+// with node-redis and with ioredis (--client).
+describe.each<[Mode, Client]>([
+  ["single", "redis"],
+  ["single", "ioredis"],
+  ["cluster", "redis"],
+  ["cluster", "ioredis"],
+])("syncguard on Redis (%s, --client %s)", (mode, library) => {
   let client: ReturnType<typeof createClient> | ReturnType<typeof createCluster>;
   let backend: RedisBackend;
-  const keyPrefix = unique(`cli-${mode}`);
-  const store = () => [
+  const keyPrefix = unique(`cli-${mode}-${library}`);
+  const connection = () => [
     ...urls(mode).flatMap((url) => ["--url", url]),
     ...(mode === "cluster" ? ["--cluster"] : []),
-    "--key-prefix",
-    keyPrefix,
+    "--client",
+    library,
   ];
+  const store = () => [...connection(), "--key-prefix", keyPrefix];
   const cli = (argv: string[]): Promise<Run> => runCli([...argv, ...store()]);
 
   beforeAll(async () => {
@@ -140,6 +149,58 @@ describe.each<Mode>(["single", "cluster"])("syncguard on Redis (%s)", (mode) => 
     expect(stdout).toBe("");
     expect((await backend.lookup({ lockId: second.lockId }))?.fence).toBe(second.fence);
     await backend.release({ lockId: second.lockId });
+  });
+
+  it("migrate-2x: dry run, run, second run; values that are not counters are named and left alone", async () => {
+    const old = unique(`sg2x-${mode}`);
+    const fresh = unique(`sgnew-${mode}`);
+    // syncguard 2.x's names: `P:fence:P:<key>` holding an integer.
+    await client.set(`${old}:fence:${old}:job:1`, "41");
+    const hash = `${old}:fence:${old}:a hash`;
+    await client.hSet(hash, "fence", "900");
+    const args = ["migrate-2x", ...connection(), "--old-key-prefix", old, "--key-prefix", fresh];
+
+    const dry = await runCli([...args, "--dry-run"]);
+    expect(dry.stderr).toBe("");
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/^Dry run: nothing was written\.\n/);
+    expect(dry.stdout).toMatch(/^ {2}2\.x counters found: +1$/m);
+    expect(dry.stdout).toMatch(/^ {2}route counters to raise: +1$/m);
+    expect(dry.stdout).toContain(
+      `Skipped (not 2.x counters, left alone):\n  ${JSON.stringify(hash)} (hash)\n`,
+    );
+
+    const real = await runCli([...args, "--json"]);
+    expect(real.code).toBe(0);
+    expect(JSON.parse(real.stdout)).toMatchObject({
+      dryRun: false,
+      countersFound: 1,
+      countersRaised: 1,
+      skipped: 1,
+      skippedKeys: [{ key: hash, type: "hash" }],
+      highestFence: "000000000000041",
+    });
+    const migrated = createRedisBackend(client, { keyPrefix: fresh, evictionPolicyCheck: "off" });
+    const next = await migrated.acquire({ key: "job:1", ttlMs: 5_000 });
+    if (!next.ok) throw new Error("acquire failed");
+    expect(BigInt(next.fence)).toBeGreaterThan(41n);
+    await migrated.release({ lockId: next.lockId });
+    await migrated.close();
+
+    // The old spellings of the prefixes still work, each with a notice naming the new one.
+    const again = await runCli([
+      "migrate-2x",
+      ...connection(),
+      "--old-prefix",
+      old,
+      "--new-prefix",
+      fresh,
+      "--json",
+    ]);
+    expect(again.stderr).toBe(
+      "syncguard: notice: --new-prefix is now --key-prefix\nsyncguard: notice: --old-prefix is now --old-key-prefix\n",
+    );
+    expect(JSON.parse(again.stdout)).toMatchObject({ countersFound: 1, countersRaised: 0 });
   });
 
   it("the built bin: --json output and exit codes, and release refuses without --yes off a terminal", async () => {

@@ -1,9 +1,8 @@
-import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { EXIT_CODES } from "../src";
-import { BIN, closedPort, runCli, spawnCli } from "./helpers";
+import { closedPort, isolatedBin, runCli, spawnCli } from "./helpers";
 
 describe("syncguard usage errors (exit 2, before any store is touched)", () => {
   it.each([
@@ -14,7 +13,28 @@ describe("syncguard usage errors (exit 2, before any store is touched)", () => {
     [["inspect", "--url", "redis://x"], 2, "inspect needs exactly one key"],
     [["inspect", "a", "b", "--url", "redis://x"], 2, "inspect needs exactly one key"],
     [["inspect", "k"], 2, "no store: give --url"],
-    [["inspect", "k", "--bogus"], 2, "Unknown option '--bogus'"],
+    [
+      ["inspect", "k", "--bogus", "--url", "redis://x"],
+      2,
+      "--bogus is not an option of inspect on Redis (Redis takes --url, --cluster, --key-prefix, --client)",
+    ],
+    [["migrate-2x", "k", "--url", "redis://x"], 2, 'migrate-2x takes no key: got "k"'],
+    [["migrate-2x", "--url", "redis://x", "--limit", "3"], 2, "migrate-2x does not take --limit"],
+    [
+      ["inspect", "k", "--url", "redis://x", "--client", "jedis"],
+      2,
+      "--client must be redis or ioredis",
+    ],
+    [
+      ["inspect", "k", "--url", "redis://x", "--key-prefix", "a{b}"],
+      2,
+      "keyPrefix must not contain",
+    ],
+    [
+      ["inspect", "k", "--project", "p", "--collection", "a/b"],
+      2,
+      'collection must not contain "/"',
+    ],
     [["inspect", "k", "--limit", "3", "--url", "redis://x"], 2, "inspect does not take --limit"],
     [["list", "--limit", "0", "--url", "redis://x"], 2, "--limit must be a positive integer"],
     [["list", "--limit", "1001", "--url", "redis://x"], 2, "--limit must be at most 1000"],
@@ -24,11 +44,24 @@ describe("syncguard usage errors (exit 2, before any store is touched)", () => {
     [
       ["fence", "k", "--url", "http://x"],
       2,
-      "--url must be a redis://, rediss:// or postgres:// URL",
+      "--url must be a redis://, rediss:// or postgres:// URL, not http:",
     ],
     [["fence", "k", "--url", "redis://a", "--url", "redis://b"], 2, "add --cluster"],
-    [["fence", "k", "--project", "p", "--key-prefix", "x"], 2, "cannot be combined"],
-    [["fence", "k", "--collection", "c", "--url", "redis://x"], 2, "add --project"],
+    [
+      ["fence", "k", "--project", "p", "--url", "redis://x"],
+      2,
+      "name two stores (Redis and Firestore)",
+    ],
+    [
+      ["fence", "k", "--project", "p", "--key-prefix", "x"],
+      2,
+      "--key-prefix is not an option of fence on Firestore",
+    ],
+    [
+      ["fence", "k", "--collection", "c", "--url", "redis://x"],
+      2,
+      "--collection is not an option of fence on Redis",
+    ],
   ] as [string[], number, string][])("syncguard %j exits %i", async (argv, code, text) => {
     const run = await runCli(argv);
     expect(run.code).toBe(code);
@@ -77,29 +110,88 @@ describe("syncguard store failures", () => {
     expect(run.code).toBe(3);
   });
 
-  it("exits 4 with an install hint when the store's package is not installed", async () => {
+  it("exits 4 with an install hint when the store's package is not installed (-g for a global syncguard)", async () => {
     // The bin with its one dependency (@syncguard/core) and no store package, as
-    // `npm install @syncguard/cli` alone leaves it.
-    const dir = mkdtempSync(path.join(tmpdir(), "syncguard-cli-"));
-    const bin = path.join(dir, "bin.js");
-    copyFileSync(BIN, bin);
-    mkdirSync(path.join(dir, "node_modules", "@syncguard"), { recursive: true });
-    symlinkSync(
-      path.resolve(__dirname, "..", "..", "core"),
-      path.join(dir, "node_modules", "@syncguard", "core"),
-      "dir",
-    );
-    const redis = await spawnCli(["inspect", "k", "--url", "redis://127.0.0.1:1"], {
-      bin,
-      cwd: dir,
-    });
+    // `npm install -g @syncguard/cli` alone leaves it.
+    const bin = isolatedBin({ "@syncguard/core": { link: "core" } });
+    const redis = await spawnCli(["inspect", "k", "--url", "redis://127.0.0.1:1"], { bin });
     expect(redis.code).toBe(4);
-    expect(redis.stderr).toContain(
-      "@syncguard/redis is not installed; this store needs: npm install @syncguard/redis redis",
+    expect(redis.stderr).toBe(
+      "syncguard: @syncguard/redis is not installed: Redis needs npm install -g @syncguard/redis redis (beside a global syncguard), or npm install @syncguard/redis redis (in your project)\n",
     );
-    const firestore = await spawnCli(["inspect", "k", "--project", "p"], { bin, cwd: dir });
+    const firestore = await spawnCli(["inspect", "k", "--project", "p"], { bin });
     expect(firestore.code).toBe(4);
-    expect(firestore.stderr).toContain("npm install @syncguard/firestore @google-cloud/firestore");
+    expect(firestore.stderr).toContain(
+      "npm install -g @syncguard/firestore @google-cloud/firestore (beside a global syncguard)",
+    );
+    const postgres = await spawnCli(["migrate-2x", "--url", "postgres://h/db"], { bin });
+    expect(postgres.code).toBe(4);
+    expect(postgres.stderr).toContain("npm install -g @syncguard/postgres pg");
+    // --help still works, and says what to install for each store.
+    const help = await spawnCli(["--help"], { bin });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("Redis: @syncguard/redis is not installed (npm install -g");
+  });
+
+  it("exits 4 when the store package is there but no client library is", async () => {
+    const bin = isolatedBin({
+      "@syncguard/core": { link: "core" },
+      "@syncguard/redis": { copy: "redis" },
+      "@syncguard/postgres": { copy: "postgres" },
+    });
+    const redis = await spawnCli(["inspect", "k", "--url", "redis://127.0.0.1:1"], { bin });
+    expect(redis.code).toBe(4);
+    expect(redis.stderr).toBe(
+      "syncguard: neither redis (node-redis) nor ioredis is installed; Redis needs one: npm install -g redis (beside a global syncguard), or npm install redis (in your project)\n",
+    );
+    const named = await spawnCli(["inspect", "k", "--url", "redis://h", "--client", "ioredis"], {
+      bin,
+    });
+    expect(named.code).toBe(4);
+    expect(named.stderr).toContain("ioredis is not installed: npm install -g ioredis");
+    const postgres = await spawnCli(["inspect", "k", "--url", "postgres://h/db"], { bin });
+    expect(postgres.code).toBe(4);
+    expect(postgres.stderr).toContain("npm install -g pg");
+  });
+
+  it("exits 4 when the store package is too old to have an ./operator entry", async () => {
+    const bin = isolatedBin({ "@syncguard/core": { link: "core" } });
+    const old = path.join(path.dirname(bin), "node_modules", "@syncguard", "redis");
+    mkdirSync(old, { recursive: true });
+    writeFileSync(
+      path.join(old, "package.json"),
+      JSON.stringify({
+        name: "@syncguard/redis",
+        version: "0.1.0",
+        exports: { ".": "./index.js" },
+      }),
+    );
+    writeFileSync(path.join(old, "index.js"), "module.exports = {};\n");
+    const run = await spawnCli(["inspect", "k", "--url", "redis://127.0.0.1:1"], { bin });
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain(
+      "@syncguard/redis is too old for this syncguard (it has no ./operator entry): npm install -g @syncguard/redis@latest",
+    );
+  });
+});
+
+describe("syncguard --help", () => {
+  it("lists every store's options from its operator, and migrate-2x's own", async () => {
+    const main = await runCli(["--help"]);
+    expect(main.stdout).toContain(
+      "migrate-2x              Carry syncguard 2.x fence counters over",
+    );
+    expect(main.stdout).toMatch(/^Redis \(@syncguard\/redis\):\n {2}--url URL/m);
+    expect(main.stdout).toMatch(/^ {2}--key-prefix P +The backend's keyPrefix/m);
+    expect(main.stdout).toMatch(/^ {2}--project ID +Firestore project id/m);
+    expect(main.stdout).toMatch(/^ {2}--table-prefix P +The backend's tablePrefix/m);
+    expect(main.stdout).not.toContain("--old-key-prefix");
+    const migrate = await runCli(["migrate-2x", "--help"]);
+    expect(migrate.stdout).toMatch(/^ {2}--old-key-prefix P +The keyPrefix syncguard 2\.x used/m);
+    expect(migrate.stdout).toMatch(
+      /^ {2}--old-fence-collection C {2}The fenceCollection syncguard/m,
+    );
+    expect(migrate.stdout).not.toContain("PostgreSQL (@syncguard/postgres)");
   });
 });
 

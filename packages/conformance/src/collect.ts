@@ -1,4 +1,4 @@
-import { createLock } from "@syncguard/core";
+import { createLock, whenIdle } from "@syncguard/core";
 import {
   asLockBackend,
   type BackendUnderTest,
@@ -9,6 +9,7 @@ import {
 import { LeakWatch } from "./leak-watch";
 import type { ConformanceOptions } from "./options";
 import type { RuleId } from "./rules";
+import { StrayErrors } from "./stray-errors";
 import { SUITE_NAMES, type SuiteName } from "./suite-names";
 import { SUITES } from "./suites";
 
@@ -54,6 +55,7 @@ export function collectConformanceTests(options: ConformanceOptions): Conformanc
   let backend: BackendUnderTest | undefined;
   const peers: BackendUnderTest[] = [];
   const watch = new LeakWatch(options.secrets);
+  const strays = new StrayErrors();
 
   const suites = SUITE_NAMES.filter((name) => wanted.has(name)).map((suite) => {
     const tests: ConformanceTest[] = [];
@@ -88,6 +90,7 @@ export function collectConformanceTests(options: ConformanceOptions): Conformanc
       },
       ms: (base) => Math.ceil(base * scale),
       watch,
+      strays,
       lock: () => watchedLock(asLockBackend(context.backend), watch),
       lockOn: (other) => watchedLock(asLockBackend(other), watch),
       async peer() {
@@ -115,6 +118,7 @@ export function collectConformanceTests(options: ConformanceOptions): Conformanc
     suites,
     async setup() {
       if (backend) return;
+      strays.start();
       // The cast is the one place the typed backend becomes the suite's loose view (see context.ts).
       backend = (await options.createBackend()) as unknown as BackendUnderTest;
       watch.watchBackend(backend);
@@ -122,9 +126,28 @@ export function collectConformanceTests(options: ConformanceOptions): Conformanc
     },
     async teardown() {
       watch.stop();
-      const closing = peers.splice(0).map((peer) => (peer as { close?: () => unknown }).close?.());
-      await Promise.allSettled(closing);
-      await options.teardown?.();
+      try {
+        // Peers first: their background work (withdrawals) ends, then they close.
+        const closing = peers.splice(0);
+        const idle = { timeoutMs: Math.ceil(10_000 * scale) };
+        await Promise.allSettled(closing.map((peer) => whenIdle(asLockBackend(peer), idle)));
+        await Promise.allSettled(
+          closing.map((peer) => (peer as { close?: () => unknown }).close?.()),
+        );
+        await options.teardown?.();
+        // Work core still does in the background may now meet the client teardown closed: wait
+        // for it here, inside the runner's afterAll, where an error it lets escape is reported.
+        if (backend)
+          await whenIdle(asLockBackend(backend), { timeoutMs: Math.ceil(10_000 * scale) });
+      } finally {
+        strays.stop();
+      }
+      const found = strays.findings();
+      if (found.length > 0) {
+        throw new Error(
+          `conformance (${options.name}): ${found.length} unhandled rejection(s) / uncaught exception(s) during the run or after teardown:\n${found.join("\n")}`,
+        );
+      }
     },
   };
 }

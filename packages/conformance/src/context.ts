@@ -1,19 +1,18 @@
 import assert from "node:assert/strict";
-import {
-  type AcquireLocked,
-  type BackendCapabilities,
-  type ExtendResult,
-  type LockBackend,
-  type LockContext,
-  type LockOptions,
-  type ReleaseResult,
-  TIME_TOLERANCE_MS,
-  type Unsubscribe,
+import type {
+  BackendCapabilities,
+  ExtendResult,
+  LockBackend,
+  LockContext,
+  LockOptions,
+  ReleaseResult,
 } from "@syncguard/core";
+import { type AcquireLocked, TIME_TOLERANCE_MS, type Unsubscribe } from "@syncguard/core/driver";
 import { eventually } from "./helpers";
 import type { LeakWatch } from "./leak-watch";
 import type { ConformanceOptions } from "./options";
 import type { RuleId } from "./rules";
+import type { StrayErrors } from "./stray-errors";
 
 /** An acquire success seen by the suite: `fence` is present when the backend fences. */
 export interface AcquiredLock {
@@ -70,6 +69,8 @@ export interface SuiteContext {
   skip(rule: RuleId, title: string, reason: string): void;
   /** Watches errors, console lines and events of the run for leaked lockIds and secrets. */
   readonly watch: LeakWatch;
+  /** Unhandled rejections and uncaught exceptions recorded while the suite runs. */
+  readonly strays: StrayErrors;
   /** core's `lock()` over the backend under test, its events, errors and lockIds watched. */
   lock(): WatchedLock;
   /**

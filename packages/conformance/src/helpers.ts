@@ -2,14 +2,13 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import {
   type BackendCapabilities,
-  generateLockId,
   isLockError,
   type LockBackend,
   type LockErrorCode,
   type LockSummary,
   listLocks,
-  normalizeKey,
 } from "@syncguard/core";
+import { generateLockId, normalizeKey } from "@syncguard/core/driver";
 
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));

@@ -19,4 +19,5 @@ export { type PartitionProxy, startPartitionProxy } from "./partition-proxy";
 export type { RaceSection } from "./race-protocol";
 export { RULES, type RuleId } from "./rules";
 export { runConformance } from "./run";
+export { StrayErrors } from "./stray-errors";
 export { SUITE_NAMES, type SuiteName } from "./suite-names";

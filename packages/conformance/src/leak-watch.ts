@@ -1,11 +1,6 @@
 import { format } from "node:util";
-import type {
-  BackendCapabilities,
-  LockContext,
-  LockFunction,
-  LogFields,
-  Logger,
-} from "@syncguard/core";
+import type { BackendCapabilities, LockContext, LockFunction, Logger } from "@syncguard/core";
+import type { LogFields } from "@syncguard/core/driver";
 
 /** Where a watched text came from, for the failure message. */
 export type LeakSource = "error" | "console" | "event" | "log";

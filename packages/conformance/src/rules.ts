@@ -133,6 +133,8 @@ export const RULES = {
   "race.fence-order":
     "Across processes, critical sections ordered by entry time have strictly increasing fences.",
 
+  "background.quiet":
+    "No unhandled rejection or uncaught exception during the run, nor from the work core does in the background for the backend (releases of abandoned attempts, withdrawals, lingering subscriptions), which the suite waits for with whenIdle before its last check and again after teardown has closed the client.",
   "secrets.no-leak":
     "No error message (nor its causes), console line or lock event of the run contains a lockId the backend issued, nor any string named in options.secrets (a password): a lockId is a bearer secret.",
 } as const satisfies Record<string, string>;

@@ -16,6 +16,7 @@ export const SUITE_NAMES = [
   "inventory",
   "events",
   "race",
+  "background",
   "secrets",
 ] as const;
 

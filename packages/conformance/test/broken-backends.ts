@@ -1,4 +1,4 @@
-import { formatFence, hashLockId, MAX_TTL_MS, normalizeKey } from "@syncguard/core";
+import { formatFence, hashLockId, MAX_TTL_MS, normalizeKey } from "@syncguard/core/driver";
 import { createMemoryBackend, type MemoryBackend } from "@syncguard/core/memory";
 
 /**

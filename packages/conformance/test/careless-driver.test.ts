@@ -5,7 +5,7 @@ import {
   isLive,
   type LockDriver,
   type StoredLock,
-} from "@syncguard/core";
+} from "@syncguard/core/driver";
 import { runConformance } from "../src";
 
 /**

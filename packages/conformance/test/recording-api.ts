@@ -46,8 +46,9 @@ export function recordingTestApi(): { api: TestApi; run: () => Promise<RecordedO
     try {
       // Concurrently: every test uses its own keys, and the broken backends make many tests
       // wait for their deadlines; sequential runs would take minutes.
-      // The secrets check reads what every other test let out, so it runs after them.
-      const last = (test: { name: string }) => test.name.includes("[secrets.");
+      // The background and secrets checks read what every other test left behind or let out,
+      // so they run after them (in registration order).
+      const last = (test: { name: string }) => /\[(background|secrets)\./.test(test.name);
       const runOne = async (test: (typeof tests)[number]) => {
         if (test.skipped) {
           outcomes.push({ name: test.name, passed: true, skipped: true });

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { inBackground } from "./background";
 import { backoffDelay } from "./backoff";
 import { type EngineView, engineView } from "./engine-view";
 import { abortError, isLockError, isTransientCode, LockError } from "./errors";
@@ -320,8 +321,9 @@ class Acquisition<C extends BackendCapabilities> {
     if (this.mayHold) this.abandon(Promise.resolve(undefined));
     // A waiter that gave up must not be handed the key later.
     const { withdraw } = this.view;
-    if (this.queued && this.lastWaiter && withdraw) {
-      withdraw.call(this.view, this.key, this.lastWaiter).catch(() => undefined);
+    const waiter = this.lastWaiter;
+    if (this.queued && waiter && withdraw) {
+      inBackground(this.view, () => withdraw.call(this.view, this.key, waiter));
     }
   }
 }

@@ -1,7 +1,7 @@
 import type { DriverAttempt, LockDriver } from "./driver";
 import { driverCall } from "./driver-call";
 import { driverEngineView } from "./driver-engine";
-import { registerEngineView } from "./engine-view";
+import { carryEngineView } from "./engine-view";
 import { releaseOrphan } from "./orphan";
 import {
   type DefinedBackend,
@@ -47,7 +47,7 @@ export function defineBackend<C extends BackendCapabilities>(
     },
   };
   const backend = publicBackend(parts);
-  registerEngineView(backend, driverEngineView(parts));
+  carryEngineView(backend, driverEngineView(parts));
   return backend;
 }
 

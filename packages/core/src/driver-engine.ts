@@ -65,6 +65,7 @@ export function driverEngineView<C extends BackendCapabilities>(
         }
       : {}),
     lingerMs: driver.watchLingerMs ?? 0,
+    ...(driver.clock ? { clock: driver.clock } : {}),
     ...(driver.logger ? { logger: driver.logger } : {}),
   };
 }

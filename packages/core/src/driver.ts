@@ -1,5 +1,6 @@
 import type { LockError } from "./errors";
 import type { Logger } from "./logger";
+import type { Clock } from "./time";
 import type {
   BackendCapabilities,
   Fence,
@@ -65,6 +66,11 @@ export interface LockDriver<C extends BackendCapabilities = BackendCapabilities>
    * `acquire()` use it too on this backend, unless their own options name a logger.
    */
   readonly logger?: Logger;
+  /**
+   * The clock a client-authority driver judges expiry by, when it is not the system's wall clock
+   * (a test clock given to the backend). A lock's lease compares its expiry with this clock.
+   */
+  readonly clock?: Clock;
   /** Turns an error the store's client threw into a LockError (unknown ones become Internal). */
   toLockError?(error: unknown, operation: string): LockError;
   /** Releases what the driver opened itself (never the caller's client). */

@@ -5,6 +5,7 @@ import type {
   DriverListPage,
 } from "./driver";
 import type { Logger } from "./logger";
+import type { Clock } from "./time";
 import type {
   AcquireResult,
   BackendCapabilities,
@@ -17,8 +18,16 @@ import type {
 /**
  * What core's engine (retries, hand-off, wake-ups) needs of a backend, beyond the public
  * operations: attempts that carry a waiter, whether a release reached waiters, shared wake-up
- * subscriptions and queue withdrawals. A backend built with `defineBackend` registers its view;
+ * subscriptions and queue withdrawals. A backend built with `defineBackend` carries its view;
  * any other `LockBackend` gets one made of its public methods (no queue, no hand-off hints).
+ *
+ * The carried view is a protocol between copies of `@syncguard/core` (ADR-029): the copy that
+ * built the backend makes it, and any copy, older or newer, may drive it. Version 1 is exactly
+ * the members below. Input is validated by the caller (normalized key, its tag, a lockId made for
+ * the key); errors are LockErrors, recognised by their registered brand. Later versions only add
+ * optional members, which a reader uses when present; a change a version-1 reader could
+ * misread goes under a new key (`ENGINE_VIEW_KEY` with `@2`), which a backend may carry beside
+ * this one.
  */
 export interface EngineView<C extends BackendCapabilities = BackendCapabilities> {
   readonly capabilities: C;
@@ -39,12 +48,15 @@ export interface EngineView<C extends BackendCapabilities = BackendCapabilities>
   readFence?(key: string, signal?: AbortSignal): Promise<DriverFenceReading>;
   /** How long an idle wake-up subscription may be kept for the next waiter. */
   readonly lingerMs: number;
+  /** The clock a client-authority backend judges expiry by, if not the system wall clock. */
+  readonly clock?: Clock;
   /** The backend's logger (its driver's), the default for locks taken on it. */
   readonly logger?: Logger;
 }
 
 /** What `forceRelease` did: whether a live lock was deleted, and what it was. */
 export interface ForcedRelease {
+  /** True if a live lock was deleted; false if the key was free (or changed hands meanwhile). */
   readonly released: boolean;
   /** The evicted lock's fence (fencing backends), for the operator's log. */
   readonly fence?: string;
@@ -52,24 +64,56 @@ export interface ForcedRelease {
   readonly lockIdHash?: string;
 }
 
-const views = new WeakMap<object, EngineView>();
+/**
+ * The registered key a backend carries its engine view under (protocol version 1). Registered
+ * (`Symbol.for`), so every copy of core finds it; non-enumerable on the backend, so a wrapper
+ * made by spreading a backend (`{ ...backend, acquire }`) does not inherit a view that would
+ * bypass its own methods.
+ */
+export const ENGINE_VIEW_KEY: unique symbol = Symbol.for("@syncguard/core/engine-view@1");
 
-/** Called by `defineBackend`: the engine reaches the driver through this view. */
-export function registerEngineView<C extends BackendCapabilities>(
+/** Views made of public methods, one per backend object (per copy of core: nothing to share). */
+const publicViews = new WeakMap<object, EngineView>();
+
+/** Called by `defineBackend`: the engine, in this or any other copy of core, reaches the driver through this view. */
+export function carryEngineView<C extends BackendCapabilities>(
   backend: LockBackend<C>,
   view: EngineView<C>,
 ): void {
-  views.set(backend, view as unknown as EngineView);
+  Object.defineProperty(backend, ENGINE_VIEW_KEY, {
+    value: Object.freeze({ ...view }),
+    enumerable: false,
+    writable: false,
+    configurable: false,
+  });
 }
 
-/** The engine's view of a backend (one per backend object, so per-key state is shared). */
+/**
+ * The engine's view of a backend: the one it carries, else one of its public methods (made once
+ * per backend object, so per-key state is shared).
+ */
 export function engineView<C extends BackendCapabilities>(backend: LockBackend<C>): EngineView<C> {
-  let view = views.get(backend);
+  const carried = (backend as unknown as { [ENGINE_VIEW_KEY]?: unknown })[ENGINE_VIEW_KEY];
+  if (isEngineView(carried)) return carried as unknown as EngineView<C>;
+  let view = publicViews.get(backend);
   if (!view) {
     view = publicView(backend as unknown as LockBackend);
-    views.set(backend, view);
+    publicViews.set(backend, view);
   }
   return view as unknown as EngineView<C>;
+}
+
+/** The members a version-1 reader relies on (optional ones are checked where they are used). */
+function isEngineView(value: unknown): value is EngineView {
+  if (typeof value !== "object" || value === null) return false;
+  const view = value as Partial<EngineView>;
+  return (
+    typeof view.attempt === "function" &&
+    typeof view.release === "function" &&
+    typeof view.capabilities === "object" &&
+    view.capabilities !== null &&
+    typeof view.lingerMs === "number"
+  );
 }
 
 /** A backend written against `LockBackend` directly: its public methods are all there is. */

@@ -1,3 +1,5 @@
+import { recogniseByBrand } from "./brand";
+
 /**
  * Every failure SyncGuard raises is a `LockError` with a machine-readable `code`.
  * Contention is never an error: `backend.acquire` reports it as `{ ok: false, reason: "locked" }`.
@@ -51,10 +53,27 @@ export interface LockErrorOptions {
   details?: AcquisitionDetails;
 }
 
+/**
+ * The registered brand every copy of core puts on `LockError.prototype`. An application may hold
+ * two copies of `@syncguard/core` (a backend with its own nested copy, or the ESM and the CommonJS
+ * build in one process); each has its own `LockError` class, so SyncGuard errors are recognised
+ * by this brand, never by class identity. The brand promises the shape `LockError` has: `code`
+ * (a `LockErrorCode`), `message`, and optional `key`, `details` and `cause`.
+ */
+const LOCK_ERROR_BRAND = Symbol.for("@syncguard/core/LockError");
+
+/**
+ * The one error class SyncGuard throws. Switch on `code`; the client library's original error,
+ * if any, is `cause`. Recognise it with `LockError.is(error, code?)` (also across copies of core).
+ */
 export class LockError extends Error {
+  /** Always "LockError". */
   override readonly name = "LockError";
+  /** What went wrong, machine-readable (see `LockErrorCode`). */
   readonly code: LockErrorCode;
+  /** The normalized key involved, when there is one. */
   readonly key?: string;
+  /** Attempts, time waited and the holder's fence, on `AcquisitionTimeout`. */
   readonly details?: AcquisitionDetails;
 
   constructor(code: LockErrorCode, message?: string, options: LockErrorOptions = {}) {
@@ -63,10 +82,28 @@ export class LockError extends Error {
     if (options.key !== undefined) this.key = options.key;
     if (options.details !== undefined) this.details = options.details;
   }
-}
 
+  /**
+   * True for an error SyncGuard raised, whichever copy of `@syncguard/core` made it (a nested copy
+   * under a backend, the other module format); with `code`, only for that code.
+   */
+  static is(error: unknown, code?: LockErrorCode): error is LockError {
+    return (
+      typeof error === "object" &&
+      error !== null &&
+      (error as { [LOCK_ERROR_BRAND]?: unknown })[LOCK_ERROR_BRAND] === true &&
+      typeof (error as { code?: unknown }).code === "string" &&
+      (code === undefined || (error as { code: unknown }).code === code)
+    );
+  }
+}
+Object.defineProperty(LockError.prototype, LOCK_ERROR_BRAND, { value: true });
+/** `error instanceof LockError` holds for a LockError of any copy of core (see `is`). */
+recogniseByBrand(LockError, LockError.is);
+
+/** `LockError.is`: true for a SyncGuard error of any copy of core (with `code`: of that code). */
 export function isLockError(error: unknown, code?: LockErrorCode): error is LockError {
-  return error instanceof LockError && (code === undefined || error.code === code);
+  return LockError.is(error, code);
 }
 
 /** Codes worth retrying within a caller's time budget: the same request may succeed shortly. */

@@ -31,6 +31,7 @@ export type LockEvent =
   /** `forceRelease` ran: `released` is whether a live lock was deleted, `fence` its fence. */
   | { type: "forced"; key: string; released: boolean; fence?: Fence };
 
+/** Receives every event of a lock, synchronously; what it throws is ignored. */
 export type LockEventHandler = (event: LockEvent) => void;
 
 export function emit(handler: LockEventHandler | undefined, event: LockEvent): void {

@@ -1,11 +1,16 @@
+import { recogniseByBrand } from "./brand";
 import { LockError } from "./errors";
 import { isFence } from "./fence";
+
+/** Registered brand, as for `LockError`: recognised across copies of core. */
+const STALE_FENCE_BRAND = Symbol.for("@syncguard/core/StaleFenceError");
 
 /**
  * A write refused because a newer holder has written already: its fence is older than the last
  * one the resource recorded. Not a LockError: the lock did its job, the write must not happen.
  */
 export class StaleFenceError extends Error {
+  /** Always "StaleFenceError". */
   override readonly name = "StaleFenceError";
   /** The fence the refused write carried. */
   readonly fence: string;
@@ -20,10 +25,22 @@ export class StaleFenceError extends Error {
     this.fence = fence;
     this.lastFence = lastFence;
   }
+
+  /** True for a StaleFenceError of any copy of core (a backend's fence guard has its own). */
+  static is(error: unknown): error is StaleFenceError {
+    return (
+      typeof error === "object" &&
+      error !== null &&
+      (error as { [STALE_FENCE_BRAND]?: unknown })[STALE_FENCE_BRAND] === true
+    );
+  }
 }
+Object.defineProperty(StaleFenceError.prototype, STALE_FENCE_BRAND, { value: true });
+/** `instanceof StaleFenceError` holds across copies of core (see `is`). */
+recogniseByBrand(StaleFenceError, StaleFenceError.is);
 
 export function isStaleFenceError(error: unknown): error is StaleFenceError {
-  return error instanceof StaleFenceError;
+  return StaleFenceError.is(error);
 }
 
 function checkFence(value: unknown, what: string): string {

@@ -10,6 +10,7 @@ export type { ForcedRelease } from "./engine-view";
 
 /** Options of `forceRelease`. */
 export interface ForceReleaseOptions {
+  /** Aborting it stops the call with `LockError("Aborted")`. */
   signal?: AbortSignal;
   /** Receives a `forced` event (whether a lock was deleted, and its fence). */
   onEvent?: LockEventHandler;

@@ -100,7 +100,9 @@ export async function acquireResolved<C extends BackendCapabilities>(
     autoExtend: options.autoExtend,
     maxHoldMs: options.maxHoldMs,
     now: deps.now,
-    ...(backend.capabilities.timeAuthority === "client" ? { wallClock: deps.wall } : {}),
+    ...(backend.capabilities.timeAuthority === "client"
+      ? { wallClock: engineView(backend).clock ?? deps.wall }
+      : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
   emit(options.onEvent, {

@@ -13,6 +13,7 @@ export const DEFAULT_LIST_LIMIT = 100;
 /** Longest cursor accepted (every backend's cursors are far shorter). */
 const MAX_CURSOR_CHARS = 8192;
 
+/** Options of `listLocks`. */
 export interface ListLocksOptions {
   /** Only keys starting with this (NFC-normalized like keys). Default "": every key. */
   prefix?: string;
@@ -20,6 +21,7 @@ export interface ListLocksOptions {
   limit?: number;
   /** The `cursor` of the previous page. */
   cursor?: string;
+  /** Aborting it stops the call with `LockError("Aborted")`. */
   signal?: AbortSignal;
 }
 
@@ -28,7 +30,9 @@ export type LockSummary = ListedLock;
 
 /** One page of `listLocks`; no `cursor` means it is the last. */
 export interface LockPage {
+  /** Live locks in the store's order (keys when the store orders by key). */
   readonly locks: readonly LockSummary[];
+  /** Pass it as `cursor` to get the next page; absent on the last page. */
   readonly cursor?: string;
 }
 

@@ -9,9 +9,13 @@ export type LogFields = Record<string, unknown>;
  * `{ warn: (m, f) => log.warn(f, m), error: (m, f) => log.error(f, m) }` (see the README).
  */
 export interface Logger {
+  /** Something went wrong that SyncGuard handled (a fence near its limit, a forced release). */
   warn(message: string, fields?: LogFields): void;
+  /** Something failed that the caller did not see as an error (a release after the work). */
   error(message: string, fields?: LogFields): void;
+  /** Not called by SyncGuard today; accepted so common loggers fit. */
   info?(message: string, fields?: LogFields): void;
+  /** Not called by SyncGuard today; accepted so common loggers fit. */
   debug?(message: string, fields?: LogFields): void;
 }
 

@@ -1,4 +1,7 @@
 import type { BackoffPolicy, Jitter } from "./backoff";
+
+export type { Jitter } from "./backoff";
+
 import { LockError } from "./errors";
 import type { LockEventHandler } from "./events";
 import { validateSignal } from "./input";

@@ -1,3 +1,5 @@
+import { inBackground } from "./background";
+import { engineView } from "./engine-view";
 import { isLockError, isTransientCode } from "./errors";
 import { monotonicClock, TIME_TOLERANCE_MS } from "./time";
 import type { BackendCapabilities, LockBackend } from "./types";
@@ -21,8 +23,8 @@ function mayHold(outcome: { value?: unknown; error?: unknown }): boolean {
  * Gives back a lock that an acquisition may have taken without being told: an attempt abandoned
  * in flight (deadline, abort) or one whose reply was lost. Waits for the attempt to settle, then
  * releases its lockId (a no-op if it never held the key), retrying transient failures with backoff
- * until the lock would have expired by itself. Runs in the background; its timers never keep the
- * process alive.
+ * until the lock would have expired by itself. Runs in the background (never rejecting, whatever
+ * the client does meanwhile, e.g. closed by its owner); its timers never keep the process alive.
  */
 export function releaseOrphan<C extends BackendCapabilities>(
   backend: LockBackend<C>,
@@ -30,14 +32,13 @@ export function releaseOrphan<C extends BackendCapabilities>(
   attempt: Promise<unknown>,
   ttlMs: number,
 ): void {
-  attempt.then(
-    (value) => {
-      if (mayHold({ value })) void releaseUntilAnswered(backend, lockId, ttlMs);
-    },
-    (error: unknown) => {
-      if (mayHold({ error })) void releaseUntilAnswered(backend, lockId, ttlMs);
-    },
-  );
+  inBackground(engineView(backend), async () => {
+    const outcome = await attempt.then(
+      (value): { value?: unknown; error?: unknown } => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+    if (mayHold(outcome)) await releaseUntilAnswered(backend, lockId, ttlMs);
+  });
 }
 
 async function releaseUntilAnswered<C extends BackendCapabilities>(

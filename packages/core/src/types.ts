@@ -5,12 +5,15 @@ export type TimeAuthority = "server" | "client";
 export interface BackendCapabilities {
   /** A short name, e.g. "redis", "firestore", "memory". */
   readonly backend: string;
+  /** True when every successful acquire returns a `fence` (all shipped backends). */
   readonly supportsFencing: boolean;
+  /** Whose clock decides expiry: the store server's, or the clients' (Firestore, memory). */
   readonly timeAuthority: TimeAuthority;
 }
 
 /** The capabilities of every backend shipped by SyncGuard. */
 export interface FencingCapabilities extends BackendCapabilities {
+  /** Always true: every successful acquire returns a `fence`. */
   readonly supportsFencing: true;
 }
 
@@ -95,14 +98,18 @@ export interface AcquireLocked {
   readonly holder?: HolderInfo;
 }
 
+/** One attempt's outcome: the lock (`ok: true`), or `{ ok: false, reason: "locked" }`. */
 export type AcquireResult<C extends BackendCapabilities = FencingCapabilities> =
   | AcquireOk<C>
   | AcquireLocked;
 
+/** What a release did. */
 export interface ReleaseResult {
+  /** True if this lockId held the live lock and it was deleted; false if it was already gone. */
   readonly ok: boolean;
 }
 
+/** The new expiry (`ok: true`), or `{ ok: false }` when the lock is no longer held: it was lost. */
 export type ExtendResult =
   | { readonly ok: true; readonly expiresAtMs: number }
   | { readonly ok: false };
@@ -136,6 +143,7 @@ export type Unsubscribe = () => void;
  * before any I/O, is atomic, and reports contention or a missing lock as a result, not an error.
  */
 export interface LockBackend<C extends BackendCapabilities = FencingCapabilities> {
+  /** What the backend declares about itself. */
   readonly capabilities: Readonly<C>;
   /** One attempt: take the key if it is free (no retry). */
   acquire(options: AcquireOptions): Promise<AcquireResult<C>>;

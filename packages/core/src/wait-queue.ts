@@ -1,3 +1,4 @@
+import { callQuietly, inBackground } from "./background";
 import type { EngineView } from "./engine-view";
 import { raceDeadline } from "./shared-timeout";
 import { monotonicClock } from "./time";
@@ -19,8 +20,13 @@ class KeyWaiters {
   lingerTimer: ReturnType<typeof setTimeout> | undefined;
   /** Wakes the next waiter here if a reservation for another waiter lapses unused. */
   backstopTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Ends the background task that stands for this group's linger (see `linger`). */
+  endLinger: (() => void) | undefined;
 
-  constructor(readonly lingerMs: number) {}
+  constructor(
+    readonly owner: object,
+    readonly lingerMs: number,
+  ) {}
 
   /**
    * A release for a named waiter wakes only that waiter (if it is here); otherwise the oldest.
@@ -103,6 +109,7 @@ function addTicket(
   waiterId: string,
 ) {
   clearTimeout(group.lingerTimer);
+  endLinger(group);
   const ticket = new WaitTicket(waiterId, (leaving) => {
     const index = group.tickets.indexOf(leaving);
     if (index === -1) return;
@@ -129,6 +136,10 @@ function linger(byKey: Map<string, KeyWaiters>, key: string, group: KeyWaiters):
   if (group.lingerMs <= 0) {
     drop();
     return;
+  }
+  // A lingering subscription is background work: it unsubscribes later, on the user's client.
+  if (!group.endLinger) {
+    inBackground(group.owner, new Promise<void>((resolve) => (group.endLinger = resolve)));
   }
   group.lingerTimer = setTimeout(drop, group.lingerMs);
   group.lingerTimer.unref?.();
@@ -173,8 +184,11 @@ export async function joinWaiters<C extends BackendCapabilities>(
   const byKey = groupsOf(backend);
   let group = byKey.get(key);
   if (!group) {
-    const created = new KeyWaiters(backend.lingerMs);
-    created.subscribed = subscribe(key, created.notify).then(
+    const created = new KeyWaiters(backend, backend.lingerMs);
+    // Through a promise: a backend's subscribe that throws at once fails like one that rejects.
+    created.subscribed = new Promise<Unsubscribe>((resolve) =>
+      resolve(subscribe(key, created.notify)),
+    ).then(
       (unsubscribe) => {
         created.unsubscribe = unsubscribe;
         created.active = true;
@@ -216,5 +230,14 @@ function release(group: KeyWaiters): void {
   clearTimeout(group.backstopTimer);
   const unsubscribe = group.unsubscribe;
   group.unsubscribe = undefined;
-  unsubscribe?.();
+  // Usually run by the linger timer: a backend whose unsubscribe throws or rejects (its client
+  // closed meanwhile) must not end the process.
+  callQuietly(unsubscribe);
+  endLinger(group);
+}
+
+function endLinger(group: KeyWaiters): void {
+  const end = group.endLinger;
+  group.endLinger = undefined;
+  end?.();
 }

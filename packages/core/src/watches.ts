@@ -1,3 +1,4 @@
+import { callQuietly } from "./background";
 import type { LockDriver } from "./driver";
 import type { BackendCapabilities, ReleaseListener, Unsubscribe } from "./types";
 
@@ -68,7 +69,8 @@ export class Watches {
     if (this.byKey.get(key) === watch) this.byKey.delete(key);
     const stop = watch.stop;
     watch.stop = undefined;
-    stop?.();
+    // Often called from a timer (a lingering watch): a driver's failing stop must not escape.
+    callQuietly(stop);
   }
 }
 

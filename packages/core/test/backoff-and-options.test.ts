@@ -1,4 +1,5 @@
-import { backoffDelay, LOCK_DEFAULTS, LockError } from "../src";
+import { LockError } from "../src";
+import { backoffDelay, LOCK_DEFAULTS } from "../src/for-drivers";
 import { resolveLockOptions } from "../src/options";
 
 const policy = { retryDelayMs: 100, maxRetryDelayMs: 1000, jitter: "none" as const };

@@ -1,5 +1,4 @@
 import {
-  type AcquireOptions,
   type AcquireResult,
   createLock,
   isLockError,
@@ -10,6 +9,7 @@ import {
 } from "../src";
 import { defineBackend } from "../src/define-backend";
 import { engineView } from "../src/engine-view";
+import type { AcquireOptions } from "../src/for-drivers";
 import { createMemoryBackend, createMemoryDriver } from "../src/memory";
 import { yieldWindowCount } from "../src/releaser-yield";
 import { joinWaiters } from "../src/wait-queue";

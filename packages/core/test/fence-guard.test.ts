@@ -1,4 +1,5 @@
-import { assertFenceNewer, formatFence, isLockError, isStaleFenceError } from "../src";
+import { assertFenceNewer, isLockError } from "../src";
+import { formatFence, isStaleFenceError } from "../src/for-drivers";
 
 describe("assertFenceNewer", () => {
   const f = (n: number) => formatFence(n);

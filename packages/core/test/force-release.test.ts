@@ -1,4 +1,5 @@
-import { forceRelease, hashLockId, isLockError, type LockBackend } from "../src";
+import { forceRelease, isLockError, type LockBackend } from "../src";
+import { hashLockId } from "../src/for-drivers";
 import { createMemoryBackend } from "../src/memory";
 
 describe("forceRelease", () => {

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { LockError } from "../src";
 import {
   compareFence,
   FENCE_DIGITS,
@@ -8,13 +9,12 @@ import {
   KEY_TAG_LENGTH,
   keyTag,
   LOCK_ID_LENGTH,
-  LockError,
   lockIdKeyTag,
   MAX_FENCE,
   parseFence,
   validateLockId,
   validateLockIdForKey,
-} from "../src";
+} from "../src/for-drivers";
 
 describe("lockId", () => {
   it("is 36 URL-safe characters and unique", () => {

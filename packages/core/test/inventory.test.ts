@@ -1,4 +1,5 @@
-import { defineBackend, isLockError, type LockBackend, listLocks, readFence } from "../src";
+import { isLockError, type LockBackend, listLocks, readFence } from "../src";
+import { defineBackend } from "../src/for-drivers";
 import { createMemoryBackend, createMemoryDriver } from "../src/memory";
 
 describe("listLocks", () => {

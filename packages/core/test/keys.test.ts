@@ -1,7 +1,7 @@
+import { LockError } from "../src";
 import {
   DIGEST_HEX_CHARS,
   keyDigest,
-  LockError,
   MAX_KEY_BYTES,
   normalizeKey,
   READABLE_KEY_BYTES,
@@ -9,7 +9,7 @@ import {
   toStorageName,
   truncateUtf8,
   utf8Bytes,
-} from "../src";
+} from "../src/for-drivers";
 
 const plain: StorageNameRules = { maxBytes: 1500 };
 const firestoreLike: StorageNameRules = {

@@ -1,14 +1,13 @@
 import {
   acquire,
   createLock,
-  defineBackend,
   forceRelease,
   isLockError,
   LockError,
   type LockEvent,
   type Logger,
-  warnIfFenceNearLimit,
 } from "../src";
+import { defineBackend, warnIfFenceNearLimit } from "../src/for-drivers";
 import { createMemoryBackend, createMemoryDriver } from "../src/memory";
 import { counting } from "./helpers";
 

@@ -188,3 +188,22 @@ describe("strict options on the backend operations and operator calls", () => {
     expect(calls.acquire + calls.release + calls.extend).toBe(0);
   });
 });
+
+describe("a memory backend on a fake clock", () => {
+  it("locks with a clock that does not start at Date.now() (the lease reads the backend's clock)", async () => {
+    let now = 1_000; // a test clock far from the real wall clock
+    const backend = createMemoryBackend({ clock: () => now });
+    const lock = createLock(backend);
+    const result = await lock(
+      async ({ signal, expiresAtMs }) => {
+        expect(expiresAtMs).toBe(1_000 + 30_000);
+        expect(signal.aborted).toBe(false);
+        now += 10_000; // well inside the 30 s lease on the backend's clock
+        expect(signal.aborted).toBe(false);
+        return "ran";
+      },
+      { key: "fake-clock" },
+    );
+    expect(result).toBe("ran");
+  });
+});

@@ -1,24 +1,26 @@
 import type { Firestore } from "@google-cloud/firestore";
+import { LockError } from "@syncguard/core";
 import {
   type DefinedBackend,
   defineBackend,
   type LockDriver,
-  LockError,
   type ReleaseListener,
   type Unsubscribe,
-} from "@syncguard/core";
+} from "@syncguard/core/driver";
 import { FIRESTORE_CAPABILITIES, type FirestoreCapabilities } from "./capabilities";
+import { ClientCalls } from "./client-state";
 import { type FirestoreBackendOptions, resolveConfig } from "./config";
-import type { BackendContext } from "./context";
+import type { DriverContext } from "./context";
 import { KeyGate } from "./key-gate";
 import { acquire } from "./operations/acquire";
 import { extend } from "./operations/extend";
 import { isLocked } from "./operations/is-locked";
-import { listLocks } from "./operations/list";
-import { readByKey, readByLockId } from "./operations/lookup";
+import { list } from "./operations/list";
+import { readByKey } from "./operations/read-by-key";
+import { readByLockId } from "./operations/read-by-lock-id";
 import { readFence } from "./operations/read-fence";
 import { release } from "./operations/release";
-import { SnapshotWatcher } from "./operations/subscribe";
+import { SnapshotWatcher } from "./operations/watch";
 
 export interface FirestoreBackend extends DefinedBackend<FirestoreCapabilities> {
   /** Wake-on-release through a snapshot listener on the lock document, shared per key. */
@@ -38,7 +40,8 @@ function looksLikeFirestore(db: unknown): db is Firestore {
  * A SyncGuard backend on Firestore. Validates its options synchronously (InvalidArgument).
  * Lock documents live in `collection` (default "locks"), fence counters in `fenceCollection`
  * (default "fence_counters"); see specs/firestore-backend.md. `close()` stops the snapshot
- * listeners; the Firestore client stays open: it belongs to the caller.
+ * listeners, refuses further calls and waits for those still in the client, so terminating the
+ * client afterwards is safe; the client itself stays open: it belongs to the caller.
  */
 export function createFirestoreBackend(
   db: Firestore,
@@ -56,12 +59,13 @@ export function createFirestoreDriver(
     throw new LockError("InvalidArgument", "createFirestoreBackend needs a Firestore instance");
   }
   const config = resolveConfig(options);
-  const ctx: BackendContext = {
+  const ctx: DriverContext = {
     db,
     config,
     locks: db.collection(config.collection),
     fences: db.collection(config.fenceCollection),
     acquireGate: new KeyGate(),
+    calls: new ClientCalls(),
   };
   const watcher = new SnapshotWatcher(ctx);
   return {
@@ -72,12 +76,15 @@ export function createFirestoreDriver(
     readByKey: (input) => readByKey(ctx, input),
     readByLockId: (input) => readByLockId(ctx, input),
     isLocked: (input) => isLocked(ctx, input),
-    list: (input) => listLocks(ctx, input),
+    list: (input) => list(ctx, input),
     readFence: (input) => readFence(ctx, input),
     watch: (key, listener) => watcher.watch(key, listener),
     ...(config.logger ? { logger: config.logger } : {}),
+    // A test clock given to the backend is the one leases must compare expiry with.
+    ...(options?.clock ? { clock: config.clock } : {}),
     async close() {
       watcher.close();
+      await ctx.calls.close(config.operationTimeoutMs);
     },
   };
 }

@@ -1,13 +1,12 @@
+import { LockError, type Logger } from "@syncguard/core";
 import {
   type Clock,
   checkBackendOptionNames,
-  LockError,
-  type Logger,
   systemClock,
   utf8Bytes,
   validateLogger,
   validateTtl,
-} from "@syncguard/core";
+} from "@syncguard/core/driver";
 
 export interface FirestoreBackendOptions {
   /** Collection holding lock documents. Default "locks". */

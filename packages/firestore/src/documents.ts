@@ -1,5 +1,6 @@
 import type { DocumentData } from "@google-cloud/firestore";
-import { isFence, LockError, TIME_TOLERANCE_MS, toStorageName } from "@syncguard/core";
+import { LockError } from "@syncguard/core";
+import { isFence, TIME_TOLERANCE_MS, toStorageName } from "@syncguard/core/driver";
 import { isReservedId, MAX_ID_BYTES } from "./config";
 
 /** A lock document in the locks collection. Deleted on release and by cleanup. */

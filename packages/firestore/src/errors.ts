@@ -1,4 +1,6 @@
-import { isTransientCode, LockError, type LockErrorCode } from "@syncguard/core";
+import { LockError, type LockErrorCode } from "@syncguard/core";
+import { isTransientCode } from "@syncguard/core/driver";
+import { TERMINATED_MESSAGE } from "./client-state";
 
 /** gRPC status codes the Firestore client reports in `error.code`. */
 export const GrpcCode = {
@@ -44,6 +46,9 @@ export function classifyFirestoreError(error: unknown): LockErrorCode {
   if (statusOf(error) === undefined && error instanceof Error) {
     if (NO_PROJECT.test(error.message)) return "InvalidArgument";
     if (NO_CREDENTIALS.test(error.message)) return "AuthFailed";
+    // The SDK's refusal of a request on a terminated client: the request was never sent, as
+    // when the client is not connected.
+    if (error.message === TERMINATED_MESSAGE) return "ServiceUnavailable";
   }
   switch (statusOf(error)) {
     case GrpcCode.ABORTED:

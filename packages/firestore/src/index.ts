@@ -5,4 +5,3 @@ export { documentId, type FenceDocument, type LockDocument } from "./documents";
 export { classifyFirestoreError } from "./errors";
 export { assertFenceInTransaction } from "./fence-guard";
 export { createLock, type FirestoreLockOptions } from "./lock";
-export * from "./migrate";

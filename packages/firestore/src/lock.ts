@@ -1,5 +1,6 @@
 import type { Firestore } from "@google-cloud/firestore";
-import { createStoreLock, type LockDefaults, type LockFunction } from "@syncguard/core";
+import type { LockDefaults, LockFunction } from "@syncguard/core";
+import { createStoreLock } from "@syncguard/core/driver";
 import { createFirestoreBackend } from "./backend";
 import type { FirestoreCapabilities } from "./capabilities";
 import { FIRESTORE_BACKEND_OPTION_NAMES, type FirestoreBackendOptions } from "./config";

@@ -1,4 +1,7 @@
-import { type LockError, monotonicClock, raceDeadline } from "@syncguard/core";
+import type { Firestore } from "@google-cloud/firestore";
+import type { LockError } from "@syncguard/core";
+import { monotonicClock, raceDeadline } from "@syncguard/core/driver";
+import { type ClientCalls, closedError, isTerminated, terminatedError } from "./client-state";
 import type { FirestoreConfig } from "./config";
 import { abortedError, timeoutError, toFirestoreLockError } from "./errors";
 
@@ -13,22 +16,38 @@ export class OperationScope {
   /** Set when a transaction hands its writes to the client to commit; never reset. */
   commitSent = false;
 
+  private readonly config: FirestoreConfig;
+  private readonly db: Firestore;
+  private readonly calls: ClientCalls;
+
   constructor(
     readonly name: string,
-    private readonly config: FirestoreConfig,
+    context: {
+      readonly config: FirestoreConfig;
+      readonly db: Firestore;
+      readonly calls: ClientCalls;
+    },
     readonly signal: AbortSignal | undefined,
   ) {
-    this.deadlineAt = monotonicClock() + config.operationTimeoutMs;
+    this.config = context.config;
+    this.db = context.db;
+    this.calls = context.calls;
+    this.deadlineAt = monotonicClock() + this.config.operationTimeoutMs;
   }
 
   remainingMs(): number {
     return this.deadlineAt - monotonicClock();
   }
 
-  /** Throws Aborted or the timeout error if the call must stop. Called before writes are queued. */
+  /**
+   * Throws Aborted, the timeout error or ServiceUnavailable (the client was terminated) if the
+   * call must stop. Called before every read is started and before writes are queued.
+   */
   check(): void {
     if (this.signal?.aborted) throw this.aborted();
     if (this.remainingMs() <= 0) throw this.timedOut();
+    if (this.calls.closed) throw closedError(this.name);
+    if (isTerminated(this.db)) throw terminatedError(this.name);
   }
 
   /**
@@ -37,7 +56,7 @@ export class OperationScope {
    * running and its late outcome is dropped. Errors are mapped to LockErrors.
    */
   async race<T>(promise: Promise<T>): Promise<T> {
-    const outcome = await raceDeadline(promise, this.deadlineAt, this.signal);
+    const outcome = await raceDeadline(this.calls.track(promise), this.deadlineAt, this.signal);
     switch (outcome.by) {
       case "value":
         return outcome.value;

@@ -4,7 +4,8 @@ import type {
   QueryDocumentSnapshot,
   QuerySnapshot,
 } from "@google-cloud/firestore";
-import { isLive, type Logger, writeLog } from "@syncguard/core";
+import type { Logger } from "@syncguard/core";
+import { isLive, writeLog } from "@syncguard/core/driver";
 import type { LockDocument } from "./documents";
 
 /** The lockId query. Deliberately no limit(1): a second match must be seen to be refused. */

@@ -1,5 +1,6 @@
 import type { Firestore, Transaction } from "@google-cloud/firestore";
-import { type BackoffPolicy, backoffDelay, interruptibleSleep, LockError } from "@syncguard/core";
+import { LockError } from "@syncguard/core";
+import { type BackoffPolicy, backoffDelay, interruptibleSleep } from "@syncguard/core/driver";
 import { isContention } from "./errors";
 import type { OperationScope } from "./operation-scope";
 
@@ -48,6 +49,9 @@ function attemptOnce<T>(
   const checkpoint = () => op.check();
   const transaction = db.runTransaction(
     async (tx) => {
+      // Also before the reads: the client retries a transaction on its own, and one this
+      // operation gave up on (or whose client was terminated) must not read again.
+      checkpoint();
       const result = await body({ tx, checkpoint });
       checkpoint();
       op.commitSent = true; // the client commits as soon as we return

@@ -1,5 +1,5 @@
 import type { Firestore } from "@google-cloud/firestore";
-import { TIME_TOLERANCE_MS } from "@syncguard/core";
+import { TIME_TOLERANCE_MS } from "@syncguard/core/driver";
 import { createFirestoreBackend } from "../src";
 import { freshCollections, sleep, useEmulatorProject } from "./helpers";
 

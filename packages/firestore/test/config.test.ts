@@ -1,5 +1,6 @@
 import type { Firestore } from "@google-cloud/firestore";
-import { generateLockId, isLockError, type LockErrorCode } from "@syncguard/core";
+import { isLockError, type LockErrorCode } from "@syncguard/core";
+import { generateLockId } from "@syncguard/core/driver";
 import { createFirestoreBackend, createLock, FIRESTORE_DEFAULTS } from "../src";
 import { clearProject, docIds, freshBackend, newDb, projectIdFor, warmUp } from "./helpers";
 

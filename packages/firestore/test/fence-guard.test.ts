@@ -1,5 +1,6 @@
 import type { Firestore } from "@google-cloud/firestore";
-import { forceRelease, isLockError, isStaleFenceError } from "@syncguard/core";
+import { forceRelease, isLockError } from "@syncguard/core";
+import { isStaleFenceError } from "@syncguard/core/driver";
 import { assertFenceInTransaction } from "../src";
 import { freshBackend, useEmulatorProject } from "./helpers";
 

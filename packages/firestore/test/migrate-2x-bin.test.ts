@@ -6,8 +6,11 @@ import { documentId } from "../src";
 import { freshCollections, useEmulatorProject } from "./helpers";
 import { seedCounter2x } from "./helpers-2x";
 
-// The built command, as npm links it for `syncguard-firestore-migrate-2x` (package.json "bin").
+// The built command, as npm links it for `syncguard-firestore-migrate-2x` (package.json "bin"):
+// a deprecated alias of `syncguard migrate-2x`, kept for one minor release.
 const BIN = join(__dirname, "..", "dist", "migrate-2x.js");
+const DEPRECATED =
+  "syncguard-firestore-migrate-2x is deprecated: use `syncguard migrate-2x` (@syncguard/cli).\n";
 
 let db: Firestore;
 const projectId = useEmulatorProject("migbin", (created: Firestore) => {
@@ -67,6 +70,7 @@ describe("syncguard-firestore-migrate-2x", () => {
     const out = await runBin(["--help"]);
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(/^Usage: syncguard-firestore-migrate-2x/);
+    expect(out.stderr).toBe(DEPRECATED);
     expect(out.stdout).toMatch(/FIRESTORE_EMULATOR_HOST/);
   });
 
@@ -93,7 +97,7 @@ describe("syncguard-firestore-migrate-2x", () => {
     const counter = db.collection(fenceCollection).doc(documentId("job:1"));
 
     const dry = await runBin([...args, "--dry-run"]);
-    expect(dry).toMatchObject({ code: 0, stderr: "" });
+    expect(dry).toMatchObject({ code: 0, stderr: DEPRECATED });
     expect(dry.stdout).toMatch(/^Dry run: nothing was written\./);
     expect(dry.stdout).toMatch(/2\.x counters found: +2\n/);
     expect(dry.stdout).toMatch(/fence documents to raise: 2\n/);
@@ -101,7 +105,7 @@ describe("syncguard-firestore-migrate-2x", () => {
     expect((await counter.get()).exists).toBe(false);
 
     const real = await runBin(args);
-    expect(real).toMatchObject({ code: 0, stderr: "" });
+    expect(real).toMatchObject({ code: 0, stderr: DEPRECATED });
     expect(real.stdout).toMatch(/^Migration done\./);
     expect(real.stdout).toMatch(/fence documents raised: +2\n/);
     expect((await counter.get()).data()).toEqual({ fence: "000000000000005", key: "job:1" });
@@ -113,9 +117,11 @@ describe("syncguard-firestore-migrate-2x", () => {
       documentsScanned: 2,
       countersFound: 2,
       skipped: 0,
+      skippedDocuments: [],
       fenceDocuments: 2,
       countersRaised: 0,
       highestFence: "089999999999999",
+      unraised: [],
     });
   });
 
@@ -134,6 +140,6 @@ describe("syncguard-firestore-migrate-2x", () => {
     await db.collection(fenceCollection).doc(documentId("job:1")).set({ fence: "garbage" });
     const out = await runBin(args);
     expect(out.code).toBe(1);
-    expect(out.stderr).toMatch(/^Migration failed: \[Internal\] Malformed fence counter document/);
+    expect(out.stderr).toMatch(/^Migration failed: \[Internal\] Malformed fence counter document/m);
   });
 });

@@ -1,11 +1,7 @@
 import type { Firestore } from "@google-cloud/firestore";
 import { isLockError } from "@syncguard/core";
-import {
-  createFirestoreBackend,
-  documentId,
-  type FirestoreMigrationOptions,
-  migrateFrom2x,
-} from "../src";
+import { createFirestoreBackend, documentId } from "../src";
+import { type FirestoreMigrationOptions, migrateFrom2x } from "../src/migrate";
 import { freshCollections, useEmulatorProject } from "./helpers";
 import { dumpTree, seedCounter2x, seedLock2x } from "./helpers-2x";
 
@@ -60,9 +56,11 @@ describe("migrateFrom2x (Firestore)", () => {
       documentsScanned: SEEDED.length,
       countersFound: SEEDED.length,
       skipped: 0,
+      skippedDocuments: [],
       fenceDocuments: SEEDED.length,
       countersRaised: SEEDED.length,
       highestFence: "089999999999999",
+      unraised: [],
     });
     // Firestore keeps one counter per key: the next fence is exactly the next number.
     for (const [key, last] of SEEDED) {
@@ -160,6 +158,57 @@ describe("migrateFrom2x (Firestore)", () => {
     // The new backend now owns "fence:x" (it has a `key`): later runs take it for a new document.
     const later = await migrateFrom2x(db, options);
     expect(later).toMatchObject({ countersFound: 2, skipped: 1, countersRaised: 0 });
+  });
+});
+
+describe("migrateFrom2x and fence documents that hold no counter", () => {
+  it("skips 2.x-named documents whose fence is not a fence and names each with what it holds", async () => {
+    const options = names();
+    await seed(options.oldFenceCollection, [["job:1", 5]]);
+    const old = db.collection(options.oldFenceCollection);
+    await old.doc("fence:number").set({ fence: 12, keyDebug: "number" });
+    await old.doc("fence:text").set({ fence: "twelve", keyDebug: "text" });
+    await old.doc("fence:map").set({ fence: { value: "000000000000012" } });
+    await old.doc("fence:none").set({ keyDebug: "none" });
+
+    const report = await migrateFrom2x(db, options);
+    expect(report).toMatchObject({ documentsScanned: 5, countersFound: 1, skipped: 4 });
+    const path = (id: string) => `${options.oldFenceCollection}/${id}`;
+    expect([...report.skippedDocuments].sort((a, b) => a.path.localeCompare(b.path))).toEqual([
+      { path: path("fence:map"), type: "fence is a map" },
+      { path: path("fence:none"), type: "no fence field" },
+      { path: path("fence:number"), type: "fence is a number" },
+      { path: path("fence:text"), type: "fence is a string that is not a fence" },
+    ]);
+    expect(report.unraised).toEqual([]);
+    expect(await firstFence(options, "job:1")).toBe(6n);
+    expect((await old.doc("fence:number").get()).data()).toEqual({ fence: 12, keyDebug: "number" });
+  });
+
+  it("does not abort when a key's new fence document is a 2.x-named document holding no counter", async () => {
+    // The default layout shares one collection: the new fence document of the key "fence:x" is
+    // the 2.x document "fence:x", here holding a number where 2.x wrote a 15-digit string.
+    const { collection, fenceCollection } = freshCollections("clash");
+    const options = { collection, fenceCollection, oldFenceCollection: fenceCollection };
+    await seed(fenceCollection, [
+      ["fence:x", 20],
+      ["job:1", 5],
+    ]);
+    await db.collection(fenceCollection).doc("fence:x").set({ fence: 12, keyDebug: "x" });
+
+    for (const dryRun of [true, false]) {
+      const report = await migrateFrom2x(db, { ...options, dryRun });
+      expect(report).toMatchObject({ countersFound: 2, skipped: 1, countersRaised: 1 });
+      expect(report.unraised).toEqual([
+        { key: "fence:x", path: `${fenceCollection}/fence:x`, fence: "000000000000020" },
+      ]);
+    }
+    // Left as it was; the other key was carried over.
+    expect((await db.collection(fenceCollection).doc("fence:x").get()).data()).toEqual({
+      fence: 12,
+      keyDebug: "x",
+    });
+    expect(await firstFence(options, "job:1")).toBe(6n);
   });
 });
 

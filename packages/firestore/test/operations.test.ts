@@ -1,12 +1,6 @@
 import { type Firestore, Timestamp } from "@google-cloud/firestore";
-import {
-  CLEANUP_GUARD_MS,
-  generateLockId,
-  getById,
-  getByKey,
-  hashLockId,
-  owns,
-} from "@syncguard/core";
+import { getById, getByKey, owns } from "@syncguard/core";
+import { CLEANUP_GUARD_MS, generateLockId, hashLockId } from "@syncguard/core/driver";
 import { createFirestoreBackend, documentId } from "../src";
 import { docIds, freshBackend, freshCollections, newDb, useEmulatorProject } from "./helpers";
 

@@ -1,5 +1,5 @@
 import { FieldValue, type Firestore, Timestamp } from "@google-cloud/firestore";
-import { TIME_TOLERANCE_MS } from "@syncguard/core";
+import { TIME_TOLERANCE_MS } from "@syncguard/core/driver";
 import { createFirestoreBackend, documentId } from "../src";
 import { PURGE_MARGIN_MS } from "../src/documents";
 import { freshBackend, freshCollections, useEmulatorProject } from "./helpers";

@@ -1,5 +1,5 @@
 import type { Attributes } from "@opentelemetry/api";
-import { keyDigest, normalizeKey } from "@syncguard/core";
+import { keyDigest, normalizeKey } from "@syncguard/core/driver";
 
 /** Attribute names on spans and metric points; all under `syncguard.`. */
 export const ATTR = Object.freeze({

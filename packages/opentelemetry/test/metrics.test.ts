@@ -1,11 +1,5 @@
-import {
-  createLock,
-  defineBackend,
-  forceRelease,
-  LockError,
-  type LockEvent,
-  type Logger,
-} from "@syncguard/core";
+import { createLock, forceRelease, LockError, type LockEvent, type Logger } from "@syncguard/core";
+import { defineBackend } from "@syncguard/core/driver";
 import { createMemoryBackend, createMemoryDriver } from "@syncguard/core/memory";
 import { ATTR, METRICS, otelEvents } from "../src";
 import { type HistogramPoint, inMemoryTelemetry, pointsOf } from "./setup";

@@ -1,5 +1,6 @@
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import { createLock, forceRelease, keyDigest, type Logger } from "@syncguard/core";
+import { createLock, forceRelease, type Logger } from "@syncguard/core";
+import { keyDigest } from "@syncguard/core/driver";
 import { createMemoryBackend } from "@syncguard/core/memory";
 import { ATTR, instrumentLock } from "../src";
 import { inMemoryTelemetry } from "./setup";

@@ -1,4 +1,5 @@
-import { type DefinedBackend, defineBackend, type LockDriver, LockError } from "@syncguard/core";
+import { LockError } from "@syncguard/core";
+import { type DefinedBackend, defineBackend, type LockDriver } from "@syncguard/core/driver";
 import { AbandonedStatements } from "./abandoned";
 import { POSTGRES_CAPABILITIES, type PostgresCapabilities } from "./capabilities";
 import { looksLikeClient, type PgClientLike } from "./client";

@@ -1,11 +1,10 @@
+import { LockError, type Logger } from "@syncguard/core";
 import {
   checkBackendOptionNames,
   keyDigest,
-  LockError,
-  type Logger,
   validateLogger,
   validateTtl,
-} from "@syncguard/core";
+} from "@syncguard/core/driver";
 
 export interface PostgresBackendOptions {
   /** Schema holding the tables. Default "public". */

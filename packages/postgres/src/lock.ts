@@ -1,4 +1,5 @@
-import { createStoreLock, type LockDefaults, type LockFunction } from "@syncguard/core";
+import type { LockDefaults, LockFunction } from "@syncguard/core";
+import { createStoreLock } from "@syncguard/core/driver";
 import { createPostgresBackend } from "./backend";
 import type { PostgresCapabilities } from "./capabilities";
 import type { PgClientLike } from "./client";

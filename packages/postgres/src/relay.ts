@@ -1,4 +1,4 @@
-import { TIME_TOLERANCE_MS } from "@syncguard/core";
+import { TIME_TOLERANCE_MS } from "@syncguard/core/driver";
 import type { PostgresConfig } from "./config";
 import { NOW_MS } from "./storage";
 import { HANDOFF_WINDOW_MS, RESERVED } from "./wait-queue";

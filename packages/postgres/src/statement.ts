@@ -1,4 +1,5 @@
-import { keyDigest, LockError, monotonicClock, raceDeadline } from "@syncguard/core";
+import { LockError } from "@syncguard/core";
+import { keyDigest, monotonicClock, raceDeadline } from "@syncguard/core/driver";
 import { cancelTargetOf, sendCancelRequest } from "./cancel";
 import {
   isPool,
@@ -140,7 +141,11 @@ async function runOnPostgresJs(
     if (isRetryable(outcome.error)) throw outcome.error;
     throw mapped(ctx, s, outcome.error, true);
   }
-  pending.cancel();
+  // Only a query on its way to the server is cancelled: postgres.js 3.4 drops one cancelled while
+  // its connection is still opening, but the connection keeps waiting for it and `sql.end()`
+  // never resolves. An unsent one runs later, tracked like a cancelled one: later statements of
+  // its lockId wait until it has ended, and core releases an acquire that landed.
+  if ((pending as { state?: unknown }).state) pending.cancel();
   abandon(ctx, s, pending);
   throw stopped(s, outcome.by, true, ctx.config.operationTimeoutMs);
 }

@@ -1,10 +1,5 @@
-import {
-  type Fence,
-  formatFence,
-  LockError,
-  type StoredLock,
-  toStorageName,
-} from "@syncguard/core";
+import { type Fence, LockError } from "@syncguard/core";
+import { formatFence, type StoredLock, toStorageName } from "@syncguard/core/driver";
 
 /**
  * The key's row name: core's storage name rules (readable up to 512 bytes, then a digest of the

@@ -1,4 +1,4 @@
-import type { DriverAcquireInput } from "@syncguard/core";
+import type { DriverAcquireInput } from "@syncguard/core/driver";
 import type { DriverContext } from "./context";
 
 /**

@@ -1,4 +1,5 @@
-import { createLock, isLockError, keyTag } from "@syncguard/core";
+import { createLock, isLockError } from "@syncguard/core";
+import { keyTag } from "@syncguard/core/driver";
 import { Client, Pool } from "pg";
 import { createPostgresBackend, type PgClientLike, type PostgresBackend } from "../src";
 import { routeOfTag, rowName } from "../src/storage";

@@ -1,11 +1,5 @@
-import {
-  createLock,
-  formatFence,
-  isLockError,
-  keyTag,
-  MAX_FENCE,
-  TIME_TOLERANCE_MS,
-} from "@syncguard/core";
+import { createLock, isLockError } from "@syncguard/core";
+import { formatFence, keyTag, MAX_FENCE, TIME_TOLERANCE_MS } from "@syncguard/core/driver";
 import type { Pool } from "pg";
 import { createPostgresBackend, type PostgresBackend, setupSchema } from "../src";
 import { ROUTES, routeOfTag, rowName } from "../src/storage";

@@ -1,5 +1,6 @@
 import { createServer } from "node:net";
-import { isLockError, keyTag, type LockErrorCode } from "@syncguard/core";
+import { isLockError, type LockErrorCode } from "@syncguard/core";
+import { keyTag } from "@syncguard/core/driver";
 import { Pool } from "pg";
 import { createPostgresBackend, type PostgresBackendOptions, setupSchema } from "../src";
 import { routeOfTag } from "../src/storage";

@@ -1,10 +1,5 @@
-import {
-  createLock,
-  generateLockId,
-  keyTag,
-  type LockDriver,
-  type WaiterInfo,
-} from "@syncguard/core";
+import { createLock } from "@syncguard/core";
+import { generateLockId, keyTag, type LockDriver, type WaiterInfo } from "@syncguard/core/driver";
 import {
   createPostgresBackend,
   type PgClientLike,

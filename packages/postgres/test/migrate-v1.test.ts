@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { compareFence, formatFence, generateLockId, isLockError, MAX_FENCE } from "@syncguard/core";
+import { isLockError } from "@syncguard/core";
+import { compareFence, formatFence, generateLockId, MAX_FENCE } from "@syncguard/core/driver";
 import type { Pool } from "pg";
 import { createPostgresBackend, setupSchema } from "../src";
 import { ROUTES, rowName } from "../src/storage";

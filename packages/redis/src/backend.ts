@@ -1,4 +1,4 @@
-import { defineBackend, type LockDriver } from "@syncguard/core";
+import { defineBackend, type LockDriver } from "@syncguard/core/driver";
 import { adaptClient } from "./clients/detect";
 import { resolveConfig } from "./config";
 import type { OperationContext } from "./context";

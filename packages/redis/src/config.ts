@@ -1,10 +1,5 @@
-import {
-  checkBackendOptionNames,
-  LockError,
-  type Logger,
-  utf8Bytes,
-  validateLogger,
-} from "@syncguard/core";
+import { LockError, type Logger } from "@syncguard/core";
+import { checkBackendOptionNames, utf8Bytes, validateLogger } from "@syncguard/core/driver";
 import type { EvictionPolicyCheck, RedisBackendOptions } from "./types";
 
 export const DEFAULT_KEY_PREFIX = "syncguard";

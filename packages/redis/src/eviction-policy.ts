@@ -1,4 +1,5 @@
-import { LockError, writeLog } from "@syncguard/core";
+import { LockError } from "@syncguard/core";
+import { writeLog } from "@syncguard/core/driver";
 import { callScript, type OperationContext } from "./context";
 import EVICTION_POLICY_LUA from "./eviction-policy.lua";
 import { replyString } from "./reply";

@@ -3,7 +3,6 @@ export { DEFAULT_KEY_PREFIX, MAX_KEY_PREFIX_BYTES } from "./config";
 export { classifyRedisError } from "./errors";
 export { type FencedSetOptions, fencedSet, fenceRecordKey } from "./fence-guard/fenced-set";
 export { createLock, type RedisLockOptions } from "./lock";
-export * from "./migrate";
 export type {
   ChannelListener,
   ClusterClient,

@@ -1,4 +1,4 @@
-import { keyTag, lockIdKeyTag } from "@syncguard/core";
+import { keyTag, lockIdKeyTag } from "@syncguard/core/driver";
 
 /**
  * Redis names for one lock, all under `${prefix}:{${route}}:` so that every key a script touches

@@ -1,4 +1,5 @@
-import { createStoreLock, type LockDefaults, type LockFunction } from "@syncguard/core";
+import type { LockDefaults, LockFunction } from "@syncguard/core";
+import { createStoreLock } from "@syncguard/core/driver";
 import { createRedisBackend } from "./backend";
 import { REDIS_BACKEND_OPTION_NAMES, REDIS_FOREIGN_OPTION_NAMES } from "./config";
 import type { RedisBackendOptions, RedisCapabilities, RedisClientLike } from "./types";

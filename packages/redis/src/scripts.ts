@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { LOCK_ID_LENGTH, MAX_FENCE, TIME_TOLERANCE_MS } from "@syncguard/core";
+import { LOCK_ID_LENGTH, MAX_FENCE, TIME_TOLERANCE_MS } from "@syncguard/core/driver";
 import { isNoScriptError, registerScriptSource } from "./errors";
 import RECORD_LUA from "./record.lua";
 import type { ScriptCall, ScriptClient } from "./types";

@@ -1,4 +1,5 @@
-import type { BackendCapabilities, DefinedBackend, Logger } from "@syncguard/core";
+import type { BackendCapabilities, Logger } from "@syncguard/core";
+import type { DefinedBackend } from "@syncguard/core/driver";
 
 export interface RedisCapabilities extends BackendCapabilities {
   readonly backend: "redis";

@@ -1,11 +1,5 @@
-import {
-  type AcquireResult,
-  generateLockId,
-  hashLockId,
-  isLockError,
-  MAX_FENCE,
-  normalizeKey,
-} from "@syncguard/core";
+import { type AcquireResult, isLockError } from "@syncguard/core";
+import { generateLockId, hashLockId, MAX_FENCE, normalizeKey } from "@syncguard/core/driver";
 import { createRedisBackend } from "../src";
 import { layoutForKey, layoutForLockId } from "../src/keys";
 import type { RedisBackend, RedisCapabilities } from "../src/types";

@@ -1,4 +1,5 @@
-import { createLock, generateLockId, isLockError, keyTag, type LockError } from "@syncguard/core";
+import { createLock, isLockError, type LockError } from "@syncguard/core";
+import { generateLockId, keyTag } from "@syncguard/core/driver";
 import { createClient } from "redis";
 import { classifyRedisError, createRedisBackend } from "../src";
 import { createRedisDriver } from "../src/backend";

@@ -1,4 +1,5 @@
-import { forceRelease, isLockError, isStaleFenceError } from "@syncguard/core";
+import { forceRelease, isLockError } from "@syncguard/core";
+import { isStaleFenceError } from "@syncguard/core/driver";
 import {
   createRedisBackend,
   fencedSet,

@@ -1,4 +1,5 @@
-import { createLock, generateLockId, keyTag, type WaiterInfo } from "@syncguard/core";
+import { createLock } from "@syncguard/core";
+import { generateLockId, keyTag, type WaiterInfo } from "@syncguard/core/driver";
 import { createRedisBackend, type RedisBackend } from "../src";
 import { createRedisDriver } from "../src/backend";
 import { layoutForKey } from "../src/keys";

@@ -6,8 +6,11 @@ import { freePort } from "./helpers/process";
 import { clusterNodes, connectTarget, MODES, type Mode, redisUrl } from "./helpers/services";
 import { seedCounter2x } from "./helpers/syncguard-2x";
 
-// The built command, as npm links it for `syncguard-redis-migrate-2x` (package.json "bin").
+// The built command, as npm links it for `syncguard-redis-migrate-2x` (package.json "bin"): a
+// deprecated alias of `syncguard migrate-2x`, kept for one minor release.
 const BIN = join(__dirname, "..", "dist", "migrate-2x.js");
+const DEPRECATED =
+  "syncguard-redis-migrate-2x is deprecated: use `syncguard migrate-2x` (@syncguard/cli).\n";
 
 interface Outcome {
   code: number | null;
@@ -37,16 +40,18 @@ beforeAll(() => {
 });
 
 describe("syncguard-redis-migrate-2x", () => {
-  it("--help prints usage and exits 0", async () => {
+  it("--help prints usage and exits 0, after a one-line deprecation notice on stderr", async () => {
     const out = await runBin(["--help"]);
     expect(out.code).toBe(0);
+    expect(out.stderr).toBe(DEPRECATED);
+    expect(out.stdout).toMatch(/Deprecated: use `syncguard migrate-2x`/);
     expect(out.stdout).toMatch(/^Usage: syncguard-redis-migrate-2x --url/);
     expect(out.stdout).toMatch(/Exit codes: 0 done, 1 migration failed, 2 bad usage/);
   });
 
   it.each([
     ["an unknown option", ["--url", "redis://127.0.0.1:1", "--bogus"], /Unknown option '--bogus'/],
-    ["no URL", [], /Give one --url/],
+    ["no URL", [], /give --url redis:\/\/host:port \(or set REDIS_URL\)/],
     ["several URLs without --cluster", ["--url", "redis://a", "--url", "redis://b"], /--cluster/],
     [
       "a prefix the new backend rejects (found before connecting)",
@@ -64,7 +69,7 @@ describe("syncguard-redis-migrate-2x", () => {
   it("exits 1 when Redis cannot be reached", async () => {
     const out = await runBin(["--url", `redis://127.0.0.1:${await freePort()}`]);
     expect(out.code).toBe(1);
-    expect(out.stderr).toMatch(/^Migration failed: .*ECONNREFUSED/);
+    expect(out.stderr).toMatch(/^Migration failed: .*ECONNREFUSED/m);
   });
 });
 
@@ -81,19 +86,29 @@ describe.each(MODES)("syncguard-redis-migrate-2x against Redis (%s)", (mode: Mod
     try {
       await seedCounter2x(target.client, oldPrefix, "job:1", 5);
       await seedCounter2x(target.client, oldPrefix, "tenant:ü:🔒", 89_999_999_999_999);
-      const prefixArgs = ["--old-prefix", oldPrefix, "--new-prefix", newPrefix];
+      const prefixArgs = ["--old-key-prefix", oldPrefix, "--key-prefix", newPrefix];
       const counter = layoutForKey(newPrefix, "job:1").fence;
 
       const dry = await runBin([...urlArgs(), ...prefixArgs, "--dry-run"]);
-      expect(dry).toMatchObject({ code: 0, stderr: "" });
+      expect(dry).toMatchObject({ code: 0, stderr: DEPRECATED });
       expect(dry.stdout).toMatch(/^Dry run: nothing was written\./);
       expect(dry.stdout).toMatch(/2\.x counters found: +2\n/);
       expect(dry.stdout).toMatch(/route counters to raise: 2\n/);
       expect(dry.stdout).toMatch(/highest 2\.x fence: +089999999999999/);
       expect(await target.client.get(counter)).toBeNull();
 
-      const real = await runBin([...urlArgs(), ...prefixArgs]);
-      expect(real).toMatchObject({ code: 0, stderr: "" });
+      // The old spellings still work, each with a notice naming the new one.
+      const real = await runBin([
+        ...urlArgs(),
+        "--old-prefix",
+        oldPrefix,
+        "--new-prefix",
+        newPrefix,
+      ]);
+      expect(real).toMatchObject({
+        code: 0,
+        stderr: `${DEPRECATED}--new-prefix is now --key-prefix.\n--old-prefix is now --old-key-prefix.\n`,
+      });
       expect(real.stdout).toMatch(/^Migration done\./);
       expect(real.stdout).toMatch(/route counters raised: +2\n/);
       expect(await target.client.get(counter)).toBe("5");
@@ -109,6 +124,7 @@ describe.each(MODES)("syncguard-redis-migrate-2x against Redis (%s)", (mode: Mod
         keysScanned: 2,
         countersFound: 2,
         skipped: 0,
+        skippedKeys: [],
         unmapped: 0,
         routeCounters: 2,
         countersRaised: 0,
@@ -137,13 +153,13 @@ describe("syncguard-redis-migrate-2x against a cluster that needs a password", (
         "--cluster",
         "--url",
         `redis://:${password}@${root}`,
-        "--old-prefix",
+        "--old-key-prefix",
         oldPrefix,
-        "--new-prefix",
+        "--key-prefix",
         newPrefix,
         "--json",
       ]);
-      expect(out).toMatchObject({ code: 0, stderr: "" });
+      expect(out).toMatchObject({ code: 0, stderr: DEPRECATED });
       expect(JSON.parse(out.stdout)).toMatchObject({ countersFound: 4, countersRaised: 4 });
     } finally {
       await Promise.all(target.nodes.map((node) => node.configSet("requirepass", "")));

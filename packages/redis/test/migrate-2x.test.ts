@@ -1,12 +1,13 @@
-import { isLockError, keyTag, normalizeKey } from "@syncguard/core";
+import { isLockError } from "@syncguard/core";
+import { keyTag, normalizeKey } from "@syncguard/core/driver";
 import { createClient as createClient5, type createCluster as createCluster5 } from "redis5";
+import { createRedisBackend } from "../src";
+import { layoutForKey, ROUTES } from "../src/keys";
 import {
-  createRedisBackend,
   type IoredisMigrationClient,
   migrateFrom2x,
   type RedisMigrationOptions,
-} from "../src";
-import { layoutForKey, ROUTES } from "../src/keys";
+} from "../src/migrate";
 import { oldFenceLayout } from "../src/migrate/layout-2x";
 import { allRouteFences } from "../src/migrate/plan";
 import { connectWith } from "./helpers/clients";
@@ -108,6 +109,7 @@ describe.each(MODES)("migrateFrom2x (%s)", (mode: Mode) => {
       keysScanned: SEEDED.length,
       countersFound: SEEDED.length,
       skipped: 0,
+      skippedKeys: [],
       unmapped: 0,
       routeCounters: routes,
       countersRaised: routes,
@@ -187,6 +189,7 @@ describe.each(MODES)("migrateFrom2x (%s)", (mode: Mode) => {
 
     const report = await migrateFrom2x(target.client, options);
     expect(report).toMatchObject({ keysScanned: 2, countersFound: 1, skipped: 1, unmapped: 0 });
+    expect(report.skippedKeys).toEqual([{ key: lockName, type: "string" }]);
     expect(report.countersRaised).toBe(1);
   });
 
@@ -203,10 +206,10 @@ describe.each(MODES)("migrateFrom2x (%s)", (mode: Mode) => {
 
   it("escapes SCAN pattern characters in the 2.x prefix (a look-alike prefix is not read)", async () => {
     const options = prefixes();
-    const oldKeyPrefix = `sg*[${run}]?`;
+    const oldKeyPrefix = `sg*[${process.pid}-${run}]?`;
     await seedCounter2x(target.client, oldKeyPrefix, "job:1", 3);
     // Matched by the prefix if it were taken as a pattern: `*` = "-decoy-", `?` = "X".
-    await seedCounter2x(target.client, `sg-decoy-${run}X`, "job:1", 500);
+    await seedCounter2x(target.client, `sg-decoy-${process.pid}-${run}X`, "job:1", 500);
 
     const report = await migrateFrom2x(target.client, { ...options, oldKeyPrefix });
     expect(report).toMatchObject({
@@ -235,6 +238,69 @@ describe.each(MODES)("migrateFrom2x (%s)", (mode: Mode) => {
     );
   });
 });
+
+/**
+ * Values under the 2.x fence pattern that are not strings (a hash, a list, a set: someone's own
+ * data whose name happens to match) are skipped and named in the report, never a WRONGTYPE abort.
+ */
+describe.each([
+  ["node-redis 6", "redis"],
+  ["node-redis 5", "redis5"],
+  ["ioredis 6", "ioredis"],
+  ["ioredis 5", "ioredis5"],
+] as const)("migrateFrom2x skips values of other types (%s)", (_label, library) => {
+  it.each(MODES)("%s: reports each by name and type, and migrates the counters", async (mode) => {
+    const { client, close } = await connectWith(library, mode);
+    const target = await connectTarget(mode);
+    try {
+      const options = prefixes();
+      await seedCounter2x(target.client, options.oldKeyPrefix, "job:1", 5);
+      const hash = fenceName2x(options.oldKeyPrefix, "a hash");
+      const list = fenceName2x(options.oldKeyPrefix, "a list");
+      const set = fenceName2x(options.oldKeyPrefix, "a set");
+      const text = fenceName2x(options.oldKeyPrefix, "not a number");
+      await target.client.hSet(hash, "fence", "900");
+      await target.client.rPush(list, "901");
+      await target.client.sAdd(set, "902");
+      await target.client.set(text, "nine hundred");
+
+      const report = await migrateFrom2x(client as never, options);
+      expect(report).toMatchObject({
+        keysScanned: 5,
+        countersFound: 1,
+        skipped: 4,
+        countersRaised: 1,
+        highestFence: "000000000000005",
+      });
+      expect([...report.skippedKeys].sort((a, b) => a.key.localeCompare(b.key))).toEqual(
+        [
+          { key: hash, type: "hash" },
+          { key: list, type: "list" },
+          { key: set, type: "set" },
+          { key: text, type: "string" },
+        ].sort((a, b) => a.key.localeCompare(b.key)),
+      );
+      expect(await firstFenceWith(target, options.keyPrefix, "job:1")).toBe(6n);
+      // Untouched.
+      expect(await target.client.hGet(hash, "fence")).toBe("900");
+    } finally {
+      await close();
+      await target.close();
+    }
+  });
+});
+
+async function firstFenceWith(target: Target, keyPrefix: string, key: string): Promise<bigint> {
+  const backend = createRedisBackend(target.backendClient, { keyPrefix });
+  try {
+    const result = await backend.acquire({ key, ttlMs: 10_000 });
+    if (!result.ok) throw new Error(`${key} is held`);
+    await backend.release({ lockId: result.lockId });
+    return BigInt(result.fence);
+  } finally {
+    await backend.close();
+  }
+}
 
 describe("migrateFrom2x with a node-redis 5 client", () => {
   it("carries counters over on a single node", async () => {
@@ -265,7 +331,7 @@ describe.each([
       for (const [key, fence] of SEEDED) {
         await seedCounter2x(target.client, options.oldKeyPrefix, key, fence);
       }
-      const report = await migrateFrom2x(client as IoredisMigrationClient, options);
+      const report = await migrateFrom2x(client as unknown as IoredisMigrationClient, options);
       expect(report).toMatchObject({ countersFound: SEEDED.length, unmapped: 0 });
       expect(report.countersRaised).toBeGreaterThan(0);
       for (const [key, fence] of SEEDED) {
@@ -274,7 +340,9 @@ describe.each([
         );
         expect(BigInt(counter ?? "0")).toBeGreaterThanOrEqual(BigInt(fence));
       }
-      expect(await migrateFrom2x(client as IoredisMigrationClient, options)).toMatchObject({
+      expect(
+        await migrateFrom2x(client as unknown as IoredisMigrationClient, options),
+      ).toMatchObject({
         countersFound: SEEDED.length,
         countersRaised: 0,
       });

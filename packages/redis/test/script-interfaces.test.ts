@@ -1,4 +1,4 @@
-import { generateLockId, keyTag } from "@syncguard/core";
+import { generateLockId, keyTag } from "@syncguard/core/driver";
 import { evictionRisk, parseMemoryInfo } from "../src/eviction-policy";
 import { layoutForKey, layoutForLockId, queueMember, waiterOfMember } from "../src/keys";
 import { acquireCall, acquireResult } from "../src/operations/acquire";

@@ -1,4 +1,5 @@
-import { type AcquireResult, generateLockId, normalizeKey } from "@syncguard/core";
+import type { AcquireResult } from "@syncguard/core";
+import { generateLockId, normalizeKey } from "@syncguard/core/driver";
 import { createRedisBackend } from "../src";
 import { layoutForKey } from "../src/keys";
 import type { RedisBackend, RedisCapabilities } from "../src/types";

@@ -4,7 +4,7 @@
  * backend.acquire/release/extend/isLocked/lookup and core's lock()/acquire(), each tagged with
  * whether the contract accepts it (specs/interface.md §3, §4, §6, §8; README option table).
  */
-import { LOCK_ID_LENGTH } from "@syncguard/core";
+import { LOCK_ID_LENGTH } from "@syncguard/core/driver";
 import fc from "fast-check";
 
 const MAX_KEY_BYTES = 4096;

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { forceRelease, formatFence, MAX_FENCE, StaleFenceError } from "@syncguard/core";
+import { forceRelease, StaleFenceError } from "@syncguard/core";
+import { formatFence, MAX_FENCE } from "@syncguard/core/driver";
 import { createMemoryBackend } from "@syncguard/core/memory";
 import { Pool } from "pg";
 import { CREATE_TABLE, FENCED_UPDATE, FENCED_UPSERT, READ_FENCE } from "./pattern";

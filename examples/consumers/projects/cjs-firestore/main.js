@@ -1,6 +1,7 @@
 // A CommonJS JavaScript app that installed only `@syncguard/firestore` and `@google-cloud/firestore`.
 const { Firestore } = require("@google-cloud/firestore");
 const { createFirestoreBackend, createLock } = require("@syncguard/firestore");
+const { migrateFrom2x } = require("@syncguard/firestore/migrate");
 
 async function main() {
   if (!process.env.FIRESTORE_EMULATOR_HOST) throw new Error("FIRESTORE_EMULATOR_HOST is not set");
@@ -24,6 +25,10 @@ async function main() {
   const lock = createLock(db);
   const fence = await lock(async ({ fence }) => fence, { key, ttlMs: 5_000 });
   check(fence > first.fence, "fence increases");
+
+  // The 2.x migration, from its own subpath: a dry run reads and writes nothing.
+  const report = await migrateFrom2x(db, { dryRun: true });
+  check(report.dryRun && report.countersFound === 0, "migration dry run");
 
   await backend.close();
   await db.terminate();

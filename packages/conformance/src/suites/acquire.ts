@@ -5,7 +5,7 @@ import {
   LOCK_ID_LENGTH,
   normalizeKey,
   TIME_TOLERANCE_MS,
-} from "@syncguard/core";
+} from "@syncguard/core/driver";
 import { type AcquiredLock, fenceOf, mustAcquire, type SuiteContext } from "../context";
 import { timed, uniqueKey } from "../helpers";
 

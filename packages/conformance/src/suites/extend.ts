@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { TIME_TOLERANCE_MS } from "@syncguard/core";
+import { TIME_TOLERANCE_MS } from "@syncguard/core/driver";
 import { expireAndReacquire, mustAcquire, type SuiteContext } from "../context";
 import { eventually, foreignLockId, sleepUntil, timed, uniqueKey } from "../helpers";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { compareFence, isFence, TIME_TOLERANCE_MS } from "@syncguard/core";
+import { compareFence, isFence, TIME_TOLERANCE_MS } from "@syncguard/core/driver";
 import { fenceOf, mustAcquire, type SuiteContext, type TestOptions } from "../context";
 import { eventually, uniqueKey } from "../helpers";
 

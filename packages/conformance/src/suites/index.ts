@@ -2,6 +2,7 @@ import type { SuiteContext } from "../context";
 import type { SuiteName } from "../suite-names";
 import { abortSuite } from "./abort";
 import { acquireSuite } from "./acquire";
+import { backgroundSuite } from "./background";
 import { eventsSuite } from "./events";
 import { expirySuite } from "./expiry";
 import { extendSuite } from "./extend";
@@ -36,5 +37,6 @@ export const SUITES: Record<SuiteName, (context: SuiteContext) => void> = {
   events: eventsSuite,
   inventory: inventorySuite,
   race: raceSuite,
+  background: backgroundSuite,
   secrets: secretsSuite,
 };

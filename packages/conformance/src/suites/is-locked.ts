@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CLEANUP_GUARD_MS, compareFence, TIME_TOLERANCE_MS } from "@syncguard/core";
+import { CLEANUP_GUARD_MS, compareFence, TIME_TOLERANCE_MS } from "@syncguard/core/driver";
 import { fenceOf, mustAcquire, type SuiteContext } from "../context";
 import { eventually, sleepUntil, uniqueKey } from "../helpers";
 

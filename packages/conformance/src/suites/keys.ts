@@ -6,7 +6,7 @@ import {
   TIME_TOLERANCE_MS,
   truncateUtf8,
   utf8Bytes,
-} from "@syncguard/core";
+} from "@syncguard/core/driver";
 import { type AcquiredLock, mustAcquire, type SuiteContext } from "../context";
 import { eventually, rejectsWithCode, uniqueKey } from "../helpers";
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { acquire, isLockError, LOCK_ID_LENGTH } from "@syncguard/core";
+import { acquire, isLockError } from "@syncguard/core";
+import { LOCK_ID_LENGTH } from "@syncguard/core/driver";
 import { asLockBackend, mustAcquire, type SuiteContext } from "../context";
 import { rejectsWithCode, sleep, uniqueKey } from "../helpers";
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { getById, getByKey, hashLockId, owns, TIME_TOLERANCE_MS } from "@syncguard/core";
+import { getById, getByKey, owns } from "@syncguard/core";
+import { hashLockId, TIME_TOLERANCE_MS } from "@syncguard/core/driver";
 import {
   type AcquiredLock,
   asLockBackend,

@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { compareFence } from "@syncguard/core";
+import { compareFence } from "@syncguard/core/driver";
 import type { SuiteContext } from "../context";
 import { uniqueKey } from "../helpers";
 import {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MAX_KEY_BYTES, MAX_TTL_MS } from "@syncguard/core";
+import { MAX_KEY_BYTES, MAX_TTL_MS } from "@syncguard/core/driver";
 import { fenceOf, mustAcquire, type SuiteContext } from "../context";
 import { rejectsWithCode, uniqueKey } from "../helpers";
 

@@ -24,6 +24,7 @@ export interface MemoryBackendOptions {
 
 const MEMORY_OPTION_NAMES: ReadonlySet<string> = new Set(["clock", "cleanupInIsLocked", "logger"]);
 
+/** The in-memory backend: the whole contract in one process (tests, the reference backend). */
 export interface MemoryBackend extends DefinedBackend<MemoryCapabilities> {
   /** Number of lock records currently stored (expired ones included until swept). For tests. */
   readonly size: number;
@@ -54,6 +55,7 @@ export function createMemoryDriver(
   }
   checkBackendOptionNames(options, MEMORY_OPTION_NAMES, "createMemoryBackend() options");
   const clock = options.clock ?? systemClock;
+  const ownClock = options.clock === undefined ? {} : { clock: options.clock };
   const logger = validateLogger(options.logger);
   const locks = new Map<string, Stored>();
   const keyByLockId = new Map<string, string>();
@@ -77,6 +79,7 @@ export function createMemoryDriver(
 
   return {
     capabilities: { backend: "memory", supportsFencing: true, timeAuthority: "client" },
+    ...ownClock,
     get size() {
       return locks.size;
     },

@@ -1,10 +1,10 @@
 import type { Firestore } from "@google-cloud/firestore";
-import { formatFence, normalizeKey } from "@syncguard/core";
+import { formatFence, normalizeKey } from "@syncguard/core/driver";
 import { documentId } from "../documents";
 import { toFirestoreLockError } from "../errors";
 import { type FirestoreMigrationOptions, resolveMigrationOptions } from "./options";
-import { type Floor, raiseFenceDocuments } from "./raise";
-import { type OldCounter, readOldCounters } from "./scan";
+import { type Floor, raiseFenceDocuments, type UnraisedCounter } from "./raise";
+import { type OldCounter, readOldCounters, type SkippedDocument } from "./scan";
 
 /** What `migrateFrom2x` found and did. */
 export interface FirestoreMigrationReport {
@@ -16,12 +16,20 @@ export interface FirestoreMigrationReport {
   readonly countersFound: number;
   /** Documents under 2.x names that were not 2.x counters (left alone). */
   readonly skipped: number;
+  /** The first 100 of those, each with what it holds instead of a counter. */
+  readonly skippedDocuments: readonly SkippedDocument[];
   /** New fence documents checked (one per key). */
   readonly fenceDocuments: number;
   /** Fence documents raised (in a dry run: that would be raised). 0 when run a second time. */
   readonly countersRaised: number;
   /** The highest fence 2.x issued (15 digits), or null when no counter was found. */
   readonly highestFence: string | null;
+  /**
+   * 2.x counters not carried over because their key's new fence document is a 2.x-named
+   * document holding no counter (possible where both layouts share a collection). Left alone:
+   * the new backend refuses those keys until the document is fixed or removed.
+   */
+  readonly unraised: readonly UnraisedCounter[];
 }
 
 /** The new fence document of each 2.x key, with the highest 2.x fence that maps to it. */
@@ -51,7 +59,7 @@ export async function migrateFrom2x(
   try {
     const old = await readOldCounters(db, oldFenceCollection, subcollections);
     const floors = floorsOf(old.counters);
-    const countersRaised = await raiseFenceDocuments(db, fenceCollection, floors, dryRun);
+    const raise = await raiseFenceDocuments(db, fenceCollection, floors, dryRun);
     let highest = 0n; // bigints: Math.max does not take them
     for (const { fence } of old.counters) if (fence > highest) highest = fence;
     return {
@@ -59,9 +67,11 @@ export async function migrateFrom2x(
       documentsScanned: old.scanned,
       countersFound: old.counters.length,
       skipped: old.skipped,
+      skippedDocuments: old.skippedDocuments,
       fenceDocuments: floors.size,
-      countersRaised,
+      countersRaised: raise.raised,
       highestFence: highest > 0n ? formatFence(highest) : null,
+      unraised: raise.unraised,
     };
   } catch (error) {
     throw toFirestoreLockError(error, "2.x migration", oldFenceCollection, !dryRun);

@@ -43,6 +43,13 @@ export function resolveMigrationOptions(
   if (typeof db !== "object" || db === null || typeof db.collection !== "function") {
     throw invalid("migrateFrom2x needs a Firestore instance");
   }
+  return resolveMigrationNames(options);
+}
+
+/** The options' checks that need no Firestore instance (the operator runs them before any). */
+export function resolveMigrationNames(
+  options: FirestoreMigrationOptions | undefined,
+): ResolvedMigrationOptions {
   if (options !== undefined && (typeof options !== "object" || options === null)) {
     throw invalid("migrateFrom2x options must be an object");
   }

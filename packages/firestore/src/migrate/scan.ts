@@ -1,5 +1,5 @@
 import type { DocumentReference, Firestore } from "@google-cloud/firestore";
-import { isFence } from "@syncguard/core";
+import { isFence } from "@syncguard/core/driver";
 import { keyOfOldPath, OLD_ID_PREFIX } from "./layout-2x";
 
 /** Documents per getAll call. */
@@ -14,12 +14,44 @@ export interface OldCounter {
   readonly fence: bigint;
 }
 
+/** A document under a 2.x counter name that held no counter, and what it held instead. */
+export interface SkippedDocument {
+  /** Its path from the database root (`fence_counters/fence:x`). */
+  readonly path: string;
+  /** What it holds: "fence is a number", "no fence field", "a fence document of the new layout"... */
+  readonly type: string;
+}
+
+/** How many skipped documents a report lists (`skipped` counts them all). */
+export const MAX_SKIPPED_LISTED = 100;
+
 export interface OldCounters {
   /** Existing documents read under the 2.x names. */
   scanned: number;
   /** Of those, the ones that are not 2.x counters (new-layout documents, foreign data). */
   skipped: number;
+  /** The first MAX_SKIPPED_LISTED of them. */
+  skippedDocuments: SkippedDocument[];
   counters: OldCounter[];
+}
+
+/** Why a document under a 2.x name is not a 2.x counter; undefined when it is one. */
+function notACounter(data: Record<string, unknown>, key: string | undefined): string | undefined {
+  if ("key" in data) return "a fence document of the new layout";
+  if (key === undefined) return "no key in its name";
+  if (!("fence" in data)) return "no fence field";
+  if (isFence(data.fence)) return undefined;
+  return `fence is ${describe(data.fence)}`;
+}
+
+/** A Firestore value's kind, for people. */
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "string") return "a string that is not a fence";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value !== "object") return `a ${typeof value}`;
+  const name = (value as object).constructor?.name;
+  return name && name !== "Object" ? `a ${name}` : "a map";
 }
 
 async function inChunks<T, R>(
@@ -59,7 +91,7 @@ export async function readOldCounters(
 ): Promise<OldCounters> {
   const root = db.collection(collectionId);
   const base = `${root.path}/`;
-  const found: OldCounters = { scanned: 0, skipped: 0, counters: [] };
+  const found: OldCounters = { scanned: 0, skipped: 0, skippedDocuments: [], counters: [] };
   // listDocuments also lists documents that do not exist but have sub-collections (`fence:a` of
   // the key `a/b/c`), which a query would not return.
   let level = (await root.listDocuments()).filter((ref) => ref.id.startsWith(OLD_ID_PREFIX));
@@ -70,8 +102,12 @@ export async function readOldCounters(
       if (data === undefined) continue;
       found.scanned++;
       const key = keyOfOldPath(snapshot.ref.path.slice(base.length));
-      if ("key" in data || !isFence(data.fence) || key === undefined) {
+      const type = notACounter(data, key);
+      if (type !== undefined || key === undefined) {
         found.skipped++;
+        if (found.skippedDocuments.length < MAX_SKIPPED_LISTED) {
+          found.skippedDocuments.push({ path: snapshot.ref.path, type: type ?? "no key" });
+        }
         continue;
       }
       found.counters.push({ key, fence: BigInt(data.fence) });

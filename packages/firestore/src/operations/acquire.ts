@@ -7,8 +7,8 @@ import {
   MAX_FENCE,
   TIME_TOLERANCE_MS,
   warnIfFenceNearLimit,
-} from "@syncguard/core";
-import type { BackendContext } from "../context";
+} from "@syncguard/core/driver";
+import type { DriverContext } from "../context";
 import {
   documentId,
   type FenceDocument,
@@ -53,13 +53,13 @@ function heldAnswer(
  * gave.
  */
 export async function acquire(
-  ctx: BackendContext,
+  ctx: DriverContext,
   { key, ttlMs, lockId, signal }: DriverAcquireInput,
 ): Promise<DriverAttempt> {
   const id = documentId(key);
   const lockRef = ctx.locks.doc(id);
   const fenceRef = ctx.fences.doc(id);
-  const op = new OperationScope("acquire", ctx.config, signal);
+  const op = new OperationScope("acquire", ctx, signal);
 
   const precheck = async () => {
     const seen = readLockDocument((await lockRef.get()).data(), id);

@@ -1,10 +1,10 @@
-import type { DriverExtendInput } from "@syncguard/core";
-import type { BackendContext } from "../context";
+import type { DriverExtendInput } from "@syncguard/core/driver";
+import type { DriverContext } from "../context";
 import { purgeAtFor, readLockDocument } from "../documents";
+import { findByLockId } from "../find-by-lock-id";
 import { OperationScope } from "../operation-scope";
 import { isHeldBy } from "../ownership";
 import { runLockTransaction } from "../transaction";
-import { findByLockId } from "./find-by-lock-id";
 
 /**
  * Finds the lock document with a plain lockId query, then one transaction re-reads it by id,
@@ -13,10 +13,10 @@ import { findByLockId } from "./find-by-lock-id";
  * An expired lock is never resurrected.
  */
 export async function extend(
-  ctx: BackendContext,
+  ctx: DriverContext,
   { lockId, ttlMs, signal }: DriverExtendInput,
 ): Promise<{ expiresAtMs: number } | undefined> {
-  const op = new OperationScope("extend", ctx.config, signal);
+  const op = new OperationScope("extend", ctx, signal);
   const ref = await findByLockId(ctx, lockId, op);
   if (!ref) return undefined;
   return runLockTransaction(ctx.db, op, async ({ tx, checkpoint }) => {

@@ -1,5 +1,5 @@
-import { type DriverKeyInput, isLive, isPastCleanupGuard } from "@syncguard/core";
-import type { BackendContext } from "../context";
+import { type DriverKeyInput, isLive, isPastCleanupGuard } from "@syncguard/core/driver";
+import type { DriverContext } from "../context";
 import { documentId, readLockDocument } from "../documents";
 import { OperationScope } from "../operation-scope";
 import { runRead } from "../reads";
@@ -11,12 +11,12 @@ import { runLockTransaction } from "../transaction";
  * meanwhile). Only lock documents are ever cleaned: fence counters live forever.
  */
 export async function isLocked(
-  ctx: BackendContext,
+  ctx: DriverContext,
   { key, signal }: DriverKeyInput,
 ): Promise<boolean> {
   const id = documentId(key);
   const ref = ctx.locks.doc(id);
-  const snap = await runRead(new OperationScope("isLocked", ctx.config, signal), () => ref.get());
+  const snap = await runRead(new OperationScope("isLocked", ctx, signal), () => ref.get());
   const lock = readLockDocument(snap.data(), id);
   if (!lock) return false;
   const now = ctx.config.clock();
@@ -29,11 +29,11 @@ export async function isLocked(
   return false;
 }
 
-async function cleanup(ctx: BackendContext, id: string, lockId: string): Promise<void> {
+async function cleanup(ctx: DriverContext, id: string, lockId: string): Promise<void> {
   const ref = ctx.locks.doc(id);
   await runLockTransaction(
     ctx.db,
-    new OperationScope("isLocked cleanup", ctx.config, undefined),
+    new OperationScope("isLocked cleanup", ctx, undefined),
     async ({ tx, checkpoint }) => {
       const snap = await tx.get(ref);
       checkpoint();

@@ -1,15 +1,15 @@
 import type { Query } from "@google-cloud/firestore";
+import { LockError } from "@syncguard/core";
 import {
   type DriverListInput,
   type DriverListPage,
   isFence,
   isLive,
   type ListedLock,
-  LockError,
   READABLE_KEY_BYTES,
   utf8Bytes,
-} from "@syncguard/core";
-import type { BackendContext } from "../context";
+} from "@syncguard/core/driver";
+import type { DriverContext } from "../context";
 import { OperationScope } from "../operation-scope";
 import { runRead } from "../reads";
 
@@ -27,11 +27,11 @@ const MAX_QUERIES_PER_PAGE = 16;
  * Liveness is judged by the backend's clock, as every read does; expired documents not yet
  * cleaned up are read and skipped.
  */
-export async function listLocks(
-  ctx: BackendContext,
+export async function list(
+  ctx: DriverContext,
   { prefix, limit, cursor, signal }: DriverListInput,
 ): Promise<DriverListPage> {
-  const op = new OperationScope("list", ctx.config, signal);
+  const op = new OperationScope("list", ctx, signal);
   const idPrefix = escapedPrefix(prefix);
   let after = cursor === undefined ? undefined : decodeCursor(cursor);
   const locks: ListedLock[] = [];

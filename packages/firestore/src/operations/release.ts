@@ -1,10 +1,10 @@
-import type { DriverLockIdInput, DriverRelease } from "@syncguard/core";
-import type { BackendContext } from "../context";
+import type { DriverLockIdInput, DriverRelease } from "@syncguard/core/driver";
+import type { DriverContext } from "../context";
 import { readLockDocument } from "../documents";
+import { findByLockId } from "../find-by-lock-id";
 import { OperationScope } from "../operation-scope";
 import { isHeldBy } from "../ownership";
 import { runLockTransaction } from "../transaction";
-import { findByLockId } from "./find-by-lock-id";
 
 /**
  * Finds the lock document with a plain lockId query, then one transaction re-reads it by id,
@@ -12,10 +12,10 @@ import { findByLockId } from "./find-by-lock-id";
  * touched.
  */
 export async function release(
-  ctx: BackendContext,
+  ctx: DriverContext,
   { lockId, signal }: DriverLockIdInput,
 ): Promise<DriverRelease> {
-  const op = new OperationScope("release", ctx.config, signal);
+  const op = new OperationScope("release", ctx, signal);
   const ref = await findByLockId(ctx, lockId, op);
   if (!ref) return { released: false };
   return runLockTransaction(ctx.db, op, async ({ tx, checkpoint }): Promise<DriverRelease> => {

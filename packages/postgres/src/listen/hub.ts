@@ -1,4 +1,5 @@
-import { LockError, type Logger, monotonicClock, raceDeadline, writeLog } from "@syncguard/core";
+import { LockError, type Logger } from "@syncguard/core";
+import { monotonicClock, raceDeadline, writeLog } from "@syncguard/core/driver";
 
 /** One backend's interest in a channel. */
 export interface ChannelSubscriber {

@@ -1,4 +1,5 @@
-import { LockError, raceDeadline } from "@syncguard/core";
+import { LockError } from "@syncguard/core";
+import { raceDeadline } from "@syncguard/core/driver";
 import type { PostgresJsLike } from "../client";
 import type { ListenTransport } from "./hub";
 

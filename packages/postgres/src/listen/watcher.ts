@@ -1,4 +1,5 @@
-import { LockError, monotonicClock, type ReleaseListener, type Unsubscribe } from "@syncguard/core";
+import { LockError } from "@syncguard/core";
+import { monotonicClock, type ReleaseListener, type Unsubscribe } from "@syncguard/core/driver";
 import { isPool, isPostgresJs, type PgClientLike } from "../client";
 import type { PostgresConfig } from "../config";
 import { rowName } from "../storage";

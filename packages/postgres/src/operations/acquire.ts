@@ -5,7 +5,7 @@ import {
   MAX_FENCE,
   TIME_TOLERANCE_MS,
   warnIfFenceNearLimit,
-} from "@syncguard/core";
+} from "@syncguard/core/driver";
 import type { PostgresConfig } from "../config";
 import type { DriverContext } from "../context";
 import { runStatement } from "../statement";

@@ -1,4 +1,4 @@
-import { CLEANUP_GUARD_MS, type DriverKeyInput, TIME_TOLERANCE_MS } from "@syncguard/core";
+import { CLEANUP_GUARD_MS, type DriverKeyInput, TIME_TOLERANCE_MS } from "@syncguard/core/driver";
 import type { PostgresConfig } from "../config";
 import type { DriverContext } from "../context";
 import { runStatement } from "../statement";

@@ -1,10 +1,10 @@
+import { LockError } from "@syncguard/core";
 import {
   type DriverListInput,
   type DriverListPage,
   type ListedLock,
-  LockError,
   TIME_TOLERANCE_MS,
-} from "@syncguard/core";
+} from "@syncguard/core/driver";
 import type { PostgresConfig } from "../config";
 import type { DriverContext } from "../context";
 import { runStatement } from "../statement";

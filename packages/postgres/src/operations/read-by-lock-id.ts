@@ -1,4 +1,4 @@
-import { type DriverLockIdInput, type StoredLock, TIME_TOLERANCE_MS } from "@syncguard/core";
+import { type DriverLockIdInput, type StoredLock, TIME_TOLERANCE_MS } from "@syncguard/core/driver";
 import type { PostgresConfig } from "../config";
 import type { DriverContext } from "../context";
 import { runStatement } from "../statement";

@@ -1,4 +1,4 @@
-import { type DriverFenceReading, type DriverKeyInput, keyTag } from "@syncguard/core";
+import { type DriverFenceReading, type DriverKeyInput, keyTag } from "@syncguard/core/driver";
 import type { PostgresConfig } from "../config";
 import type { DriverContext } from "../context";
 import { runStatement } from "../statement";

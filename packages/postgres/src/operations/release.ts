@@ -1,4 +1,8 @@
-import { type DriverLockIdInput, type DriverRelease, TIME_TOLERANCE_MS } from "@syncguard/core";
+import {
+  type DriverLockIdInput,
+  type DriverRelease,
+  TIME_TOLERANCE_MS,
+} from "@syncguard/core/driver";
 import type { PostgresConfig } from "../config";
 import type { DriverContext } from "../context";
 import { runStatement } from "../statement";

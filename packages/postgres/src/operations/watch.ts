@@ -1,4 +1,5 @@
-import { LockError, type ReleaseListener, type Unsubscribe } from "@syncguard/core";
+import { LockError } from "@syncguard/core";
+import type { ReleaseListener, Unsubscribe } from "@syncguard/core/driver";
 import type { DriverContext } from "../context";
 
 /** Calls `listener` when the key's lock is released (LISTEN/NOTIFY, see NotifyWatcher). */

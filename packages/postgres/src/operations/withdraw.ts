@@ -1,4 +1,4 @@
-import { TIME_TOLERANCE_MS, type WaiterInfo } from "@syncguard/core";
+import { TIME_TOLERANCE_MS, type WaiterInfo } from "@syncguard/core/driver";
 import type { PostgresConfig } from "../config";
 import type { DriverContext } from "../context";
 import { runStatement } from "../statement";

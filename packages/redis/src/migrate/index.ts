@@ -8,3 +8,4 @@ export type {
   MigrationStandaloneClient,
 } from "./node-redis";
 export type { RedisMigrationOptions } from "./options";
+export type { SkippedKey } from "./plan";

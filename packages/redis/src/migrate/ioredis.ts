@@ -14,6 +14,7 @@ export interface IoredisMigrationScanner {
 export interface IoredisMigrationClient {
   readonly isCluster: boolean;
   get(key: string): Promise<string | null>;
+  type(key: string): Promise<string>;
   evalsha(sha: string, numKeys: number, ...keysAndArguments: string[]): Promise<unknown>;
   eval(script: string, numKeys: number, ...keysAndArguments: string[]): Promise<unknown>;
   scanStream?(options: { match: string; count: number }): AsyncIterable<unknown>;
@@ -40,6 +41,7 @@ export function ioredisCommands(client: IoredisMigrationClient): MigrationComman
       }
     },
     get: (key) => client.get(key),
+    type: (key) => client.type(key),
     async runScript(source, keys, args) {
       // EVALSHA first: the script is sent in full only when the server does not have it yet.
       const sha = createHash("sha1").update(source).digest("hex");

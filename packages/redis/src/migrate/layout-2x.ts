@@ -1,4 +1,4 @@
-import { utf8Bytes } from "@syncguard/core";
+import { utf8Bytes } from "@syncguard/core/driver";
 
 /**
  * Where syncguard 2.x kept its Redis fence counters, restated from its storage rules:

@@ -1,9 +1,9 @@
-import { formatFence, MAX_FENCE } from "@syncguard/core";
+import { formatFence, MAX_FENCE } from "@syncguard/core/driver";
 import { toRedisLockError } from "../errors";
 import { type IoredisMigrationClient, ioredisCommands, isIoredisMigrationClient } from "./ioredis";
 import { type MigrationClient, nodeRedisCommands } from "./node-redis";
 import { type RedisMigrationOptions, resolveMigrationOptions } from "./options";
-import { planCounters } from "./plan";
+import { planCounters, type SkippedKey } from "./plan";
 import { raiseCounters } from "./raise";
 
 /** What `migrateFrom2x` found and did. */
@@ -16,6 +16,11 @@ export interface RedisMigrationReport {
   readonly countersFound: number;
   /** Matching names that held no counter (left alone). */
   readonly skipped: number;
+  /**
+   * The first 100 of those, with the type each held (a hash, a list, a string that is not an
+   * integer...): data of your own whose name matches the 2.x pattern. Left alone.
+   */
+  readonly skippedKeys: readonly SkippedKey[];
   /**
    * Counters whose key cannot be told from their name (2.x hashed names of very long prefixes):
    * every route counter was raised to the highest of them.
@@ -57,6 +62,7 @@ export async function migrateFrom2x(
       keysScanned: plan.scanned,
       countersFound: plan.found,
       skipped: plan.skipped,
+      skippedKeys: plan.skippedKeys,
       unmapped: plan.unmapped,
       routeCounters: plan.floors.size,
       countersRaised,

@@ -15,6 +15,7 @@ export interface MigrationScanner {
 /** The commands the migration sends through the client (routed by key on a cluster). */
 export interface MigrationScriptClient {
   get(key: string): Promise<unknown>;
+  type(key: string): Promise<unknown>;
   eval(script: string, options: ScriptCall): Promise<unknown>;
   evalSha(sha: string, options: ScriptCall): Promise<unknown>;
 }
@@ -40,7 +41,11 @@ const hasMethods = (value: object, names: string[]) =>
 
 /** Checks the client's shape (no I/O) and adapts it to the migration's commands. */
 export function nodeRedisCommands(client: MigrationClient): MigrationCommands {
-  if (typeof client !== "object" || client === null || !hasMethods(client, ["get", "eval"])) {
+  if (
+    typeof client !== "object" ||
+    client === null ||
+    !hasMethods(client, ["get", "type", "eval"])
+  ) {
     throw new LockError(
       "InvalidArgument",
       "migrateFrom2x needs a connected node-redis or ioredis client",
@@ -69,6 +74,7 @@ export function nodeRedisCommands(client: MigrationClient): MigrationCommands {
       const value = await client.get(key);
       return value === null || value === undefined ? null : String(value);
     },
+    type: async (key) => String(await client.type(key)),
     async runScript(source, keys, args) {
       // EVALSHA first: the script is sent in full only when the server does not have it yet.
       const sha = createHash("sha1").update(source).digest("hex");

@@ -1,7 +1,22 @@
-import { LockError, normalizeKey } from "@syncguard/core";
+import { LockError } from "@syncguard/core";
+import { normalizeKey } from "@syncguard/core/driver";
 import { layoutForKey, layoutForTag } from "../keys";
 import type { MigrationCommands } from "./commands";
 import { oldFenceLayout } from "./layout-2x";
+
+/** A name under the 2.x fence pattern that held no counter, and what it held instead. */
+export interface SkippedKey {
+  /** The Redis key name. */
+  readonly key: string;
+  /**
+   * Its type as Redis names it: "hash", "list", "set"..., "string" for a string that is not a
+   * counter, "none" when it was gone by the time it was read (an expiring 2.x lock record).
+   */
+  readonly type: string;
+}
+
+/** How many skipped names a report lists (`skipped` counts them all). */
+export const MAX_SKIPPED_LISTED = 100;
 
 /** What the 2.x counters ask of the new ones. */
 export interface CounterPlan {
@@ -11,6 +26,8 @@ export interface CounterPlan {
   found: number;
   /** Matching names that held something else (e.g. a 2.x lock record of a key "fence:…"). */
   skipped: number;
+  /** The first MAX_SKIPPED_LISTED of them. */
+  skippedKeys: SkippedKey[];
   /** Counters whose key cannot be recovered from their name. */
   unmapped: number;
   /** The highest 2.x counter (the last fence it issued), 0n when none. */
@@ -20,6 +37,19 @@ export interface CounterPlan {
 }
 
 const INTEGER = /^\d+$/;
+
+/** A name's string value, or the type it holds instead (GET refuses other types: WRONGTYPE). */
+async function readName(
+  commands: MigrationCommands,
+  name: string,
+): Promise<{ value: string | null; type?: string }> {
+  try {
+    return { value: await commands.get(name) };
+  } catch (error) {
+    if (!(error instanceof Error && error.message.startsWith("WRONGTYPE"))) throw error;
+    return { value: null, type: await commands.type(name) };
+  }
+}
 
 /** A 2.x counter's value, or undefined when the key holds something else. */
 function counterValue(name: string, value: string | null): bigint | undefined {
@@ -69,6 +99,7 @@ export async function planCounters(
     scanned: 0,
     found: 0,
     skipped: 0,
+    skippedKeys: [],
     unmapped: 0,
     highest: 0n,
     floors: new Map(),
@@ -84,12 +115,17 @@ export async function planCounters(
   ) => {
     for await (const batch of commands.scanKeys(pattern)) {
       const names = batch.filter(accept);
-      const values = await Promise.all(names.map((name) => commands.get(name)));
+      const reads = await Promise.all(names.map((name) => readName(commands, name)));
       names.forEach((name, i) => {
         plan.scanned++;
-        const counter = counterValue(name, values[i] ?? null);
+        const read = reads[i] ?? { value: null };
+        const counter = counterValue(name, read.value);
         if (counter === undefined) {
           plan.skipped++;
+          if (plan.skippedKeys.length < MAX_SKIPPED_LISTED) {
+            const type = read.type ?? (read.value === null ? "none" : "string");
+            plan.skippedKeys.push({ key: name, type });
+          }
           return;
         }
         plan.found++;

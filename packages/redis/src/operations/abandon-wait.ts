@@ -1,4 +1,4 @@
-import type { WaiterInfo } from "@syncguard/core";
+import type { WaiterInfo } from "@syncguard/core/driver";
 import { callScript, type OperationContext } from "../context";
 import { layoutForKey, queueMember } from "../keys";
 import { defineLuaScript, type PublishCommand } from "../scripts";

@@ -1,11 +1,11 @@
+import type { Logger } from "@syncguard/core";
 import {
   type DriverAcquireInput,
   type DriverAttempt,
   fenceOverflowError,
   formatFence,
-  type Logger,
   warnIfFenceNearLimit,
-} from "@syncguard/core";
+} from "@syncguard/core/driver";
 import { callScript, type OperationContext } from "../context";
 import { layoutForTag, queueMember } from "../keys";
 import { malformed, replyArray, replyNumber } from "../reply";

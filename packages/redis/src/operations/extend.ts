@@ -1,4 +1,4 @@
-import type { DriverExtendInput } from "@syncguard/core";
+import type { DriverExtendInput } from "@syncguard/core/driver";
 import { callScript, type OperationContext } from "../context";
 import { layoutForLockId } from "../keys";
 import { replyArray, replyNumber } from "../reply";

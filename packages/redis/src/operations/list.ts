@@ -1,10 +1,10 @@
+import { LockError } from "@syncguard/core";
 import {
   type DriverListInput,
   type DriverListPage,
   formatFence,
   type ListedLock,
-  LockError,
-} from "@syncguard/core";
+} from "@syncguard/core/driver";
 import type { ScanNode } from "../clients/adapter";
 import { type OperationContext, readKey } from "../context";
 import { toRedisLockError } from "../errors";

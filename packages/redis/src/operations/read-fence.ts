@@ -1,4 +1,4 @@
-import { type DriverFenceReading, type DriverKeyInput, formatFence } from "@syncguard/core";
+import { type DriverFenceReading, type DriverKeyInput, formatFence } from "@syncguard/core/driver";
 import { type OperationContext, readKey } from "../context";
 import { layoutForKey } from "../keys";
 import { malformed, replyString } from "../reply";

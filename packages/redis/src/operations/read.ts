@@ -1,5 +1,5 @@
-import type { DriverKeyInput, DriverLockIdInput, StoredLock } from "@syncguard/core";
-import { formatFence } from "@syncguard/core";
+import type { DriverKeyInput, DriverLockIdInput, StoredLock } from "@syncguard/core/driver";
+import { formatFence } from "@syncguard/core/driver";
 import { type OperationContext, readKey } from "../context";
 import { layoutForKey, layoutForLockId } from "../keys";
 import { isReservation, parseRecord } from "../record";

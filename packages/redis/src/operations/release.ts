@@ -1,4 +1,4 @@
-import type { DriverLockIdInput, DriverRelease } from "@syncguard/core";
+import type { DriverLockIdInput, DriverRelease } from "@syncguard/core/driver";
 import { callScript, type OperationContext } from "../context";
 import { layoutForLockId } from "../keys";
 import { replyArray, replyNumber } from "../reply";

@@ -1,5 +1,5 @@
-import type { ReleaseListener, Unsubscribe } from "@syncguard/core";
-import { keyTag } from "@syncguard/core";
+import type { ReleaseListener, Unsubscribe } from "@syncguard/core/driver";
+import { keyTag } from "@syncguard/core/driver";
 import { toRedisLockError } from "../errors";
 import { layoutForTag, waiterOfMember } from "../keys";
 import { HANDOFF_WINDOW_MS } from "../scripts";

@@ -1,5 +1,6 @@
 // An ESM TypeScript app that installed only `@syncguard/redis` and `redis`.
 import { createLock, createRedisBackend, type RedisBackend } from "@syncguard/redis";
+import { migrateFrom2x, type RedisMigrationReport } from "@syncguard/redis/migrate";
 import { createClient } from "redis";
 
 const url = process.env.REDIS_URL;
@@ -26,6 +27,13 @@ check(!(await backend.isLocked({ key })), "free after release");
 const lock = createLock(client, { keyPrefix: `consumer-esm-${process.pid}` });
 const fence: string = await lock(async ({ fence }) => fence, { key, ttlMs: 5_000 });
 check(fence > first.fence, "fence increases");
+
+// The 2.x migration, from its own subpath: a dry run reads and writes nothing.
+const report: RedisMigrationReport = await migrateFrom2x(client, {
+  oldKeyPrefix: `consumer-esm-2x-${process.pid}`,
+  dryRun: true,
+});
+check(report.dryRun && report.countersFound === 0, "migration dry run");
 
 await backend.close();
 client.destroy();

@@ -1,6 +1,8 @@
 import type { DocumentSnapshot } from "@google-cloud/firestore";
-import { LockError, type ReleaseListener, type Unsubscribe } from "@syncguard/core";
-import type { BackendContext } from "../context";
+import { LockError } from "@syncguard/core";
+import type { ReleaseListener, Unsubscribe } from "@syncguard/core/driver";
+import { closedError } from "../client-state";
+import type { DriverContext } from "../context";
 import { documentId } from "../documents";
 import { OperationScope } from "../operation-scope";
 
@@ -21,11 +23,13 @@ export class SnapshotWatcher {
   private readonly stops = new Set<() => void>();
   private closed = false;
 
-  constructor(private readonly ctx: BackendContext) {}
+  constructor(private readonly ctx: DriverContext) {}
 
   /** Resolves once the first snapshot is in, so a release after this point is seen. */
   async watch(key: string, listener: ReleaseListener): Promise<Unsubscribe> {
     if (this.closed) throw new LockError("ServiceUnavailable", "The Firestore backend is closed");
+    const op = new OperationScope("subscribe", this.ctx, undefined);
+    op.check(); // a listener on a terminated client would never start (see client-state.ts)
     const id = documentId(key);
     let resolveReady: () => void = () => undefined;
     let rejectReady: (error: unknown) => void = () => undefined;
@@ -54,11 +58,14 @@ export class SnapshotWatcher {
       },
     );
     const stop = () => {
-      if (this.stops.delete(stop)) stopListening();
+      if (!this.stops.delete(stop)) return;
+      stopListening();
+      // A watch still waiting for its first snapshot ends now (no-op once it has started).
+      rejectReady(closedError("subscribe"));
     };
     this.stops.add(stop);
     try {
-      await new OperationScope("subscribe", this.ctx.config, undefined).race(ready);
+      await op.race(ready);
     } catch (error) {
       stop();
       throw error;

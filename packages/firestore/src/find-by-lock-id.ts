@@ -1,8 +1,8 @@
 import type { DocumentReference } from "@google-cloud/firestore";
-import type { BackendContext } from "../context";
-import type { OperationScope } from "../operation-scope";
-import { lockIdQuery, soleMatch } from "../ownership";
-import { runRead } from "../reads";
+import type { DriverContext } from "./context";
+import type { OperationScope } from "./operation-scope";
+import { lockIdQuery, soleMatch } from "./ownership";
+import { runRead } from "./reads";
 
 /**
  * The lock document a lockId points at, found with a plain (non-transactional) query. A query
@@ -12,7 +12,7 @@ import { runRead } from "../reads";
  * id and checks ownership and liveness there, so a stale result can only lead to `{ ok: false }`.
  */
 export async function findByLockId(
-  ctx: BackendContext,
+  ctx: DriverContext,
   lockId: string,
   op: OperationScope,
 ): Promise<DocumentReference | undefined> {

@@ -1,0 +1,55 @@
+import { pendingWork } from "./background";
+import { engineView } from "./engine-view";
+import { abortError, LockError, throwIfAborted } from "./errors";
+import { validateSignal } from "./input";
+import { raceDeadline } from "./shared-timeout";
+import { monotonicClock } from "./time";
+import type { BackendCapabilities, LockBackend } from "./types";
+
+/** Options of `whenIdle`. */
+export interface WhenIdleOptions {
+  /** The longest wait, in ms (0 or more; `Infinity` for no bound). Default 5000. */
+  timeoutMs?: number;
+  /** Ends the wait with `LockError("Aborted")`. */
+  signal?: AbortSignal;
+}
+
+const DEFAULT_TIMEOUT_MS = 5_000;
+
+/**
+ * Waits until the work this copy of core does in the background for `backend` has finished:
+ * releases of attempts abandoned in flight (retried until the lock would have expired anyway),
+ * withdrawals of waiters that gave up from the store's queue, and wake-up subscriptions kept for
+ * the next waiter (`watchLingerMs`). Resolves `true` once none is left, `false` when `timeoutMs`
+ * passes first. Work that starts while waiting is waited for too.
+ *
+ * For a graceful shutdown: settle the `lock()` calls, `await whenIdle(backend)`, then close the
+ * backend and the client. Closing earlier is safe (the work then fails quietly and the locks
+ * expire by their TTL), only less tidy.
+ */
+export async function whenIdle<C extends BackendCapabilities>(
+  backend: LockBackend<C>,
+  options: WhenIdleOptions = {},
+): Promise<boolean> {
+  if (options === null || typeof options !== "object") {
+    throw new LockError("InvalidArgument", "whenIdle options must be an object");
+  }
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs) || timeoutMs < 0) {
+    throw new LockError(
+      "InvalidArgument",
+      `whenIdle timeoutMs must be a number of ms, 0 or more (Infinity for no bound), got ${String(timeoutMs)}`,
+    );
+  }
+  const signal = validateSignal(options.signal);
+  throwIfAborted(signal, "whenIdle");
+  const view = engineView(backend);
+  const deadline = monotonicClock() + timeoutMs;
+  for (;;) {
+    const pending = pendingWork(view);
+    if (pending.length === 0) return true;
+    const outcome = await raceDeadline(Promise.all(pending), deadline, signal);
+    if (outcome.by === "abort") throw abortError(signal as AbortSignal, "whenIdle");
+    if (outcome.by === "deadline") return false;
+  }
+}
