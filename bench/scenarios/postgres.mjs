@@ -1,244 +1,413 @@
-// PostgreSQL: uncontended acquire + release as a ratio of the raw floor on the same server (one
-// `INSERT ... ON CONFLICT DO NOTHING` + one `DELETE`, what any hand-written table lock costs), and
-// one hot key with several workers: SyncGuard lock() (LISTEN/NOTIFY wake-ups) against a raw
-// table lock that polls every 50 ms. Each worker has its own pool.
+// Scenario 8, PostgreSQL (issue 31). Every contender runs in a process of its own
+// (postgres-contender.mjs), and the contenders' chunks run interleaved, one contender at a time,
+// the order rotated every round, so machine noise hits all alike:
+// - uncontended: acquire + release of a fresh key, one after the other, on one connection:
+//   SyncGuard's backend calls against the floor on the same client (a prepared
+//   `INSERT ... ON CONFLICT DO NOTHING` + a prepared `DELETE`), on pg and on postgres.js;
+// - hot key: workers (each with its own client) loop lock -> ~1 ms section -> release on one key:
+//   SyncGuard lock() (wake-ups and the wait queue) against a table lock that polls every 50 ms.
+// Statements and round trips are counted in a pass of their own (the timed chunks carry no
+// instrumentation), WAL bytes from pg_current_wal_lsn() around it.
+import { fork } from "node:child_process";
 import { createRequire } from "node:module";
-import { performance } from "node:perf_hooks";
-import { createSyncGuardLock } from "../lib/contenders.mjs";
-import { errorMessage, now, percentiles, rotate, sleep } from "../lib/util.mjs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { errorSummary, fmt, fmtRatio, percentiles, rotate } from "../lib/util.mjs";
 
 const require = createRequire(import.meta.url);
-const SCHEMA = "bench";
+const here = path.dirname(fileURLToPath(import.meta.url));
+const SCHEMA = "bench_pg";
 
-function load() {
-  const { Pool } = require("pg");
-  const { createPostgresBackend, setupSchema } = require("@syncguard/postgres");
-  return { Pool, createPostgresBackend, setupSchema };
-}
-
-function newPool(Pool, url, max) {
-  const pool = new Pool({ connectionString: url, max });
-  pool.on("error", () => {});
-  return pool;
-}
-
-async function setup(url) {
-  const { Pool, setupSchema } = load();
-  const pool = newPool(Pool, url, 2);
-  await setupSchema(pool, { schema: SCHEMA });
-  await pool.query(
-    `CREATE TABLE IF NOT EXISTS ${SCHEMA}.raw_locks (name text PRIMARY KEY, owner text NOT NULL, expires_at timestamptz NOT NULL)`,
-  );
-  await pool.end();
-}
-
-const opNames = [
-  "floor pair",
-  "floor insert",
-  "floor delete",
-  "acquire+release",
-  "acquire",
-  "release",
-  "extend",
-  "isLocked",
+const UNCONTENDED = [
+  "floor (pg)",
+  "fenced floor (pg)",
+  "syncguard (pg)",
+  "floor (postgres.js)",
+  "fenced floor (postgres.js)",
+  "syncguard (postgres.js)",
+];
+const HOT_KEY = [
+  "polling table lock (pg)",
+  "syncguard lock() (pg)",
+  "syncguard lock() (postgres.js)",
 ];
 
-export async function postgresUncontended({ url, rounds, perRound, log }) {
-  await setup(url);
-  const { Pool, createPostgresBackend } = load();
-  const pool = newPool(Pool, url, 1);
-  const backend = createPostgresBackend(pool, { schema: SCHEMA });
-  const lat = Object.fromEntries(opNames.map((n) => [n, []]));
-  const timed = async (name, fn) => {
-    const t0 = now();
-    const r = await fn();
-    lat[name].push(now() - t0);
-    return r;
-  };
-  // Prepared, like SyncGuard's statements: the floor is the cheapest the server can do.
-  const floorInsert = (k) =>
-    pool.query({
-      name: "bench_floor_insert",
-      text: `INSERT INTO ${SCHEMA}.raw_locks (name, owner, expires_at) VALUES ($1, 'x', now() + interval '30 s') ON CONFLICT DO NOTHING`,
-      values: [k],
-    });
-  const floorDelete = (k) =>
-    pool.query({
-      name: "bench_floor_delete",
-      text: `DELETE FROM ${SCHEMA}.raw_locks WHERE name = $1 AND owner = 'x'`,
-      values: [k],
-    });
-  let seq = 0;
-  // warm-up: connection, prepared plans
-  for (let i = 0; i < 20; i++) {
-    const k = `warm-${i}`;
-    await floorInsert(k);
-    await floorDelete(k);
-    const got = await backend.acquire({ key: k, ttlMs: 30_000 });
-    if (got.ok) await backend.release({ lockId: got.lockId });
-  }
-  for (let r = 0; r < rounds; r++) {
-    for (let i = 0; i < perRound; i++) {
-      const k = `u${r}-${seq++}`;
-      const t0 = now();
-      await timed("floor insert", () => floorInsert(k));
-      await timed("floor delete", () => floorDelete(k));
-      lat["floor pair"].push(now() - t0);
-      const t1 = now();
-      const got = await timed("acquire", () => backend.acquire({ key: k, ttlMs: 30_000 }));
-      if (!got.ok) throw new Error(`postgres acquire of a fresh key failed: ${k}`);
-      await timed("release", () => backend.release({ lockId: got.lockId }));
-      lat["acquire+release"].push(now() - t1);
-      const again = await backend.acquire({ key: k, ttlMs: 30_000 });
-      if (!again.ok) throw new Error("re-acquire failed");
-      await timed("extend", () => backend.extend({ lockId: again.lockId, ttlMs: 30_000 }));
-      await timed("isLocked", () => backend.isLocked({ key: k }));
-      await backend.release({ lockId: again.lockId });
-    }
-    log(`  round ${r + 1}/${rounds}`);
-  }
-  await backend.close();
-  await pool.end();
-  const floor = percentiles(lat["floor pair"], [50, 99]);
-  return opNames.map((name) => {
-    const p = percentiles(lat[name], [50, 99]);
-    return { op: name, n: lat[name].length, ...p, vsFloorP50: p.p50 / floor.p50 };
+/** A contender's process: `ask(message)` resolves with its reply's result. */
+function spawnContender(name, url, log, connections) {
+  const child = fork(path.join(here, "postgres-contender.mjs"), [], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    serialization: "advanced",
   });
-}
-
-/** A raw table lock: insert if free (or expired), poll every 50 ms; release deletes own row. */
-function rawPostgresLock(pool, owner) {
-  return async (key, fn, stopAt) => {
-    for (;;) {
-      const got = await pool.query(
-        `INSERT INTO ${SCHEMA}.raw_locks AS l (name, owner, expires_at)
-         VALUES ($1, $2, clock_timestamp() + interval '30 s')
-         ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
-         WHERE l.expires_at < clock_timestamp()`,
-        [key, owner],
-      );
-      if (got.rowCount === 1) break;
-      if (Date.now() > stopAt) throw new Error("raw postgres lock: round ended");
-      await sleep(50);
-    }
-    try {
-      return await fn();
-    } finally {
-      await pool.query(`DELETE FROM ${SCHEMA}.raw_locks WHERE name = $1 AND owner = $2`, [
-        key,
-        owner,
-      ]);
-    }
+  let pending;
+  child.on("message", (reply) => {
+    const settle = pending;
+    pending = undefined;
+    if (!settle) return;
+    if (reply.ok) settle.resolve(reply.result);
+    else settle.reject(new Error(`${name}: ${reply.error}`));
+  });
+  child.on("exit", (code) => {
+    pending?.reject(new Error(`${name}: the contender's process exited (${code})`));
+    pending = undefined;
+  });
+  const ask = (message) =>
+    new Promise((resolve, reject) => {
+      pending = { resolve, reject };
+      child.send(message);
+    });
+  return {
+    name,
+    ask,
+    init: () => ask({ cmd: "init", contender: name, url, schema: SCHEMA, connections }),
+    async close() {
+      await ask({ cmd: "close" }).catch((error) => log(`  ${error.message}`));
+    },
   };
 }
 
-export async function postgresHotKey({ url, workers, durationS, rounds, log }) {
-  await setup(url);
-  const { Pool, createPostgresBackend } = load();
-  const arms = [];
-  {
-    const pools = Array.from({ length: workers }, () => newPool(Pool, url, 1));
-    arms.push({
-      name: "raw table lock (50 ms poll)",
-      locks: pools.map((pool, w) => rawPostgresLock(pool, `w${w}-${process.pid}`)),
-      close: () => Promise.all(pools.map((p) => p.end())),
-    });
+async function withAdmin(url, fn) {
+  const { Pool } = require("pg");
+  const pool = new Pool({ connectionString: url, max: 1 });
+  pool.on("error", () => {});
+  try {
+    return await fn(pool);
+  } finally {
+    await pool.end();
   }
-  {
-    // Two connections each: statements, and the listening connection while waiting.
-    const pools = Array.from({ length: workers }, () => newPool(Pool, url, 2));
-    const backends = pools.map((pool) => createPostgresBackend(pool, { schema: SCHEMA }));
-    const locks = backends.map((b) => createSyncGuardLock(b));
-    arms.push({
-      name: "SyncGuard lock()",
-      locks: locks.map(
-        (lock) => (key, fn, stopAt) =>
-          lock(fn, {
-            key,
-            timeoutMs: 10_000,
-            signal: AbortSignal.timeout(Math.max(1, Math.ceil(stopAt - Date.now()))),
-          }),
-      ),
-      close: async () => {
-        for (const b of backends) await b.close();
-        await Promise.all(pools.map((p) => p.end()));
-      },
-    });
-  }
-  const acc = new Map(
-    arms.map((a) => [
-      a.name,
-      {
-        ms: 0,
-        acq: 0,
-        failures: 0,
-        perWorker: new Array(workers).fill(0),
-        gaps: [],
-        errors: new Map(),
-        takeBacks: 0,
-      },
-    ]),
+}
+
+async function setup(admin) {
+  const { setupSchema } = require("@syncguard/postgres");
+  await setupSchema(admin, { schema: SCHEMA });
+  await admin.query(
+    `CREATE TABLE IF NOT EXISTS "${SCHEMA}".raw_locks (name text PRIMARY KEY, owner text NOT NULL, expires_at timestamptz NOT NULL)`,
   );
-  const roundMs = (durationS * 1000) / rounds;
-  for (let r = 0; r < rounds; r++) {
-    for (const arm of rotate(arms, r)) {
-      const a = acc.get(arm.name);
-      const key = `hot-${arm.name.startsWith("raw") ? "raw" : "sg"}`;
-      const tEnd = now() + roundMs;
-      let lastRel = 0;
-      let lastWorker = -1;
-      await Promise.all(
-        arm.locks.map(async (lock, w) => {
-          while (now() < tEnd) {
-            try {
-              await lock(
-                key,
-                async () => {
-                  const t = now();
-                  if (t <= tEnd) {
-                    a.acq++;
-                    a.perWorker[w]++;
-                    if (lastWorker >= 0 && lastWorker !== w) a.gaps.push(t - lastRel);
-                    if (lastWorker === w) a.takeBacks++;
-                  }
-                  await sleep(1);
-                  lastRel = now();
-                  lastWorker = w;
-                },
-                performance.timeOrigin + tEnd,
-              );
-            } catch (error) {
-              if (now() >= tEnd) break;
-              a.failures++;
-              const msg = errorMessage(error);
-              a.errors.set(msg, (a.errors.get(msg) ?? 0) + 1);
-              await sleep(1);
-            }
-          }
-        }),
-      );
-      a.ms += roundMs;
+  await admin.query(
+    `CREATE TABLE IF NOT EXISTS "${SCHEMA}".raw_fenced_locks (name text PRIMARY KEY, owner text NOT NULL, expires_at timestamptz NOT NULL, fence bigint NOT NULL)`,
+  );
+  await admin.query(
+    `CREATE TABLE IF NOT EXISTS "${SCHEMA}".raw_fences (route smallint PRIMARY KEY, fence bigint NOT NULL) WITH (fillfactor = 50)`,
+  );
+  await admin.query(
+    `INSERT INTO "${SCHEMA}".raw_fences SELECT g, 0 FROM generate_series(0, 4095) g ON CONFLICT DO NOTHING`,
+  );
+}
+
+const walLsn = async (admin) =>
+  (await admin.query("SELECT pg_current_wal_insert_lsn()::text AS lsn")).rows[0].lsn;
+const walBytes = async (admin, from) =>
+  Number(
+    (
+      await admin.query("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn) AS d", [
+        from,
+      ])
+    ).rows[0].d,
+  );
+
+const median = (values) => percentiles(values, [50]).p50;
+/** "syncguard lock() (pg)" -> "pg" */
+const libraryOf = (name) => name.slice(name.lastIndexOf("(") + 1, -1);
+
+/** Runs `contenders` with `chunk(contender, round)` interleaved over `rounds`, after warm-up and a counting pass. */
+async function interleaved({ names, url, log, admin, rounds, chunk, label, connections }) {
+  const contenders = names.map((name) => spawnContender(name, url, log, connections));
+  try {
+    await Promise.all(contenders.map((c) => c.init()));
+    const counts = new Map();
+    const timed = new Map(names.map((n) => [n, []]));
+    for (const c of contenders) await c.ask(chunk(c.name, "warm", false));
+    // The counting pass: statements, round trips and WAL bytes, one contender at a time.
+    for (const c of contenders) {
+      const from = await walLsn(admin);
+      const result = await c.ask(chunk(c.name, "count", true));
+      counts.set(c.name, { ...result, walBytes: await walBytes(admin, from) });
     }
-    log(`  round ${r + 1}/${rounds}`);
+    for (let r = 0; r < rounds; r++) {
+      for (const c of rotate(contenders, r))
+        timed.get(c.name).push(await c.ask(chunk(c.name, r, false)));
+      log(`  ${label} round ${r + 1}/${rounds}`);
+    }
+    return { counts, timed };
+  } finally {
+    await Promise.all(contenders.map((c) => c.close()));
   }
-  for (const arm of arms) await arm.close();
-  return arms.map((arm) => {
-    const a = acc.get(arm.name);
-    const g = percentiles(a.gaps, [50, 99]);
-    const min = Math.min(...a.perWorker);
-    const max = Math.max(...a.perWorker);
+}
+
+async function uncontended({ url, log, admin, rounds, ops }) {
+  const { counts, timed } = await interleaved({
+    names: UNCONTENDED,
+    url,
+    log,
+    admin,
+    rounds,
+    connections: 1,
+    label: "uncontended",
+    chunk: (name, round, count) => ({
+      cmd: "uncontended",
+      ops,
+      count,
+      prefix: `u:${name}:${round}:${Date.now()}:`,
+    }),
+  });
+  const rows = UNCONTENDED.map((name) => {
+    const chunks = timed.get(name);
+    const latencies = chunks.flatMap((c) => c.latencies);
+    const totalOps = chunks.reduce((a, c) => a + c.ops, 0);
+    const wallMs = chunks.reduce((a, c) => a + c.wallMs, 0);
+    const counted = counts.get(name);
     return {
-      name: arm.name,
-      acquisitions: a.acq,
-      acqPerS: a.acq / (a.ms / 1000),
-      gapP50: g.p50,
-      gapP99: g.p99,
-      stalls: a.gaps.filter((gap) => gap > 1000).length,
-      minMaxShare: max > 0 ? min / max : Number.NaN,
-      takeBackShare: a.acq > 1 ? a.takeBacks / (a.acq - 1) : Number.NaN,
-      perWorker: a.perWorker,
-      failures: a.failures,
-      errors: Object.fromEntries(a.errors),
+      name,
+      ops: totalOps,
+      opsPerS: totalOps / (wallMs / 1000),
+      roundOpsPerS: chunks.map((c) => c.ops / (c.wallMs / 1000)),
+      ...percentiles(latencies, [50, 99]),
+      statementsPerOp: counted.statements / counted.ops,
+      roundTripsPerOp: counted.roundTrips / counted.ops,
+      walBytesPerOp: counted.walBytes / counted.ops,
+      clientCpuUs: chunks.reduce((a, c) => a + c.clientCpuUs, 0) / totalOps,
+      serverCpuUs: chunks.reduce((a, c) => a + c.serverCpuUs, 0) / totalOps,
     };
   });
+  // Each row against the floor (and the fenced floor) on its own client: throughput paired per
+  // round, p50 over the floor's.
+  for (const row of rows) {
+    const floor = rows.find((r) => r.name === `floor (${libraryOf(row.name)})`);
+    const fenced = rows.find((r) => r.name === `fenced floor (${libraryOf(row.name)})`);
+    row.vsFloor = median(row.roundOpsPerS.map((v, i) => v / floor.roundOpsPerS[i]));
+    row.p50VsFloor = row.p50 / floor.p50;
+    row.vsFenced = median(row.roundOpsPerS.map((v, i) => v / fenced.roundOpsPerS[i]));
+    row.p50VsFenced = row.p50 / fenced.p50;
+  }
+  return rows;
 }
+
+async function hotKey({ url, log, admin, rounds, chunkMs, workers }) {
+  const { counts, timed } = await interleaved({
+    names: HOT_KEY,
+    url,
+    log,
+    admin,
+    rounds,
+    connections: workers,
+    label: "hot key",
+    chunk: (name, round, count) => ({
+      cmd: "hotkey",
+      ms: round === "warm" ? Math.min(chunkMs, 500) : chunkMs,
+      workers,
+      count,
+      key: `hot:${name}:${round}:${Date.now()}`,
+    }),
+  });
+  const rows = HOT_KEY.map((name) => {
+    const chunks = timed.get(name);
+    const sum = (field) => chunks.reduce((a, c) => a + c[field], 0);
+    const perWorker = new Array(workers).fill(0);
+    for (const c of chunks) {
+      for (const [w, n] of c.perWorker.entries()) perWorker[w] += n;
+    }
+    const errors = {};
+    for (const c of chunks)
+      for (const [m, n] of Object.entries(c.errors)) errors[m] = (errors[m] ?? 0) + n;
+    const gaps = percentiles(
+      chunks.flatMap((c) => c.gaps),
+      [50, 99],
+    );
+    const counted = counts.get(name);
+    return {
+      name,
+      acquisitions: sum("acquisitions"),
+      acqPerS: sum("acquisitions") / (sum("windowMs") / 1000),
+      roundAcqPerS: chunks.map((c) => c.acquisitions / (c.windowMs / 1000)),
+      gapP50: gaps.p50,
+      gapP99: gaps.p99,
+      takeBackShare: sum("takeBacks") / Math.max(1, sum("handoffs")),
+      minMaxShare:
+        Math.max(...perWorker) > 0 ? Math.min(...perWorker) / Math.max(...perWorker) : Number.NaN,
+      perWorker,
+      stalled: sum("stalled"),
+      waits: sum("waits"),
+      overlaps: sum("overlaps"),
+      failures: sum("failures"),
+      errors,
+      statementsPerAcq: counted.statements / Math.max(1, counted.acquisitions),
+      roundTripsPerAcq: counted.roundTrips / Math.max(1, counted.acquisitions),
+      serverCpuUsPerAcq: sum("serverCpuUs") / Math.max(1, sum("acquisitions")),
+    };
+  });
+  const polling = rows.find((r) => r.name.startsWith("polling"));
+  for (const row of rows) {
+    row.vsPolling = median(row.roundAcqPerS.map((v, i) => v / polling.roundAcqPerS[i]));
+  }
+  return rows;
+}
+
+/** The targets of issue 31, judged on this run's numbers. */
+export function postgresTargets({ uncontended: u, hotKey: h }) {
+  const targets = [];
+  const add = (target, measured, ok) =>
+    targets.push({ target, measured, result: ok === undefined ? "info" : ok ? "PASS" : "FAIL" });
+  for (const library of ["pg", "postgres.js"]) {
+    const sg = u.find((r) => r.name === `syncguard (${library})`);
+    add(
+      `PostgreSQL uncontended, ${library}: p50 acquire+release ≤ 1.3× the floor's (#31)`,
+      `${fmt(sg.p50 / 1000, 3)} ms, ${fmtRatio(sg.p50VsFloor)} floor`,
+      sg.p50VsFloor <= 1.3,
+    );
+    add(
+      `PostgreSQL uncontended, ${library}: throughput ≥ 0.8× the floor's (#31)`,
+      `${fmtRatio(sg.vsFloor)} floor (paired per round)`,
+      sg.vsFloor >= 0.8,
+    );
+    add(
+      `PostgreSQL uncontended, ${library}: against the fenced floor (info)`,
+      `p50 ${fmtRatio(sg.p50VsFenced)}, throughput ${fmtRatio(sg.vsFenced)} the fenced floor's`,
+      undefined,
+    );
+    add(
+      `PostgreSQL uncontended, ${library}: one statement per operation (#31)`,
+      `${fmt(sg.statementsPerOp)} statements, ${fmt(sg.roundTripsPerOp)} round trips per acquire+release`,
+      Math.abs(sg.statementsPerOp - 2) < 1e-9 && Math.abs(sg.roundTripsPerOp - 2) < 1e-9,
+    );
+  }
+  for (const row of h.filter((r) => r.name.startsWith("syncguard"))) {
+    const library = libraryOf(row.name);
+    add(
+      `PostgreSQL hot key, ${library}: min/max share ≥ 0.9, 0 stalled waits (#31)`,
+      `min/max ${fmt(row.minMaxShare)} [${row.perWorker.join(", ")}], ${row.stalled} stalled of ${row.waits}`,
+      row.minMaxShare >= 0.9 && row.stalled === 0,
+    );
+    add(
+      `PostgreSQL hot key, ${library}: take-backs ≤ 0.1 (#31)`,
+      fmt(row.takeBackShare),
+      row.takeBackShare <= 0.1,
+    );
+    add(
+      `PostgreSQL hot key, ${library}: acquisitions/s ≥ 0.8× the polling table lock's (#31)`,
+      `${fmt(row.acqPerS, 1)}/s, ${fmtRatio(row.vsPolling)} polling (paired per round)`,
+      row.vsPolling >= 0.8,
+    );
+    add(
+      `PostgreSQL hot key, ${library}: never two holders`,
+      `${row.overlaps} overlaps`,
+      row.overlaps === 0,
+    );
+  }
+  return targets;
+}
+
+/** The whole scenario: both parts, then the targets. */
+export async function postgresScenario({ url, log, quick, workers }) {
+  return withAdmin(url, async (admin) => {
+    await setup(admin);
+    const u = await uncontended({
+      url,
+      log,
+      admin,
+      rounds: quick ? 2 : 10,
+      ops: quick ? 100 : 400,
+    });
+    const h = await hotKey({
+      url,
+      log,
+      admin,
+      rounds: quick ? 2 : 10,
+      chunkMs: quick ? 500 : 1_500,
+      workers,
+    });
+    const result = { uncontended: u, hotKey: h };
+    return { ...result, targets: postgresTargets(result) };
+  });
+}
+
+/** What each statement costs, for the notes (see specs/postgres-backend.md §8). */
+const STATEMENT_COSTS = [
+  "Per uncontended cycle, SyncGuard sends 2 statements (2 round trips), like the floor:",
+  "- acquire: reads the key's row (primary key), bumps its route's fence counter (one HOT update of a 4096-row table), upserts the lock row (two index entries: name, lock_id), reads the database clock once; answers one row of three columns;",
+  "- release: deletes the row through the lock_id index; the queue parts run only for a lock an attempt was turned away from (then: pop the queue's head, write the reservation row, NOTIFY).",
+  "The floor writes one row of one index and deletes it. The difference per cycle is the fence counter's update and the second index entry (WAL bytes/op), and the statement's plan (server CPU µs/op).",
+];
+
+export const postgresEntry = {
+  id: "postgres",
+  needs: "postgres",
+  log: "8. PostgreSQL uncontended and hot key (each contender in its own process)",
+  title: () => "8. PostgreSQL",
+  legend:
+    "Each contender runs in a process of its own; chunks interleaved, one contender at a time, order rotated every round. Uncontended: acquire + release of a fresh key, sequential, one connection; floor = a prepared `INSERT ... ON CONFLICT DO NOTHING` + a prepared `DELETE` on the same client; fenced floor = the same insert drawing its fence from one of 4096 counters in a table of their own (`WITH f AS (UPDATE ... RETURNING fence) INSERT ...`), the least a fenced table lock does in two statements. ×floor = throughput over the floor's on the same client (median of per-round ratios); p50 ×floor = p50 over the floor's. Statements, round trips and WAL bytes per op from a counting pass of their own; client CPU = the contender's process, server CPU = its statement session (/proc).",
+  columns: [
+    "contender",
+    "ops/s",
+    "×floor",
+    "p50 ms",
+    "p99 ms",
+    "p50 ×floor",
+    "statements/op",
+    "round trips/op",
+    "WAL B/op",
+    "client CPU µs/op",
+    "server CPU µs/op",
+  ],
+  rowsOf: (result) => result.uncontended,
+  row: (r) => [
+    r.name,
+    fmt(r.opsPerS, 0),
+    fmtRatio(r.vsFloor),
+    fmt(r.p50 / 1000, 3),
+    fmt(r.p99 / 1000, 3),
+    fmtRatio(r.p50VsFloor),
+    fmt(r.statementsPerOp),
+    fmt(r.roundTripsPerOp),
+    fmt(r.walBytesPerOp, 0),
+    fmt(r.clientCpuUs, 0),
+    fmt(r.serverCpuUs, 0),
+  ],
+  noFlush: true,
+  run: (ctx) =>
+    postgresScenario({ url: ctx.postgres.url, log: ctx.log, quick: ctx.Q, workers: ctx.workers }),
+  notes: (result, ctx) => [
+    ...STATEMENT_COSTS,
+    "",
+    `Hot key: ${ctx.workers} workers per contender sharing its client (as an application shares its pool; SyncGuard: one backend, one listening connection), ~1 ms critical section, key fresh per chunk. ×polling = acquisitions/s over the polling lock's (median of per-round ratios); gap = release to the next acquisition by another worker (ms); take-backs = share of hand-offs to the worker that released; min/max = fewest/most acquisitions per worker; stalled = waits still waiting 1 s after a release made during them; statements/acq = all statements sent (failed attempts, LISTEN and withdrawals included) per acquisition.`,
+    "",
+    ctx.table(
+      [
+        "contender",
+        "acq/s",
+        "×polling",
+        "gap p50 ms",
+        "gap p99 ms",
+        "take-backs",
+        "min/max",
+        "stalled",
+        "statements/acq",
+        "failures",
+        "overlaps",
+      ],
+      result.hotKey.map((r) => [
+        r.name,
+        fmt(r.acqPerS, 1),
+        fmtRatio(r.vsPolling),
+        fmt(r.gapP50),
+        fmt(r.gapP99),
+        fmt(r.takeBackShare),
+        fmt(r.minMaxShare),
+        `${r.stalled}/${r.waits}`,
+        fmt(r.statementsPerAcq),
+        r.failures,
+        r.overlaps,
+      ]),
+    ),
+    "",
+    `Per-worker acquisitions: ${result.hotKey.map((r) => `${r.name} [${r.perWorker.join(", ")}]`).join("; ")}`,
+    ...result.hotKey
+      .filter((r) => Object.keys(r.errors).length)
+      .map((r) => `- ${r.name} errors: ${errorSummary(r.errors)}`),
+    "",
+    "Targets (issue 31):",
+    "",
+    ctx.table(
+      ["target", "measured", "result"],
+      result.targets.map((t) => [t.target, t.measured, t.result]),
+    ),
+  ],
+};

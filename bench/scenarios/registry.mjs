@@ -6,7 +6,7 @@
 import { errorSummary, fmt, fmtInt, fmtRatio } from "../lib/util.mjs";
 import { firestoreContended, firestoreLatency } from "./firestore.mjs";
 import { memory } from "./memory.mjs";
-import { postgresHotKey, postgresUncontended } from "./postgres.mjs";
+import { postgresEntry } from "./postgres.mjs";
 import { connections, hotKey, keyPool, uncontended, wrapperOverhead } from "./redis.mjs";
 import { scriptCosts } from "./script-costs.mjs";
 
@@ -323,64 +323,7 @@ export const SCENARIO_ENTRIES = [
         log: ctx.log,
       }),
   },
-  {
-    id: "postgres",
-    needs: "postgres",
-    log: "8. PostgreSQL uncontended and hot key",
-    title: () => "8. PostgreSQL",
-    legend:
-      "Latency per operation vs the raw floor on the same server: `floor pair` = one prepared `INSERT ... ON CONFLICT DO NOTHING` + one prepared `DELETE` (×floor = p50 / floor pair p50). `acquire+release` is the uncontended cycle to compare with it.",
-    columns: ["operation", "n", "p50 ms", "p99 ms", "×floor pair"],
-    rowsOf: (result) => result.uncontended,
-    row: (r) => [r.op, r.n, fmt(r.p50), fmt(r.p99), fmtRatio(r.vsFloorP50)],
-    noFlush: true,
-    run: async (ctx) => {
-      const { url } = ctx.postgres;
-      const uncontended = await postgresUncontended({
-        url,
-        rounds: ctx.Q ? 1 : 5,
-        perRound: ctx.Q ? 20 : 200,
-        log: ctx.log,
-      });
-      const hotKey = await postgresHotKey({
-        url,
-        workers: ctx.workers,
-        durationS: ctx.Q ? 2 : Math.max(ctx.D, 10),
-        rounds: ctx.Q ? 1 : 3,
-        log: ctx.log,
-      });
-      return { uncontended, hotKey };
-    },
-    notes: (result, ctx) => [
-      `Hot key, ${ctx.workers} workers (each its own pool), ~1 ms critical section, one round per lock; raw = a table lock that polls every 50 ms; gap = direct handoffs to another worker only; stalls = handoff gaps over 1 s; min/max = fairness (the least served worker's acquisitions over the most served one's).`,
-      "",
-      ctx.table(
-        [
-          "lock",
-          "acq/s",
-          "gap p50 ms",
-          "gap p99 ms",
-          "stalls",
-          "min/max",
-          "take-backs",
-          "failures",
-        ],
-        result.hotKey.map((r) => [
-          r.name,
-          fmt(r.acqPerS, 1),
-          fmt(r.gapP50),
-          fmt(r.gapP99),
-          r.stalls,
-          fmt(r.minMaxShare),
-          fmt(r.takeBackShare),
-          r.failures,
-        ]),
-      ),
-      ...result.hotKey
-        .filter((r) => Object.keys(r.errors).length)
-        .map((r) => `- ${r.name} errors: ${errorSummary(r.errors)}`),
-    ],
-  },
+  postgresEntry,
 ];
 
 const FIRESTORE_WORKERS = 4;

@@ -42,8 +42,8 @@ Exits 0 when a lock was released, 1 when there was none or you answered no.`,
   fence: `Usage: syncguard fence <key> [store options] [--json]
 
 Prints the fence counter <key>'s fences come from ("none" if no fence was ever issued). Reading
-it changes nothing. On Redis the counter is shared by the keys of a route (the value is at least
-the key's own last fence); on Firestore and PostgreSQL each key has its own.`,
+it changes nothing. On Redis and PostgreSQL the counter is shared by the keys of a route (the
+value is at least the key's own last fence); on Firestore each key has its own.`,
   "migrate-2x": `Usage: syncguard migrate-2x [--dry-run] [store options] [--json]
 
 Carries syncguard 2.x fence counters over to the new backend, so fences keep increasing: each

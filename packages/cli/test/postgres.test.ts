@@ -61,8 +61,8 @@ describe.each(["pg", "postgres"])("syncguard on PostgreSQL (--client %s)", (libr
     await batch.release();
   });
 
-  it("fence: the key's own counter, read without moving it", async () => {
-    await fenceScenario(backend, cli, false);
+  it("fence: the counter of the key's route, read without moving it", async () => {
+    await fenceScenario(backend, cli, true);
   });
 
   it("release --force frees a key held by a live lock(): LockLost, fence counter untouched, next fence higher", async () => {

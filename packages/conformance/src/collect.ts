@@ -53,6 +53,7 @@ export function collectConformanceTests(options: ConformanceOptions): Conformanc
   if (!(scale > 0)) throw new Error("timeScale must be a positive number");
   const wanted = new Set<SuiteName>(options.suites ?? SUITE_NAMES);
   let backend: BackendUnderTest | undefined;
+  const peers: BackendUnderTest[] = [];
   const watch = new LeakWatch(options.secrets);
   const strays = new StrayErrors();
 
@@ -91,6 +92,19 @@ export function collectConformanceTests(options: ConformanceOptions): Conformanc
       watch,
       strays,
       lock: () => watchedLock(asLockBackend(context.backend), watch),
+      lockOn: (other) => watchedLock(asLockBackend(other), watch),
+      async peer() {
+        const create = options.createPeerBackend;
+        if (!create) {
+          throw new Error(
+            "conformance: this test needs options.createPeerBackend (another backend on the same store)",
+          );
+        }
+        const peer = (await create()) as unknown as BackendUnderTest;
+        peers.push(peer);
+        watch.watchBackend(peer);
+        return peer;
+      },
       test: (rule, title, run, testOptions) => add(rule, title, run, testOptions),
       skip: (rule, title, reason) => add(rule, title, async () => {}, {}, reason),
     };
@@ -113,6 +127,13 @@ export function collectConformanceTests(options: ConformanceOptions): Conformanc
     async teardown() {
       watch.stop();
       try {
+        // Peers first: their background work (withdrawals) ends, then they close.
+        const closing = peers.splice(0);
+        const idle = { timeoutMs: Math.ceil(10_000 * scale) };
+        await Promise.allSettled(closing.map((peer) => whenIdle(asLockBackend(peer), idle)));
+        await Promise.allSettled(
+          closing.map((peer) => (peer as { close?: () => unknown }).close?.()),
+        );
         await options.teardown?.();
         // Work core still does in the background may now meet the client teardown closed: wait
         // for it here, inside the runner's afterAll, where an error it lets escape is reported.

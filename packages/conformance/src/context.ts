@@ -73,6 +73,13 @@ export interface SuiteContext {
   readonly strays: StrayErrors;
   /** core's `lock()` over the backend under test, its events, errors and lockIds watched. */
   lock(): WatchedLock;
+  /**
+   * Another backend on the same store (`options.createPeerBackend`), as another process would
+   * have one; closed by the suite before teardown.
+   */
+  peer(): Promise<BackendUnderTest>;
+  /** core's `lock()` over `backend` (a peer), watched like `lock()`. */
+  lockOn(backend: BackendUnderTest): WatchedLock;
 }
 
 export type WatchedLock = <T>(

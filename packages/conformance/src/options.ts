@@ -45,7 +45,20 @@ export interface ConformanceOptions<C extends BackendCapabilities = BackendCapab
     list?: boolean;
     /** The driver implements `readFence` (core's `readFence`): enables `[inventory.fence]`. */
     readFence?: boolean;
+    /**
+     * The driver keeps a wait queue in the store (fair hand-off across processes, specs/
+     * interface.md §8.3: it queues core's waiters, reserves a released key for the oldest and
+     * implements `withdraw`): enables `[wait.fair]`, `[wait.reserved]` and `[wait.withdraw]`.
+     * Needs `createPeerBackend`.
+     */
+    waitQueue?: boolean;
   };
+  /**
+   * Builds another backend on the same store and tables, as another process would have one (its
+   * own local waiters and wake-ups). The wait-queue tests use a few; the suite closes each
+   * (`close()`) before `teardown`.
+   */
+  createPeerBackend?: () => LockBackend<C> | Promise<LockBackend<C>>;
   /** Enables the multi-process race suite. Without it that suite is reported as skipped. */
   worker?: WorkerFactory;
   /** Race size: processes x critical sections each. Default 4 x 25. */

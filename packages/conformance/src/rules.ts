@@ -116,6 +116,12 @@ export const RULES = {
     "When the driver reads fences (capabilities.readFence): readFence is a pure read of the counter a key's fences come from; its value is at least the key's last fence (equal for a per-key counter) and below the next one.",
   "wake.release":
     "When the backend has subscribe(): listeners hear a release of their key only, and a lock() waiter runs soon after a release instead of sleeping out its retry delay.",
+  "wait.fair":
+    "When the store keeps a wait queue (capabilities.waitQueue): lock() waiters on separate backends (as in separate processes) get a released key in arrival order, whatever their timeouts, each woken once: one attempt per waiter after the release.",
+  "wait.reserved":
+    "With a wait queue, a release hands the key to the oldest waiter: acquires by anyone else between the release and that waiter's attempt are locked, and the waiter gets the key.",
+  "wait.withdraw":
+    "With a wait queue, waiters that give up (abort) leave it: the next release keeps the key for none of them, so another caller can take it at once.",
 
   "events.forced":
     "forceRelease reports itself to the given observers: a `forced` event { key, released: true, fence } for the lock it deleted (fence on fencing backends), one warn log line whose fields name the key, no lockId in either; on a free key the event says released: false and nothing is logged.",

@@ -12,6 +12,7 @@ export const SUITE_NAMES = [
   "abort",
   "lock",
   "lease",
+  "wait",
   "inventory",
   "events",
   "race",

@@ -4,15 +4,19 @@ import { AbandonedStatements } from "./abandoned";
 import { POSTGRES_CAPABILITIES, type PostgresCapabilities } from "./capabilities";
 import { looksLikeClient, type PgClientLike } from "./client";
 import { type PostgresBackendOptions, resolveConfig } from "./config";
+import type { DriverContext } from "./context";
 import { toPostgresLockError } from "./errors";
-import { acquire, acquireSql } from "./operations/acquire";
+import { NotifyWatcher } from "./listen/watcher";
+import { acquire, acquireStatements } from "./operations/acquire";
 import { extend, extendSql } from "./operations/extend";
-import { listLocks, listSql, readFence, readFenceSql } from "./operations/inventory";
 import { isLocked, isLockedSql } from "./operations/is-locked";
-import { readByKey, readByKeySql, readByLockId, readByLockIdSql } from "./operations/read";
+import { list, listSql } from "./operations/list";
+import { readByKey, readByKeySql } from "./operations/read-by-key";
+import { readByLockId, readByLockIdSql } from "./operations/read-by-lock-id";
+import { readFence, readFenceSql } from "./operations/read-fence";
 import { release, releaseSql } from "./operations/release";
-import { NotifyWatcher } from "./operations/watch";
-import type { StatementContext } from "./statement";
+import { watch } from "./operations/watch";
+import { withdraw, withdrawSql } from "./operations/withdraw";
 
 export type PostgresBackend = DefinedBackend<PostgresCapabilities>;
 
@@ -41,10 +45,15 @@ export function createPostgresDriver(
     );
   }
   const config = resolveConfig(options);
-  const ctx: StatementContext = { client, config, abandoned: new AbandonedStatements() };
+  const ctx: DriverContext = {
+    client,
+    config,
+    abandoned: new AbandonedStatements(),
+    watcher: config.notify ? new NotifyWatcher(client, config) : undefined,
+  };
   // Statement texts are fixed per backend: built once.
   const sql = {
-    acquire: acquireSql(config),
+    acquire: acquireStatements(config),
     release: releaseSql(config),
     extend: extendSql(config),
     readByKey: readByKeySql(config),
@@ -52,9 +61,9 @@ export function createPostgresDriver(
     isLocked: isLockedSql(config),
     list: listSql(config),
     readFence: readFenceSql(config),
+    withdraw: withdrawSql(config),
   };
-  const watcher = config.notify ? new NotifyWatcher(client, config) : undefined;
-  const tables = `${config.locksTable}, ${config.fencesTable}`;
+  const tables = `${config.locksTable}, ${config.fencesTable}, ${config.queueTable}`;
   return {
     capabilities: POSTGRES_CAPABILITIES,
     ...(config.logger ? { logger: config.logger } : {}),
@@ -64,12 +73,20 @@ export function createPostgresDriver(
     readByKey: (input) => readByKey(ctx, sql.readByKey, input),
     readByLockId: (input) => readByLockId(ctx, sql.readByLockId, input),
     isLocked: (input) => isLocked(ctx, sql.isLocked, input),
-    list: (input) => listLocks(ctx, sql.list, input),
+    list: (input) => list(ctx, sql.list, input),
     readFence: (input) => readFence(ctx, sql.readFence, input),
-    ...(watcher ? { watch: (key, listener) => watcher.watch(key, listener) } : {}),
+    // A wait queue only where waiters are woken (see queueableWaiter).
+    ...(ctx.watcher
+      ? {
+          watch: (key, listener) => watch(ctx, key, listener),
+          withdraw: (input) => withdraw(ctx, sql.withdraw, input),
+          // An idle watch is an entry in a map (the channel is per backend): cheap to keep.
+          watchLingerMs: 2_000,
+        }
+      : {}),
     toLockError: (error, operation) => toPostgresLockError(error, operation, false, tables),
     async close() {
-      await watcher?.close();
+      await ctx.watcher?.close();
     },
   };
 }

@@ -9,7 +9,7 @@ import {
 export interface PostgresBackendOptions {
   /** Schema holding the tables. Default "public". */
   schema?: string;
-  /** Prefix of the table names: `<prefix>locks`, `<prefix>fences`. Default "syncguard_". */
+  /** Prefix of the table names: `<prefix>locks`, `<prefix>fences`, `<prefix>queue`. Default "syncguard_". */
   tablePrefix?: string;
   /** Let isLocked delete lock rows expired past the cleanup guard (never fence counters). Default false. */
   cleanupInIsLocked?: boolean;
@@ -60,6 +60,9 @@ export interface PostgresConfig {
   /** Quoted, schema-qualified table names, ready for SQL text. */
   readonly locksTable: string;
   readonly fencesTable: string;
+  readonly queueTable: string;
+  /** The hand-off function a contended release calls (see relaySql). */
+  readonly relayFunction: string;
   /** The NOTIFY channel releases are announced on: one per schema and prefix (a digest of both). */
   readonly channel: string;
   readonly logger?: Logger;
@@ -75,7 +78,7 @@ export const POSTGRES_DEFAULTS = Object.freeze({
 
 /** PostgreSQL truncates identifiers past 63 bytes (NAMEDATALEN - 1): two names could meet. */
 export const MAX_IDENTIFIER_BYTES = 63;
-/** The longest suffix added to the prefix ("fences"). */
+/** The longest suffix added to the prefix ("fences"; "locks", "queue" and "relay" are shorter). */
 const LONGEST_SUFFIX = "fences";
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
@@ -144,6 +147,8 @@ export function resolveConfig(options: PostgresBackendOptions = {}): PostgresCon
     notify,
     locksTable: `"${schema}"."${tablePrefix}locks"`,
     fencesTable: `"${schema}"."${tablePrefix}fences"`,
+    queueTable: `"${schema}"."${tablePrefix}queue"`,
+    relayFunction: `"${schema}"."${tablePrefix}relay"`,
     channel: `syncguard_release_${keyDigest(`${schema}.${tablePrefix}`, 16)}`,
   });
 }

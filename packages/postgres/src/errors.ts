@@ -9,6 +9,8 @@ import { LockError, type LockErrorCode } from "@syncguard/core";
 const RETRYABLE = new Set(["40001", "40P01"]); // serialization_failure, deadlock_detected
 const AUTH = new Set(["28000", "28P01", "42501"]);
 const MISSING = new Set(["42P01", "3F000"]); // undefined_table, invalid_schema_name
+/** undefined_column, undefined_function: tables laid out by an older schema version. */
+const OUTDATED = new Set(["42703", "42883"]);
 /** The server refused or gave up on the statement; nothing was written. */
 const REFUSED = new Set([
   "57P01", // admin_shutdown
@@ -81,7 +83,7 @@ function isConnectionLoss(error: unknown): boolean {
 export function classifyPostgresError(error: unknown, mayHaveRun = false): LockErrorCode {
   const code = codeOf(error);
   if (code && AUTH.has(code)) return "AuthFailed";
-  if (code && MISSING.has(code)) return "InvalidArgument";
+  if (code && (MISSING.has(code) || OUTDATED.has(code))) return "InvalidArgument";
   if (code && (REFUSED.has(code) || RETRYABLE.has(code) || code.startsWith("08"))) {
     return "ServiceUnavailable";
   }
@@ -108,7 +110,11 @@ export function toPostgresLockError(
   if (MISSING.has(codeOf(error) ?? "")) {
     message =
       `PostgreSQL ${operation} failed: the lock tables ${tables} do not exist. ` +
-      `Run setupSchema(client) once (or apply @syncguard/postgres/migrations/001_init.sql). Cause: ${detail}`;
+      `Run setupSchema(client) once (or apply @syncguard/postgres/migrations/001_init.sql and 002_route_fences_and_wait_queue.sql). Cause: ${detail}`;
+  } else if (OUTDATED.has(codeOf(error) ?? "")) {
+    message =
+      `PostgreSQL ${operation} failed: the lock tables ${tables} are laid out by an older schema version. ` +
+      `Run setupSchema(client) once to migrate them (or apply @syncguard/postgres/migrations/002_route_fences_and_wait_queue.sql). Cause: ${detail}`;
   } else if (isRetryable(error)) {
     message = `PostgreSQL ${operation} failed: serialization failures or deadlocks persisted after retries; nothing was written: ${detail}`;
   } else if (code === "NetworkTimeout" && codeOf(error) !== STATEMENT_TIMEOUT) {

@@ -1,49 +1,116 @@
 import { isPostgresJs, type PgClientLike } from "./client";
 import { type PostgresBackendOptions, type PostgresConfig, resolveConfig } from "./config";
-
-/** Taken by setupSchema so processes creating the tables at once do not collide. */
-const SETUP_LOCK_ID = 0x5347_0001; // "SG", schema version 1
+import { relaySql } from "./relay";
+import { ROUTES } from "./storage";
 
 /**
- * The DDL for one schema and table prefix: the lock table (a row per live lock, the unique
- * lock_id index that release and extend use) and the fence table (a counter per key that nothing
- * ever deletes). Idempotent. `migrations/001_init.sql` is this text for the default names.
+ * Taken by setupSchema so processes creating or migrating the tables at once do not collide.
+ * The same number as version 1's setup, so a setup of either version waits for the other.
+ */
+const SETUP_LOCK_ID = 0x5347_0001; // "SG", first taken by schema version 1
+
+/** The schema version `schemaSql` creates (and brings tables of version 1 to). */
+export const SCHEMA_VERSION = 2;
+
+/**
+ * The DDL for one schema and table prefix, schema version 2: the lock table (a row per lock, the
+ * unique lock_id index that release and extend use), the fence table (one counter per route, that
+ * nothing ever deletes or lowers), the wait queue and the relay function that hands a released
+ * key to the oldest waiter. Idempotent, and run on tables of version 1
+ * it migrates them: the per-key counters are folded into the route counters, none lower than the
+ * highest of them. `migrations/002_route_fences_and_wait_queue.sql` is this text for the default
+ * names.
  */
 export function schemaSql(options: PostgresBackendOptions = {}): string {
   return ddl(resolveConfig(options));
 }
 
+/** A table name without its schema, as a string literal for `to_regclass`. */
+const regclass = (qualified: string) => `'${qualified}'`;
+
 export function ddl(config: PostgresConfig): string {
+  const { locksTable, fencesTable, queueTable } = config;
   const createSchema =
     config.schema === "public" ? "" : `CREATE SCHEMA IF NOT EXISTS "${config.schema}";\n\n`;
-  return `-- SyncGuard lock tables (schema version 1). Idempotent: safe to run again.
+  return `-- SyncGuard lock tables, schema version ${SCHEMA_VERSION}. Idempotent: safe to run again. Run on the
+-- tables of version 1 it migrates them in place (one transaction; see the comments below).
 SELECT pg_advisory_xact_lock(${SETUP_LOCK_ID});
 -- "already exists, skipping" notices are noise on every run after the first.
 SET LOCAL client_min_messages = warning;
 
 ${createSchema}-- One row per lock. Rows of expired locks stay until the key is taken again (or
--- isLocked cleans them, with cleanupInIsLocked); liveness is decided by expires_at_ms.
-CREATE TABLE IF NOT EXISTS ${config.locksTable} (
-  name            text   COLLATE "C" PRIMARY KEY,   -- the key's storage name (readable, hashed when long)
-  key             bytea  NOT NULL,                  -- the whole normalized key, UTF-8
-  lock_id         text   COLLATE "C" NOT NULL UNIQUE, -- the holder's secret; release and extend find it here
-  acquired_at_ms  bigint NOT NULL,                  -- database clock, ms since the epoch
-  expires_at_ms   bigint NOT NULL,                  -- live while now < expires_at_ms + 1000
-  fence           bigint NOT NULL
+-- isLocked cleans them, with cleanupInIsLocked); liveness is decided by expires_at_ms. For a
+-- moment after a contended release the row is a reservation for the oldest waiter: its lock_id
+-- is "~" and that waiter's id (never a lockId), and it lives for the hand-off window.
+CREATE TABLE IF NOT EXISTS ${locksTable} (
+  name            text    COLLATE "C" PRIMARY KEY,   -- the key's storage name (readable, hashed when long)
+  key             bytea   NOT NULL,                  -- the whole normalized key, UTF-8
+  lock_id         text    COLLATE "C" NOT NULL UNIQUE, -- the holder's secret; release and extend find it here
+  acquired_at_ms  bigint  NOT NULL,                  -- database clock, ms since the epoch
+  expires_at_ms   bigint  NOT NULL,                  -- live while now < expires_at_ms + 1000
+  fence           bigint  NOT NULL,
+  waited          boolean NOT NULL DEFAULT false     -- an attempt was turned away: the release hands the key on
+);
+-- Version 1 had no waited column.
+ALTER TABLE ${locksTable} ADD COLUMN IF NOT EXISTS waited boolean NOT NULL DEFAULT false;
+
+-- Version 1 kept one fence counter per key ever locked (a name column). Version 2 keeps one per
+-- route (${ROUTES}, from the key's tag): the table is locked against every writer, every route
+-- counter starts at the highest per-key counter, so no key's next fence can be lower than one it
+-- was issued, and the per-key rows go. A process of version 1 still running afterwards fails to
+-- acquire (its statements name the old columns) instead of issuing a fence out of order.
+DO $migrate$
+DECLARE
+  highest bigint;
+BEGIN
+  IF EXISTS (
+    SELECT 1 FROM pg_attribute
+    WHERE attrelid = to_regclass(${regclass(fencesTable)}) AND attname = 'name' AND NOT attisdropped
+  ) THEN
+    LOCK TABLE ${fencesTable} IN ACCESS EXCLUSIVE MODE;
+    SELECT max(fence) INTO highest FROM ${fencesTable};
+    DROP TABLE ${fencesTable};
+    CREATE TABLE ${fencesTable} (
+      route  smallint PRIMARY KEY,
+      fence  bigint   NOT NULL
+    ) WITH (fillfactor = 50);
+    IF highest IS NOT NULL THEN
+      INSERT INTO ${fencesTable} (route, fence)
+      SELECT route, highest FROM generate_series(0, ${ROUTES - 1}) AS route;
+    END IF;
+  END IF;
+END
+$migrate$;
+
+-- One counter per route (0..${ROUTES - 1}): the last fence issued to any of its keys. Never
+-- deleted, never decremented. Half-full pages keep each increment a HOT update. (No CHECK
+-- constraint: PostgreSQL would rebuild its expression on every statement that bumps a counter.)
+CREATE TABLE IF NOT EXISTS ${fencesTable} (
+  route  smallint PRIMARY KEY,
+  fence  bigint   NOT NULL
+) WITH (fillfactor = 50);
+
+-- Callers waiting for a key, in arrival order (database clock). A row leaves when its waiter
+-- gets the key, gives up (withdraw), or is found past gives_up_at_ms by a release of the key.
+CREATE TABLE IF NOT EXISTS ${queueTable} (
+  name            text   COLLATE "C" NOT NULL,     -- the key's storage name
+  waiter          text   COLLATE "C" NOT NULL,     -- core's waiter id (one per acquisition)
+  arrived_at_ms   bigint NOT NULL,
+  gives_up_at_ms  bigint NOT NULL,
+  PRIMARY KEY (name, waiter)
 );
 
--- One counter per key: the last fence issued. Never deleted, never decremented.
-CREATE TABLE IF NOT EXISTS ${config.fencesTable} (
-  name   text   COLLATE "C" PRIMARY KEY,
-  fence  bigint NOT NULL
-);
+-- Hands a released key to the oldest waiter: called by a release of a lock that turned an
+-- attempt away, in its statement (see relaySql in src/relay.ts).
+${relaySql(config)}
 `;
 }
 
 /**
- * Creates the tables (and the schema, unless "public") if they are missing, in one transaction.
- * Needs CREATE on the database or schema; run it once at deploy time, or apply the SQL from
- * `schemaSql()` / `migrations/001_init.sql` with your own migration tool instead.
+ * Creates the tables (and the schema, unless "public") if they are missing, or brings tables of
+ * schema version 1 to version 2, in one transaction. Needs CREATE on the database or schema; run
+ * it once at deploy time, or apply the SQL from `schemaSql()` /
+ * `migrations/002_route_fences_and_wait_queue.sql` with your own migration tool instead.
  */
 export async function setupSchema(
   client: PgClientLike,

@@ -1,6 +1,5 @@
 import { LockError } from "@syncguard/core";
 import { keyDigest, monotonicClock, raceDeadline } from "@syncguard/core/driver";
-import type { AbandonedStatements } from "./abandoned";
 import { cancelTargetOf, sendCancelRequest } from "./cancel";
 import {
   isPool,
@@ -11,15 +10,8 @@ import {
   type PgQueryResultLike,
   type PostgresJsLike,
 } from "./client";
-import type { PostgresConfig } from "./config";
+import type { DriverContext } from "./context";
 import { isRetryable, isServerError, toPostgresLockError } from "./errors";
-
-export interface StatementContext {
-  readonly client: PgClientLike;
-  readonly config: PostgresConfig;
-  /** This backend's write statements given up on that may still run on the server. */
-  readonly abandoned: AbandonedStatements;
-}
 
 export interface Statement {
   /** The operation it belongs to, for messages ("acquire"). */
@@ -64,7 +56,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * cancelled on the server (see `abandon`); the call itself still ends by the deadline.
  */
 export async function runStatement(
-  ctx: StatementContext,
+  ctx: DriverContext,
   statement: Statement,
 ): Promise<PgQueryResultLike> {
   const deadline = monotonicClock() + ctx.config.operationTimeoutMs;
@@ -89,7 +81,7 @@ export async function runStatement(
  * Waits (within the deadline) until no statement for the same lockId that was given up on can
  * still commit: only then does this one see what that one did.
  */
-async function afterAbandoned(ctx: StatementContext, s: Statement, deadline: number) {
+async function afterAbandoned(ctx: DriverContext, s: Statement, deadline: number) {
   const earlier = s.lockId === undefined ? undefined : ctx.abandoned.pending(s.lockId);
   if (!earlier) return;
   const waited = await raceDeadline(earlier, deadline, s.signal);
@@ -107,7 +99,7 @@ async function afterAbandoned(ctx: StatementContext, s: Statement, deadline: num
  * lockId until it has ended, so a release of that lockId (core releases an acquire of unknown
  * outcome) runs only after it can no longer commit.
  */
-function abandon(ctx: StatementContext, s: Statement, ended: Promise<unknown>): void {
+function abandon(ctx: DriverContext, s: Statement, ended: Promise<unknown>): void {
   if (s.write && s.lockId !== undefined) {
     ctx.abandoned.add(
       s.lockId,
@@ -119,16 +111,13 @@ function abandon(ctx: StatementContext, s: Statement, ended: Promise<unknown>): 
   }
 }
 
-function mapped(ctx: StatementContext, s: Statement, error: unknown, sent: boolean): LockError {
-  const { locksTable, fencesTable } = ctx.config;
-  return toPostgresLockError(error, s.operation, sent && s.write, `${locksTable}, ${fencesTable}`);
+function mapped(ctx: DriverContext, s: Statement, error: unknown, sent: boolean): LockError {
+  const { locksTable, fencesTable, queueTable } = ctx.config;
+  const tables = `${locksTable}, ${fencesTable}, ${queueTable}`;
+  return toPostgresLockError(error, s.operation, sent && s.write, tables);
 }
 
-function runOnce(
-  ctx: StatementContext,
-  s: Statement,
-  deadline: number,
-): Promise<PgQueryResultLike> {
+function runOnce(ctx: DriverContext, s: Statement, deadline: number): Promise<PgQueryResultLike> {
   const { client } = ctx;
   return isPostgresJs(client)
     ? runOnPostgresJs(ctx, client, s, deadline)
@@ -140,7 +129,7 @@ function runOnce(
  * `query.cancel()` (PostgreSQL's cancel request); the query settles once the server ended it.
  */
 async function runOnPostgresJs(
-  ctx: StatementContext,
+  ctx: DriverContext,
   sql: PostgresJsLike,
   s: Statement,
   deadline: number,
@@ -162,7 +151,7 @@ async function runOnPostgresJs(
 }
 
 async function runOnNodePostgres(
-  ctx: StatementContext,
+  ctx: DriverContext,
   client: Exclude<PgClientLike, PostgresJsLike>,
   s: Statement,
   deadline: number,
@@ -224,7 +213,7 @@ async function runOnNodePostgres(
  * stop the statement: PostgreSQL notices a closed connection only when it next writes to it.
  */
 function cancelOnPooled(
-  ctx: StatementContext,
+  ctx: DriverContext,
   s: Statement,
   pooled: PgPoolClientLike,
   pending: Promise<unknown>,

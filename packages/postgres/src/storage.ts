@@ -14,6 +14,23 @@ export function keyBytes(normalizedKey: string): Buffer {
   return Buffer.from(normalizedKey, "utf8");
 }
 
+const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/** Fence counters per table set: keys share them by route (ADR-035). */
+export const ROUTES = 4096;
+
+/**
+ * The route of a key: the first 12 bits of its key tag (the tag's first two base64url
+ * characters, 0..4095), as on Redis. Every fence of a key comes from its route's counter.
+ */
+export function routeOfTag(tag: string): number {
+  const high = BASE64URL.indexOf(tag.charAt(0));
+  const low = BASE64URL.indexOf(tag.charAt(1));
+  if (high < 0 || low < 0)
+    throw new LockError("Internal", "PostgreSQL: a key tag is not base64url");
+  return high * 64 + low;
+}
+
 /** The database clock in ms since the epoch, as every statement reads it. */
 export const NOW_MS = "floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
 
@@ -35,7 +52,10 @@ export function toFence(value: unknown): Fence {
   return formatFence(BigInt(value as string | number | bigint));
 }
 
-/** A lock row read by `SELECT key, lock_id, acquired_at_ms, expires_at_ms, fence`. */
+/** The columns `toStoredLock` reads, for a lock table aliased `l`. */
+export const LOCK_COLUMNS = "l.key, l.lock_id, l.acquired_at_ms, l.expires_at_ms, l.fence";
+
+/** A lock row read by `SELECT ${LOCK_COLUMNS}`. */
 export function toStoredLock(row: Record<string, unknown>): StoredLock {
   const { key, lock_id: lockId } = row;
   if (!Buffer.isBuffer(key) || typeof lockId !== "string") throw corrupt("key or lock_id");

@@ -1,13 +1,14 @@
 import { createLock, isLockError } from "@syncguard/core";
+import { keyTag } from "@syncguard/core/driver";
 import { Client, Pool } from "pg";
 import { createPostgresBackend, type PgClientLike, type PostgresBackend } from "../src";
-import { rowName } from "../src/storage";
+import { routeOfTag, rowName } from "../src/storage";
 import { clientKinds, uniqueKey, useSchema, waitFor } from "./helpers";
 
 /**
  * Issue 25, item 2: a statement the backend gives up on (operationTimeoutMs, the caller's
- * deadline, the caller's signal) must not commit later behind the caller's back. The key's fence
- * counter row (or its lock row) is held by another transaction with FOR UPDATE, so the statement
+ * deadline, the caller's signal) must not commit later behind the caller's back. The fence
+ * counter row of the key's route (or its lock row) is held by another transaction with FOR UPDATE, so the statement
  * waits on the server; the caller gives up; then the blocker commits.
  */
 let pool: Pool;
@@ -17,8 +18,22 @@ useSchema("abandon", (created, name) => {
   schema = name;
 });
 
-const fences = () => `"${schema}".syncguard_fences`;
-const locks = () => `"${schema}".syncguard_locks`;
+/** The key's row in a table: the lock row by name, the counter by the key's route. */
+interface KeyRow {
+  table: string;
+  where: string;
+  of: (key: string) => string | number;
+}
+const fences = (): KeyRow => ({
+  table: `"${schema}".syncguard_fences`,
+  where: "route = $1",
+  of: (key: string) => routeOfTag(keyTag(key)),
+});
+const locks = (): KeyRow => ({
+  table: `"${schema}".syncguard_locks`,
+  where: "name = $1",
+  of: (key: string) => rowName(key),
+});
 
 /** Statements of this file's schema running on the server, apart from the blocker's. */
 async function running(blocker: Client): Promise<{ waiting: number; active: number }> {
@@ -32,13 +47,13 @@ async function running(blocker: Client): Promise<{ waiting: number; active: numb
   return r.rows[0];
 }
 
-/** A transaction holding `table`'s row of the key with FOR UPDATE until `commit()`. */
-async function holdRow(table: string, key: string) {
+/** A transaction holding the key's row of a table with FOR UPDATE until `commit()`. */
+async function holdRow(row: KeyRow, key: string) {
   const blocker = new Client({ connectionString: process.env.SYNCGUARD_POSTGRES_URL });
   await blocker.connect();
   await blocker.query("BEGIN");
-  const held = await blocker.query(`SELECT 1 FROM ${table} WHERE name = $1 FOR UPDATE`, [
-    rowName(key),
+  const held = await blocker.query(`SELECT 1 FROM ${row.table} WHERE ${row.where} FOR UPDATE`, [
+    row.of(key),
   ]);
   expect(held.rowCount).toBe(1);
   return {
@@ -52,7 +67,7 @@ async function holdRow(table: string, key: string) {
   };
 }
 
-/** Makes the key's fence counter row exist (acquire, then release). */
+/** Makes the counter row of the key's route exist (acquire, then release). */
 async function prime(backend: PostgresBackend, key: string): Promise<void> {
   const first = await backend.acquire({ key, ttlMs: 30_000 });
   if (!first.ok) throw new Error("expected to acquire");
@@ -66,7 +81,7 @@ async function settledAndFree(backend: PostgresBackend, blocker: Client, key: st
     return active === 0 && (await backend.lookup({ key })) === null;
   }, 8_000);
   const rows = await pool.query(
-    `SELECT 1 FROM ${locks()} WHERE name = $1
+    `SELECT 1 FROM ${locks().table} WHERE name = $1
      AND expires_at_ms + 1000 > floor(extract(epoch FROM clock_timestamp()) * 1000)`,
     [rowName(key)],
   );

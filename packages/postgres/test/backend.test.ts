@@ -1,8 +1,8 @@
 import { createLock, isLockError } from "@syncguard/core";
-import { formatFence, MAX_FENCE, TIME_TOLERANCE_MS } from "@syncguard/core/driver";
+import { formatFence, keyTag, MAX_FENCE, TIME_TOLERANCE_MS } from "@syncguard/core/driver";
 import type { Pool } from "pg";
-import { createPostgresBackend, type PostgresBackend } from "../src";
-import { rowName } from "../src/storage";
+import { createPostgresBackend, type PostgresBackend, setupSchema } from "../src";
+import { ROUTES, routeOfTag, rowName } from "../src/storage";
 import { uniqueKey, useSchema } from "./helpers";
 
 let pool: Pool;
@@ -34,29 +34,43 @@ it("expiry is set by the database clock: expiresAtMs - ttlMs lies between two re
   expect(held.expiresAtMs - 60_000).toBeLessThanOrEqual(after);
 });
 
-it("a counter at MAX_FENCE refuses the acquire before writing anything; one below issues MAX_FENCE", async () => {
+it("a route counter at MAX_FENCE refuses the acquire before writing anything; one below issues MAX_FENCE", async () => {
+  // Tables of their own: a full counter would refuse every other key of its route too.
+  const tablePrefix = "overflow_";
+  await setupSchema(pool, { schema, tablePrefix });
+  const own = createPostgresBackend(pool, { schema, tablePrefix });
+  const ownFences = `"${schema}".overflow_fences`;
+  const setCounter = (key: string, fence: number) =>
+    pool.query(
+      `INSERT INTO ${ownFences} (route, fence) VALUES ($1, $2)
+       ON CONFLICT (route) DO UPDATE SET fence = excluded.fence`,
+      [routeOfTag(keyTag(key)), fence],
+    );
   const full = uniqueKey("overflow");
-  await pool.query(`INSERT INTO ${fences()} (name, fence) VALUES ($1, $2)`, [
-    rowName(full),
-    MAX_FENCE,
-  ]);
-  const error = await backend.acquire({ key: full, ttlMs: 30_000 }).catch((e: unknown) => e);
+  await setCounter(full, MAX_FENCE);
+  const error = await own.acquire({ key: full, ttlMs: 30_000 }).catch((e: unknown) => e);
   expect(isLockError(error, "Internal")).toBe(true);
   expect((error as Error).message).toMatch(/overflow/);
-  const rows = await pool.query(`SELECT 1 FROM ${locks()} WHERE name = $1`, [rowName(full)]);
-  expect(rows.rowCount).toBe(0);
-  const counter = await pool.query(`SELECT fence FROM ${fences()} WHERE name = $1`, [
+  const rows = await pool.query(`SELECT 1 FROM "${schema}".overflow_locks WHERE name = $1`, [
     rowName(full),
+  ]);
+  expect(rows.rowCount).toBe(0);
+  const counter = await pool.query(`SELECT fence FROM ${ownFences} WHERE route = $1`, [
+    routeOfTag(keyTag(full)),
   ]);
   expect(counter.rows[0].fence).toBe(String(MAX_FENCE));
 
   const last = uniqueKey("last-fence");
-  await pool.query(`INSERT INTO ${fences()} (name, fence) VALUES ($1, $2)`, [
-    rowName(last),
-    MAX_FENCE - 1,
-  ]);
-  const held = await backend.acquire({ key: last, ttlMs: 30_000 });
+  await setCounter(last, MAX_FENCE - 1);
+  const held = await own.acquire({ key: last, ttlMs: 30_000 });
   expect(held).toMatchObject({ ok: true, fence: formatFence(MAX_FENCE) });
+  // A key its counter cannot serve any more, but held: contention, not overflow (nothing to take).
+  expect(await own.acquire({ key: last, ttlMs: 30_000 })).toMatchObject({
+    ok: false,
+    reason: "locked",
+    holder: { fence: formatFence(MAX_FENCE) },
+  });
+  await own.close();
 });
 
 it("cleanupInIsLocked deletes a long-expired lock row, never its fence counter", async () => {
@@ -76,8 +90,10 @@ it("cleanupInIsLocked deletes a long-expired lock row, never its fence counter",
   expect(
     (await pool.query(`SELECT 1 FROM ${locks()} WHERE name = $1`, [rowName(key)])).rowCount,
   ).toBe(0);
-  const counter = await pool.query(`SELECT fence FROM ${fences()} WHERE name = $1`, [rowName(key)]);
-  expect(formatFence(BigInt(counter.rows[0].fence))).toBe(held.fence);
+  const counter = await pool.query(`SELECT fence FROM ${fences()} WHERE route = $1`, [
+    routeOfTag(keyTag(key)),
+  ]);
+  expect(formatFence(BigInt(counter.rows[0].fence)) >= held.fence).toBe(true);
   const next = await cleaning.acquire({ key, ttlMs: 30_000 });
   expect(next.ok && next.fence > held.fence).toBe(true);
 });
@@ -120,3 +136,24 @@ it("without notify there is no subscribe, and lock() still hands over by polling
   await polling.release({ lockId: held.lockId });
   expect((await waiting) > held.fence).toBe(true);
 });
+
+it("storage does not grow with the keys ever locked: 6000 keys leave at most 4096 fence counters and no lock rows", async () => {
+  const tablePrefix = "bounded_";
+  await setupSchema(pool, { schema, tablePrefix });
+  const own = createPostgresBackend(pool, { schema, tablePrefix });
+  const prefix = uniqueKey("bounded");
+  for (let batch = 0; batch < 60; batch++) {
+    await Promise.all(
+      Array.from({ length: 100 }, async (_, i) => {
+        const held = await own.acquire({ key: `${prefix}:${batch}:${i}`, ttlMs: 30_000 });
+        if (!held.ok) throw new Error("expected to acquire");
+        await own.release({ lockId: held.lockId });
+      }),
+    );
+  }
+  const count = async (table: string) =>
+    Number((await pool.query(`SELECT count(*) AS n FROM "${schema}".${table}`)).rows[0].n);
+  expect(await count("bounded_fences")).toBeLessThanOrEqual(ROUTES);
+  expect(await count("bounded_locks")).toBe(0);
+  await own.close();
+}, 60_000);

@@ -13,13 +13,15 @@ runConformance({
   name: "postgres (pg)",
   // Every message and event of the run is checked for the connection\'s password.
   secrets: [connectionPassword()],
-  capabilities: { subscribe: true, list: true, readFence: true },
+  capabilities: { subscribe: true, list: true, readFence: true, waitQueue: true },
   createBackend: async () => {
     pool = newPool(20);
     await setupSchema(pool, { schema });
     backend = createPostgresBackend(pool, { schema });
     return backend;
   },
+  // Another process's backend: its own local waiters on the same tables.
+  createPeerBackend: () => createPostgresBackend(pool as Pool, { schema }),
   teardown: async () => {
     await backend?.close();
     await pool?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

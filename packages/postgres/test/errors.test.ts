@@ -1,8 +1,9 @@
 import { createServer } from "node:net";
 import { isLockError, type LockErrorCode } from "@syncguard/core";
+import { keyTag } from "@syncguard/core/driver";
 import { Pool } from "pg";
 import { createPostgresBackend, type PostgresBackendOptions, setupSchema } from "../src";
-import { rowName } from "../src/storage";
+import { routeOfTag } from "../src/storage";
 import { freshSchema, newPool, postgresUrl, uniqueKey, waitFor } from "./helpers";
 
 const schema = freshSchema("errors");
@@ -40,16 +41,16 @@ async function expectCode(run: () => Promise<unknown>, code: LockErrorCode): Pro
 }
 
 /**
- * Holds the key's fence counter row locked in an open transaction, so an acquire of the key
+ * Holds the counter row of the key's route locked in an open transaction, so an acquire of the key
  * blocks inside its statement until `stop()`.
  */
 async function blockAcquires(key: string): Promise<{ stop: () => Promise<void> }> {
   const holder = await admin.connect();
   await holder.query("BEGIN");
   await holder.query(
-    `INSERT INTO "${schema}".syncguard_fences (name, fence) VALUES ($1, 0)
-     ON CONFLICT (name) DO UPDATE SET fence = syncguard_fences.fence`,
-    [rowName(key)],
+    `INSERT INTO "${schema}".syncguard_fences (route, fence) VALUES ($1, 0)
+     ON CONFLICT (route) DO UPDATE SET fence = syncguard_fences.fence`,
+    [routeOfTag(keyTag(key))],
   );
   return {
     stop: async () => {

@@ -1,9 +1,13 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isLockError } from "@syncguard/core";
 import type { Pool } from "pg";
 import { createPostgresBackend, schemaSql, setupSchema } from "../src";
 import { freshSchema, newPool } from "./helpers";
+
+/** SHA-256 of migrations/001_init.sql as released with schema version 1. */
+const SCHEMA_V1_SHA256 = "f52b915d1d516b4162b79eb26c2ad5c6ae437203033fd9a187d10d8a3d52e4d7";
 
 let pool: Pool;
 const schemas: string[] = [];
@@ -21,9 +25,14 @@ function schemaFor(label: string): string {
   return schema;
 }
 
-it("the shipped migration is setupSchema's SQL for the default names", () => {
-  const shipped = readFileSync(join(__dirname, "..", "migrations", "001_init.sql"), "utf8");
-  expect(shipped).toBe(schemaSql());
+it("the shipped migration 002 is setupSchema's SQL for the default names; 001 is version 1's, unchanged", () => {
+  const migration = (file: string) =>
+    readFileSync(join(__dirname, "..", "migrations", file), "utf8");
+  expect(migration("002_route_fences_and_wait_queue.sql")).toBe(schemaSql());
+  // Migration tools checksum applied files: 001 must never change.
+  expect(createHash("sha256").update(migration("001_init.sql")).digest("hex")).toBe(
+    SCHEMA_V1_SHA256,
+  );
 });
 
 it("setupSchema is idempotent and safe to run from several processes at once", async () => {
@@ -34,7 +43,11 @@ it("setupSchema is idempotent and safe to run from several processes at once", a
     "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1",
     [schema],
   );
-  expect(tables.rows.map((r) => r.table_name)).toEqual(["syncguard_fences", "syncguard_locks"]);
+  expect(tables.rows.map((r) => r.table_name)).toEqual([
+    "syncguard_fences",
+    "syncguard_locks",
+    "syncguard_queue",
+  ]);
 });
 
 it("a table prefix names both tables; two prefixes in one schema are independent", async () => {

@@ -29,6 +29,8 @@ it("a release by another backend instance wakes a subscriber of that key", async
   if (!held.ok) throw new Error("expected to acquire");
   const { calls, listener } = counter();
   const stop = await backend.subscribe!(key, listener);
+  // Turned away after subscribing: only a release that turned an attempt away is announced.
+  expect((await backend.acquire({ key, ttlMs: 30_000 })).ok).toBe(false);
   await other.release({ lockId: held.lockId });
   await waitFor(() => calls.n > 0);
   stop();
@@ -51,6 +53,7 @@ it("when the listening connection breaks, it listens again and subscribers are w
   if (!held.ok) throw new Error("expected to acquire");
   const again = counter();
   const stopAgain = await backend.subscribe!(second, again.listener);
+  expect((await backend.acquire({ key: second, ttlMs: 30_000 })).ok).toBe(false);
   await other.release({ lockId: held.lockId });
   await waitFor(() => again.calls.n > 0);
   stopAgain();

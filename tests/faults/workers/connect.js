@@ -38,6 +38,24 @@ async function connectBackend(config) {
       });
       return { backend, lock: createLock(backend), close: () => db.terminate() };
     }
+    case "postgres": {
+      const { Pool } = require("pg");
+      const { createPostgresBackend } = require("@syncguard/postgres");
+      const pool = new Pool({ connectionString: config.postgresUrl, max: 4 });
+      pool.on("error", ignore);
+      const backend = createPostgresBackend(pool, {
+        ...(config.schema ? { schema: config.schema } : {}),
+        ...(config.operationTimeoutMs ? { operationTimeoutMs: config.operationTimeoutMs } : {}),
+      });
+      return {
+        backend,
+        lock: createLock(backend),
+        close: async () => {
+          await backend.close();
+          await pool.end();
+        },
+      };
+    }
     default:
       throw new Error(`a worker cannot use backend ${config.kind}`);
   }

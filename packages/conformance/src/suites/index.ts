@@ -17,6 +17,7 @@ import { raceSuite } from "./race";
 import { releaseSuite } from "./release";
 import { secretsSuite } from "./secrets";
 import { validationSuite } from "./validation";
+import { waitSuite } from "./wait";
 
 /** Each suite registers its tests on the context; one file per contract area. */
 export const SUITES: Record<SuiteName, (context: SuiteContext) => void> = {
@@ -32,6 +33,7 @@ export const SUITES: Record<SuiteName, (context: SuiteContext) => void> = {
   abort: abortSuite,
   lock: lockSuite,
   lease: leaseSuite,
+  wait: waitSuite,
   events: eventsSuite,
   inventory: inventorySuite,
   race: raceSuite,

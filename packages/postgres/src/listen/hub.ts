@@ -3,8 +3,11 @@ import { monotonicClock, raceDeadline, writeLog } from "@syncguard/core/driver";
 
 /** One backend's interest in a channel. */
 export interface ChannelSubscriber {
-  /** A NOTIFY arrived on the channel. */
-  notified(payload: string): void;
+  /**
+   * A NOTIFY arrived on the channel, or (`ahead`) a release made in this process announced it
+   * before the server's notification came back (see ListenerHub.deliverAhead).
+   */
+  notified(payload: string, ahead?: boolean): void;
   /** Listening again after a break: notifications sent in between were missed. */
   resumed(): void;
 }
@@ -36,6 +39,7 @@ export interface ListenTransport {
 
 /** How long a channel (and then the connection) stays listened after its last subscriber left. */
 export const LINGER_MS = 1_000;
+
 const FIRST_RETRY_MS = 50;
 const MAX_RETRY_MS = 5_000;
 
@@ -105,6 +109,18 @@ export class ListenerHub {
       "ServiceUnavailable",
       `PostgreSQL watch (LISTEN) got no answer within ${options.timeoutMs} ms`,
     );
+  }
+
+  /**
+   * Delivers a notification a release made in this process announced (its statement answered,
+   * so it has committed) to the subscribers here now, without waiting for the server to send it
+   * back to the listening connection. Each subscriber drops whichever of the two copies comes
+   * second. Waiters in this process start their attempt a server wake-up and a hop earlier.
+   */
+  deliverAhead(channel: string, payload: string): void {
+    for (const subscriber of [...(this.subscribers.get(channel) ?? [])]) {
+      subscriber.notified(payload, true);
+    }
   }
 
   /** LISTEN on `channel` on the current session, opening one if there is none. */

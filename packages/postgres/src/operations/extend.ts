@@ -1,6 +1,7 @@
 import { type DriverExtendInput, TIME_TOLERANCE_MS } from "@syncguard/core/driver";
 import type { PostgresConfig } from "../config";
-import { runStatement, type StatementContext } from "../statement";
+import type { DriverContext } from "../context";
+import { runStatement } from "../statement";
 import { NOW_MS, toMs } from "../storage";
 
 /** Sets expiry to the database's now + ttlMs if `lockId` holds a live lock. */
@@ -13,7 +14,7 @@ RETURNING l.expires_at_ms`;
 }
 
 export async function extend(
-  ctx: StatementContext,
+  ctx: DriverContext,
   sql: string,
   { lockId, ttlMs, signal }: DriverExtendInput,
 ): Promise<{ readonly expiresAtMs: number } | undefined> {

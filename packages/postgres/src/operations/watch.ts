@@ -1,93 +1,17 @@
 import { LockError } from "@syncguard/core";
 import type { ReleaseListener, Unsubscribe } from "@syncguard/core/driver";
-import { isPool, isPostgresJs, type PgClientLike } from "../client";
-import type { PostgresConfig } from "../config";
-import { type ChannelSubscriber, hubFor, type ListenerHub } from "../listen/hub";
-import { clientTransport, poolTransport } from "../listen/node-postgres";
-import { postgresJsTransport } from "../listen/postgres-js";
-import { rowName } from "../storage";
+import type { DriverContext } from "../context";
 
-/** The listening connection of a client, shared by every backend made on it (see ListenerHub). */
-function hubOf(client: PgClientLike): ListenerHub {
-  return hubFor(client, () => {
-    if (isPostgresJs(client)) return postgresJsTransport(client);
-    if (isPool(client)) return poolTransport(client);
-    return clientTransport(client);
-  });
-}
-
-/**
- * One backend's wake-ups on release through LISTEN/NOTIFY: a release announces the key's row
- * name on the backend's channel at commit, and this wakes the watcher of that key. The backend
- * subscribes to its channel on the client's shared listener while any key is watched; a watch
- * resolves once LISTEN is active (or the listener is re-listening after a break, whose wake-up
- * covers the gap), so a release committed after it is never missed.
- */
-export class NotifyWatcher {
-  private readonly listeners = new Map<string, ReleaseListener>();
-  private joined: Promise<() => void> | undefined;
-  private closed = false;
-  private readonly hub: ListenerHub;
-
-  constructor(
-    client: PgClientLike,
-    private readonly config: PostgresConfig,
-  ) {
-    this.hub = hubOf(client);
-  }
-
-  async watch(key: string, listener: ReleaseListener): Promise<Unsubscribe> {
-    if (this.closed) throw new LockError("Internal", "the PostgreSQL backend is closed");
-    const name = rowName(key);
-    this.listeners.set(name, listener);
-    const forget = () => {
-      if (this.listeners.get(name) !== listener) return;
-      this.listeners.delete(name);
-      if (this.listeners.size === 0) this.leave();
-    };
-    try {
-      await this.join();
-    } catch (error) {
-      forget();
-      throw error;
-    }
-    return forget;
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    this.listeners.clear();
-    this.leave();
-  }
-
-  /** Subscribes this backend to its channel once, however many keys it watches. */
-  private join(): Promise<unknown> {
-    if (!this.joined) {
-      // A subscriber object per subscription: a late leave of an earlier one never removes it.
-      const subscriber: ChannelSubscriber = {
-        notified: (payload) => this.listeners.get(payload)?.(),
-        resumed: () => {
-          for (const listener of [...this.listeners.values()]) listener();
-        },
-      };
-      const joining = this.hub.join(this.config.channel, subscriber, {
-        timeoutMs: this.config.operationTimeoutMs,
-        logger: this.config.logger,
-      });
-      this.joined = joining;
-      joining.catch(() => {
-        if (this.joined === joining) this.joined = undefined;
-      });
-    }
-    return this.joined;
-  }
-
-  private leave(): void {
-    const joined = this.joined;
-    this.joined = undefined;
-    joined?.then(
-      (unsubscribe) => unsubscribe(),
-      () => {},
+/** Calls `listener` when the key's lock is released (LISTEN/NOTIFY, see NotifyWatcher). */
+export function watch(
+  ctx: DriverContext,
+  key: string,
+  listener: ReleaseListener,
+): Promise<Unsubscribe> {
+  if (!ctx.watcher) {
+    return Promise.reject(
+      new LockError("Internal", "PostgreSQL watch: this backend was made with notify: false"),
     );
   }
+  return ctx.watcher.watch(key, listener);
 }

@@ -22,11 +22,16 @@ export function redisConformance(mode: Mode): void {
       backend = createRedisBackend(target.backendClient, { keyPrefix });
       return backend;
     },
+    // Another process's backend on the same deployment: its own local waiters and subscriber.
+    createPeerBackend: () => {
+      if (!target) throw new Error("createPeerBackend before createBackend");
+      return createRedisBackend(target.backendClient, { keyPrefix });
+    },
     teardown: async () => {
       await backend?.close();
       await target?.close();
     },
-    capabilities: { subscribe: true, list: true, readFence: true },
+    capabilities: { subscribe: true, list: true, readFence: true, waitQueue: true },
     worker: { modulePath: join(__dirname, "..", "fixtures", "conformance-worker.js"), env },
   });
 }

@@ -1,38 +1,34 @@
 import { LockError } from "@syncguard/core";
 import {
-  type DriverFenceReading,
-  type DriverKeyInput,
   type DriverListInput,
   type DriverListPage,
   type ListedLock,
   TIME_TOLERANCE_MS,
 } from "@syncguard/core/driver";
 import type { PostgresConfig } from "../config";
-import { runStatement, type StatementContext } from "../statement";
-import { NOW_MS, rowName, toFence, toMs } from "../storage";
+import type { DriverContext } from "../context";
+import { runStatement } from "../statement";
+import { NOW_MS, toFence, toMs } from "../storage";
+import { RESERVED } from "../wait-queue";
 
 /**
  * One page of live locks (ADR-026) in row-name order, after the cursor's row name: the primary
  * key's index serves the order and the start. The prefix is compared on the stored key bytes (a
  * hashed row name keeps only the readable part of a long key). One row more than the page says
- * whether anything follows. Never selects lock_id.
+ * whether anything follows. Reservations are not locks. Never returns lock_id.
  */
 export function listSql({ locksTable }: PostgresConfig): string {
   return `SELECT l.name, l.key, l.acquired_at_ms, l.expires_at_ms, l.fence FROM ${locksTable} l
 WHERE ($1::text IS NULL OR l.name > $1::text)
   AND substring(l.key FROM 1 FOR octet_length($2::bytea)) = $2::bytea
   AND l.expires_at_ms + ${TIME_TOLERANCE_MS} > (SELECT ${NOW_MS})
+  AND left(l.lock_id, 1) <> '${RESERVED}'
 ORDER BY l.name
 LIMIT $3::int + 1`;
 }
 
-/** The key's own counter (one per key, never shared). */
-export function readFenceSql({ fencesTable }: PostgresConfig): string {
-  return `SELECT f.fence FROM ${fencesTable} f WHERE f.name = $1`;
-}
-
-export async function listLocks(
-  ctx: StatementContext,
+export async function list(
+  ctx: DriverContext,
   sql: string,
   { prefix, limit, cursor, signal }: DriverListInput,
 ): Promise<DriverListPage> {
@@ -51,22 +47,6 @@ export async function listLocks(
   return rows.length > limit && last
     ? { locks, cursor: encodeCursor(String(last.name)) }
     : { locks };
-}
-
-export async function readFence(
-  ctx: StatementContext,
-  sql: string,
-  { key, signal }: DriverKeyInput,
-): Promise<DriverFenceReading> {
-  const result = await runStatement(ctx, {
-    operation: "readFence",
-    text: sql,
-    values: [rowName(key)],
-    write: false,
-    signal,
-  });
-  const row = result.rows[0];
-  return row ? { fence: toFence(row.fence), shared: false } : { shared: false };
 }
 
 function toListedLock(row: Record<string, unknown>): ListedLock {
