@@ -84,6 +84,37 @@ function reportReleaseError(
   }
 }
 
+/** Warnings about options that work but are likely mistakes: once per process each. */
+const warned = new Set<string>();
+
+function warnOnce(logger: Logger | undefined, id: string, message: string): void {
+  if (warned.has(id)) return;
+  warned.add(id);
+  writeLog(logger, "warn", `[SyncGuard] ${message}`);
+}
+
+function warnAboutOptions(options: ResolvedLockOptions, logger: Logger | undefined): void {
+  if (options.usedAcquisitionForm) {
+    warnOnce(
+      logger,
+      "acquisition",
+      "lock options under `acquisition: { ... }` are deprecated: put them at the top level " +
+        "(timeoutMs, maxRetries, retryDelayMs, jitter, signal)",
+    );
+  }
+  if (options.autoExtend && options.ttlMs < TINY_TTL_MS) {
+    warnOnce(
+      logger,
+      `tiny-ttl:${options.ttlMs}`,
+      `ttlMs ${options.ttlMs} renews every ${Math.floor(options.ttlMs / 3)} ms while the work runs: ` +
+        `ttlMs is in milliseconds (did you mean ${options.ttlMs * 1000}?)`,
+    );
+  }
+}
+
+/** A lease this short is almost always seconds written as milliseconds. */
+const TINY_TTL_MS = 100;
+
 /** Acquires with resolved options; shared by `acquire` and `lock`. */
 export async function acquireResolved<C extends BackendCapabilities>(
   backend: LockBackend<C>,
@@ -91,6 +122,7 @@ export async function acquireResolved<C extends BackendCapabilities>(
   deps: InternalDeps = defaultDeps,
 ): Promise<LockHandle<C>> {
   const key = normalizeKey(options.key);
+  warnAboutOptions(options, options.logger ?? engineView(backend).logger);
   const won = await acquireWithRetry(backend, key, options, deps);
   const { result } = won;
   const lease = new Lease(backend, {

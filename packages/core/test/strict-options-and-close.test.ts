@@ -219,3 +219,23 @@ describe("a memory backend on a fake clock", () => {
     expect(result).toBe("ran");
   });
 });
+
+describe("warnings about options that work but are likely mistakes", () => {
+  it("the deprecated acquisition form and a ttlMs in the tens of milliseconds are each warned about once", async () => {
+    const lines: string[] = [];
+    const logger = { warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m) };
+    const lock = createLock(createMemoryBackend(), { logger });
+    await lock(() => 1, { key: "a", acquisition: { timeoutMs: 1_000 } });
+    await lock(() => 1, { key: "a", acquisition: { timeoutMs: 1_000 } });
+    expect(
+      lines.filter((line) => /acquisition: \{ \.\.\. \}. are deprecated/.test(line)),
+    ).toHaveLength(1);
+    await lock(() => 1, { key: "b", ttlMs: 30 });
+    await lock(() => 1, { key: "b", ttlMs: 30 });
+    expect(
+      lines.filter((line) => /ttlMs 30 renews every 10 ms.*did you mean 30000\?/.test(line)),
+    ).toHaveLength(1);
+    await lock(() => 1, { key: "c", ttlMs: 30, autoExtend: false });
+    expect(lines).toHaveLength(2); // no renewal, nothing to warn about
+  });
+});
