@@ -238,7 +238,11 @@ class Acquisition<C extends BackendCapabilities> {
     if (at >= this.deadline) throw this.giveUp(`timeout ${options.timeoutMs} ms reached`, at);
     if (this.ticket?.consume()) return; // released while we were trying: retry at once
     if (this.timedRetries >= options.maxRetries) {
-      throw this.giveUp(`maxRetries ${options.maxRetries} used`, at);
+      // Retries end before the time does: say which option to raise to wait longer.
+      throw this.giveUp(
+        `maxRetries ${options.maxRetries} used before timeoutMs ${options.timeoutMs}; raise maxRetries to wait longer`,
+        at,
+      );
     }
     this.timedRetries++;
     if (this.view.subscribe && !this.joined && !this.lastError) {

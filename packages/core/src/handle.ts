@@ -33,6 +33,11 @@ export type LockContext<C extends BackendCapabilities = FencingCapabilities> = {
   readonly signal: AbortSignal;
   /** Renews the lease to now + ttlMs (default: the acquire TTL). `{ ok: false }` means lost. */
   extend(ttlMs?: number): Promise<ExtendResult>;
+  /**
+   * Releases once, before the work ends if you like (what follows runs unprotected); later calls,
+   * and the release when the work ends, resolve `{ ok: false }` without I/O. Errors propagate.
+   */
+  release(): Promise<ReleaseResult>;
   /** Attempts it took to acquire, and time spent waiting for the lock (ms). */
   readonly attempts: number;
   readonly waitedMs: number;
@@ -40,10 +45,7 @@ export type LockContext<C extends BackendCapabilities = FencingCapabilities> = {
 
 /** A held lock: `await using handle = await acquire(backend, { key })` releases on scope exit. */
 export type LockHandle<C extends BackendCapabilities = FencingCapabilities> = LockContext<C> &
-  AsyncDisposable & {
-    /** Releases once; later calls resolve `{ ok: false }` without I/O. Errors propagate. */
-    release(): Promise<ReleaseResult>;
-  };
+  AsyncDisposable;
 
 /** Sources of time and randomness, replaced in core's own tests. */
 export interface InternalDeps extends EngineDeps {
@@ -82,6 +84,37 @@ function reportReleaseError(
   }
 }
 
+/** Warnings about options that work but are likely mistakes: once per process each. */
+const warned = new Set<string>();
+
+function warnOnce(logger: Logger | undefined, id: string, message: string): void {
+  if (warned.has(id)) return;
+  warned.add(id);
+  writeLog(logger, "warn", `[SyncGuard] ${message}`);
+}
+
+function warnAboutOptions(options: ResolvedLockOptions, logger: Logger | undefined): void {
+  if (options.usedAcquisitionForm) {
+    warnOnce(
+      logger,
+      "acquisition",
+      "lock options under `acquisition: { ... }` are deprecated: put them at the top level " +
+        "(timeoutMs, maxRetries, retryDelayMs, jitter, signal)",
+    );
+  }
+  if (options.autoExtend && options.ttlMs < TINY_TTL_MS) {
+    warnOnce(
+      logger,
+      `tiny-ttl:${options.ttlMs}`,
+      `ttlMs ${options.ttlMs} renews every ${Math.floor(options.ttlMs / 3)} ms while the work runs: ` +
+        `ttlMs is in milliseconds (did you mean ${options.ttlMs * 1000}?)`,
+    );
+  }
+}
+
+/** A lease this short is almost always seconds written as milliseconds. */
+const TINY_TTL_MS = 100;
+
 /** Acquires with resolved options; shared by `acquire` and `lock`. */
 export async function acquireResolved<C extends BackendCapabilities>(
   backend: LockBackend<C>,
@@ -89,6 +122,7 @@ export async function acquireResolved<C extends BackendCapabilities>(
   deps: InternalDeps = defaultDeps,
 ): Promise<LockHandle<C>> {
   const key = normalizeKey(options.key);
+  warnAboutOptions(options, options.logger ?? engineView(backend).logger);
   const won = await acquireWithRetry(backend, key, options, deps);
   const { result } = won;
   const lease = new Lease(backend, {

@@ -2,6 +2,7 @@ import { pendingWork } from "./background";
 import { engineView } from "./engine-view";
 import { abortError, LockError, throwIfAborted } from "./errors";
 import { validateSignal } from "./input";
+import { checkOptionNames } from "./option-names";
 import { raceDeadline } from "./shared-timeout";
 import { monotonicClock } from "./time";
 import type { BackendCapabilities, LockBackend } from "./types";
@@ -15,6 +16,7 @@ export interface WhenIdleOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 5_000;
+const WHEN_IDLE_NAMES: ReadonlySet<string> = new Set(["timeoutMs", "signal"]);
 
 /**
  * Waits until the work this copy of core does in the background for `backend` has finished:
@@ -34,6 +36,7 @@ export async function whenIdle<C extends BackendCapabilities>(
   if (options === null || typeof options !== "object") {
     throw new LockError("InvalidArgument", "whenIdle options must be an object");
   }
+  checkOptionNames(options, WHEN_IDLE_NAMES, "whenIdle() options");
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs) || timeoutMs < 0) {
     throw new LockError(
@@ -45,11 +48,18 @@ export async function whenIdle<C extends BackendCapabilities>(
   throwIfAborted(signal, "whenIdle");
   const view = engineView(backend);
   const deadline = monotonicClock() + timeoutMs;
-  for (;;) {
-    const pending = pendingWork(view);
-    if (pending.length === 0) return true;
-    const outcome = await raceDeadline(Promise.all(pending), deadline, signal);
-    if (outcome.by === "abort") throw abortError(signal as AbortSignal, "whenIdle");
-    if (outcome.by === "deadline") return false;
+  // The background work's own timers are unref'd (they must never keep a process alive), but
+  // whoever awaits this is waiting on purpose: keep the process running until the wait ends.
+  const keepAlive = setInterval(() => {}, 60_000);
+  try {
+    for (;;) {
+      const pending = pendingWork(view);
+      if (pending.length === 0) return true;
+      const outcome = await raceDeadline(Promise.all(pending), deadline, signal);
+      if (outcome.by === "abort") throw abortError(signal as AbortSignal, "whenIdle");
+      if (outcome.by === "deadline") return false;
+    }
+  } finally {
+    clearInterval(keepAlive);
   }
 }

@@ -40,6 +40,9 @@ export const ACQUISITION_NAMES: ReadonlySet<string> = new Set([
   "signal",
 ]);
 
+const BACKEND_OPTION =
+  "a backend option: pass it where the backend is made (the store package's createLock(client, options) or create<Store>Backend)";
+
 /** Names other lock libraries, and SyncGuard 2.x, used for lock options: what to write instead. */
 export const FOREIGN_LOCK_OPTION_NAMES: Readonly<Record<string, string>> = Object.freeze({
   // syncguard 2.x
@@ -58,6 +61,16 @@ export const FOREIGN_LOCK_OPTION_NAMES: Readonly<Record<string, string>> = Objec
   retryInterval: "use retryDelayMs",
   refreshInterval: "autoExtend renews at a third of ttlMs",
   onLockLost: "read ctx.signal in your work, or listen for the `lost` event with onEvent",
+  // Options of the shipped backends, given to lock() or core's createLock(backend, ...)
+  keyPrefix: BACKEND_OPTION,
+  evictionPolicyCheck: BACKEND_OPTION,
+  collection: BACKEND_OPTION,
+  fenceCollection: BACKEND_OPTION,
+  schema: BACKEND_OPTION,
+  tablePrefix: BACKEND_OPTION,
+  notify: BACKEND_OPTION,
+  operationTimeoutMs: BACKEND_OPTION,
+  cleanupInIsLocked: BACKEND_OPTION,
 });
 
 /**
@@ -88,7 +101,8 @@ export function unknownOptionMessage(
   if (advice !== undefined) return `${head}: ${advice}`;
   const closest = closestName(name, known);
   if (closest !== undefined) return `${head}; did you mean ${closest}?`;
-  return `${head}; valid options: ${[...known].sort().join(", ")}`;
+  const listed = [...known].filter((name) => name !== "acquisition").sort();
+  return `${head}; valid options: ${listed.join(", ")}`;
 }
 
 /**
@@ -101,9 +115,11 @@ export function closestName(name: string, known: Iterable<string>): string | und
   let bestScore = Number.POSITIVE_INFINITY;
   for (const candidate of known) {
     const lower = candidate.toLowerCase();
+    // A truncated name completes to the real one (`timeout` → `timeoutMs`); the other way round
+    // (`keyPrefix` starts with `key`) is a different option, judged by spelling alone.
     const score =
-      wanted.length >= 3 && (lower.startsWith(wanted) || wanted.startsWith(lower))
-        ? Math.abs(lower.length - wanted.length) / 10
+      wanted.length >= 3 && lower.startsWith(wanted)
+        ? (lower.length - wanted.length) / 10
         : editDistance(wanted, lower);
     if (score < bestScore) {
       best = candidate;

@@ -12,7 +12,7 @@ import {
   LOCK_DEFAULT_NAMES,
   LOCK_OPTION_NAMES,
 } from "./option-names";
-import { MAX_TTL_MS, validateTtl } from "./time";
+import { describeValue, MAX_TTL_MS, validateTtl } from "./time";
 
 /** Context passed to `onReleaseError`. */
 export interface ReleaseErrorContext {
@@ -114,6 +114,8 @@ export interface ResolvedLockOptions extends BackoffPolicy {
   logger?: Logger;
   /** Set by `lock.ifFree()`: giving up on a held key is a skip (a `skipped` event), not a failure. */
   skipIfHeld?: boolean;
+  /** The deprecated nested `acquisition: {...}` form was used (warned about once per process). */
+  usedAcquisitionForm?: boolean;
 }
 
 /** Which call the options are for: `lock()` renews by default, `acquire()` handles do not. */
@@ -143,7 +145,7 @@ function nonNegativeInteger(value: unknown, name: string, max = MAX_TTL_MS): num
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
     throw new LockError(
       "InvalidArgument",
-      `${name} must be a non-negative integer up to ${max}, got ${String(value)}`,
+      `${name} must be a non-negative integer up to ${max}, got ${describeValue(value)}`,
     );
   }
   return value;
@@ -201,7 +203,9 @@ export function resolveLockOptions(
   checkOptionNames(options, LOCK_OPTION_NAMES, `${entry}() options`);
   if (options.acquisition !== undefined) checkAcquisition(options.acquisition);
   if (defaults.acquisition !== undefined) checkAcquisition(defaults.acquisition);
-  const legacy = { ...defaults.acquisition, ...options.acquisition };
+  const usedAcquisitionForm =
+    options.acquisition !== undefined || defaults.acquisition !== undefined;
+  const legacy = usedAcquisitionForm ? { ...defaults.acquisition, ...options.acquisition } : {};
   const pick = <K extends keyof LockOptions>(name: K): LockOptions[K] =>
     (options[name] ??
       (legacy as Partial<LockOptions>)[name] ??
@@ -244,6 +248,7 @@ export function resolveLockOptions(
   if (onEvent !== undefined) resolved.onEvent = onEvent as LockEventHandler;
   const logger = validateLogger(pick("logger"));
   if (logger !== undefined) resolved.logger = logger;
+  if (usedAcquisitionForm) resolved.usedAcquisitionForm = true;
   if (resolved.maxRetryDelayMs < resolved.retryDelayMs)
     resolved.maxRetryDelayMs = resolved.retryDelayMs;
   return resolved;

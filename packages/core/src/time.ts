@@ -27,10 +27,17 @@ export function validateTtl(ttlMs: unknown, name = "ttlMs"): number {
   if (typeof ttlMs !== "number" || !Number.isInteger(ttlMs) || ttlMs <= 0 || ttlMs > MAX_TTL_MS) {
     throw new LockError(
       "InvalidArgument",
-      `${name} must be a positive integer of milliseconds up to ${MAX_TTL_MS}, got ${String(ttlMs)}`,
+      `${name} must be a positive integer of milliseconds up to ${MAX_TTL_MS}, got ${describeValue(ttlMs)}`,
     );
   }
   return ttlMs;
+}
+
+/** A value as an error message shows it: strings quoted, so `"100"` does not read as `100`. */
+export function describeValue(value: unknown): string {
+  if (typeof value === "string") return `the string ${JSON.stringify(value.slice(0, 64))}`;
+  if (typeof value === "bigint") return `the bigint ${value}`;
+  return String(value);
 }
 
 /**

@@ -565,3 +565,23 @@ describe("a lock() nested on the key its own work holds", () => {
     expect(after).toBe("ok");
   });
 });
+
+describe("ctx.release()", () => {
+  it("is typed and releases before the work ends; lock() does not release again", async () => {
+    const backend = createMemoryBackend();
+    const lock = createLock(backend);
+    const events: string[] = [];
+    const value = await lock(
+      async (ctx) => {
+        expect(await ctx.release()).toEqual({ ok: true });
+        expect(await backend.isLocked({ key: "early" })).toBe(false);
+        expect(await ctx.release()).toEqual({ ok: false });
+        return "after";
+      },
+      { key: "early", onEvent: (e) => events.push(e.type) },
+    );
+    expect(value).toBe("after");
+    expect(events.filter((type) => type === "released")).toHaveLength(1);
+    expect(events).not.toContain("lost");
+  });
+});

@@ -43,7 +43,7 @@ describe("strict options: an unknown name is refused before any I/O", () => {
   it("an unknown name with nothing close lists the valid options", async () => {
     const lock = createLock(createMemoryBackend());
     await expect(lock(() => "ran", { key: "k", zzz: 1 } as never)).rejects.toEqual(
-      invalid(/valid options: acquisition, autoExtend, .*timeoutMs, ttlMs/),
+      invalid(/valid options: autoExtend, jitter, key, .*timeoutMs, ttlMs$/),
     );
   });
 
@@ -68,6 +68,18 @@ describe("strict options: an unknown name is refused before any I/O", () => {
     );
     expect(() => createLock(backend, { ttlMs: -1 })).toThrow(invalid(/ttlMs/));
     expect(() => createLock(backend, null as never)).toThrow(invalid(/must be an object/));
+  });
+
+  it("a backend option given to lock() says where it belongs; a string where a number belongs is shown as a string", async () => {
+    const lock = createLock(createMemoryBackend());
+    await expect(lock(() => "ran", { key: "k", keyPrefix: "app" } as never)).rejects.toEqual(
+      invalid(
+        /"keyPrefix" in lock\(\) options: a backend option: pass it where the backend is made/,
+      ),
+    );
+    await expect(lock(() => "ran", { key: "k", ttlMs: "100" } as never)).rejects.toEqual(
+      invalid(/ttlMs must be .*, got the string "100"/),
+    );
   });
 
   it("closestName prefers a completion, then the nearest spelling, else nothing", () => {
@@ -205,5 +217,25 @@ describe("a memory backend on a fake clock", () => {
       { key: "fake-clock" },
     );
     expect(result).toBe("ran");
+  });
+});
+
+describe("warnings about options that work but are likely mistakes", () => {
+  it("the deprecated acquisition form and a ttlMs in the tens of milliseconds are each warned about once", async () => {
+    const lines: string[] = [];
+    const logger = { warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m) };
+    const lock = createLock(createMemoryBackend(), { logger });
+    await lock(() => 1, { key: "a", acquisition: { timeoutMs: 1_000 } });
+    await lock(() => 1, { key: "a", acquisition: { timeoutMs: 1_000 } });
+    expect(
+      lines.filter((line) => /acquisition: \{ \.\.\. \}. are deprecated/.test(line)),
+    ).toHaveLength(1);
+    await lock(() => 1, { key: "b", ttlMs: 30 });
+    await lock(() => 1, { key: "b", ttlMs: 30 });
+    expect(
+      lines.filter((line) => /ttlMs 30 renews every 10 ms.*did you mean 30000\?/.test(line)),
+    ).toHaveLength(1);
+    await lock(() => 1, { key: "c", ttlMs: 30, autoExtend: false });
+    expect(lines).toHaveLength(2); // no renewal, nothing to warn about
   });
 });
