@@ -232,7 +232,7 @@ describe.each(MODES)("redis backend (%s)", (mode: Mode) => {
       "setrange",
     ]);
     insideScripts.add("publish").add("spublish");
-    for (const queueCommand of ["zadd", "zrem", "zremrangebyscore", "zpopmin"]) {
+    for (const queueCommand of ["zadd", "pttl", "zrem", "zremrangebyscore", "zpopmin"]) {
       insideScripts.add(queueCommand); // the wait queue, also inside the scripts
     }
     for (const [name, op] of ops) {

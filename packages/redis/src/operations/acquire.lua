@@ -45,15 +45,15 @@ end
 if current == nil then current = redis.call('GET', KEYS[1]) end
 
 -- A waiter turned away joins the queue in arrival order, so a release can hand it the key. The
--- queue lives as long as its most patient waiter; only a new member can need more. PEXPIRE GT
--- only ever lengthens it; a queue ZADD has just created has no TTL yet (GT counts that as
--- infinite), so NX gives it one.
+-- queue lives as long as its most patient waiter; only a new member can need more. (PEXPIRE GT
+-- would write the expiry on nearly every arrival and needs NX for a queue ZADD just created:
+-- more commands than reading PTTL, which is nearly always long enough already.)
 local function enqueue()
   if not waiter then return end
   if redis.call('ZADD', KEYS[3], 'NX', clock(), waiter) == 0 then return end
-  local lifeMs = tonumber(ARGV[6]) + TOLERANCE
-  if redis.call('PEXPIRE', KEYS[3], lifeMs, 'GT') == 0 then
-    redis.call('PEXPIRE', KEYS[3], lifeMs, 'NX')
+  local waitMs = tonumber(ARGV[6])
+  if redis.call('PTTL', KEYS[3]) < waitMs then
+    redis.call('PEXPIRE', KEYS[3], waitMs + TOLERANCE)
   end
 end
 
