@@ -20,10 +20,10 @@ export function extendResult(reply: unknown): { expiresAtMs: number } | undefine
   return expiresAtMs === 0 ? undefined : { expiresAtMs };
 }
 
-export async function extend(
+export function extend(
   ctx: OperationContext,
   { lockId, ttlMs, signal }: DriverExtendInput,
 ): Promise<{ expiresAtMs: number } | undefined> {
   const call = extendCall(ctx.config.keyPrefix, lockId, ttlMs);
-  return extendResult(await callScript(ctx, "extend", script, call, signal));
+  return callScript(ctx, "extend", script, call, signal).then(extendResult);
 }

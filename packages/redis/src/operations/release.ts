@@ -42,10 +42,10 @@ export function releaseResult(reply: unknown): DriverRelease {
   }
 }
 
-export async function release(
+export function release(
   ctx: OperationContext,
   { lockId, signal }: DriverLockIdInput,
 ): Promise<DriverRelease> {
   const call = releaseCall(ctx.config.keyPrefix, lockId);
-  return releaseResult(await callScript(ctx, "release", scripts[ctx.publishCommand], call, signal));
+  return callScript(ctx, "release", scripts[ctx.publishCommand], call, signal).then(releaseResult);
 }
