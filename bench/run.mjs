@@ -30,7 +30,7 @@ scenarios: ${SCENARIOS.join(", ")} (aliases: floor = s1,s2,s3; redis)
   --quick      a short smoke run (CI); numbers are not meaningful
   --rounds     interleaved rounds of s1-s3 (default 20, --quick 3)
   --duration   seconds per contender of the in-process scenarios (default 6; --quick 0.6)
-  --workers    workers of the in-process hot-key scenarios (default 8)`;
+  --workers    workers of the PostgreSQL hot key (default 8)`;
 
 function parseArgs(argv) {
   const args = {
