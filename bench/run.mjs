@@ -20,16 +20,26 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..");
 
 const { SCENARIO_ENTRIES, SCENARIOS } = await import("./scenarios/registry.mjs");
-const ALIASES = { hotkey: ["hotkey-equal", "hotkey-defaults"], redis: SCENARIOS.slice(0, 6) };
+const ALIASES = {
+  floor: ["s1", "s2", "s3"],
+  redis: ["s1", "s2", "s3", "script-costs", "wrapper", "connections"],
+};
 
-const USAGE = `usage: node bench/run.mjs [--quick] [--duration <s>] [--scenarios a,b,c] [--workers <n>]
-scenarios: ${SCENARIOS.join(", ")} (aliases: hotkey, redis)
-  --quick      whole run under a minute (CI smoke check; numbers are not meaningful)
-  --duration   seconds per contender per scenario (default 6; --quick 0.6)
-  --workers    workers on the hot key and the key pool (default 8)`;
+const USAGE = `usage: node bench/run.mjs [--quick] [--rounds <n>] [--duration <s>] [--scenarios a,b,c] [--workers <n>]
+scenarios: ${SCENARIOS.join(", ")} (aliases: floor = s1,s2,s3; redis)
+  --quick      a short smoke run (CI); numbers are not meaningful
+  --rounds     interleaved rounds of s1-s3 (default 20, --quick 3)
+  --duration   seconds per contender of the in-process scenarios (default 6; --quick 0.6)
+  --workers    workers of the PostgreSQL hot key (default 8)`;
 
 function parseArgs(argv) {
-  const args = { quick: false, duration: undefined, scenarios: SCENARIOS, workers: 8 };
+  const args = {
+    quick: false,
+    duration: undefined,
+    rounds: undefined,
+    scenarios: SCENARIOS,
+    workers: 8,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -40,6 +50,7 @@ function parseArgs(argv) {
     if (a === "--quick") args.quick = true;
     else if (a.startsWith("--duration")) args.duration = Number(value());
     else if (a.startsWith("--workers")) args.workers = Number(value());
+    else if (a.startsWith("--rounds")) args.rounds = Number(value());
     else if (a.startsWith("--scenarios")) {
       const names = value()
         .split(",")
@@ -56,6 +67,9 @@ function parseArgs(argv) {
   }
   if (args.duration !== undefined && !(args.duration > 0)) {
     throw new Error(`--duration must be a positive number of seconds`);
+  }
+  if (args.rounds !== undefined && !(Number.isInteger(args.rounds) && args.rounds >= 1)) {
+    throw new Error("--rounds must be a positive integer");
   }
   if (!(Number.isInteger(args.workers) && args.workers >= 2 && args.workers <= 64)) {
     throw new Error("--workers must be an integer from 2 to 64");
@@ -80,10 +94,10 @@ async function main() {
   const { startRedis, startFirestore, startPostgres } = await import(
     path.join(root, "scripts", "services.mjs").replace(/\\/g, "/")
   );
-  const [util, tools, contendersMod] = await Promise.all([
+  const [util, tools, { CONTENDERS }] = await Promise.all([
     import("./lib/util.mjs"),
     import("./lib/redis-tools.mjs"),
-    import("./lib/contenders.mjs"),
+    import("./floor/contenders.mjs"),
   ]);
   const { table } = util;
   const needRedis = args.scenarios.some((s) => s !== "firestore" && s !== "postgres");
@@ -119,7 +133,7 @@ async function main() {
       platform: `${os.type()} ${os.release()} ${os.arch()}`,
       cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}`,
       args,
-      note: "all workers of a scenario run in ONE Node process, each with its own client connection(s); redis-server and the emulator share the same cores",
+      note: "s1-s3 run every contender in its own process (interleaved rounds); the other scenarios run in the bench's process; redis-server and the emulator share the same cores",
     },
     scenarios: {},
     targets: [],
@@ -132,18 +146,15 @@ async function main() {
     }
     const D = args.duration;
     const Q = args.quick;
-    const { contenders, syncguardBackendCalls, rawIORedis } = contendersMod;
-    const peers = contenders.filter((c) => c.name !== "raw" && c.name !== "syncguard");
     out(`# SyncGuard bench — ${results.meta.date}`);
     out();
     out(
-      `Node ${process.version}, ${results.meta.cpus}, ${results.meta.platform}. ` +
-        `${D} s per contender per scenario${Q ? " (--quick: smoke check, numbers not meaningful)" : ""}. ` +
-        `Contenders run interleaved in short rounds. ${results.meta.note}.`,
+      `Node ${process.version}, ${results.meta.cpus}, ${results.meta.platform}` +
+        `${Q ? " (--quick: smoke check, numbers not meaningful)" : ""}. ${results.meta.note}.`,
     );
     out();
-    out("Contenders:");
-    for (const c of contenders) out(`- **${c.name}**: ${c.label} (${c.client}) — ${c.note}`);
+    out("Contenders of s1-s3 (each in its own process):");
+    for (const [name, c] of Object.entries(CONTENDERS)) out(`- **${name}**: ${c.label}`);
     out();
 
     const section = (title, legend) => {
@@ -160,12 +171,11 @@ async function main() {
       firestore,
       postgres,
       admin,
-      contenders,
-      syncguardBackendCalls,
-      rawIORedis,
       D,
       Q,
       workers: args.workers,
+      rounds: args.rounds,
+      selected: args.scenarios,
       log,
       table,
     };
@@ -191,11 +201,12 @@ async function main() {
       if (notes.length) out();
     }
 
-    results.targets = (await import("./lib/targets.mjs")).evaluateTargets(results.scenarios, peers);
-    section(
-      "Targets (issues 8, 9 and 15)",
-      "Checked on this run's numbers; a MISS never fails the process.",
+    results.targets = (await import("./lib/targets.mjs")).evaluateTargets(
+      results.scenarios,
+      ctx.floorResult,
     );
+    if (ctx.floorResult) results.floor = ctx.floorResult;
+    section("Targets", "Checked on this run's numbers; a FAIL never fails the process.");
     out(
       table(
         ["target", "measured", "result"],

@@ -1,218 +1,146 @@
-// The targets of issues 8 and 9, checked against one run's numbers. Never throws on a miss.
+// The performance targets, checked against one run's numbers: issue 27's (s1-s3, every contender
+// in its own process) first, then those of issues 8 and 9 that other scenarios still measure.
+// Never throws on a miss: each target is PASS, FAIL or n/a (its scenario did not run).
 import { fmt } from "./util.mjs";
 
 const PASS = "PASS";
-const MISS = "MISS";
+const FAIL = "FAIL";
 const NA = "n/a (not run)";
 
-export function evaluateTargets(s, peers) {
+export function evaluateTargets(s, floor) {
   const t = [];
   const add = (target, measured, ok) =>
-    t.push({ target, measured, result: ok === undefined ? NA : ok ? PASS : MISS });
-  const row = (rows, name) => rows?.find((r) => r.name === name);
-  const peerNames = peers.map((p) => p.name);
+    t.push({ target, measured, result: ok === undefined ? NA : ok ? PASS : FAIL });
+  const rows = (scenario) => floor?.results?.[scenario];
+  const row = (scenario, name) => rows(scenario)?.[name];
+  const ratio = (x) => `${fmt(x)}×`;
 
-  // Scenario 1
-  const u = s.uncontended;
-  const sgU = row(u, "syncguard");
+  // s1: uncontended
+  const lockNode = row("s1", "syncguard-lock");
+  const lockIo = row("s1", "syncguard-ioredis");
+  const rawNode = row("s1", "raw-node-redis");
+  const rawIo = row("s1", "raw-ioredis");
+  const fenced = row("s1", "raw-fenced-ioredis");
   add(
-    "Redis: exactly 2 round trips per uncontended acquire+release (#8)",
-    sgU ? `${fmt(sgU.roundTripsPerOp)} round trips/op` : "—",
-    sgU ? Math.abs(sgU.roundTripsPerOp - 2) < 1e-9 : undefined,
+    "s1: lock() on ioredis ≥ 0.9× the fenced floor (#27)",
+    lockIo ? ratio(lockIo.vsFencedFloor) : "—",
+    lockIo ? lockIo.vsFencedFloor >= 0.9 : undefined,
   );
   add(
-    "Redis: uncontended throughput ≥ 0.9× raw floor (#8)",
-    sgU ? `${fmt(sgU.vsFloor)}× floor` : "—",
-    sgU ? sgU.vsFloor >= 0.9 : undefined,
+    "s1: lock() on node-redis ≥ 0.8× the unfenced floor (#27)",
+    lockNode ? ratio(lockNode.vsFloor) : "—",
+    lockNode ? lockNode.vsFloor >= 0.8 : undefined,
   );
-  if (sgU) {
-    const behind = u.filter((r) => peerNames.includes(r.name) && r.opsPerS >= sgU.opsPerS);
+  for (const [sg, raw, client] of [
+    [lockNode, rawNode, "node-redis"],
+    [lockIo, rawIo, "ioredis"],
+  ]) {
+    const r = sg && raw ? sg.clientCpuUsPerOp / raw.clientCpuUsPerOp : undefined;
     add(
-      "Redis: ahead of every peer, uncontended (#8)",
-      behind.length
-        ? `behind ${behind.map((r) => `${r.name} (${fmt(r.opsPerS / sgU.opsPerS)}×)`).join(", ")}`
-        : `best peer ${bestPeer(u, peerNames, "opsPerS")}`,
-      behind.length === 0,
+      `s1: client CPU per pair ≤ 1.2× the raw floor's, ${client} (#27)`,
+      r === undefined
+        ? "—"
+        : `${fmt(sg.clientCpuUsPerOp, 0)} vs ${fmt(raw.clientCpuUsPerOp, 0)} µs (${ratio(r)})`,
+      r === undefined ? undefined : r <= 1.2,
     );
-  } else add("Redis: ahead of every peer, uncontended (#8)", "—", undefined);
-
-  // Scenario 3
-  const p = s.pool;
-  const sgP = row(p, "syncguard");
-  if (sgP) {
-    const behind = p.filter((r) => peerNames.includes(r.name) && r.opsPerS >= sgP.opsPerS);
+  }
+  for (const [sg, client] of [
+    [lockNode, "node-redis"],
+    [lockIo, "ioredis"],
+  ]) {
+    const r = sg && fenced ? sg.serverCpuUsPerOp / fenced.serverCpuUsPerOp : undefined;
     add(
-      "Redis: ahead of every peer, key pool (#8)",
-      behind.length
-        ? `behind ${behind.map((r) => `${r.name} (${fmt(r.opsPerS / sgP.opsPerS)}×)`).join(", ")}`
-        : `${fmt(sgP.opsPerS, 0)} ops/s; best peer ${bestPeer(p, peerNames, "opsPerS")}`,
-      behind.length === 0,
+      `s1: server CPU per pair ≤ 1.15× the fenced floor's, lock() on ${client} (#27)`,
+      r === undefined
+        ? "—"
+        : `${fmt(sg.serverCpuUsPerOp, 0)} vs ${fmt(fenced.serverCpuUsPerOp, 0)} µs (${ratio(r)})`,
+      r === undefined ? undefined : r <= 1.15,
     );
-  } else add("Redis: ahead of every peer, key pool (#8)", "—", undefined);
+  }
+  add(
+    "s1: exactly 2 round trips per uncontended acquire + release (#8)",
+    lockNode ? `${fmt(lockNode.requestsPerOp)} requests/op` : "—",
+    lockNode ? Math.abs(lockNode.requestsPerOp - 2) < 0.005 : undefined,
+  );
 
-  // Scenario 2, defaults
-  const hd = s["hotkey-defaults"];
-  const sgD = row(hd, "syncguard");
+  // s3: key pool, on ioredis
+  const poolIo = row("s3", "syncguard-ioredis");
+  const poolFenced = row("s3", "raw-fenced-ioredis");
   add(
-    "Hot key, defaults: no starvation, min/max share ≥ 0.5 (#8)",
-    sgD ? `min/max ${fmt(sgD.minMaxShare)} [${sgD.perWorker.join(", ")}]` : "—",
-    sgD ? sgD.minMaxShare >= 0.5 : undefined,
+    "s3: lock() on ioredis ≥ 0.9× redis-semaphore (#27)",
+    poolIo ? ratio(poolIo.vsSemaphore) : "—",
+    poolIo ? poolIo.vsSemaphore >= 0.9 : undefined,
   );
   add(
-    "Hot key, defaults: zero stalled waits (#8)",
-    sgD ? `${sgD.stalled} stalled of ${sgD.waits} waits` : "—",
-    sgD ? sgD.stalled === 0 : undefined,
+    "s3: lock() on ioredis ≥ 0.85× the fenced floor (#27)",
+    poolIo ? ratio(poolIo.vsFencedFloor) : "—",
+    poolIo ? poolIo.vsFencedFloor >= 0.85 : undefined,
   );
+  const p50 = poolIo && poolFenced ? poolIo.latency.p50 / poolFenced.latency.p50 : undefined;
   add(
-    "Hot key, defaults: ≤ 5 Redis commands per acquisition (#8)",
-    sgD
-      ? `${fmt(sgD.requestsPerAcq)} requests/acq (${fmt(sgD.serverCmdsPerAcq)} server cmds incl. script-internal)`
-      : "—",
-    sgD ? sgD.requestsPerAcq <= 5 : undefined,
+    "s3: p50 ≤ 1.5× the fenced floor's, ioredis (#27)",
+    p50 === undefined
+      ? "—"
+      : `${fmt(poolIo.latency.p50, 0)} vs ${fmt(poolFenced.latency.p50, 0)} µs (${ratio(p50)})`,
+    p50 === undefined ? undefined : p50 <= 1.5,
   );
-  if (sgD) {
-    const peersD = hd.filter((r) => peerNames.includes(r.name));
-    const notBelow = peersD.filter((r) => !(sgD.gapP50 < r.gapP50));
+
+  // s2: hot key
+  const hotFloor = row("s2", "raw-node-redis");
+  for (const name of ["syncguard-lock", "syncguard-ioredis"]) {
+    const hot = row("s2", name);
     add(
-      "Hot key, defaults: handoff gap to a different waiter below every peer's (#8)",
-      `p50 ${fmt(sgD.gapP50)} ms vs peers ${peersD.map((r) => `${r.name} ${fmt(r.gapP50)}`).join(", ")}`,
-      notBelow.length === 0,
+      `s2: fairness (min/max share) ≥ 0.9 and 0 stalled waits, ${name} (#27)`,
+      hot ? `min/max ${fmt(hot.fairness)}, ${hot.stalled} stalled` : "—",
+      hot ? hot.fairness >= 0.9 && hot.stalled === 0 : undefined,
     );
-  } else add("Hot key, defaults: handoff gap below every peer's (#8)", "—", undefined);
+    add(
+      `s2: acquisitions/s ≥ 0.7× the unfenced floor, ${name} (#27)`,
+      hot ? ratio(hot.vsFloor) : "—",
+      hot ? hot.vsFloor >= 0.7 : undefined,
+    );
+    const cpu = hot && hotFloor ? hot.serverCpuUsPerOp / hotFloor.serverCpuUsPerOp : undefined;
+    add(
+      `s2: server CPU per acquisition ≤ 1.8× the floor's, ${name} (#27)`,
+      cpu === undefined
+        ? "—"
+        : `${fmt(hot.serverCpuUsPerOp, 0)} vs ${fmt(hotFloor.serverCpuUsPerOp, 0)} µs (${ratio(cpu)})`,
+      cpu === undefined ? undefined : cpu <= 1.8,
+    );
+  }
 
-  // Scenario 2, equal settings (issue 9)
-  const he = s["hotkey-equal"];
-  const sgE = row(he, "syncguard");
-  const rawE = row(he, "raw");
+  // What SyncGuard left in Redis once every lock of s1-s3 ended.
+  const left = floor?.keysLeft;
   add(
-    "Hot key, same retry delay: handoff gap ≥ 3× lower than polling (#9)",
-    sgE && rawE
-      ? `p50 ${fmt(sgE.gapP50)} ms vs raw polling ${fmt(rawE.gapP50)} ms (${fmt(rawE.gapP50 / sgE.gapP50)}×)`
+    "Keys after every lock ended: no lock record, at most 4096 fence counters (#15, #27)",
+    left
+      ? `${left.records} records, ${left.counters} counters, ${left.queues} queues (they expire with their waiters' budgets)`
       : "—",
-    sgE && rawE ? rawE.gapP50 >= 3 * sgE.gapP50 : undefined,
-  );
-  add(
-    "Hot key, same retry delay: fewer Redis commands per acquisition than polling (#9)",
-    sgE && rawE ? `${fmt(sgE.requestsPerAcq)} vs ${fmt(rawE.requestsPerAcq)} requests/acq` : "—",
-    sgE && rawE ? sgE.requestsPerAcq < rawE.requestsPerAcq : undefined,
-  );
-  add(
-    "Hot key, same retry delay: no stalled waits, min/max share ≥ 0.5 (#9)",
-    sgE ? `${sgE.stalled} stalled, min/max ${fmt(sgE.minMaxShare)}` : "—",
-    sgE ? sgE.stalled === 0 && sgE.minMaxShare >= 0.5 : undefined,
-  );
-
-  // Issue 15: against the fastest peers, same run.
-  const rawU = row(u, "raw");
-  const semU = row(u, "redis-semaphore");
-  add(
-    "Uncontended: lock() ≥ 0.85× the raw node-redis floor (#15)",
-    sgU ? `${fmt(sgU.vsFloor)}× floor` : "—",
-    sgU ? sgU.vsFloor >= 0.85 : undefined,
-  );
-  // redis-semaphore runs on ioredis: judged against SyncGuard on whichever client is faster.
-  const sgIoU = row(u, "syncguard-ioredis");
-  const bestU = [sgU, sgIoU].filter(Boolean).sort((a, b) => b.opsPerS - a.opsPerS)[0];
-  const clientOf = (r) => (r?.name === "syncguard-ioredis" ? "ioredis" : "node-redis");
-  add(
-    "Uncontended: lock() ≥ 0.9× redis-semaphore's throughput, faster client (#15, #16)",
-    bestU && semU
-      ? `${fmt(bestU.opsPerS / semU.opsPerS)}× (SyncGuard on ${clientOf(bestU)}; both on ioredis: ${sgIoU ? fmt(sgIoU.opsPerS / semU.opsPerS) : "—"}×)`
-      : "—",
-    bestU && semU ? bestU.opsPerS >= 0.9 * semU.opsPerS : undefined,
-  );
-  add(
-    "Uncontended: client CPU per pair ≤ 1.15× the floor's, same client (#15)",
-    sgU && rawU
-      ? `${fmt(sgU.cpuUsPerOp, 0)} vs ${fmt(rawU.cpuUsPerOp, 0)} µs (${fmt(sgU.cpuUsPerOp / rawU.cpuUsPerOp)}×)`
-      : "—",
-    sgU && rawU ? sgU.cpuUsPerOp <= 1.15 * rawU.cpuUsPerOp : undefined,
-  );
-  add(
-    "Uncontended: ≤ 6 server commands per pair, scripts included (#15)",
-    sgU ? `${fmt(sgU.serverCmdsPerOp)} per pair` : "—",
-    sgU ? sgU.serverCmdsPerOp <= 6.05 : undefined,
-  );
-  add(
-    "Redis keys left after every lock ended do not grow with distinct keys (≤ 4096 per prefix) (#15)",
-    sgU?.keysLeft !== undefined
-      ? `${sgU.keysLeft.toLocaleString("en-US")} keys left after ${sgU.distinctKeys.toLocaleString("en-US")} distinct keys`
-      : "—",
-    sgU?.keysLeft !== undefined ? sgU.keysLeft <= 4096 : undefined,
-  );
-  const rawP = row(p, "raw");
-  const semP = row(p, "redis-semaphore");
-  const sgIoP = row(p, "syncguard-ioredis");
-  const bestP = [sgP, sgIoP].filter(Boolean).sort((a, b) => b.opsPerS - a.opsPerS)[0];
-  add(
-    "Key pool: ≥ 0.9× redis-semaphore's throughput, faster client (#15, #16)",
-    bestP && semP ? `${fmt(bestP.opsPerS / semP.opsPerS)}× (SyncGuard on ${clientOf(bestP)})` : "—",
-    bestP && semP ? bestP.opsPerS >= 0.9 * semP.opsPerS : undefined,
-  );
-  add(
-    "Key pool: p50 ≤ 1.2× the floor's (#15)",
-    sgP && rawP
-      ? `${fmt(sgP.p50, 3)} vs ${fmt(rawP.p50, 3)} ms (${fmt(sgP.p50 / rawP.p50)}×)`
-      : "—",
-    sgP && rawP ? sgP.p50 <= 1.2 * rawP.p50 : undefined,
-  );
-  const rawD = row(hd, "raw");
-  add(
-    "Hot key: min/max share ≥ 0.9 and 0 stalled waits (#15)",
-    sgD ? `min/max ${fmt(sgD.minMaxShare)}, ${sgD.stalled} stalled` : "—",
-    sgD ? sgD.minMaxShare >= 0.9 && sgD.stalled === 0 : undefined,
-  );
-  add(
-    "Hot key: acquisitions/s ≥ 0.6× the floor (#15)",
-    sgD && rawD ? `${fmt(sgD.acqPerS / rawD.acqPerS)}× floor` : "—",
-    sgD && rawD ? sgD.acqPerS >= 0.6 * rawD.acqPerS : undefined,
-  );
-  add(
-    "Hot key: ≤ 10 server commands per acquisition (#15)",
-    sgD ? `${fmt(sgD.serverCmdsPerAcq)} per acquisition` : "—",
-    sgD ? sgD.serverCmdsPerAcq <= 10 : undefined,
+    left ? left.records === 0 && left.counters <= 4096 : undefined,
   );
 
-  // Scenario 4
-  const w = s.wrapper?.find((r) => r.backend === "redis");
-  add(
-    "lock(fn) wrapper overhead < 5 % of the backend calls (Redis) (#8)",
-    w ? `${fmt(w.overheadPct, 1)} % (+${fmt(w.addedUsPerOp)} µs/op)` : "—",
-    w ? w.overheadPct < 5 : undefined,
-  );
-  const wm = s.wrapper?.find((r) => r.backend === "memory");
-  if (wm)
-    t.push({
-      target: "lock(fn) wrapper overhead, memory backend (info)",
-      measured: `${fmt(wm.overheadPct, 0)} % (+${fmt(wm.addedUsPerOp)} µs/op on ${fmt(wm.rawUsPerOp)} µs calls)`,
-      result: "info",
-    });
-
-  // Scenario 5
-  const c = s.connections;
+  // In-process scenarios
+  const conn = s.connections;
   add(
     "Redis connections stay at 2 per client regardless of waiters (#9)",
-    c ? c.map((r) => `${r.waiters} waiters: ${r.connectionsWhileWaiting}`).join(", ") : "—",
-    c ? c.every((r) => r.connectionsWhileWaiting <= 2 && r.failed === 0) : undefined,
+    conn ? conn.map((r) => `${r.waiters} waiters: ${r.connectionsWhileWaiting}`).join(", ") : "—",
+    conn ? conn.every((r) => r.connectionsWhileWaiting <= 2) : undefined,
   );
-
-  // Memory
-  for (const b of ["memory", "redis"]) {
-    const m = s.memory?.find((r) => r.backend === b);
+  for (const backend of ["memory", "redis"]) {
+    const m = s.memory?.find((r) => r.backend === backend);
     add(
-      `Heap growth < 1 byte per cycle, ${b} backend (#8)`,
+      `Heap growth < 1 byte per cycle, ${backend} backend (#8)`,
       m
         ? `${fmt(m.bytesPerCycle, 3)} B/cycle over ${m.cycles.toLocaleString("en-US")} cycles`
         : "—",
-      m ? m.pass : undefined,
+      m ? m.bytesPerCycle < 1 : undefined,
     );
   }
+  const wrap = s.wrapper?.find((r) => r.backend === "redis");
+  add(
+    "lock(fn) wrapper overhead < 5 % of the backend calls, Redis, in one process (#8)",
+    wrap ? `${fmt(wrap.overheadPct, 1)} % (+${fmt(wrap.addedUsPerOp)} µs/op)` : "—",
+    wrap ? wrap.overheadPct < 5 : undefined,
+  );
   return t;
-}
-
-function bestPeer(rows, peerNames, field) {
-  const peers = rows.filter((r) => peerNames.includes(r.name));
-  if (!peers.length) return "—";
-  const best = peers.reduce((a, b) => (b[field] > a[field] ? b : a));
-  return `${best.name} ${fmt(best[field], 0)}`;
 }

@@ -1,119 +1,18 @@
 // Every bench scenario as one entry: what it runs, and how its rows are printed. run.mjs only
 // starts the services, runs the selected entries in order and prints their tables.
 //   { id, title(ctx), legend, columns, row(r), run(ctx), notes?(rows, ctx) }
-// ctx: { redis, firestore, admin, contenders, D (seconds), Q (quick), workers, log }
+// ctx: { redis, firestore, admin, D (seconds), Q (quick), workers, rounds, log }
 
 import { errorSummary, fmt, fmtInt, fmtRatio } from "../lib/util.mjs";
 import { firestoreContended, firestoreLatency } from "./firestore.mjs";
+import { floorEntries } from "./floor-entries.mjs";
 import { memory } from "./memory.mjs";
 import { postgresEntry } from "./postgres.mjs";
-import { connections, hotKey, keyPool, uncontended, wrapperOverhead } from "./redis.mjs";
+import { connections, wrapperOverhead } from "./redis.mjs";
 import { scriptCosts } from "./script-costs.mjs";
 
-const hotKeyEntry = (mode) => ({
-  id: `hotkey-${mode}`,
-  log: `2. hot key, ${mode} retry settings`,
-  title: (ctx) =>
-    `2${mode === "equal" ? "a" : "b"}. Hot key, ${ctx.workers} workers, ${mode === "equal" ? "EQUAL retry settings (50 ms fixed delay, no jitter, 5 s / 100 retries)" : "each library's OWN DEFAULTS"}`,
-  legend:
-    "Each worker (own connection, all in one process) loops lock → ~1 ms critical section → release. acq/s = acquisitions per second; gap = from a release to the next acquisition by a *different* worker, take-backs in between included (ms); direct = the same for handoffs that went straight to another worker (best case); take-back = share of handoffs where the releaser re-acquired; min/max = fewest/most acquisitions per worker; stalled = waits still pending > 2 s after a release; max free = longest the key sat free between holders (ms); req/acq = requests sent per acquisition (all attempts incl. failed); srv/acq = server commands per acquisition (script-internal included); failures = acquisitions that gave up (the worker loops on); overlaps = two holders at once (must be 0).",
-  columns: [
-    "contender",
-    "acq/s",
-    "gap p50",
-    "gap p99",
-    "direct p50",
-    "take-back",
-    "min/max",
-    "stalled",
-    "max free",
-    "req/acq",
-    "srv/acq",
-    "failures",
-    "overlaps",
-  ],
-  row: (r) => [
-    r.name,
-    fmt(r.acqPerS, 1),
-    fmt(r.gapP50),
-    fmt(r.gapP99),
-    fmt(r.directGapP50),
-    fmt(r.takeBackShare),
-    fmt(r.minMaxShare),
-    `${r.stalled}/${r.waits}`,
-    fmt(r.maxFreeGapMs, 0),
-    fmt(r.requestsPerAcq),
-    fmt(r.serverCmdsPerAcq),
-    r.failures,
-    r.overlaps,
-  ],
-  run: (ctx) =>
-    hotKey({
-      url: ctx.redis.url,
-      admin: ctx.admin,
-      contenders: ctx.contenders,
-      durationS: ctx.Q ? Math.min(ctx.D, 1) : ctx.D,
-      workers: ctx.workers,
-      csMs: 1,
-      mode,
-      roundS: 3,
-      log: ctx.log,
-    }),
-  notes: (rows) => {
-    const lines = [];
-    for (const r of rows) {
-      if (Object.keys(r.errors).length) lines.push(`- ${r.name} errors: ${errorSummary(r.errors)}`);
-      if (r.hungRounds)
-        lines.push(`- ${r.name}: ${r.hungRounds} round(s) did not finish within 30 s`);
-    }
-    if (lines.length) lines.push("");
-    lines.push(
-      `Per-worker acquisitions: ${rows.map((r) => `${r.name} [${r.perWorker.join(", ")}]`).join("; ")}`,
-    );
-    return lines;
-  },
-});
-
 export const SCENARIO_ENTRIES = [
-  {
-    id: "uncontended",
-    log: "1. uncontended acquire+release",
-    title: () => "1. Uncontended acquire + release (fresh key each op, one worker)",
-    legend:
-      "ops/s and latency of one acquire+release pair; ×floor = throughput / raw floor's; round trips = requests the client sent per op (script-internal commands excluded); server cmds = `INFO commandstats` calls per op (script-internal included); CPU = client process CPU per op; server CPU = redis-server CPU per op (`INFO cpu`, includes the INFO calls at round edges). Two reference rows: `syncguard-backend` (the two backend calls without lock()) and `raw-ioredis` (the floor's commands through ioredis; the floor itself uses node-redis, like SyncGuard).",
-    columns: [
-      "contender",
-      "ops/s",
-      "×floor",
-      "p50 ms",
-      "p99 ms",
-      "round trips/op",
-      "server cmds/op",
-      "CPU µs/op",
-      "server CPU µs/op",
-    ],
-    row: (r) => [
-      r.name,
-      fmtInt(r.opsPerS),
-      fmtRatio(r.vsFloor),
-      fmt(r.p50, 3),
-      fmt(r.p99, 3),
-      fmt(r.roundTripsPerOp),
-      fmt(r.serverCmdsPerOp),
-      fmt(r.cpuUsPerOp, 0),
-      fmt(r.serverCpuUsPerOp, 0),
-    ],
-    run: (ctx) =>
-      uncontended({
-        url: ctx.redis.url,
-        admin: ctx.admin,
-        contenders: [...ctx.contenders, ctx.syncguardBackendCalls, ctx.rawIORedis],
-        durationS: ctx.D,
-        rounds: ctx.Q ? 4 : 10,
-        countOps: ctx.Q ? 50 : 500,
-        log: ctx.log,
-      }),
-  },
+  ...floorEntries(),
   {
     id: "script-costs",
     log: "1b. server cost of the scripts",
@@ -132,39 +31,6 @@ export const SCENARIO_ENTRIES = [
         admin: ctx.admin,
         rounds: ctx.Q ? 2 : 8,
         opsPerRound: ctx.Q ? 200 : 2_000,
-        log: ctx.log,
-      }),
-  },
-  hotKeyEntry("equal"),
-  hotKeyEntry("defaults"),
-  {
-    id: "pool",
-    log: "3. key pool",
-    title: (ctx) =>
-      `3. Key pool: ${ctx.workers} workers × 64 keys, random key per op, each library's defaults`,
-    legend:
-      "ops/s = successful acquire+release per second (all workers); ×floor vs raw; latency of one acquire+release including any wait; req/op = requests sent per successful op.",
-    columns: ["contender", "ops/s", "×floor", "p50 ms", "p99 ms", "failures", "req/op", "srv/op"],
-    row: (r) => [
-      r.name,
-      fmtInt(r.opsPerS),
-      fmtRatio(r.vsFloor),
-      fmt(r.p50, 3),
-      fmt(r.p99, 3),
-      r.failures,
-      fmt(r.requestsPerOp),
-      fmt(r.serverCmdsPerOp),
-    ],
-    run: (ctx) =>
-      keyPool({
-        url: ctx.redis.url,
-        admin: ctx.admin,
-        contenders: ctx.contenders,
-        durationS: ctx.D,
-        rounds: ctx.Q ? 2 : 10,
-        workers: ctx.workers,
-        keys: 64,
-        countS: ctx.Q ? 0.2 : 0.5,
         log: ctx.log,
       }),
   },

@@ -7,7 +7,9 @@ import { createRedisBackend } from "../lib/contenders.mjs";
 
 const COMPARE_AND_DELETE =
   "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
-const RECORD = "abcdefghijklmnopqrstuvwx|1|1764480000000|1764480000000|0|s1b:key";
+const FENCED_ACQUIRE =
+  "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return redis.call('INCR', KEYS[2]) end return 0";
+const RECORD = "abcdefghijklmnopqrstuvwxyz0123456789|0|1|1764480000000|1764480000000|s1b:key";
 
 const PROBES = [
   ["script: return 1", "return 1"],
@@ -20,6 +22,7 @@ const PROBES = [
     "script: + SET NX PXAT (new key)",
     `redis.call('SET', KEYS[1], '${RECORD}', 'NX', 'PXAT', 9999999999999) return 1`,
   ],
+  ["script: + SETRANGE (1 byte)", `redis.call('SETRANGE', KEYS[1], 37, '1') return 1`],
   ["script: + PUBLISH (no listener)", "redis.call('PUBLISH', KEYS[1], 'released') return 1"],
   ["script: + ZPOPMIN (missing key)", "redis.call('ZPOPMIN', KEYS[1]) return 1"],
 ];
@@ -30,6 +33,7 @@ export async function scriptCosts({ url, admin, rounds, opsPerRound, log }) {
   await client.connect();
   const backend = createRedisBackend(client, { keyPrefix: "s1b" });
   const cadSha = await client.scriptLoad(COMPARE_AND_DELETE);
+  const fencedSha = await client.scriptLoad(FENCED_ACQUIRE);
   let seq = 0;
   const fresh = () => `s1b:${seq++}`;
   const cases = [
@@ -50,6 +54,14 @@ export async function scriptCosts({ url, admin, rounds, opsPerRound, log }) {
         return keys;
       },
       run: (key) => client.evalSha(cadSha, { keys: [key], arguments: ["token"] }),
+    },
+    {
+      name: "fenced floor acquire: SET NX PX + INCR",
+      run: () =>
+        client.evalSha(fencedSha, {
+          keys: [fresh(), `s1b:fence:${seq % 16}`],
+          arguments: ["token", "30000"],
+        }),
     },
     {
       name: "SyncGuard acquire (new key)",

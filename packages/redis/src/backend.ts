@@ -3,8 +3,8 @@ import { adaptClient } from "./clients/detect";
 import { resolveConfig } from "./config";
 import type { OperationContext } from "./context";
 import { toRedisLockError } from "./errors";
-import { checkEvictionPolicy } from "./eviction-policy";
-import { layoutForTag } from "./keys";
+import { checkAtFirstUse } from "./first-use";
+import { layoutForKey, layoutForLockId, layoutForTag } from "./keys";
 import { abandonWait } from "./operations/abandon-wait";
 import { acquire } from "./operations/acquire";
 import { extend } from "./operations/extend";
@@ -53,38 +53,65 @@ export function createRedisDriver(
     publishCommand: adapter.cluster ? "SPUBLISH" : "PUBLISH",
   };
   const watcher = createWatcher(config.keyPrefix, adapter.transport);
-  // Once per backend, before the first acquire; retried if it could not reach the server.
-  let policyChecked = config.evictionPolicyCheck === "off";
-  let policyCheck: Promise<void> | undefined;
-  const ensurePolicyChecked = (tag: string): Promise<void> => {
-    policyCheck ??= checkEvictionPolicy(ctx, layoutForTag(config.keyPrefix, tag).record).then(
+  // Once per backend, before its first operation: the server version, and the eviction policy of
+  // the node the first key lives on. Retried by the next operation if it could not reach the server.
+  let checked = false;
+  let check: Promise<void> | undefined;
+  const firstUse = (operation: string, routingKey: string): Promise<void> => {
+    check ??= checkAtFirstUse(ctx, operation, routingKey).then(
       () => {
-        policyChecked = true;
+        checked = true;
       },
       (error: unknown) => {
-        policyCheck = undefined;
+        check = undefined;
         throw error;
       },
     );
-    return policyCheck;
+    return check;
   };
+  const prefix = config.keyPrefix;
+  // Any record name routes a call that has no key of its own (a listing) to some node.
+  const anyRecord = layoutForTag(prefix, "AAAAAAAAAAAA").record;
+  const checkedFor = async <T>(
+    operation: string,
+    routingKey: () => string,
+    run: () => Promise<T>,
+  ): Promise<T> => {
+    if (!checked) await firstUse(operation, routingKey());
+    return run();
+  };
+  const byLockId = (lockId: string) => () => layoutForLockId(prefix, lockId).record;
+  const byKey = (key: string) => () => layoutForKey(prefix, key).record;
 
   return {
     capabilities: CAPABILITIES,
-    async acquire(input) {
-      if (!policyChecked) await ensurePolicyChecked(input.tag);
+    acquire(input) {
       // A key someone here waited for lately (its watch lingers) is likely held again.
-      return acquire(ctx, input, !watcher.isWatching(input.tag));
+      if (checked) return acquire(ctx, input, !watcher.isWatching(input.tag));
+      return checkedFor(
+        "acquire",
+        () => layoutForTag(prefix, input.tag).record,
+        () => acquire(ctx, input, !watcher.isWatching(input.tag)),
+      );
     },
-    release: (input) => release(ctx, input),
-    extend: (input) => extend(ctx, input),
-    readByKey: (input) => readByKey(ctx, input),
-    readByLockId: (input) => readByLockId(ctx, input),
-    isLocked: (input) => isLocked(ctx, input),
-    list: (input) => listLocks(ctx, () => adapter.scanNodes(), input),
-    readFence: (input) => readFence(ctx, input),
+    release: (input) =>
+      checked
+        ? release(ctx, input)
+        : checkedFor("release", byLockId(input.lockId), () => release(ctx, input)),
+    extend: (input) => checkedFor("extend", byLockId(input.lockId), () => extend(ctx, input)),
+    readByKey: (input) => checkedFor("lookup", byKey(input.key), () => readByKey(ctx, input)),
+    readByLockId: (input) =>
+      checkedFor("lookup", byLockId(input.lockId), () => readByLockId(ctx, input)),
+    isLocked: (input) => checkedFor("isLocked", byKey(input.key), () => isLocked(ctx, input)),
+    list: (input) =>
+      checkedFor(
+        "list",
+        () => anyRecord,
+        () => listLocks(ctx, () => adapter.scanNodes(), input),
+      ),
+    readFence: (input) => checkedFor("readFence", byKey(input.key), () => readFence(ctx, input)),
     watch: (key, listener) => watcher.watch(key, listener),
-    withdraw: (input) => abandonWait(ctx, input),
+    withdraw: (input) => checkedFor("abandonWait", byKey(input.key), () => abandonWait(ctx, input)),
     // Idle channels sit on the backend's own unref'd pub/sub connection: cheap to keep.
     watchLingerMs: 2_000,
     toLockError: toRedisLockError,

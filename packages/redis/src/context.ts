@@ -22,20 +22,23 @@ function sender(ctx: OperationContext, operation: string, signal?: AbortSignal):
   return signal && client.withAbortSignal ? client.withAbortSignal(signal) : client;
 }
 
-/** One script call, its errors mapped to LockErrors. */
-export async function callScript(
+/** One script call, its errors mapped to LockErrors (no async layer of its own: one per call). */
+export function callScript(
   ctx: OperationContext,
   operation: string,
   script: LuaScript,
   call: ScriptCall,
   signal?: AbortSignal,
 ): Promise<unknown> {
-  const client = sender(ctx, operation, signal);
+  let client: ScriptClient;
   try {
-    return await runScript(client, script, call);
+    client = sender(ctx, operation, signal);
   } catch (error) {
-    throw toRedisLockError(error, operation);
+    return Promise.reject(error);
   }
+  return runScript(client, script, call).catch((error: unknown) => {
+    throw toRedisLockError(error, operation);
+  });
 }
 
 /** A plain GET of one key (lookups need no script), its errors mapped to LockErrors. */

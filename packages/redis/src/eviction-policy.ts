@@ -1,11 +1,5 @@
 import { LockError } from "@syncguard/core";
-import { writeLog } from "@syncguard/core/driver";
-import { callScript, type OperationContext } from "./context";
-import EVICTION_POLICY_LUA from "./eviction-policy.lua";
-import { replyString } from "./reply";
-import { defineLuaScript } from "./scripts";
-
-const script = defineLuaScript("evictionPolicy", EVICTION_POLICY_LUA);
+import type { EvictionPolicyCheck } from "./types";
 
 export interface MemorySettings {
   maxmemory: number;
@@ -40,31 +34,18 @@ function describe(settings: MemorySettings): string {
 }
 
 /**
- * Checks the eviction policy of the node that will hold `routingKey`, once per backend, as the
- * config asks: "refuse" throws InvalidArgument when eviction is possible now, "warn" logs.
- * A server that refuses INFO (ACLs, managed services) gets a one-time warning, not a failure.
+ * Acts on the memory settings of the node that will hold the locks (read once per backend, at
+ * first use, see first-use.ts), as the config asks: "refuse" throws InvalidArgument when eviction
+ * is possible now, "warn" logs. A server that refused INFO (ACLs, managed services) gets a
+ * one-time warning, not a failure.
  */
-export async function checkEvictionPolicy(
-  ctx: OperationContext,
-  routingKey: string,
-  warn: (message: string) => void = (message) =>
-    writeLog(ctx.config.logger, "warn", `[SyncGuard] ${message}`),
-): Promise<void> {
-  const mode = ctx.config.evictionPolicyCheck;
+export function applyEvictionPolicy(
+  mode: EvictionPolicyCheck,
+  memoryInfo: string | undefined,
+  warn: (message: string) => void,
+): void {
   if (mode === "off") return;
-  let settings: MemorySettings | undefined;
-  try {
-    // Named after the operation it runs for, so a failure reads as that acquire's own.
-    const reply = await callScript(ctx, "acquire", script, {
-      keys: [routingKey],
-      arguments: [],
-    });
-    settings = parseMemoryInfo(replyString(reply, "INFO memory"));
-  } catch (error) {
-    if (error instanceof LockError && error.code !== "AuthFailed" && error.code !== "Internal") {
-      throw error; // the server is unreachable: the acquire would fail the same way
-    }
-  }
+  const settings = memoryInfo === undefined ? undefined : parseMemoryInfo(memoryInfo);
   if (!settings) {
     warn("could not read Redis maxmemory-policy (INFO refused); make sure it is noeviction");
     return;

@@ -22,6 +22,8 @@ const ROUTE_CHARS = 2;
 /** Routes per key prefix (64 base64url characters, twice): the most fence counters a prefix has. */
 export const ROUTES = 64 ** ROUTE_CHARS;
 
+// The scripts name a key's channel from its record's name (record.lua, releaseChannel): the two
+// differ only in "lock:" / "released:" before the tag.
 export function layoutForTag(prefix: string, tag: string): KeyLayout {
   const slot = `${prefix}:{${tag.slice(0, ROUTE_CHARS)}}:`;
   return {
@@ -31,6 +33,10 @@ export function layoutForTag(prefix: string, tag: string): KeyLayout {
     channel: `${slot}released:${tag}`,
   };
 }
+
+/** The release channel of a tag (what `layoutForTag(prefix, tag).channel` says, alone). */
+export const channelForTag = (prefix: string, tag: string): string =>
+  `${prefix}:{${tag.slice(0, ROUTE_CHARS)}}:released:${tag}`;
 
 export const layoutForKey = (prefix: string, normalizedKey: string): KeyLayout =>
   layoutForTag(prefix, keyTag(normalizedKey));

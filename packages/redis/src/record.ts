@@ -4,9 +4,11 @@ import { malformed } from "./reply";
  * The value at a lock record key is one string, written with `SET ... PXAT` in the same call that
  * sets its lifetime, and the value says when that is, so the record exists exactly while the lock
  * is live and a script can write a value back with the expiry it had (release.lua):
- * - a lock record `lockId|fence|expiresAtMs|acquiredAtMs|waited|key` (the key last, so it may hold
+ * - a lock record `lockId|waited|fence|expiresAtMs|acquiredAtMs|key` (the key last, so it may hold
  *   `|`). `waited` is `1` once an attempt was turned away while this lock was held: only then does
- *   its release look at the wait queue and announce itself (like a futex's contended bit).
+ *   its release look at the wait queue and announce itself (like a futex's contended bit). It sits
+ *   at a fixed offset (the lockId has a fixed length), so a release reads it with one byte
+ *   comparison and an acquire sets it with `SETRANGE`.
  *   Waiters always attempt after subscribing, so no wake-up is lost.
  *   The key expires at `expiresAtMs` + the tolerance.
  * - or, for a moment after a release, a reservation `~member|untilMs`: the key is free but handed
@@ -24,7 +26,7 @@ export interface LockRecord {
   readonly key: string;
 }
 
-const RECORD_PATTERN = /^([A-Za-z0-9_-]+)\|(\d+)\|(\d+)\|(\d+)\|([01])\|/s;
+const RECORD_PATTERN = /^([A-Za-z0-9_-]+)\|([01])\|(\d+)\|(\d+)\|(\d+)\|/s;
 
 /** True for a hand-off reservation rather than a lock record. */
 export const isReservation = (text: string): boolean => text.startsWith("~");
@@ -34,10 +36,10 @@ export function parseRecord(text: string): LockRecord {
   if (!match) throw malformed("lock record", text);
   return {
     lockId: match[1] as string,
-    fence: Number(match[2]),
-    expiresAtMs: Number(match[3]),
-    acquiredAtMs: Number(match[4]),
-    waited: match[5] === "1",
+    waited: match[2] === "1",
+    fence: Number(match[3]),
+    expiresAtMs: Number(match[4]),
+    acquiredAtMs: Number(match[5]),
     key: text.slice(match[0].length),
   };
 }

@@ -18,9 +18,17 @@ export interface LuaScript {
   readonly sha: string;
 }
 
+/** The line of a script body where the record helpers (record.lua) go. */
+const RECORD_HELPERS = "--@record";
+
+/** 1-based offset of the `waited` flag in a lock record: right after the lockId and its `|`. */
+export const WAITED_AT = LOCK_ID_LENGTH + 2;
+
 /**
- * A script as Redis runs it: constants written in (no call has to send them), the shared record
- * helpers (record.lua), then the body from its .lua file.
+ * A script as Redis runs it: constants written in (no call has to send them), then the body from
+ * its .lua file with the shared record helpers (record.lua) at its `--@record` line. Lua creates
+ * a script's local functions every time the script runs past them, so the common path of each
+ * script comes first and returns before the helpers (a body without the line gets none).
  */
 export function defineLuaScript(
   name: string,
@@ -31,13 +39,18 @@ export function defineLuaScript(
     TOLERANCE: TIME_TOLERANCE_MS,
     MAX_FENCE,
     LOCK_ID_LENGTH,
+    WAITED_AT,
     HANDOFF_WINDOW_MS,
     MAX_QUEUE_POPS,
   };
   const prelude = Object.entries(constants)
     .map(([constant, value]) => `local ${constant} = ${value}\n`)
     .join("");
-  const source = `${prelude}local PUBLISH_COMMAND = '${publishCommand}'\n${RECORD_LUA}\n${body}`;
+  const withHelpers = body
+    .split("\n")
+    .map((line) => (line.trim() === RECORD_HELPERS ? RECORD_LUA : line))
+    .join("\n");
+  const source = `${prelude}local PUBLISH_COMMAND = '${publishCommand}'\n${withHelpers}`;
   const sha = createHash("sha1").update(source).digest("hex");
   registerScriptSource(sha, source); // so an ACL refusal inside it can name the command
   return Object.freeze({ name, source, sha });
@@ -48,17 +61,16 @@ type ScriptRunner = Pick<ScriptClient, "evalSha" | "eval">;
 /**
  * Runs a script in one round trip: EVALSHA, and EVAL only when the server has lost its script
  * cache (restart, failover, SCRIPT FLUSH); EVAL caches it again. The keys route the call to the
- * right node on a cluster. Errors are the client's; the caller maps them.
+ * right node on a cluster. Errors are the client's; the caller maps them. The common case returns
+ * the client's own promise: no promise of ours is in between.
  */
-export async function runScript(
+export function runScript(
   client: ScriptRunner,
   script: LuaScript,
   call: ScriptCall,
 ): Promise<unknown> {
-  try {
-    return await client.evalSha(script.sha, call);
-  } catch (error) {
+  return client.evalSha(script.sha, call).catch((error: unknown) => {
     if (!isNoScriptError(error)) throw error;
-    return await client.eval(script.source, call);
-  }
+    return client.eval(script.source, call);
+  });
 }

@@ -23,7 +23,7 @@ export function syncguardAclRules(prefix: string): string[] {
     `&${prefix}:{??}:released:*`,
     "-@all",
     ...["+evalsha", "+eval", "+get"],
-    ...["+set", "+getdel", "+del", "+incr", "+decr", "+pexpire", "+pttl", "+time"],
+    ...["+set", "+getdel", "+del", "+incr", "+decr", "+pexpire", "+pttl", "+setrange", "+time"],
     ...["+zadd", "+zpopmin", "+zrem", "+publish", "+spublish"],
     ...["+subscribe", "+unsubscribe", "+ssubscribe", "+sunsubscribe"],
     ...["+info", "+cluster|slots", "+cluster|info", "+client|setname"],

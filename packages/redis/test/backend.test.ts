@@ -223,6 +223,7 @@ describe.each(MODES)("redis backend (%s)", (mode: Mode) => {
       "set",
       "getdel",
       "decr",
+      "setrange",
     ]);
     insideScripts.add("publish").add("spublish");
     for (const queueCommand of ["zadd", "pttl", "zrem", "zremrangebyscore", "zpopmin"]) {
@@ -359,7 +360,7 @@ describe.each(MODES)("redis backend (%s)", (mode: Mode) => {
     const layout = layoutForKey(PREFIX, key);
     // Plant a record of a different key at this key's record name, as a 72-bit tag collision would.
     const stranger = generateLockId(normalizeKey(key));
-    const planted = `${stranger}|5|${(await serverNow()) + 60_000}|${await serverNow()}|0|not-${key}`;
+    const planted = `${stranger}|0|5|${(await serverNow()) + 60_000}|${await serverNow()}|not-${key}`;
     await target.client.set(layout.record, planted, { PX: 5_000 });
     expect(await backend.isLocked({ key })).toBe(false);
     expect(await backend.lookup({ key })).toBeNull();

@@ -5,7 +5,7 @@ import { acquireCall, acquireResult } from "../src/operations/acquire";
 import { extendCall, extendResult } from "../src/operations/extend";
 import { storedLockOf } from "../src/operations/read";
 import { releaseCall, releaseResult } from "../src/operations/release";
-import { defineLuaScript } from "../src/scripts";
+import { defineLuaScript, WAITED_AT } from "../src/scripts";
 
 // What each script is sent and what its replies mean, without a server: the pure halves of the
 // operations (the Lua itself runs in the tests against redis-server).
@@ -109,14 +109,17 @@ describe("release and extend", () => {
   const lockId = generateLockId("job");
   const layout = layoutForKey("p", "job");
 
-  it("release sends the record and queue found from the lockId, and the channel", () => {
+  it("release sends the record and queue found from the lockId, and the lockId", () => {
     expect(releaseCall("p", lockId)).toEqual({
       keys: [layout.record, layout.queue],
-      arguments: [lockId, layout.channel],
+      arguments: [lockId],
     });
-    expect(releaseResult([1, 0])).toEqual({ released: true, contended: false });
-    expect(releaseResult([1, 2])).toEqual({ released: true, contended: true });
-    expect(releaseResult([0, 0])).toEqual({ released: false });
+    expect(releaseResult(1)).toEqual({ released: true, contended: false });
+    expect(releaseResult(2)).toEqual({ released: true, contended: true });
+    expect(releaseResult(0)).toEqual({ released: false });
+    expect(releaseResult("1")).toEqual({ released: true, contended: false });
+    expect(() => releaseResult(3)).toThrow(/Malformed Redis reply/);
+    expect(() => releaseResult([1, 0])).toThrow(/Malformed Redis reply/);
   });
 
   it("extend sends the record, lockId and ttl", () => {
@@ -124,22 +127,24 @@ describe("release and extend", () => {
       keys: [layout.record],
       arguments: [lockId, "2000"],
     });
-    expect(extendResult([1, 5_000])).toEqual({ expiresAtMs: 5_000 });
-    expect(extendResult([0])).toBeUndefined();
+    expect(extendResult(5_000)).toEqual({ expiresAtMs: 5_000 });
+    expect(extendResult(0)).toBeUndefined();
+    expect(() => extendResult(-1)).toThrow(/Malformed Redis reply/);
+    expect(() => extendResult([1, 5_000])).toThrow(/Malformed Redis reply/);
   });
 });
 
 describe("records", () => {
   it("parses a record, keeps a key holding '|', and ignores reservations and absence", () => {
     const lockId = generateLockId("a|b");
-    expect(storedLockOf(`${lockId}|12|2000|1000|1|a|b`)).toEqual({
+    expect(storedLockOf(`${lockId}|1|12|2000|1000|a|b`)).toEqual({
       lockId,
       fence: "000000000000012",
       expiresAtMs: 2_000,
       acquiredAtMs: 1_000,
       key: "a|b",
     });
-    expect(storedLockOf(Buffer.from(`${lockId}|1|2|1|0|k`))?.key).toBe("k");
+    expect(storedLockOf(Buffer.from(`${lockId}|0|1|2|1|k`))?.key).toBe("k");
     expect(storedLockOf("~w1:500|2000")).toBeUndefined();
     expect(storedLockOf(null)).toBeUndefined();
     expect(() => storedLockOf("garbage")).toThrow(/Malformed Redis reply/);
@@ -163,7 +168,18 @@ describe("script sources", () => {
     const script = defineLuaScript("t", "return 1", "SPUBLISH");
     expect(script.source).toMatch(/^local TOLERANCE = 1000\n/);
     expect(script.source).toContain("local PUBLISH_COMMAND = 'SPUBLISH'");
-    expect(script.source).toContain("local function recordFields");
+    expect(script.source).toContain(`local WAITED_AT = ${WAITED_AT}\n`);
+    expect(script.source).not.toContain("local function recordFields");
     expect(script.sha).toMatch(/^[0-9a-f]{40}$/);
+  });
+
+  it("put the record helpers at the body's --@record line, after its common path", () => {
+    const script = defineLuaScript("t", "if ARGV[1] then return 1 end\n--@record\nreturn 2");
+    const fast = script.source.indexOf("if ARGV[1] then return 1 end");
+    const helpers = script.source.indexOf("local function recordFields");
+    expect(fast).toBeGreaterThan(0);
+    expect(helpers).toBeGreaterThan(fast);
+    expect(script.source).not.toContain("--@record");
+    expect(script.source.trimEnd().endsWith("return 2")).toBe(true);
   });
 });

@@ -85,9 +85,13 @@ function ioredisSender(client: IoredisClient): ScriptClient {
       connectedOnce = true;
     });
   }
+  // ioredis (5 and 6) flattens array arguments into the command: no spread copy of our own.
+  const evalsha = client.evalsha as (...args: unknown[]) => Promise<unknown>;
+  const evalScript = client.eval as (...args: unknown[]) => Promise<unknown>;
   return {
-    evalSha: (sha, call) => client.evalsha(sha, call.keys.length, ...call.keys, ...call.arguments),
-    eval: (source, call) => client.eval(source, call.keys.length, ...call.keys, ...call.arguments),
+    evalSha: (sha, call) => evalsha.call(client, sha, call.keys.length, call.keys, call.arguments),
+    eval: (source, call) =>
+      evalScript.call(client, source, call.keys.length, call.keys, call.arguments),
     get: (key) => client.get(key),
     get isReady() {
       return client.status === "ready" || (!connectedOnce && FIRST_CONNECT.has(client.status));

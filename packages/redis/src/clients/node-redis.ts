@@ -2,6 +2,7 @@ import type { PubSubTransport } from "../operations/subscribe";
 import type {
   ClusterClient,
   NodeRedisClient,
+  ScriptClient,
   StandaloneClient,
   SubscriberConnection,
 } from "../types";
@@ -22,7 +23,7 @@ export function nodeRedisAdapter(client: NodeRedisClient): ClientAdapter {
   const cluster = isCluster(client);
   return {
     library: "node-redis",
-    sender: withoutCommandTimers(client),
+    sender: cluster ? withoutCommandTimers(client) : rawScriptSender(withoutCommandTimers(client)),
     transport: cluster
       ? shardedTransport(client)
       : dedicatedSubscriberTransport(() => openDuplicate(client)),
@@ -72,6 +73,36 @@ function withoutCommandTimers(client: NodeRedisClient): NodeRedisClient {
   return typeof withCommandOptions === "function"
     ? withCommandOptions.call(client, { timeout: 0 })
     : client;
+}
+
+/** What a single node's sender uses of a node-redis client view. */
+interface CommandView {
+  sendCommand(args: string[]): Promise<unknown>;
+  get(key: string): Promise<unknown>;
+  readonly isReady?: boolean;
+  withAbortSignal?(signal: AbortSignal): CommandView;
+}
+
+/**
+ * A single node: scripts go out as raw `EVALSHA`/`EVAL` arguments, skipping the argument parser
+ * node-redis runs for its typed `evalSha` (the reply is the same: EVAL has no reply transform). A
+ * cluster client keeps the typed call, which routes by the first key.
+ */
+function rawScriptSender(client: NodeRedisClient): ScriptClient {
+  const over = (view: CommandView): ScriptClient => ({
+    evalSha: (sha, call) =>
+      view.sendCommand(["EVALSHA", sha, String(call.keys.length), ...call.keys, ...call.arguments]),
+    eval: (source, call) =>
+      view.sendCommand(["EVAL", source, String(call.keys.length), ...call.keys, ...call.arguments]),
+    get: (key) => view.get(key),
+    get isReady() {
+      return view.isReady;
+    },
+    ...(view.withAbortSignal
+      ? { withAbortSignal: (signal: AbortSignal) => over(view.withAbortSignal!(signal)) }
+      : {}),
+  });
+  return over(client as unknown as CommandView);
 }
 
 /** A single node: a duplicate of the user's client, unref'd so it never keeps the process alive. */

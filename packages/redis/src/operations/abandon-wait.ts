@@ -17,6 +17,6 @@ export async function abandonWait(
   const layout = layoutForKey(ctx.config.keyPrefix, key);
   await callScript(ctx, "abandonWait", scripts[ctx.publishCommand], {
     keys: [layout.queue, layout.record],
-    arguments: [queueMember(waiter.id, waiter.budgetMs), layout.channel],
+    arguments: [queueMember(waiter.id, waiter.budgetMs)],
   });
 }

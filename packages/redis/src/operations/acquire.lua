@@ -7,40 +7,47 @@
 --         report (reserved for an older waiter, or the record of another key with the same tag)
 --       | {-1} fence overflow.
 -- The record's key expires at expiresAtMs + tolerance (PXAT): it exists exactly while it is live.
-local lockId, ttl, key = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-local writeFirst, waiter = ARGV[4] == '1', ARGV[5]
+local lockId, ttl, key, waiter = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[5]
+local now, current
 
-local now
+-- Uncontended keys: counter, clock, SET NX, nothing else. If the key turns out held, SET ... GET
+-- has read it, the counter is put back before anyone can see it (a script runs alone), and the
+-- read-first path below answers.
+if ARGV[4] == '1' then
+  local fence = redis.call('INCR', KEYS[2])
+  if fence <= MAX_FENCE then
+    local time = redis.call('TIME')
+    now = time[1] * 1000 + math.floor(time[2] / 1000)
+    local expiresAt = now + ttl
+    -- Below 1e14 Lua writes an integer in full; past it, string.format must.
+    local value = lockId .. '|0|' .. (fence < 1e14 and fence or string.format('%.0f', fence))
+      .. '|' .. expiresAt .. '|' .. now .. '|' .. key
+    current = redis.call('SET', KEYS[1], value, 'NX', 'PXAT', expiresAt + TOLERANCE, 'GET')
+    if not current then return {1, fence, expiresAt} end
+  end
+  redis.call('DECR', KEYS[2])
+end
+
+--@record
+
 local function clock()
   now = now or serverNow()
   return now
 end
 
-local function write(fence, at, waited, onlyIfAbsent)
+local function write(fence, at, waited)
   local expiresAt = at + ttl
   local value = formatRecord(lockId, fence, expiresAt, at, waited, key)
-  if onlyIfAbsent then
-    return redis.call('SET', KEYS[1], value, 'NX', 'PXAT', expiresAt + TOLERANCE), expiresAt
-  end
   redis.call('SET', KEYS[1], value, 'PXAT', expiresAt + TOLERANCE)
-  return true, expiresAt
+  return expiresAt
 end
 
--- Uncontended keys: counter, clock, SET NX, nothing else. If the key turns out held, the counter
--- is put back before anyone can see it (a script runs alone), and the read-first path answers.
-if writeFirst then
-  local fence = redis.call('INCR', KEYS[2])
-  if fence <= MAX_FENCE then
-    local written, expiresAt = write(fence, clock(), false, true)
-    if written then return {1, fence, expiresAt} end
-  end
-  redis.call('DECR', KEYS[2])
-end
-
-local current = redis.call('GET', KEYS[1])
+if current == nil then current = redis.call('GET', KEYS[1]) end
 
 -- A waiter turned away joins the queue in arrival order, so a release can hand it the key. The
--- queue lives as long as its most patient waiter; only a new member can need more.
+-- queue lives as long as its most patient waiter; only a new member can need more. (PEXPIRE GT
+-- would write the expiry on nearly every arrival and needs NX for a queue ZADD just created:
+-- more commands than reading PTTL, which is nearly always long enough already.)
 local function enqueue()
   if not waiter then return end
   if redis.call('ZADD', KEYS[3], 'NX', clock(), waiter) == 0 then return end
@@ -64,10 +71,13 @@ if current then
       return {2, remaining(current)}
     end
   else
-    local fence, expiresAt, waited, holderKey = recordFields(current)
+    local fence, expiresAt, holderKey = recordFields(current)
     if recordOwner(current) == lockId and holderKey == key then return {1, fence, expiresAt} end
-    -- Turned away: mark the lock as waited on, so its release wakes the waiters.
-    if not waited then redis.call('SET', KEYS[1], withWaited(current), 'KEEPTTL') end
+    -- Turned away: mark the lock as waited on, so its release wakes the waiters. The flag sits at
+    -- a fixed offset: one byte is rewritten, the value and its TTL stay.
+    if string.byte(current, WAITED_AT) ~= 49 then
+      redis.call('SETRANGE', KEYS[1], WAITED_AT - 1, '1')
+    end
     enqueue()
     if holderKey ~= key then return {2, remaining(current)} end
     return {0, fence, remaining(current)}
@@ -81,7 +91,7 @@ if fence > MAX_FENCE then
   return {-1}
 end
 -- Taking over a reservation: the others in the queue still wait, so keep announcing.
-local _, expiresAt = write(fence, clock(), current ~= false, false)
+local expiresAt = write(fence, clock(), current ~= false)
 -- A queued waiter that found the key free leaves the queue; one handed the key was already
 -- taken off it by the release that reserved the key.
 if waiter and not current and ARGV[7] ~= '0' then redis.call('ZREM', KEYS[3], waiter) end

@@ -70,12 +70,13 @@ export function acquireResult(reply: unknown, key: string, logger?: Logger): Dri
 }
 
 /** One attempt (see acquire.lua); `expectFree` as for acquireCall. */
-export async function acquire(
+export function acquire(
   ctx: OperationContext,
   input: DriverAcquireInput,
   expectFree: boolean,
 ): Promise<DriverAttempt> {
   const call = acquireCall(ctx.config.keyPrefix, input, expectFree);
-  const reply = await callScript(ctx, "acquire", script, call, input.signal);
-  return acquireResult(reply, input.key, ctx.config.logger);
+  return callScript(ctx, "acquire", script, call, input.signal).then((reply) =>
+    acquireResult(reply, input.key, ctx.config.logger),
+  );
 }

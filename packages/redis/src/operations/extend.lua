@@ -1,8 +1,11 @@
 -- KEYS: the lock record. ARGV: lockId, ttlMs.
--- Returns {1, expiresAtMs} | {0} not held by this lockId (an expired record is gone: extend never
+-- Returns the new expiresAtMs | 0 not held by this lockId (an expired record is gone: extend never
 -- resurrects). The new expiry replaces the old one: now + ttl by the server clock.
 local record = redis.call('GET', KEYS[1])
-if not record or recordOwner(record) ~= ARGV[1] then return {0} end
+if not record or string.sub(record, 1, LOCK_ID_LENGTH) ~= ARGV[1] then return 0 end
+
+--@record
+
 local expiresAt = serverNow() + tonumber(ARGV[2])
 redis.call('SET', KEYS[1], withExpiry(record, expiresAt), 'PXAT', expiresAt + TOLERANCE)
-return {1, expiresAt}
+return expiresAt

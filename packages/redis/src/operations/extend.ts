@@ -1,7 +1,7 @@
 import type { DriverExtendInput } from "@syncguard/core/driver";
 import { callScript, type OperationContext } from "../context";
 import { layoutForLockId } from "../keys";
-import { replyArray, replyNumber } from "../reply";
+import { malformed, replyNumber } from "../reply";
 import { defineLuaScript } from "../scripts";
 import type { ScriptCall } from "../types";
 import EXTEND_LUA from "./extend.lua";
@@ -13,16 +13,17 @@ export function extendCall(prefix: string, lockId: string, ttlMs: number): Scrip
   return { keys: [layoutForLockId(prefix, lockId).record], arguments: [lockId, String(ttlMs)] };
 }
 
+/** The script's reply: the new expiry, or 0 when the lock is not held by this lockId. */
 export function extendResult(reply: unknown): { expiresAtMs: number } | undefined {
-  const values = replyArray(reply, "extend");
-  if (replyNumber(values[0], "extend code") !== 1) return undefined;
-  return { expiresAtMs: replyNumber(values[1], "extend expiry") };
+  const expiresAtMs = replyNumber(reply, "extend");
+  if (expiresAtMs < 0) throw malformed("extend", reply);
+  return expiresAtMs === 0 ? undefined : { expiresAtMs };
 }
 
-export async function extend(
+export function extend(
   ctx: OperationContext,
   { lockId, ttlMs, signal }: DriverExtendInput,
 ): Promise<{ expiresAtMs: number } | undefined> {
   const call = extendCall(ctx.config.keyPrefix, lockId, ttlMs);
-  return extendResult(await callScript(ctx, "extend", script, call, signal));
+  return callScript(ctx, "extend", script, call, signal).then(extendResult);
 }

@@ -1,5 +1,6 @@
--- KEYS: the lock record, the key's wait queue. ARGV: lockId, the key's release channel.
--- Returns {1, receivers} released | {0, 0} not held by this lockId (expired records are gone).
+-- KEYS: the lock record, the key's wait queue. ARGV: lockId.
+-- Returns 1 released | 2 released, and a waiter heard it | 0 not held by this lockId (expired
+-- records are gone).
 -- The record is taken with GETDEL, the common case (our own lock) in one command; a value that is
 -- not ours is written back at once with the expiry it carries, in the same script, so nobody ever
 -- sees it missing. A lock nobody was turned away from needs nothing more: no queue, no
@@ -8,8 +9,14 @@
 -- served in arrival order). With nobody left in the queue the announcement says 'released' and
 -- wakes whoever listens.
 local record = redis.call('GETDEL', KEYS[1])
-if not record then return {0, 0} end
-if recordOwner(record) ~= ARGV[1] then
+if not record then return 0 end
+local ours = string.sub(record, 1, LOCK_ID_LENGTH) == ARGV[1]
+-- Nobody waited (the flag at its fixed offset is '0'): done.
+if ours and string.byte(record, WAITED_AT) == 48 then return 1 end
+
+--@record
+
+if not ours then
   local expiry = keyExpiryOf(record)
   if expiry then
     redis.call('SET', KEYS[1], record, 'PXAT', expiry)
@@ -17,10 +24,8 @@ if recordOwner(record) ~= ARGV[1] then
     -- A value SyncGuard did not write (or a reservation of an older version): keep it briefly.
     redis.call('SET', KEYS[1], record, 'PX', HANDOFF_WINDOW_MS)
   end
-  return {0, 0}
+  return 0
 end
-local _, _, waited = recordFields(record)
-if not waited then return {1, 0} end
 local now = serverNow()
 local head
 -- Members are 'waiterId:budgetMs' scored by arrival: skip those whose budget has run out.
@@ -39,4 +44,5 @@ if head then
   redis.call('SET', KEYS[1], formatReservation(head, untilMs), 'PXAT', untilMs)
   message = head
 end
-return {1, redis.call(PUBLISH_COMMAND, ARGV[2], message)}
+if redis.call(PUBLISH_COMMAND, releaseChannel(KEYS[1]), message) > 0 then return 2 end
+return 1

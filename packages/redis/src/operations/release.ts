@@ -1,7 +1,7 @@
 import type { DriverLockIdInput, DriverRelease } from "@syncguard/core/driver";
 import { callScript, type OperationContext } from "../context";
 import { layoutForLockId } from "../keys";
-import { replyArray, replyNumber } from "../reply";
+import { malformed, replyNumber } from "../reply";
 import { defineLuaScript, type PublishCommand } from "../scripts";
 import type { ScriptCall } from "../types";
 import RELEASE_LUA from "./release.lua";
@@ -12,26 +12,40 @@ const scripts = {
   SPUBLISH: defineLuaScript("release", RELEASE_LUA, "SPUBLISH"),
 } satisfies Record<PublishCommand, unknown>;
 
-/** The script's keys and arguments (see release.lua): everything is found from the lockId. */
+/**
+ * The script's keys and arguments (see release.lua): everything is found from the lockId, and the
+ * script names the release channel from the record's name when it has something to announce.
+ */
 export function releaseCall(prefix: string, lockId: string): ScriptCall {
   const layout = layoutForLockId(prefix, lockId);
-  return { keys: [layout.record, layout.queue], arguments: [lockId, layout.channel] };
+  return { keys: [layout.record, layout.queue], arguments: [lockId] };
 }
+
+const RELEASED: DriverRelease = Object.freeze({ released: true, contended: false });
+const HANDED_ON: DriverRelease = Object.freeze({ released: true, contended: true });
+const NOT_HELD: DriverRelease = Object.freeze({ released: false });
 
 /**
  * The script's reply. `contended`: someone heard the announcement (a waiter), which core uses to
  * let a waiter in before this process takes the key again (fair hand-off).
  */
 export function releaseResult(reply: unknown): DriverRelease {
-  const [code, receivers] = replyArray(reply, "release");
-  if (replyNumber(code, "release code") !== 1) return { released: false };
-  return { released: true, contended: replyNumber(receivers, "release receivers") > 0 };
+  switch (replyNumber(reply, "release")) {
+    case 1:
+      return RELEASED;
+    case 2:
+      return HANDED_ON;
+    case 0:
+      return NOT_HELD;
+    default:
+      throw malformed("release", reply);
+  }
 }
 
-export async function release(
+export function release(
   ctx: OperationContext,
   { lockId, signal }: DriverLockIdInput,
 ): Promise<DriverRelease> {
   const call = releaseCall(ctx.config.keyPrefix, lockId);
-  return releaseResult(await callScript(ctx, "release", scripts[ctx.publishCommand], call, signal));
+  return callScript(ctx, "release", scripts[ctx.publishCommand], call, signal).then(releaseResult);
 }

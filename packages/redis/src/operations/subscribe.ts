@@ -1,7 +1,7 @@
 import type { ReleaseListener, Unsubscribe } from "@syncguard/core/driver";
 import { keyTag } from "@syncguard/core/driver";
 import { toRedisLockError } from "../errors";
-import { layoutForTag, waiterOfMember } from "../keys";
+import { channelForTag, waiterOfMember } from "../keys";
 import { HANDOFF_WINDOW_MS } from "../scripts";
 import type { ChannelListener } from "../types";
 
@@ -39,7 +39,7 @@ export function createWatcher(prefix: string, transport: PubSubTransport): Watch
 
   return {
     async watch(key, listener) {
-      const { channel } = layoutForTag(prefix, keyTag(key));
+      const channel = channelForTag(prefix, keyTag(key));
       // The release script publishes the queue member it reserved the key for, or "released".
       const dispatch: ChannelListener = (message) => {
         const reservedFor = message === "released" ? undefined : waiterOfMember(String(message));
@@ -55,7 +55,7 @@ export function createWatcher(prefix: string, transport: PubSubTransport): Watch
       return () => stop(channel, dispatch);
     },
     // The channel is named by the tag, so the active channels already say it.
-    isWatching: (tag) => active.has(layoutForTag(prefix, tag).channel),
+    isWatching: (tag) => active.size > 0 && active.has(channelForTag(prefix, tag)),
     async close() {
       const entries = [...active];
       active.clear();
