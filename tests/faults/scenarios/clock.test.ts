@@ -54,7 +54,7 @@ describe("(a) wall-clock steps under a Redis holder", () => {
         type: "lock",
         id: "h",
         key,
-        options: { ttlMs: 1000 },
+        options: { ttlMs: 1000, autoExtend: false }, // the lease must end: nothing renews it
         hold: "until-finish",
         watch: "on-command",
       });
