@@ -18,7 +18,7 @@ export function single(redis: Redis): Promise<string> {
 
 export function cluster(nodes: Cluster): RedisBackend {
   const client: RedisClientLike = nodes;
-  createLock(client, { defaults: { ttlMs: 5_000 } });
+  createLock(client, { keyPrefix: "types", ttlMs: 5_000 });
   return createRedisBackend(new Cluster([{ host: "127.0.0.1", port: 7000 }]));
 }
 
