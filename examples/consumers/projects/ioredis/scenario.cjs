@@ -99,8 +99,13 @@ async function runScenario({ createLock, createRedisBackend, client, name }) {
   try {
     const fence = await roundTrip(backend, `consumer:${name}`);
     const lock = createLock(client, { keyPrefix });
-    const wakeMs = await wakeUp(backend, lock, `consumer:${name}:wake`);
-    return { fence, wakeMs };
+    try {
+      const wakeMs = await wakeUp(backend, lock, `consumer:${name}:wake`);
+      return { fence, wakeMs };
+    } finally {
+      // The documented shutdown order: the lock (its wake-up connection), then the client.
+      await lock.close();
+    }
   } finally {
     await backend.close();
   }
