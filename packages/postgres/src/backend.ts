@@ -22,9 +22,10 @@ export type PostgresBackend = DefinedBackend<PostgresCapabilities>;
 
 /**
  * A SyncGuard backend on PostgreSQL: pass a `pg.Pool` (recommended with node-postgres), a
- * connected `pg.Client`, or postgres.js's `sql`. Validates its options synchronously (InvalidArgument). The tables must
- * exist: `setupSchema(client, options)` creates them. `close()` stops listening for releases; the
- * pool or client stays open: it belongs to the caller. See specs/postgres-backend.md.
+ * connected `pg.Client`, or postgres.js's `sql`. Validates its options synchronously
+ * (InvalidArgument). The tables must exist: `setupSchema(client, options)` creates them.
+ * `close()` stops listening for releases; the pool or client stays open: it belongs to the
+ * caller. See specs/postgres-backend.md.
  */
 export function createPostgresBackend(
   client: PgClientLike,
