@@ -20,7 +20,8 @@
  *       declaration flavours type-check `new Redis()` and `new Cluster()`.
  *   (f) only pg + @syncguard/postgres: an ESM and a CommonJS entry each create the tables, lock,
  *       extend, release, and wake a waiter through LISTEN/NOTIFY on a real PostgreSQL 20 times,
- *       printing the median time from the release to the waiter's fn.
+ *       printing the median time from the release to the waiter's fn; each resolves the shipped
+ *       migration through the package's exports and finds it equal to schemaSql().
  *   (g) the same with only postgres.js (`postgres`) + @syncguard/postgres.
  *   (h) two copies of core: the app pins a core tarball packed as 0.2.0, @syncguard/redis gets its
  *       own nested 0.1.0; (i) one copy installed, loaded twice: core `import`ed (ESM build) next to
@@ -440,6 +441,10 @@ async function postgresRoundTrips(project: string, client: string, entries: [str
     const result = JSON.parse(line ?? "{}");
     expect(result).toMatchObject({ ok: true, format });
     expect(String(result.resolved)).toMatch(new RegExp(`@syncguard/postgres/${build}$`));
+    // The migration resolved through the package's exports (and found equal to schemaSql()).
+    expect(String(result.migration)).toMatch(
+      /@syncguard\/postgres\/migrations\/002_route_fences_and_wait_queue\.sql$/,
+    );
     expect(result.fence).toMatch(/^\d{15}$/);
     // Each waiter took the key with its first attempt after the release (checked in the
     // project); its retry delay is 10 s, so every sample is a wake-up, not a poll.

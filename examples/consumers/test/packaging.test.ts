@@ -31,8 +31,12 @@ const REQUIRED: Record<string, string[]> = {
     ...subpath("migrate"),
     "dist/migrate-2x.js",
   ],
-  // The `./operator` subpath, and the reviewable schema SQL for migration tools.
-  "@syncguard/postgres": [...subpath("operator"), "migrations/001_init.sql"],
+  // The `./operator` subpath, and the reviewable schema SQL for migration tools (`./migrations/*`).
+  "@syncguard/postgres": [
+    ...subpath("operator"),
+    "migrations/001_init.sql",
+    "migrations/002_route_fences_and_wait_queue.sql",
+  ],
   // Spawned by path as a child process (`node dist/race-worker.js`) by the race suite.
   "@syncguard/conformance": ["dist/race-worker.js", "RULES.md"],
   // The `syncguard` command (package.json "bin").

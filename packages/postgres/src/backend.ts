@@ -2,7 +2,7 @@ import { LockError } from "@syncguard/core";
 import { type DefinedBackend, defineBackend, type LockDriver } from "@syncguard/core/driver";
 import { AbandonedStatements } from "./abandoned";
 import { POSTGRES_CAPABILITIES, type PostgresCapabilities } from "./capabilities";
-import { looksLikeClient, type PgClientLike } from "./client";
+import { looksLikeClient, NOT_A_CLIENT, type PgClientLike } from "./client";
 import { type PostgresBackendOptions, resolveConfig } from "./config";
 import type { DriverContext } from "./context";
 import { toPostgresLockError } from "./errors";
@@ -21,10 +21,11 @@ import { withdraw, withdrawSql } from "./operations/withdraw";
 export type PostgresBackend = DefinedBackend<PostgresCapabilities>;
 
 /**
- * A SyncGuard backend on PostgreSQL through node-postgres: pass a `pg.Pool` (recommended) or a
- * connected `pg.Client`. Validates its options synchronously (InvalidArgument). The tables must
- * exist: `setupSchema(client, options)` creates them. `close()` stops listening for releases; the
- * pool or client stays open: it belongs to the caller. See specs/postgres-backend.md.
+ * A SyncGuard backend on PostgreSQL: pass a `pg.Pool` (recommended with node-postgres), a
+ * connected `pg.Client`, or postgres.js's `sql`. Validates its options synchronously
+ * (InvalidArgument). The tables must exist: `setupSchema(client, options)` creates them.
+ * `close()` stops listening for releases; the pool or client stays open: it belongs to the
+ * caller. See specs/postgres-backend.md.
  */
 export function createPostgresBackend(
   client: PgClientLike,
@@ -39,10 +40,7 @@ export function createPostgresDriver(
   options: PostgresBackendOptions = {},
 ): LockDriver<PostgresCapabilities> {
   if (!looksLikeClient(client)) {
-    throw new LockError(
-      "InvalidArgument",
-      "createPostgresBackend needs a node-postgres Pool or Client (an object with query())",
-    );
+    throw new LockError("InvalidArgument", NOT_A_CLIENT);
   }
   const config = resolveConfig(options);
   const ctx: DriverContext = {

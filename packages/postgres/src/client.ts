@@ -107,6 +107,10 @@ export function isPool(client: PgClientLike): client is PgPoolLike {
   );
 }
 
+/** Why something passed as the client is refused. */
+export const NOT_A_CLIENT =
+  "createPostgresBackend and setupSchema need a node-postgres Pool or connected Client (an object with query()) or postgres.js's sql (the function postgres(url) returns)";
+
 export function looksLikeClient(client: unknown): client is PgClientLike {
   if (typeof client === "function") return isPostgresJs(client as unknown as PgClientLike);
   return (

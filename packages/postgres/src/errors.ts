@@ -1,4 +1,5 @@
 import { LockError, type LockErrorCode } from "@syncguard/core";
+import { MIGRATION_FILE } from "./schema";
 
 // Maps node-postgres errors to LockError codes by what they say about the statement (ADR-020):
 // an error the server sent means the statement was rolled back (each runs on its own, in autocommit),
@@ -110,11 +111,11 @@ export function toPostgresLockError(
   if (MISSING.has(codeOf(error) ?? "")) {
     message =
       `PostgreSQL ${operation} failed: the lock tables ${tables} do not exist. ` +
-      `Run setupSchema(client) once (or apply @syncguard/postgres/migrations/001_init.sql and 002_route_fences_and_wait_queue.sql). Cause: ${detail}`;
+      `Run setupSchema(client) once, or apply schemaSql() (for the default names: @syncguard/postgres/migrations/${MIGRATION_FILE}). Cause: ${detail}`;
   } else if (OUTDATED.has(codeOf(error) ?? "")) {
     message =
       `PostgreSQL ${operation} failed: the lock tables ${tables} are laid out by an older schema version. ` +
-      `Run setupSchema(client) once to migrate them (or apply @syncguard/postgres/migrations/002_route_fences_and_wait_queue.sql). Cause: ${detail}`;
+      `Run setupSchema(client) once to migrate them, or apply schemaSql() (for the default names: @syncguard/postgres/migrations/${MIGRATION_FILE}). Cause: ${detail}`;
   } else if (isRetryable(error)) {
     message = `PostgreSQL ${operation} failed: serialization failures or deadlocks persisted after retries; nothing was written: ${detail}`;
   } else if (code === "NetworkTimeout" && codeOf(error) !== STATEMENT_TIMEOUT) {

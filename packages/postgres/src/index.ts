@@ -15,4 +15,5 @@ export type {
 } from "./client";
 export type { PostgresBackendOptions } from "./config";
 export { createLock, type PostgresLockOptions } from "./lock";
-export { schemaSql, setupSchema } from "./schema";
+export { schemaSql } from "./schema";
+export { setupSchema } from "./setup";

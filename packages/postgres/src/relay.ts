@@ -4,6 +4,13 @@ import { NOW_MS } from "./storage";
 import { HANDOFF_WINDOW_MS, RESERVED } from "./wait-queue";
 
 /**
+ * The relay function's parameters, as declared and as `pg_get_function_identity_arguments` shows
+ * them (how setupSchema finds the function).
+ */
+export const RELAY_PARAMETERS =
+  "released text, released_key bytea, released_fence bigint, channel text";
+
+/**
  * `<prefix>relay(row name, key, fence, channel)`: the hand-off of a released lock an attempt was
  * turned away from, called by the release statement for such a lock only (in its RETURNING), so
  * an uncontended release runs none of it and pays nothing for it. In the release's transaction:
@@ -12,9 +19,17 @@ import { HANDOFF_WINDOW_MS, RESERVED } from "./wait-queue";
  * the release is announced at commit (`fence:waiter:ms/name`, or `fence/name` when nobody is
  * left: see parseReleasePayload), and returns that payload. Part of the schema (setupSchema creates it).
  */
-export function relaySql({ locksTable, queueTable, relayFunction }: PostgresConfig): string {
-  return `CREATE OR REPLACE FUNCTION ${relayFunction}(released text, released_key bytea, released_fence bigint, channel text)
-RETURNS text LANGUAGE plpgsql AS $relay$
+export function relaySql(config: PostgresConfig): string {
+  return `CREATE OR REPLACE FUNCTION ${config.relayFunction}(${RELAY_PARAMETERS})
+RETURNS text LANGUAGE plpgsql AS $relay$${relayBody(config)}$relay$;`;
+}
+
+/**
+ * The function's body, as PostgreSQL keeps it (`pg_proc.prosrc`): setupSchema compares it to tell
+ * a current function from an older one.
+ */
+export function relayBody({ locksTable, queueTable }: PostgresConfig): string {
+  return `
 DECLARE
   now_ms bigint := ${NOW_MS};
   head text;
@@ -34,5 +49,5 @@ BEGIN
   PERFORM pg_notify(channel, payload);
   RETURN payload;
 END
-$relay$;`;
+`;
 }

@@ -1,4 +1,3 @@
-import { isPostgresJs, type PgClientLike } from "./client";
 import { type PostgresBackendOptions, type PostgresConfig, resolveConfig } from "./config";
 import { relaySql } from "./relay";
 import { ROUTES } from "./storage";
@@ -11,6 +10,9 @@ const SETUP_LOCK_ID = 0x5347_0001; // "SG", first taken by schema version 1
 
 /** The schema version `schemaSql` creates (and brings tables of version 1 to). */
 export const SCHEMA_VERSION = 2;
+
+/** The shipped migration holding `schemaSql()` for the default names (in `migrations/`). */
+export const MIGRATION_FILE = "002_route_fences_and_wait_queue.sql";
 
 /**
  * The DDL for one schema and table prefix, schema version 2: the lock table (a row per lock, the
@@ -28,10 +30,25 @@ export function schemaSql(options: PostgresBackendOptions = {}): string {
 /** A table name without its schema, as a string literal for `to_regclass`. */
 const regclass = (qualified: string) => `'${qualified}'`;
 
+/**
+ * Creates the schema only when it is missing: CREATE SCHEMA IF NOT EXISTS would ask for CREATE on
+ * the database even for a schema that exists. (The advisory lock serializes setups.)
+ */
+function createSchemaSql(schema: string): string {
+  return `DO $schema$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = '${schema}') THEN
+    CREATE SCHEMA "${schema}";
+  END IF;
+END
+$schema$;
+
+`;
+}
+
 export function ddl(config: PostgresConfig): string {
   const { locksTable, fencesTable, queueTable } = config;
-  const createSchema =
-    config.schema === "public" ? "" : `CREATE SCHEMA IF NOT EXISTS "${config.schema}";\n\n`;
+  const createSchema = config.schema === "public" ? "" : createSchemaSql(config.schema);
   return `-- SyncGuard lock tables, schema version ${SCHEMA_VERSION}. Idempotent: safe to run again. Run on the
 -- tables of version 1 it migrates them in place (one transaction; see the comments below).
 SELECT pg_advisory_xact_lock(${SETUP_LOCK_ID});
@@ -104,21 +121,4 @@ CREATE TABLE IF NOT EXISTS ${queueTable} (
 -- attempt away, in its statement (see relaySql in src/relay.ts).
 ${relaySql(config)}
 `;
-}
-
-/**
- * Creates the tables (and the schema, unless "public") if they are missing, or brings tables of
- * schema version 1 to version 2, in one transaction. Needs CREATE on the database or schema; run
- * it once at deploy time, or apply the SQL from `schemaSql()` /
- * `migrations/002_route_fences_and_wait_queue.sql` with your own migration tool instead.
- */
-export async function setupSchema(
-  client: PgClientLike,
-  options: PostgresBackendOptions = {},
-): Promise<void> {
-  const sql = schemaSql(options);
-  // Without parameters both clients use the simple protocol: all statements in one implicit
-  // transaction, so the advisory lock covers them.
-  if (isPostgresJs(client)) await client.unsafe(sql);
-  else await client.query(sql);
 }

@@ -6,10 +6,10 @@ import {
   isPostgresJs,
   type PgClientLike,
   type PgPoolClientLike,
-  type PgQueryable,
   type PgQueryResultLike,
   type PostgresJsLike,
 } from "./client";
+import { queueOf } from "./connection-queue";
 import type { DriverContext } from "./context";
 import { isRetryable, isServerError, toPostgresLockError } from "./errors";
 
@@ -156,7 +156,6 @@ async function runOnNodePostgres(
   s: Statement,
   deadline: number,
 ): Promise<PgQueryResultLike> {
-  let connection: PgQueryable = client;
   let done: ((destroy?: Error) => void) | undefined;
   let pooledConnection: PgPoolClientLike | undefined;
   if (isPool(client)) {
@@ -172,7 +171,6 @@ async function runOnNodePostgres(
       throw stopped(s, got.by, false, ctx.config.operationTimeoutMs);
     }
     const pooled = got.value;
-    connection = pooled;
     pooledConnection = pooled;
     // A checked-out client reports a broken connection as an 'error' event too (the query
     // rejects with it as well); unheard, the event would crash the process. A destroyed client
@@ -185,7 +183,15 @@ async function runOnNodePostgres(
     };
   }
   const query = { text: s.text, values: s.values, name: preparedName(s.text) };
-  const pending = connection.query(query);
+  let pending: Promise<PgQueryResultLike>;
+  if (pooledConnection) pending = pooledConnection.query(query);
+  else {
+    // A caller's own pg.Client: one of this package's statements at a time on it (pg warns about
+    // overlapping calls); one still waiting for its turn at its deadline or signal is never sent.
+    const sent = await queueOf(client).send(() => client.query(query), deadline, s.signal);
+    if (sent.by !== "sent") throw stopped(s, sent.by, false, ctx.config.operationTimeoutMs);
+    pending = sent.pending;
+  }
   const outcome = await raceDeadline(pending, deadline, s.signal);
   if (outcome.by === "value") {
     done?.();
@@ -198,9 +204,10 @@ async function runOnNodePostgres(
     throw mapped(ctx, s, outcome.error, true);
   }
   if (pooledConnection && done) cancelOnPooled(ctx, s, pooledConnection, pending, done);
-  // A caller's own pg.Client runs its statements in order: a cancel request could hit a
-  // statement queued before or after this one, so it is left to finish; the next statement of
-  // this lockId runs after it anyway.
+  // A caller's own pg.Client is shared: a cancel request arrives whenever the server reads it and
+  // could hit whatever runs on the connection then (the caller's own query, or the next one of
+  // ours), so this one is left to finish. Ours wait for it anyway (one at a time), and the next
+  // statement of this lockId runs only after it ended.
   abandon(ctx, s, pending);
   throw stopped(s, outcome.by, true, ctx.config.operationTimeoutMs);
 }

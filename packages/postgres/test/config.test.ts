@@ -40,7 +40,7 @@ describe("options are validated synchronously (InvalidArgument)", () => {
     expect(() => createPostgresBackend(untouchable, { tablePrefix: "p".repeat(57) })).not.toThrow();
   });
 
-  it("a client without query() is refused", () => {
+  it("a client without query() is refused, naming both supported clients", () => {
     let error: unknown;
     try {
       createPostgresBackend({} as PgClientLike);
@@ -48,5 +48,7 @@ describe("options are validated synchronously (InvalidArgument)", () => {
       error = e;
     }
     expect(isLockError(error, "InvalidArgument")).toBe(true);
+    expect((error as Error).message).toMatch(/node-postgres Pool or connected Client/);
+    expect((error as Error).message).toMatch(/postgres\.js/);
   });
 });

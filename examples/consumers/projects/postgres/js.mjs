@@ -7,6 +7,17 @@ import postgres from "postgres";
 const require = createRequire(import.meta.url);
 const { roundTrip, url } = require("./lock-round-trip.js");
 const resolved = fileURLToPath(import.meta.resolve("@syncguard/postgres"));
+// The shipped migration, through the package's exports.
+const migration = fileURLToPath(
+  import.meta.resolve("@syncguard/postgres/migrations/002_route_fences_and_wait_queue.sql"),
+);
 
 const sql = postgres(url, { max: 4, onnotice: () => {} });
-await roundTrip({ client: sql, end: () => sql.end(), syncguard, format: "esm", resolved });
+await roundTrip({
+  client: sql,
+  end: () => sql.end(),
+  syncguard,
+  format: "esm",
+  resolved,
+  migration,
+});

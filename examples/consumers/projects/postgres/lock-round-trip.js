@@ -59,8 +59,20 @@ async function wakeUp(backend, lock, key) {
   return { fence, wakeMs: ranAtMs - releasedAtMs };
 }
 
-module.exports.roundTrip = async function roundTrip({ client, end, syncguard, format, resolved }) {
+module.exports.roundTrip = async function roundTrip({
+  client,
+  end,
+  syncguard,
+  format,
+  resolved,
+  migration,
+}) {
   const pool = client;
+  // The migration a user's tool would apply is the DDL setupSchema runs for the default names.
+  check(
+    require("node:fs").readFileSync(migration, "utf8") === syncguard.schemaSql(),
+    "the shipped migration is schemaSql()",
+  );
   const schema = `consumer_${format}_${process.pid}`;
   try {
     await syncguard.setupSchema(pool, { schema });
@@ -92,6 +104,7 @@ module.exports.roundTrip = async function roundTrip({ client, end, syncguard, fo
         ok: true,
         format,
         resolved,
+        migration,
         fence: first.fence,
         wakeSamples: samples.length,
         wakeP50Ms: round(sorted[Math.floor(sorted.length / 2)]),

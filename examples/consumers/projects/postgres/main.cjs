@@ -10,6 +10,8 @@ roundTrip({
   syncguard,
   format: "cjs",
   resolved: require.resolve("@syncguard/postgres"),
+  // The shipped migration, through the package's exports.
+  migration: require.resolve("@syncguard/postgres/migrations/002_route_fences_and_wait_queue.sql"),
 }).catch((error) => {
   console.error(error);
   process.exit(1);

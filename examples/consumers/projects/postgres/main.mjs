@@ -7,6 +7,17 @@ import pg from "pg";
 const require = createRequire(import.meta.url);
 const { roundTrip, url } = require("./lock-round-trip.js");
 const resolved = fileURLToPath(import.meta.resolve("@syncguard/postgres"));
+// The shipped migration, through the package's exports.
+const migration = fileURLToPath(
+  import.meta.resolve("@syncguard/postgres/migrations/002_route_fences_and_wait_queue.sql"),
+);
 
 const client = new pg.Pool({ connectionString: url, max: 4 });
-await roundTrip({ client, end: () => client.end(), syncguard, format: "esm", resolved });
+await roundTrip({
+  client,
+  end: () => client.end(),
+  syncguard,
+  format: "esm",
+  resolved,
+  migration,
+});

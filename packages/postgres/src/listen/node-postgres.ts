@@ -1,6 +1,7 @@
 import { LockError } from "@syncguard/core";
 import { raceDeadline } from "@syncguard/core/driver";
 import type { PgConnectionLike, PgNotificationLike, PgPoolLike } from "../client";
+import { queueOf } from "../connection-queue";
 import type { ListenSession, ListenTransport, SessionEvents } from "./hub";
 
 const noAnswer = (what: string) =>
@@ -95,14 +96,14 @@ function attach(
   // Channel names are made by resolveConfig: "syncguard_release_" and hex, safe to quote.
   return {
     async listen(channel, deadline) {
-      const done = await raceDeadline(connection.query(`LISTEN "${channel}"`), deadline);
+      const done = await run(connection, `LISTEN "${channel}"`, deadline);
       if (done.by === "error") throw done.error;
       if (done.by !== "value") throw noAnswer("watch (LISTEN)");
       listened.add(channel);
     },
     async unlisten(channel, deadline) {
       listened.delete(channel);
-      if (attached) await raceDeadline(connection.query(`UNLISTEN "${channel}"`), deadline);
+      if (attached) await run(connection, `UNLISTEN "${channel}"`, deadline);
     },
     async close(deadline) {
       const wasAttached = attached;
@@ -111,10 +112,18 @@ function attach(
       listened.clear();
       if (end) await raceDeadline(end(), deadline);
       else if (wasAttached) {
-        await Promise.all(
-          channels.map((c) => raceDeadline(connection.query(`UNLISTEN "${c}"`), deadline)),
-        );
+        await Promise.all(channels.map((c) => run(connection, `UNLISTEN "${c}"`, deadline)));
       }
     },
   };
+}
+
+/**
+ * LISTEN or UNLISTEN in its turn among this package's statements on the connection (a caller's
+ * pg.Client also runs the backend's statements), within the deadline; never rejects.
+ */
+async function run(connection: PgConnectionLike, text: string, deadline: number) {
+  const sent = await queueOf(connection).send(() => connection.query(text), deadline);
+  if (sent.by !== "sent") return { by: sent.by };
+  return raceDeadline(sent.pending, deadline);
 }
