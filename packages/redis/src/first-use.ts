@@ -1,5 +1,6 @@
 import { writeLog } from "@syncguard/core/driver";
-import { callScript, type OperationContext } from "./context";
+import { callScript } from "./command";
+import type { DriverContext } from "./context";
 import { applyEvictionPolicy } from "./eviction-policy";
 import FIRST_USE_LUA from "./first-use.lua";
 import { replyArray, replyString } from "./reply";
@@ -33,7 +34,7 @@ export function firstUseReply(reply: unknown): FirstUseReply {
  * version comes without it on 7.0+.
  */
 export async function checkAtFirstUse(
-  ctx: OperationContext,
+  ctx: DriverContext,
   operation: string,
   routingKey: string,
   warn: (message: string) => void = (message) =>

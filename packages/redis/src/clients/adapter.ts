@@ -1,5 +1,5 @@
-import type { PubSubTransport } from "../operations/subscribe";
 import type { ScriptClient } from "../types";
+import type { PubSubTransport } from "../watcher";
 
 /** What the backend needs from a client library, whichever the user passed. */
 export interface ClientAdapter {

@@ -1,4 +1,3 @@
-import type { PubSubTransport } from "../operations/subscribe";
 import type {
   ClusterClient,
   NodeRedisClient,
@@ -6,6 +5,7 @@ import type {
   StandaloneClient,
   SubscriberConnection,
 } from "../types";
+import type { PubSubTransport } from "../watcher";
 import { type ClientAdapter, type ScanNode, scanArguments, scanReply } from "./adapter";
 import { type DedicatedSubscriber, dedicatedSubscriberTransport } from "./dedicated-subscriber";
 
