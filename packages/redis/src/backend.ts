@@ -52,6 +52,9 @@ export function createRedisDriver(
   const adapter = adaptClient(client);
   const ctx: DriverContext = {
     client: adapter.sender,
+    connection: adapter.connection,
+    library: adapter.library,
+    cluster: adapter.cluster,
     config,
     publishCommand: adapter.cluster ? "SPUBLISH" : "PUBLISH",
     watcher: createWatcher(config.keyPrefix, adapter.transport),
