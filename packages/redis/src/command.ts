@@ -2,6 +2,7 @@ import { abortError, monotonicClock, raceDeadline } from "@syncguard/core/driver
 import type { Sender } from "./clients/adapter";
 import type { DriverContext } from "./context";
 import {
+  connectionRefusal,
   firstConnectionTimeoutError,
   noReplyError,
   notConnectedError,
@@ -64,6 +65,9 @@ async function afterFirstConnection<T>(
   while (connection.status === "opening") {
     const waited = await raceDeadline(connection.changed(), deadline, signal);
     if (waited.by === "abort") throw abortError(signal as AbortSignal, `Redis ${operation}`);
+    // Refused credentials or a client of the wrong kind: the next attempt would fail the same way.
+    const refusal = connectionRefusal(operation, connection.lastError);
+    if (refusal) throw refusal;
     if (waited.by === "deadline") {
       throw firstConnectionTimeoutError(
         operation,

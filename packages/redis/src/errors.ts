@@ -1,4 +1,4 @@
-import { LockError, type LockErrorCode } from "@syncguard/core";
+import { isLockError, LockError, type LockErrorCode } from "@syncguard/core";
 
 /**
  * Maps node-redis and ioredis errors to LockError codes by what they say about the command (ADR-011):
@@ -137,12 +137,16 @@ function wrongTopology(message: string): Classified | undefined {
 }
 
 /** Why a single-node client was refused on a Redis Cluster node, for the first-use check. */
-export function clusterNodeError(operation: string): LockError {
+export function clusterNodeError(operation: string, library: "node-redis" | "ioredis"): LockError {
+  const instead =
+    library === "node-redis"
+      ? "createCluster({ rootNodes }) from node-redis"
+      : "new Cluster([...]) from ioredis";
   return new LockError(
     "InvalidArgument",
     `Redis ${operation} failed: the server is a Redis Cluster node (cluster_enabled:1) and the ` +
-      `client a single-node client, which reaches only the keys of that node (the others fail ` +
-      `with MOVED): connect with ${CLUSTER_CLIENTS}`,
+      "client a single-node client, which reaches only the keys of that node (the others fail " +
+      `with MOVED): connect with a cluster client, ${instead}`,
   );
 }
 
@@ -201,6 +205,20 @@ function nested(error: Error): unknown[] {
   return [holder.socketError, holder.originalError, holder.cause, holder.lastNodeError];
 }
 
+/**
+ * An Error from any realm: Node's own errors (a refused connection) fail `instanceof Error` where
+ * the client library runs in another realm (a vm context, a test runner's sandbox).
+ */
+export function isErrorLike(value: unknown): value is Error {
+  return (
+    value instanceof Error ||
+    (typeof value === "object" &&
+      value !== null &&
+      typeof (value as { message?: unknown }).message === "string" &&
+      typeof (value as { name?: unknown }).name === "string")
+  );
+}
+
 /** The error and every error it wraps, outermost first. */
 function chain(error: unknown): Error[] {
   const seen = new Set<unknown>();
@@ -208,7 +226,7 @@ function chain(error: unknown): Error[] {
   const queue: unknown[] = [error];
   while (queue.length > 0) {
     const current = queue.shift();
-    if (!(current instanceof Error) || seen.has(current)) continue;
+    if (!isErrorLike(current) || seen.has(current)) continue;
     seen.add(current);
     found.push(current);
     queue.push(...nested(current));
@@ -237,12 +255,11 @@ export function classifyRedisError(error: unknown): LockErrorCode | undefined {
 
 /** Wraps a client error as a LockError (Internal when unrecognised), keeping it as `cause`. */
 export function toRedisLockError(error: unknown, operation: string): LockError {
-  if (error instanceof LockError) return error;
+  if (isLockError(error)) return error;
   const found = classify(error);
-  const detail =
-    error instanceof Error
-      ? error.message.trim() || error.constructor?.name || "Error"
-      : String(error) || typeof error;
+  const detail = isErrorLike(error)
+    ? error.message.trim() || error.constructor?.name || "Error"
+    : String(error) || typeof error;
   return new LockError(
     found?.code ?? "Internal",
     `Redis ${operation} failed: ${found?.reason ?? detail}`,
@@ -258,8 +275,27 @@ export function toRedisLockError(error: unknown, operation: string): LockError {
  * at once instead of retrying until its timeout) or a client of the wrong kind (InvalidArgument).
  */
 export function notConnectedError(operation: string, lastError: Error | undefined): LockError {
-  const found = lastError === undefined ? undefined : classify(lastError);
+  const refusal = connectionRefusal(operation, lastError);
+  if (refusal) return refusal;
   const said = lastError ? lastError.message.trim() || lastError.constructor?.name : undefined;
+  return new LockError(
+    "ServiceUnavailable",
+    `Redis ${operation} failed: the client is not connected (disconnected or reconnecting${
+      said ? `; its last error: ${said}` : ""
+    }); the command was not sent`,
+    lastError ? { cause: lastError } : undefined,
+  );
+}
+
+/**
+ * The error a client's connection error means when waiting longer cannot help: refused
+ * credentials (AuthFailed) or a client of the wrong kind for the server (InvalidArgument).
+ */
+export function connectionRefusal(
+  operation: string,
+  lastError: Error | undefined,
+): LockError | undefined {
+  const found = lastError === undefined ? undefined : classify(lastError);
   if (found?.code === "AuthFailed") {
     return new LockError(
       "AuthFailed",
@@ -274,13 +310,7 @@ export function notConnectedError(operation: string, lastError: Error | undefine
       { cause: lastError },
     );
   }
-  return new LockError(
-    "ServiceUnavailable",
-    `Redis ${operation} failed: the client is not connected (disconnected or reconnecting${
-      said ? `; its last error: ${said}` : ""
-    }); the command was not sent`,
-    lastError ? { cause: lastError } : undefined,
-  );
+  return undefined;
 }
 
 /** An operation that waited for the client's first connection until its deadline: nothing was sent. */
@@ -310,5 +340,5 @@ export function noReplyError(operation: string, operationTimeoutMs: number): Loc
 
 /** True for the reply Redis gives when a script is not in its cache (restart, failover, flush). */
 export function isNoScriptError(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith("NOSCRIPT");
+  return isErrorLike(error) && error.message.startsWith("NOSCRIPT");
 }

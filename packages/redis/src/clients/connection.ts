@@ -1,4 +1,5 @@
 import { errorMonitor } from "node:events";
+import { isErrorLike } from "../errors";
 
 /**
  * Whether a command sent now would go to the server:
@@ -87,7 +88,7 @@ export function clientEvents(client: object): ClientEvents {
   };
   if (isEmitter(client)) {
     client.on(errorMonitor, (error) => {
-      if (error instanceof Error) lastError = error;
+      if (isErrorLike(error)) lastError = error;
     });
     client.on("ready", () => {
       lastError = undefined;
