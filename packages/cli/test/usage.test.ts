@@ -18,6 +18,17 @@ describe("syncguard usage errors (exit 2, before any store is touched)", () => {
       2,
       "--bogus is not an option of inspect on Redis (Redis takes --url, --cluster, --key-prefix, --client)",
     ],
+    [
+      ["inspect", "k", "--ulr", "redis://x"],
+      2,
+      "--ulr is not an option of inspect; did you mean --url?",
+    ],
+    [
+      ["inspect", "k", "--jsno", "--url", "redis://x"],
+      2,
+      "--jsno is not an option of inspect on Redis; did you mean --json?",
+    ],
+    [["list", "--prefx", "a", "--project", "p"], 2, "did you mean --prefix?"],
     [["migrate-2x", "k", "--url", "redis://x"], 2, 'migrate-2x takes no key: got "k"'],
     [["migrate-2x", "--url", "redis://x", "--limit", "3"], 2, "migrate-2x does not take --limit"],
     [
