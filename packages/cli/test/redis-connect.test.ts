@@ -144,16 +144,24 @@ describe.each(["redis", "ioredis"])("syncguard --client %s", (library) => {
 });
 
 describe("query parameters", () => {
-  it("ioredis reads ?password=; node-redis does not, and says where the password goes", async () => {
-    const url = `redis://${ACL_USER}@${redisHost()}/0?password=${PASSWORD}`;
-    const io = await runCli(["inspect", unique("q"), "--url", url, "--client", "ioredis"]);
+  it("ioredis reads ?username= and ?password= alone; node-redis never, and each says where they go", async () => {
+    const query = `redis://${redisHost()}/0?username=${ACL_USER}&password=${PASSWORD}`;
+    const io = await runCli(["inspect", unique("q"), "--url", query, "--client", "ioredis"]);
     expect(io.stderr).toBe("");
     expect(io.code).toBe(1);
-    const node = await runCli(["inspect", "k", "--url", url, "--client", "redis"]);
+    const node = await runCli(["inspect", "k", "--url", query, "--client", "redis"]);
     expect(node.stderr).toMatch(
-      /--url has the query parameter "password", which node-redis does not read/,
+      /--url has the query parameter "username", which node-redis does not read: the user name and password go before the host/,
     );
     expect(node.code).toBe(2);
     expectNoPassword(node);
+    // Beside a user name before the host, ioredis would drop ?password= and send none.
+    const mixed = `redis://${ACL_USER}@${redisHost()}/0?password=${PASSWORD}`;
+    const ignored = await runCli(["inspect", "k", "--url", mixed, "--client", "ioredis"]);
+    expect(ignored.stderr).toMatch(
+      /--url has the query parameter "password", which ioredis ignores when the URL has a user name or password before the host/,
+    );
+    expect(ignored.code).toBe(2);
+    expectNoPassword(ignored);
   });
 });

@@ -66,6 +66,9 @@ describe("errors from inside the process (a store package that misbehaves)", () 
     expect(debug.code).toBe(3);
     expect(debug.stderr).toContain("stray failure inside the client library");
     expect(debug.stderr).toMatch(STACK_LINE);
+    expect(debug.stderr).toContain(
+      "syncguard: debug: MetadataLookupWarning: received unexpected error",
+    );
   });
 
   it("an exception thrown by a callback ends the command with exit 5 and one line", async () => {

@@ -90,7 +90,9 @@ describe("syncguard usage errors (exit 2, before any store is touched)", () => {
     const port = await closedPort();
     const run = await runCli(["inspect", "k"], { env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
     expect(run.code).toBe(EXIT_CODES.store);
-    expect(run.stderr).toContain(`cannot connect to Redis at redis://127.0.0.1:${port}`);
+    expect(run.stderr).toContain(
+      `could not connect to 127.0.0.1:${port}: connection refused (ECONNREFUSED) (Redis at redis://127.0.0.1:${port})`,
+    );
   });
 });
 
@@ -100,7 +102,7 @@ describe("syncguard store failures", () => {
     const run = await spawnCli(["fence", "k", "--url", `redis://127.0.0.1:${port}`]);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(
-      /^syncguard: cannot connect to Redis at redis:\/\/127\.0\.0\.1:\d+: /,
+      /^syncguard: ServiceUnavailable: could not connect to 127\.0\.0\.1:\d+: connection refused \(ECONNREFUSED\) \(Redis at redis:\/\/127\.0\.0\.1:\d+\)\n$/,
     );
     const withPassword = `redis://ops:not-to-be-shown@127.0.0.1:${port}`;
     const secret = await spawnCli(["fence", "k", "--url", withPassword]);
