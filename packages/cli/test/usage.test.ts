@@ -59,6 +59,13 @@ describe("syncguard usage errors (exit 2, before any store is touched)", () => {
     ],
     [["fence", "k", "--url", "redis://a", "--url", "redis://b"], 2, "add --cluster"],
     [
+      ["fence", "k", "--url", "postgres://app:pw-secret@db:notaport/app"],
+      2,
+      "--url has an invalid port: it must be a number from 0 to 65535 after the host",
+    ],
+    [["fence", "k", "--url", "redis://h", "--project", ""], 2, "name two stores"],
+    [["fence", "k", "--project", ""], 2, "--project must not be empty"],
+    [
       ["fence", "k", "--project", "p", "--url", "redis://x"],
       2,
       "name two stores (Redis and Firestore)",
