@@ -5,6 +5,9 @@
  * host:port" (exit 3), and a server whose mode (Cluster or not) is not the one `--cluster` says is
  * refused (exit 2) instead of giving partial answers. No password is ever printed.
  */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { createRedisBackend } from "@syncguard/redis";
 import { createClient } from "redis";
 import { closedPort, type Run, runCli, startRedisServer, unique } from "./helpers";
 
@@ -164,4 +167,49 @@ describe("query parameters", () => {
     expect(ignored.code).toBe(2);
     expectNoPassword(ignored);
   });
+});
+
+describe("the operator ACL of the README", () => {
+  const OPS_USER = `sg-cli-ops-${process.pid}`;
+  beforeAll(async () => {
+    const readme = readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+    const line = /^ACL SETUSER syncguard-ops .*$/m.exec(readme)?.[0];
+    if (!line) throw new Error("the README has no operator ACL line");
+    const words = line.split(" ").slice(2);
+    words[0] = OPS_USER;
+    await admin.sendCommand([
+      "ACL",
+      "SETUSER",
+      ...words.map((word) => (word === ">CHANGE-ME" ? `>${PASSWORD}` : word)),
+    ]);
+  });
+  afterAll(async () => {
+    await admin.sendCommand(["ACL", "DELUSER", OPS_USER]);
+  });
+
+  it.each(["redis", "ioredis"])(
+    "is enough for every command, the Cluster-mode check included (--client %s)",
+    async (library) => {
+      const backend = createRedisBackend(admin, { evictionPolicyCheck: "off" });
+      const key = unique("ops");
+      const held = await backend.acquire({ key, ttlMs: 60_000 });
+      if (!held.ok) throw new Error("acquire failed");
+      const url = `redis://${OPS_USER}:${PASSWORD}@${redisHost()}`;
+      const cli = (argv: string[]) => runCli([...argv, "--url", url, "--client", library]);
+      for (const argv of [
+        ["inspect", key],
+        ["list", "--prefix", key],
+        ["fence", key],
+      ]) {
+        const run = await cli(argv);
+        expect(run.stderr).toBe("");
+        expect(run.code).toBe(0);
+      }
+      const released = await cli(["release", "--force", "--yes", key]);
+      expect(released.stderr).toBe("");
+      expect(released.code).toBe(0);
+      expect(await backend.isLocked({ key })).toBe(false);
+      await backend.close();
+    },
+  );
 });
