@@ -20,15 +20,21 @@ function exit(code: ExitCode): void {
 
 // The `syncguard` command: the process's streams, its exit code from the run, and a guard over
 // what happens in the process outside the run (process-guard.ts).
-const run = startRun(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  stdin: process.stdin,
-  env: process.env,
-});
-guardProcess(run, exit);
-run.result.then(exit, (error: unknown) => {
-  // main never rejects; if it ever does, that is a bug, and still never exit 0 or 1.
-  run.out.stderr.write(describeFailure(error, run.debug).text);
+// Neither starting nor running ever throws or rejects; if either does, that is a bug, and still
+// never exit 0 or 1.
+try {
+  const run = startRun(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+  });
+  guardProcess(run, exit);
+  run.result.then(exit, (error: unknown) => {
+    run.out.stderr.write(describeFailure(error, run.debug).text);
+    exit(EXIT_CODES.internal);
+  });
+} catch (error) {
+  process.stderr.write(describeFailure(error, false).text);
   exit(EXIT_CODES.internal);
-});
+}

@@ -34,7 +34,7 @@ function version(): string {
  * Runs `syncguard` with `argv` (the arguments after the program name) and returns its exit code.
  * Never throws and never exits the process: the bin does that with the code returned.
  */
-export function main(argv: readonly string[], io: CliIO): Promise<ExitCode> {
+export async function main(argv: readonly string[], io: CliIO): Promise<ExitCode> {
   return startRun(argv, io).result;
 }
 
