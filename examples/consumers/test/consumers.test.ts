@@ -336,7 +336,8 @@ it("(c) the conformance README example, as written, passes against a custom back
   const skipped = defang(jest.output)
     .split("\n")
     .filter((line) => /○ skipped/.test(line));
-  const optional = /\[(wake\.release|wait\.(fair|reserved|withdraw)|inventory\.list|inventory\.fence)\]/;
+  const optional =
+    /\[(wake\.release|wait\.(fair|reserved|withdraw)|inventory\.list|inventory\.fence)\]/;
   expect(skipped.filter((line) => !optional.test(line))).toEqual([]);
   // The race ran in child processes (the README example sets `worker`), not skipped.
   expect(defang(jest.output)).toMatch(/\[race\./);
