@@ -80,7 +80,10 @@ class Acquisition<C extends BackendCapabilities> {
   private readonly lockId: string;
   /** One id for the whole acquisition, so a backend's wait queue keeps this caller's place. */
   private readonly waiterId = nextWaiterId();
-  private readonly signal: AbortSignal | undefined;
+  /** The caller's signal; once the acquisition waits, combined with its lock function's close. */
+  private signal: AbortSignal | undefined;
+  /** Aborted by `lock.close()`; joined to `signal` only when the acquisition waits (it is rare). */
+  private closing: AbortSignal | undefined;
 
   private attempts = 0;
   private timedRetries = 0;
@@ -108,6 +111,7 @@ class Acquisition<C extends BackendCapabilities> {
     this.deadline = this.start + options.timeoutMs;
     this.lockId = generateLockId(key);
     this.signal = options.signal;
+    this.closing = options.closing;
     // If this process already listens to the key, join now (free): no extra attempt later.
     this.ticket = joinActiveWaiters(this.view, key, this.waiterId);
     this.joined = this.ticket !== undefined;
@@ -135,14 +139,16 @@ class Acquisition<C extends BackendCapabilities> {
   private async yieldToWokenWaiters(): Promise<void> {
     const wait = Math.min(yieldDelayMs(this.view, this.key, this.start), this.options.timeoutMs);
     if (wait <= 0) return;
+    this.joinClosing();
     await this.join();
     await interruptibleSleep(wait, this.signal, this.ticket?.sleepHook);
   }
 
   /** One attempt: the lock, or undefined after recording why not (contention, transient error). */
   private async attempt(): Promise<AcquiredLock<C> | undefined> {
-    const { signal, options, deps } = this;
+    const { signal, options, deps, closing } = this;
     if (signal?.aborted) throw abortError(signal, "Lock acquisition");
+    if (closing?.aborted) throw abortError(closing, "Lock acquisition");
     this.attempts++;
     this.ticket?.consume();
     const sentAtMs = deps.now();
@@ -204,10 +210,15 @@ class Acquisition<C extends BackendCapabilities> {
   private noteOutcome(outcome: AcquireResult<C>, sentAtMs: number): AcquiredLock<C> | undefined {
     this.lastError = undefined;
     if (outcome.ok) {
-      if (this.signal?.aborted) {
+      const aborted = this.signal?.aborted
+        ? this.signal
+        : this.closing?.aborted
+          ? this.closing
+          : undefined;
+      if (aborted) {
         // The abort raced a successful attempt: give the lock back so nothing is left held.
         this.abandon(Promise.resolve(outcome));
-        throw abortError(this.signal, "Lock acquisition");
+        throw abortError(aborted, "Lock acquisition");
       }
       return {
         result: outcome,
@@ -220,14 +231,15 @@ class Acquisition<C extends BackendCapabilities> {
     this.mayHold = false;
     this.queued = true;
     this.holder = outcome.holder;
-    emit(this.options.onEvent, {
-      type: "contended",
-      key: this.key,
-      attempt: this.attempts,
-      ...(outcome.holder?.remainingMs !== undefined
-        ? { holderRemainingMs: outcome.holder.remainingMs }
-        : {}),
-    });
+    if (this.options.onEvent)
+      emit(this.options.onEvent, {
+        type: "contended",
+        key: this.key,
+        attempt: this.attempts,
+        ...(outcome.holder?.remainingMs !== undefined
+          ? { holderRemainingMs: outcome.holder.remainingMs }
+          : {}),
+      });
     return undefined;
   }
 
@@ -245,6 +257,7 @@ class Acquisition<C extends BackendCapabilities> {
       );
     }
     this.timedRetries++;
+    this.joinClosing();
     if (this.view.subscribe && !this.joined && !this.lastError) {
       await this.join(); // from here on no release can go unnoticed
       return;
@@ -269,6 +282,14 @@ class Acquisition<C extends BackendCapabilities> {
       maxWaitMs: Math.max(0, this.deadline - this.deps.now()),
       ...(this.signal ? { signal: this.signal } : {}),
     });
+  }
+
+  /** From the first wait on, `lock.close()` ends this acquisition's waits and attempts at once. */
+  private joinClosing(): void {
+    const { closing } = this;
+    if (!closing) return;
+    this.closing = undefined;
+    this.signal = this.signal ? AbortSignal.any([this.signal, closing]) : closing;
   }
 
   /** The error to end with: the last transient one, or AcquisitionTimeout. */
@@ -309,10 +330,10 @@ class Acquisition<C extends BackendCapabilities> {
     const waitedMs = Math.round(this.deps.now() - this.start);
     const { key, attempts, options } = this;
     if (options.skipIfHeld && isLockError(error, "AcquisitionTimeout")) {
-      emit(options.onEvent, { type: "skipped", key, attempts, waitedMs });
+      if (options.onEvent) emit(options.onEvent, { type: "skipped", key, attempts, waitedMs });
     } else {
       const code = isLockError(error) ? error.code : "Internal";
-      emit(options.onEvent, { type: "failed", key, code, attempts, waitedMs });
+      if (options.onEvent) emit(options.onEvent, { type: "failed", key, code, attempts, waitedMs });
     }
   }
 

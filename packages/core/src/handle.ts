@@ -6,10 +6,10 @@ import { noteHeldHere } from "./held-here";
 import { normalizeKey } from "./keys";
 import { Lease } from "./lease";
 import { type Logger, writeLog } from "./logger";
-import { type LockOptions, type ResolvedLockOptions, resolveLockOptions } from "./options";
+import { LockOptionResolver, type LockOptions, type ResolvedLockOptions } from "./options";
 import { openYieldWindow, yieldWindowMs } from "./releaser-yield";
 import { withTimeout } from "./shared-timeout";
-import { type Clock, monotonicClock, systemClock } from "./time";
+import { type Clock, monotonicClock, systemClock, validateTtl } from "./time";
 import type {
   BackendCapabilities,
   ExtendResult,
@@ -140,13 +140,14 @@ export async function acquireResolved<C extends BackendCapabilities>(
       : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
-  emit(options.onEvent, {
-    type: "acquired",
-    key,
-    attempts: won.attempts,
-    waitedMs: won.waitedMs,
-    ...(result.fence !== undefined ? { fence: result.fence } : {}),
-  });
+  if (options.onEvent)
+    emit(options.onEvent, {
+      type: "acquired",
+      key,
+      attempts: won.attempts,
+      waitedMs: won.waitedMs,
+      ...(result.fence !== undefined ? { fence: result.fence } : {}),
+    });
   return new HeldLock(backend, options, deps, key, won, lease) as unknown as LockHandle<C>;
 }
 
@@ -208,7 +209,7 @@ class HeldLock<C extends BackendCapabilities> {
   readonly extend = (ttlMs?: number): Promise<ExtendResult> => {
     if (ttlMs !== undefined) {
       // Validate here so a bad value fails before I/O even when called through the context.
-      resolveLockOptions({ key: this.key, ttlMs });
+      validateTtl(ttlMs);
     }
     return this.#lease.extend(ttlMs);
   };
@@ -251,12 +252,13 @@ class HeldLock<C extends BackendCapabilities> {
   private noteReleaseFailed(error: unknown): void {
     if (this.#releaseFailed) return;
     this.#releaseFailed = true;
-    emit(this.#options.onEvent, {
-      type: "release-failed",
-      key: this.key,
-      code: isLockError(error) ? error.code : "Internal",
-      heldMs: Math.round(this.#now() - this.#acquiredAtMs),
-    });
+    if (this.#options.onEvent)
+      emit(this.#options.onEvent, {
+        type: "release-failed",
+        key: this.key,
+        code: isLockError(error) ? error.code : "Internal",
+        heldMs: Math.round(this.#now() - this.#acquiredAtMs),
+      });
   }
 
   private async releaseOnce(): Promise<ReleaseResult> {
@@ -277,18 +279,22 @@ class HeldLock<C extends BackendCapabilities> {
       const at = now();
       openYieldWindow(view, this.key, at, at + yieldWindowMs(at - sentAt));
     }
-    emit(this.#options.onEvent, {
-      type: "released",
-      key: this.key,
-      ok: outcome.ok,
-      heldMs: Math.round(now() - this.#acquiredAtMs),
-    });
+    if (this.#options.onEvent)
+      emit(this.#options.onEvent, {
+        type: "released",
+        key: this.key,
+        ok: outcome.ok,
+        heldMs: Math.round(now() - this.#acquiredAtMs),
+      });
     // Nothing to release although nobody had reported a loss: the record vanished while the work
     // ran (expired unseen, restart without persistence, failover, eviction, a forced release).
     if (!outcome.ok) this.#lease.noteGoneAtRelease();
     return { ok: outcome.ok };
   }
 }
+
+/** `acquire()` has no defaults of its own: one resolver for every call. */
+const acquireOptions = new LockOptionResolver({}, "acquire");
 
 /**
  * Acquires a lock with retries and returns a handle to work under. Release it with
@@ -306,7 +312,7 @@ export function acquire<C extends BackendCapabilities>(
   options: LockOptions,
 ): Promise<LockHandle<C>> {
   try {
-    return acquireResolved(backend, resolveLockOptions(options, {}, "acquire"));
+    return acquireResolved(backend, acquireOptions.resolve(options));
   } catch (error) {
     return Promise.reject(error);
   }

@@ -167,12 +167,13 @@ export class Lease<C extends BackendCapabilities> {
     }
     const result = raced.value;
     this.roundTripMs = now() - sentAtMs;
-    emit(this.options.onEvent, {
-      type: "extended",
-      key: this.options.key,
-      ok: result.ok,
-      ...(result.ok ? { expiresAtMs: result.expiresAtMs } : {}),
-    });
+    if (this.options.onEvent)
+      emit(this.options.onEvent, {
+        type: "extended",
+        key: this.options.key,
+        ok: result.ok,
+        ...(result.ok ? { expiresAtMs: result.expiresAtMs } : {}),
+      });
     if (!result.ok) {
       this.markLost("not-held", "The lock is no longer held: it expired or was taken over");
       return result;
@@ -199,7 +200,8 @@ export class Lease<C extends BackendCapabilities> {
         "another holder may have run at the same time",
       { key: this.options.key },
     );
-    emit(this.options.onEvent, { type: "lost", key: this.options.key, reason: "not-held" });
+    if (this.options.onEvent)
+      emit(this.options.onEvent, { type: "lost", key: this.options.key, reason: "not-held" });
   }
 
   /** Stops every timer. Called when the work ends or the lock is released. */
@@ -265,7 +267,8 @@ export class Lease<C extends BackendCapabilities> {
     this.lostError = new LockError("LockLost", message, { key: this.options.key, cause });
     clearTimeout(this.deadlineTimer);
     clearTimeout(this.renewTimer);
-    emit(this.options.onEvent, { type: "lost", key: this.options.key, reason });
+    if (this.options.onEvent)
+      emit(this.options.onEvent, { type: "lost", key: this.options.key, reason });
     this.controller?.abort(this.lostError);
   }
 }

@@ -8,9 +8,9 @@ import {
   lostErrorOf,
 } from "./handle";
 import {
+  LockOptionResolver,
   type LockOptions,
   type ResolvedLockOptions,
-  resolveLockOptions,
   validateLockDefaults,
 } from "./options";
 import type { BackendCapabilities, FencingCapabilities, LockBackend } from "./types";
@@ -70,22 +70,6 @@ function checkFn(fn: unknown, name: string): void {
   }
 }
 
-/** Runs fn under a held lock, releases, and turns a loss seen meanwhile into LockLost. */
-async function runHeld<C extends BackendCapabilities, T>(
-  handle: LockHandle<C>,
-  fn: (context: LockContext<C>) => T | Promise<T>,
-): Promise<T> {
-  let value: T;
-  try {
-    value = await fn(handle);
-  } finally {
-    await handle[Symbol.asyncDispose]();
-  }
-  const lost: LockError | undefined = lostErrorOf(handle);
-  if (lost) throw lost;
-  return value;
-}
-
 /**
  * `createLock` with its sources of time and randomness given (core's own tests), and what
  * `close()` closes besides the lock function's own waits (a store package's own backend).
@@ -97,51 +81,68 @@ export function createLockWith<C extends BackendCapabilities>(
   closeOwned?: () => Promise<void>,
 ): LockFunction<C> {
   validateLockDefaults(defaults);
+  const options = new LockOptionResolver(defaults, "lock");
   const scope = new LockScope(closeOwned);
+
+  /** Acquires for a call; an acquisition ended by close() says so. */
+  const acquireFor = async (resolved: ResolvedLockOptions): Promise<LockHandle<C>> => {
+    try {
+      return await acquireResolved(backend, resolved, deps);
+    } catch (error) {
+      throw scope.explain(error, resolved);
+    }
+  };
+
+  /**
+   * Runs fn under a held lock, releases, and turns a loss seen meanwhile into LockLost. One async
+   * frame for the whole hold: this is every lock()'s hot path.
+   */
+  const runHeld = async <T>(
+    handle: LockHandle<C>,
+    fn: (context: LockContext<C>) => T | Promise<T>,
+  ): Promise<T> => {
+    scope.holding++;
+    let value: T;
+    try {
+      value = await fn(handle);
+    } finally {
+      await handle[Symbol.asyncDispose]();
+      scope.left();
+    }
+    const lost: LockError | undefined = lostErrorOf(handle);
+    if (lost) throw lost;
+    return value;
+  };
+
   const lock = async <T>(
     fn: (context: LockContext<C>) => T | Promise<T>,
-    options: LockOptions,
+    callOptions: LockOptions,
   ): Promise<T> => {
     checkFn(fn, "lock()");
-    const resolved = scope.enter(resolveLockOptions(options, defaults));
-    return scope.run(
-      () => acquireResolved(backend, resolved, deps),
-      resolved,
-      (handle) => runHeld(handle, fn),
-    );
+    const resolved = scope.enter(options.resolve(callOptions));
+    return runHeld(await acquireFor(resolved), fn);
   };
   const ifFree = async <T>(
     fn: (context: LockContext<C>) => T | Promise<T>,
-    options: LockOptions,
+    callOptions: LockOptions,
   ): Promise<IfFreeResult<T>> => {
     checkFn(fn, "lock.ifFree()");
-    const resolved: ResolvedLockOptions = resolveLockOptions(
-      // "Skip if held" means one look, whatever the lock's defaults say; a call may still wait.
-      options !== null &&
-        typeof options === "object" &&
-        options.timeoutMs === undefined &&
-        options.acquisition?.timeoutMs === undefined
-        ? { ...options, timeoutMs: 0 }
-        : options,
-      defaults,
-    );
+    const resolved: ResolvedLockOptions = options.resolve(callOptions);
+    // "Skip if held" means one look, whatever the lock's defaults say; a call may still wait.
+    if (callOptions.timeoutMs === undefined && callOptions.acquisition?.timeoutMs === undefined) {
+      resolved.timeoutMs = 0;
+    }
     resolved.skipIfHeld = true;
     scope.enter(resolved);
-    let held: IfFreeResult<T> | undefined;
-    return scope.run(
-      async () => {
-        try {
-          return await acquireResolved(backend, resolved, deps);
-        } catch (error) {
-          // Only the acquisition is judged here: an AcquisitionTimeout thrown by fn still throws.
-          if (isLockError(error, "AcquisitionTimeout")) held = { ran: false };
-          throw error;
-        }
-      },
-      resolved,
-      async (handle) => ({ ran: true, value: await runHeld(handle, fn) }),
-      () => held,
-    );
+    let handle: LockHandle<C>;
+    try {
+      handle = await acquireFor(resolved);
+    } catch (error) {
+      // Only the acquisition is judged here: an AcquisitionTimeout thrown by fn still throws.
+      if (isLockError(error, "AcquisitionTimeout")) return { ran: false };
+      throw error;
+    }
+    return { ran: true, value: await runHeld(handle, fn) };
   };
   const close = () => scope.close();
   return Object.assign(lock, { ifFree, close, [Symbol.asyncDispose]: close });
@@ -149,58 +150,46 @@ export function createLockWith<C extends BackendCapabilities>(
 
 /**
  * What one lock function has in flight, so `close()` can end it: waits are aborted through one
- * shared signal, held sections are awaited (they release), then what the function owns is closed.
+ * shared signal, held sections are counted (close waits until they have released), then what the
+ * function owns is closed.
  */
 class LockScope {
   readonly #closing = new AbortController();
-  readonly #held = new Set<Promise<unknown>>();
   #closed: Promise<void> | undefined;
+  /** Sections running under a held lock, their release included. */
+  holding = 0;
+  #drained: (() => void) | undefined;
 
   constructor(private readonly closeOwned: (() => Promise<void>) | undefined) {}
 
   /** Refuses calls after close(), and makes the call's waits end when close() is called. */
   enter(resolved: ResolvedLockOptions): ResolvedLockOptions {
     if (this.#closed) throw closedError("was called after lock.close()");
-    const own = resolved.signal;
-    resolved.signal = own ? AbortSignal.any([own, this.#closing.signal]) : this.#closing.signal;
+    resolved.closing = this.#closing.signal;
     return resolved;
   }
 
-  /**
-   * Acquires, then runs `work` with the handle. An acquisition ended by close() rejects with a
-   * message that says so; `skipped` turns an acquisition error into a result (ifFree).
-   */
-  async run<H, T>(
-    acquireLock: () => Promise<H>,
-    resolved: ResolvedLockOptions,
-    work: (handle: H) => Promise<T>,
-    skipped?: () => T | undefined,
-  ): Promise<T> {
-    let handle: H;
-    try {
-      handle = await acquireLock();
-    } catch (error) {
-      const result = skipped?.();
-      if (result !== undefined) return result;
-      if (this.#closing.signal.aborted && isLockError(error, "Aborted")) {
-        throw closedError("was waiting for the lock when lock.close() was called", error, resolved);
-      }
-      throw error;
+  /** An acquisition that close() ended is reported as such. */
+  explain(error: unknown, resolved: ResolvedLockOptions): unknown {
+    if (this.#closing.signal.aborted && isLockError(error, "Aborted")) {
+      return closedError("was waiting for the lock when lock.close() was called", error, resolved);
     }
-    const running = work(handle);
-    this.#held.add(running);
-    try {
-      return await running;
-    } finally {
-      this.#held.delete(running);
-    }
+    return error;
+  }
+
+  /** A held section has released. */
+  left(): void {
+    this.holding--;
+    if (this.holding === 0) this.#drained?.();
   }
 
   close(): Promise<void> {
     this.#closed ??= (async () => {
       this.#closing.abort(new LockError("Aborted", "lock.close() was called"));
-      while (this.#held.size > 0) {
-        await Promise.allSettled([...this.#held]);
+      if (this.holding > 0) {
+        await new Promise<void>((resolve) => {
+          this.#drained = resolve;
+        });
       }
       await this.closeOwned?.();
     })();

@@ -114,6 +114,8 @@ export interface ResolvedLockOptions extends BackoffPolicy {
   logger?: Logger;
   /** Set by `lock.ifFree()`: giving up on a held key is a skip (a `skipped` event), not a failure. */
   skipIfHeld?: boolean;
+  /** Aborted when the lock function is closed (`lock.close()`); see `Acquisition`. */
+  closing?: AbortSignal;
   /** The deprecated nested `acquisition: {...}` form was used (warned about once per process). */
   usedAcquisitionForm?: boolean;
 }
@@ -259,4 +261,33 @@ function checkAcquisition(acquisition: unknown): void {
     throw new LockError("InvalidArgument", "acquisition must be an object (or leave it out)");
   }
   checkOptionNames(acquisition, ACQUISITION_NAMES, "the acquisition options");
+}
+
+/**
+ * Resolves the options of each call of one lock function. The defaults are resolved and checked
+ * once, when the lock function is made; a call that names only its key (the common case) then
+ * costs one name check and one copy, instead of merging and validating every option again.
+ */
+export class LockOptionResolver {
+  readonly #defaults: LockDefaultsLike;
+  readonly #entry: LockEntry;
+  readonly #base: ResolvedLockOptions;
+
+  constructor(defaults: LockDefaultsLike, entry: LockEntry) {
+    this.#defaults = defaults;
+    this.#entry = entry;
+    this.#base = resolveLockOptions({ key: "" }, defaults, entry);
+  }
+
+  resolve(options: LockOptions): ResolvedLockOptions {
+    if (options === null || typeof options !== "object") {
+      throw new LockError("InvalidArgument", "Lock options must be an object with a key");
+    }
+    for (const name in options) {
+      if (name !== "key" && Object.hasOwn(options, name)) {
+        return resolveLockOptions(options, this.#defaults, this.#entry);
+      }
+    }
+    return { ...this.#base, key: options.key };
+  }
 }
