@@ -88,7 +88,8 @@ export type NodeRedisClient = StandaloneClient | ClusterClient;
 
 /**
  * The part of an ioredis client (5.6 or later, or 6: `new Redis()`, Sentinel included, or
- * `new Cluster()`) that the backend uses. Declared structurally, so `ioredis` is never imported.
+ * `new Cluster()`), or of its fork iovalkey 0.4, that the backend uses. Declared structurally, so
+ * `ioredis` is never imported.
  */
 export interface IoredisClient {
   /** "ready" when commands go straight to the server. */
@@ -105,5 +106,5 @@ export interface IoredisClient {
   once(event: "ready", listener: () => void): unknown;
 }
 
-/** Any client the backend accepts: node-redis 5 or 6, or ioredis 5.6+ or 6. */
+/** Any client the backend accepts: node-redis 5 or 6, ioredis 5.6+ or 6, or iovalkey 0.4. */
 export type RedisClientLike = NodeRedisClient | IoredisClient;

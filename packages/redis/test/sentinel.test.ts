@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { createLock } from "@syncguard/core";
 import { Redis as Ioredis6 } from "ioredis";
 import { Redis as Ioredis5 } from "ioredis5";
+import { Redis as Iovalkey } from "iovalkey";
 import { createClient } from "redis";
 import { createRedisBackend, DEFAULT_KEY_PREFIX } from "../src";
 import { layoutForKey } from "../src/keys";
@@ -68,6 +69,7 @@ const viaSentinel = (port: number) => ({
 describe.each([
   ["ioredis 6", (port: number) => new Ioredis6(viaSentinel(port))],
   ["ioredis 5", (port: number) => new Ioredis5(viaSentinel(port))],
+  ["iovalkey 0", (port: number) => new Iovalkey(viaSentinel(port))],
 ] as const)("client matrix: %s through Sentinel", (_label, connectVia) => {
   let primary: RedisProcess;
   let sentinel: { port: number; stop(): Promise<void> };

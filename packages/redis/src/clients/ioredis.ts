@@ -9,8 +9,13 @@ import {
 } from "./adapter";
 import { type ConnectionState, clientEvents } from "./connection";
 import { type DedicatedSubscriber, dedicatedSubscriberTransport } from "./dedicated-subscriber";
+import { hashSlot } from "./hash-slot";
+import { perShardSubscriber } from "./per-shard-subscriber";
 
-/** An ioredis client (`new Redis()`, Sentinel included, or `new Cluster()`). */
+/**
+ * An ioredis client (`new Redis()`, Sentinel included, or `new Cluster()`), or one of its fork
+ * iovalkey, which keeps the same API.
+ */
 export function isIoredisClient(client: object): client is IoredisClient {
   const candidate = client as Partial<IoredisClient>;
   return (
@@ -213,6 +218,7 @@ async function openSubscriber(client: IoredisClient): Promise<DedicatedSubscribe
  * tag, so the release script SPUBLISHes it from the shard that holds the lock.
  */
 async function openShardedSubscriber(client: IoredisClient): Promise<DedicatedSubscriber> {
+  if (!hasShardedSubscribers(client)) return openPerShardSubscribers(client);
   const connection = client.duplicate(
     [] as never,
     { shardedSubscribers: true, lazyConnect: true } as never,
@@ -220,4 +226,44 @@ async function openShardedSubscriber(client: IoredisClient): Promise<DedicatedSu
   const subscriber = subscriberOn(connection, SHARDED);
   await connectQuietly(connection);
   return subscriber;
+}
+
+/** ioredis 5.6+ has the `shardedSubscribers` cluster option (default false); iovalkey 0.4 has not. */
+function hasShardedSubscribers(client: IoredisClient): boolean {
+  const options = client.options as { shardedSubscribers?: unknown } | undefined;
+  return typeof options?.shardedSubscribers === "boolean";
+}
+
+/** The parts of an ioredis-family cluster client that per-shard routing reads. */
+interface IoredisClusterInternals {
+  /** By slot: the addresses ("host:port") of the nodes serving it, the master first. */
+  readonly slots: ReadonlyArray<readonly string[] | undefined>;
+  nodes(role: "all"): Array<{ duplicate(options: object): unknown }>;
+}
+
+/**
+ * A cluster client without `shardedSubscribers` (iovalkey): one subscriber per shard, each a
+ * duplicate of one of the client's node connections (credentials and TLS carry over) pointed at
+ * the shard's master, found by the channel's hash slot in the client's own slot table.
+ */
+async function openPerShardSubscribers(client: IoredisClient): Promise<DedicatedSubscriber> {
+  const cluster = client as unknown as IoredisClusterInternals;
+  return perShardSubscriber(
+    (channel) => cluster.slots[hashSlot(channel)]?.[0],
+    async (address) => {
+      const separator = address.lastIndexOf(":");
+      const [node] = cluster.nodes("all");
+      if (node === undefined || separator === -1) {
+        throw new Error(`cannot open a subscriber on cluster node ${address}`);
+      }
+      const connection = node.duplicate({
+        host: address.slice(0, separator),
+        port: Number(address.slice(separator + 1)),
+        lazyConnect: true,
+      }) as IoredisConnection;
+      const subscriber = subscriberOn(connection, SHARDED);
+      await connectQuietly(connection);
+      return subscriber;
+    },
+  );
 }
