@@ -15,6 +15,27 @@ export interface RedisCapabilities extends BackendCapabilities {
  */
 export type EvictionPolicyCheck = "refuse" | "warn" | "off";
 
+/**
+ * Acquisitions and extensions that survive a failover (ADR-040): after its script, each acquire
+ * (with its fence increment) and each extend waits, on the same connection, until `replicas`
+ * replicas have acknowledged the write (`WAIT`), and with `aof` until the primary and those
+ * replicas have also written it to their append-only file (`WAITAOF`, Redis / Valkey 7.2+).
+ */
+export interface RedisDurability {
+  /** Replicas that must acknowledge each acquire and extend. At least 1. */
+  replicas: number;
+  /** Also wait for the AOF fsync on the primary and on `replicas` replicas. Default false. */
+  aof?: boolean;
+  /** How long to wait for the acknowledgements, in ms; below `operationTimeoutMs`. */
+  timeoutMs: number;
+  /**
+   * Fewer acknowledgements than asked by `timeoutMs`: "fail" (default) takes the write back (an
+   * acquire is released) and rejects with ServiceUnavailable (acquire) or NetworkTimeout (extend)
+   * naming the shortfall; "warn" logs and reports success.
+   */
+  onShortfall?: "fail" | "warn";
+}
+
 export interface RedisBackendOptions {
   /** Namespace for every key and channel. Default "syncguard". No `{` or `}`, at most 256 bytes. */
   keyPrefix?: string;
@@ -27,6 +48,8 @@ export interface RedisBackendOptions {
    * come in time). Default 10 000, at most 2^31 - 1.
    */
   operationTimeoutMs?: number;
+  /** Wait for replicas (and AOF) before an acquire or extend reports success. Default: off. */
+  durability?: RedisDurability;
   /**
    * Where the backend's warnings go (eviction policy, fence counter near its limit), and the
    * default logger of every lock taken on it. Default `console`.

@@ -1,9 +1,10 @@
 import { LockError } from "@syncguard/core";
-import type { ChannelListener, IoredisClient } from "../types";
+import type { ChannelListener, IoredisClient, ScriptCall } from "../types";
 import {
   type ClientAdapter,
   type ScanNode,
   type Sender,
+  type Settled,
   scanArguments,
   scanReply,
 } from "./adapter";
@@ -122,12 +123,38 @@ function ioredisSender(client: IoredisClient): Sender {
   // ioredis (5 and 6) flattens array arguments into the command: no spread copy of our own.
   const evalsha = client.evalsha as (...args: unknown[]) => Promise<unknown>;
   const evalScript = client.eval as (...args: unknown[]) => Promise<unknown>;
+  const pipelined = async (
+    command: "evalsha" | "eval",
+    script: string,
+    call: ScriptCall,
+    followers: readonly string[][],
+  ): Promise<Settled[]> => {
+    const pipeline = (client as unknown as { pipeline(): IoredisPipeline }).pipeline();
+    pipeline[command](script, call.keys.length, call.keys, call.arguments);
+    for (const [name, ...args] of followers) pipeline.call(name as string, ...args);
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(
+      ([error, value]): Settled => (error ? { ok: false, error } : { ok: true, value }),
+    );
+  };
   return {
     evalSha: (sha, call) => evalsha.call(client, sha, call.keys.length, call.keys, call.arguments),
     eval: (source, call) =>
       evalScript.call(client, source, call.keys.length, call.keys, call.arguments),
+    // A pipeline goes on one connection (on a cluster: the node of the script's keys; keyless
+    // followers go with it), in order.
+    evalShaThen: (sha, call, followers) => pipelined("evalsha", sha, call, followers),
+    evalThen: (source, call, followers) => pipelined("eval", source, call, followers),
     get: (key) => client.get(key),
   };
+}
+
+/** The part of an ioredis pipeline the durable calls use. */
+interface IoredisPipeline {
+  evalsha(...args: unknown[]): unknown;
+  eval(...args: unknown[]): unknown;
+  call(command: string, ...args: string[]): unknown;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
 
 /** The part of an ioredis duplicate a subscriber uses. */
