@@ -107,6 +107,19 @@ describe("durability on a primary with one replica", () => {
         expect(await backend.release({ lockId: held.lockId })).toEqual({ ok: true });
       });
 
+      it("after SCRIPT FLUSH (a restart, a failover) the script and its WAIT are sent again with EVAL", async () => {
+        const backend = await backendWith({ replicas: 1, timeoutMs: 2_000 });
+        await backend.isLocked({ key: uniqueKey("warm") }); // first use done
+        const admin = createClient({ url: servers.url });
+        await admin.connect();
+        await admin.scriptFlush();
+        admin.destroy();
+        const key = uniqueKey("flushed");
+        const held = okLock(await backend.acquire({ key, ttlMs: 20_000 }));
+        expect(await onReplica(key)).not.toBeNull();
+        await backend.release({ lockId: held.lockId });
+      });
+
       it("replicas: 2 with one replica — the acquire fails as a durability shortfall and leaves no lock", async () => {
         const backend = await backendWith({ replicas: 2, timeoutMs: 200 });
         const key = uniqueKey("short");
