@@ -1,5 +1,5 @@
 import { abortError, monotonicClock, raceDeadline } from "@syncguard/core/driver";
-import type { Sender } from "./clients/adapter";
+import type { Sender, Settled } from "./clients/adapter";
 import type { DriverContext } from "./context";
 import {
   connectionRefusal,
@@ -8,7 +8,7 @@ import {
   notConnectedError,
   toRedisLockError,
 } from "./errors";
-import { type LuaScript, runScript } from "./scripts";
+import { type LuaScript, runScript, runScriptThen } from "./scripts";
 import type { ScriptCall } from "./types";
 
 /**
@@ -89,6 +89,18 @@ export function callScript(
   signal?: AbortSignal,
 ): Promise<unknown> {
   return send(ctx, operation, signal, (client) => runScript(client, script, call));
+}
+
+/** One script call followed on its connection by `followers` (WAIT), bounded as one operation. */
+export function callScriptThen(
+  ctx: DriverContext,
+  operation: string,
+  script: LuaScript,
+  call: ScriptCall,
+  followers: readonly string[][],
+  signal?: AbortSignal,
+): Promise<{ reply: unknown; followers: Settled[] }> {
+  return send(ctx, operation, signal, (client) => runScriptThen(client, script, call, followers));
 }
 
 /** A plain GET of one key (lookups need no script), its errors mapped to LockErrors. */

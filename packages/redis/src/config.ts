@@ -5,6 +5,7 @@ import {
   validateLogger,
   validateTtl,
 } from "@syncguard/core/driver";
+import { type DurabilityConfig, resolveDurability } from "./durability/options";
 import type { EvictionPolicyCheck, RedisBackendOptions } from "./types";
 
 export const DEFAULT_KEY_PREFIX = "syncguard";
@@ -18,6 +19,7 @@ export const REDIS_BACKEND_OPTION_NAMES: ReadonlySet<string> = new Set([
   "keyPrefix",
   "evictionPolicyCheck",
   "operationTimeoutMs",
+  "durability",
   "logger",
 ]);
 
@@ -31,6 +33,7 @@ export interface RedisBackendConfig {
   readonly keyPrefix: string;
   readonly evictionPolicyCheck: EvictionPolicyCheck;
   readonly operationTimeoutMs: number;
+  readonly durability?: DurabilityConfig;
   readonly logger?: Logger;
 }
 
@@ -70,11 +73,13 @@ export function resolveConfig(options: RedisBackendOptions | undefined): RedisBa
     options?.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS,
     "operationTimeoutMs",
   );
+  const durability = resolveDurability(options?.durability, operationTimeoutMs);
   const logger = validateLogger(options?.logger);
   return Object.freeze({
     keyPrefix,
     evictionPolicyCheck,
     operationTimeoutMs,
+    ...(durability ? { durability } : {}),
     ...(logger ? { logger } : {}),
   });
 }

@@ -108,9 +108,9 @@ interface Classified {
 
 /** How to connect to a Redis Cluster, and to a single node, with either library. */
 const CLUSTER_CLIENTS =
-  "a cluster client: node-redis createCluster({ rootNodes }), ioredis new Cluster([...])";
+  "a cluster client: node-redis createCluster({ rootNodes }), ioredis (or iovalkey) new Cluster([...])";
 const SINGLE_CLIENTS =
-  "a single-node client: node-redis createClient({ url }), ioredis new Redis(url)";
+  "a single-node client: node-redis createClient({ url }), ioredis (or iovalkey) new Redis(url)";
 // A cluster node redirecting a key it does not serve: only a single-node client ever sees these
 // (cluster clients follow them).
 const REDIRECTION_REPLY = /^(MOVED|ASK) \d+ \S+/;
@@ -141,7 +141,7 @@ export function clusterNodeError(operation: string, library: "node-redis" | "ior
   const instead =
     library === "node-redis"
       ? "createCluster({ rootNodes }) from node-redis"
-      : "new Cluster([...]) from ioredis";
+      : "new Cluster([...]) from ioredis (or iovalkey)";
   return new LockError(
     "InvalidArgument",
     `Redis ${operation} failed: the server is a Redis Cluster node (cluster_enabled:1) and the ` +

@@ -1,6 +1,7 @@
 import { writeLog } from "@syncguard/core/driver";
-import { callScript } from "./command";
+import { callScript, callScriptThen } from "./command";
 import type { DriverContext } from "./context";
+import { durabilityProbe, durabilityRefusal } from "./durability/first-use";
 import { clusterNodeError } from "./errors";
 import { applyEvictionPolicy } from "./eviction-policy";
 import FIRST_USE_LUA from "./first-use.lua";
@@ -40,8 +41,9 @@ export function firstUseReply(reply: unknown): FirstUseReply {
  * (`InvalidArgument`, naming its version) and a Redis Cluster node reached with a single-node
  * client (`InvalidArgument`: it would serve only its own slots, the other keys failing with
  * MOVED), then checks the eviction policy of the node that holds `routingKey` as the config asks
- * (ADR-012). One script call, named after the operation it runs for, so a failure reads as that
- * operation's own (an AuthFailed stays one). Only a refusal of INFO itself is forgiven: the
+ * (ADR-012); with `durability`, also that the server takes WAIT (and WAITAOF: 7.2+), by a
+ * probe sent behind the script on the same connection (ADR-040). One script call, named after
+ * the operation it runs for, so a failure reads as that operation's own (an AuthFailed stays one). Only a refusal of INFO itself is forgiven: the
  * version comes without it on 7.0+.
  */
 export async function checkAtFirstUse(
@@ -52,13 +54,15 @@ export async function checkAtFirstUse(
     writeLog(ctx.config.logger, "warn", `[SyncGuard] ${message}`),
 ): Promise<void> {
   const mode = ctx.config.evictionPolicyCheck;
-  const reply = firstUseReply(
-    await callScript(ctx, operation, script, {
-      keys: [routingKey],
-      arguments: [mode === "off" ? "0" : "1"],
-    }),
-  );
-  const refusal = unsupportedServer(reply.version);
+  const { durability } = ctx.config;
+  const call = { keys: [routingKey], arguments: [mode === "off" ? "0" : "1"] };
+  const sent = durability
+    ? await callScriptThen(ctx, operation, script, call, [durabilityProbe(durability)])
+    : { reply: await callScript(ctx, operation, script, call), followers: [] };
+  const reply = firstUseReply(sent.reply);
+  const refusal =
+    unsupportedServer(reply.version) ??
+    (durability && durabilityRefusal(durability, reply.version, sent.followers[0]));
   if (refusal) throw refusal;
   if (reply.clusterEnabled === true && !ctx.cluster) throw clusterNodeError(operation, ctx.library);
   applyEvictionPolicy(mode, reply.memoryInfo, warn);

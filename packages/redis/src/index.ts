@@ -1,5 +1,6 @@
 export { createRedisBackend } from "./backend";
 export { DEFAULT_KEY_PREFIX, MAX_KEY_PREFIX_BYTES } from "./config";
+export { isDurabilityShortfall } from "./durability/acknowledge";
 export { classifyRedisError } from "./errors";
 export { type FencedSetOptions, fencedSet, fenceRecordKey } from "./fence-guard/fenced-set";
 export { createLock, type RedisLockOptions } from "./lock";
@@ -13,6 +14,7 @@ export type {
   RedisBackendOptions,
   RedisCapabilities,
   RedisClientLike,
+  RedisDurability,
   ScriptCall,
   ScriptClient,
   StandaloneClient,

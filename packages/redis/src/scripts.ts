@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { LOCK_ID_LENGTH, MAX_FENCE, TIME_TOLERANCE_MS } from "@syncguard/core/driver";
+import type { Sender, Settled } from "./clients/adapter";
 import { isNoScriptError, registerScriptSource } from "./errors";
 import RECORD_LUA from "./record.lua";
 import type { ScriptCall, ScriptClient } from "./types";
@@ -73,4 +74,26 @@ export function runScript(
     if (!isNoScriptError(error)) throw error;
     return client.eval(script.source, call);
   });
+}
+
+/**
+ * A script followed by keyless commands on the same connection (WAIT after a write), as
+ * runScript: EVALSHA first, EVAL with the followers again after NOSCRIPT. The script's error
+ * is thrown; the followers' outcomes are returned settled, for the caller to judge.
+ */
+export async function runScriptThen(
+  client: Pick<Sender, "evalShaThen" | "evalThen">,
+  script: LuaScript,
+  call: ScriptCall,
+  followers: readonly string[][],
+): Promise<{ reply: unknown; followers: Settled[] }> {
+  let settled = await client.evalShaThen(script.sha, call, followers);
+  let [first] = settled;
+  if (first && !first.ok && isNoScriptError(first.error)) {
+    settled = await client.evalThen(script.source, call, followers);
+    [first] = settled;
+  }
+  if (!first) throw new Error(`no reply to the ${script.name} script`);
+  if (!first.ok) throw first.error;
+  return { reply: first.value, followers: settled.slice(1) };
 }

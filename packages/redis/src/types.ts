@@ -15,6 +15,27 @@ export interface RedisCapabilities extends BackendCapabilities {
  */
 export type EvictionPolicyCheck = "refuse" | "warn" | "off";
 
+/**
+ * Acquisitions and extensions that survive a failover (ADR-040): after its script, each acquire
+ * (with its fence increment) and each extend waits, on the same connection, until `replicas`
+ * replicas have acknowledged the write (`WAIT`), and with `aof` until the primary and those
+ * replicas have also written it to their append-only file (`WAITAOF`, Redis / Valkey 7.2+).
+ */
+export interface RedisDurability {
+  /** Replicas that must acknowledge each acquire and extend. At least 1. */
+  replicas: number;
+  /** Also wait for the AOF fsync on the primary and on `replicas` replicas. Default false. */
+  aof?: boolean;
+  /** How long to wait for the acknowledgements, in ms; below `operationTimeoutMs`. */
+  timeoutMs: number;
+  /**
+   * Fewer acknowledgements than asked by `timeoutMs`: "fail" (default) takes the write back (an
+   * acquire is released) and rejects with ServiceUnavailable (acquire) or NetworkTimeout (extend)
+   * naming the shortfall; "warn" logs and reports success.
+   */
+  onShortfall?: "fail" | "warn";
+}
+
 export interface RedisBackendOptions {
   /** Namespace for every key and channel. Default "syncguard". No `{` or `}`, at most 256 bytes. */
   keyPrefix?: string;
@@ -27,6 +48,8 @@ export interface RedisBackendOptions {
    * come in time). Default 10 000, at most 2^31 - 1.
    */
   operationTimeoutMs?: number;
+  /** Wait for replicas (and AOF) before an acquire or extend reports success. Default: off. */
+  durability?: RedisDurability;
   /**
    * Where the backend's warnings go (eviction policy, fence counter near its limit), and the
    * default logger of every lock taken on it. Default `console`.
@@ -88,7 +111,8 @@ export type NodeRedisClient = StandaloneClient | ClusterClient;
 
 /**
  * The part of an ioredis client (5.6 or later, or 6: `new Redis()`, Sentinel included, or
- * `new Cluster()`) that the backend uses. Declared structurally, so `ioredis` is never imported.
+ * `new Cluster()`), or of its fork iovalkey 0.4, that the backend uses. Declared structurally, so
+ * `ioredis` is never imported.
  */
 export interface IoredisClient {
   /** "ready" when commands go straight to the server. */
@@ -105,5 +129,5 @@ export interface IoredisClient {
   once(event: "ready", listener: () => void): unknown;
 }
 
-/** Any client the backend accepts: node-redis 5 or 6, or ioredis 5.6+ or 6. */
+/** Any client the backend accepts: node-redis 5 or 6, ioredis 5.6+ or 6, or iovalkey 0.4. */
 export type RedisClientLike = NodeRedisClient | IoredisClient;

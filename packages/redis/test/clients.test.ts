@@ -7,6 +7,7 @@
 import { createLock, isLockError, type LockError } from "@syncguard/core";
 import { Redis as Ioredis6 } from "ioredis";
 import { Redis as Ioredis5 } from "ioredis5";
+import { Redis as Iovalkey } from "iovalkey";
 import { createClient } from "redis";
 import { createClient as createClient4, createCluster as createCluster4 } from "redis4";
 import { createRedisBackend, type RedisBackend, type RedisClientLike } from "../src";
@@ -281,7 +282,7 @@ describe("what the backend accepts", () => {
         expect.objectContaining({ code: "InvalidArgument", message: expect.stringMatching(got) }),
       );
       expect(() => createRedisBackend(value as never)).toThrow(
-        /node-redis client .* or an ioredis client/,
+        /node-redis client .* or an ioredis client .* or from its fork `iovalkey`/,
       );
     }
   });
@@ -304,6 +305,7 @@ describe("what the backend accepts", () => {
   it.each([
     ["ioredis 6", "ioredis"],
     ["ioredis 5", "ioredis5"],
+    ["iovalkey 0", "iovalkey"],
   ] as const)(
     "takes commands from an %s client whose first connection is not ready yet, as ioredis users expect",
     async (_label, library) => {
@@ -311,7 +313,9 @@ describe("what the backend accepts", () => {
         const client =
           library === "ioredis"
             ? new Ioredis6(redisUrl(), { lazyConnect })
-            : new Ioredis5(redisUrl(), { lazyConnect });
+            : library === "ioredis5"
+              ? new Ioredis5(redisUrl(), { lazyConnect })
+              : new Iovalkey(redisUrl(), { lazyConnect });
         expect(client.status).not.toBe("ready");
         const backend = createRedisBackend(client, { keyPrefix: `sgcm-early-${library}` });
         const held = okLock(await backend.acquire({ key: uniqueKey("early"), ttlMs: 5_000 }));
@@ -325,6 +329,7 @@ describe("what the backend accepts", () => {
   it.each([
     ["ioredis 6", "ioredis"],
     ["ioredis 5", "ioredis5"],
+    ["iovalkey 0", "iovalkey"],
   ] as const)(
     "rejects an %s client with its own keyPrefix (wake-ups would go unheard)",
     (_label, library) => {
@@ -332,7 +337,9 @@ describe("what the backend accepts", () => {
       const client =
         library === "ioredis"
           ? new Ioredis6(redisUrl(), options)
-          : new Ioredis5(redisUrl(), options);
+          : library === "ioredis5"
+            ? new Ioredis5(redisUrl(), options)
+            : new Iovalkey(redisUrl(), options);
       expect(() => createRedisBackend(client)).toThrow(
         expect.objectContaining({
           code: "InvalidArgument",

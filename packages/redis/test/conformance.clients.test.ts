@@ -2,13 +2,15 @@
  * The client matrix: the other test files use node-redis 6 (RESP3 by default); this one runs the
  * whole conformance suite, multi-process race included, on every other supported client major —
  * node-redis 5 (RESP2 by default), ioredis 6 and ioredis 5 (the `redis5` / `ioredis5`
- * devDependency aliases, each at the lowest version the peer range allows) — on a single node and
- * on Redis Cluster. It also type-checks that each library's clients fit the backend's types.
+ * devDependency aliases, each at the lowest version the peer range allows) and iovalkey (the
+ * ioredis fork Valkey users pick; its race runs lighter, as its code paths are ioredis's) — on a
+ * single node and on Redis Cluster. It also type-checks that each library's clients fit the backend's types.
  */
 import { join } from "node:path";
 import { runConformance } from "@syncguard/conformance";
 import type { Redis as Ioredis6, Cluster as Ioredis6Cluster } from "ioredis";
 import type { Redis as Ioredis5, Cluster as Ioredis5Cluster } from "ioredis5";
+import type { Redis as Iovalkey, Cluster as IovalkeyCluster } from "iovalkey";
 import type { createClient, createCluster } from "redis5";
 import { createLock, createRedisBackend, type RedisBackend, type RedisClientLike } from "../src";
 import { CLIENT_LABELS, type ClientLibrary, connectWith, LIBRARIES } from "./helpers/clients";
@@ -22,9 +24,14 @@ export const typeChecks = {
   ioredis6Cluster: (cluster: Ioredis6Cluster): RedisClientLike => cluster,
   ioredis5: (client: Ioredis5): RedisClientLike => client,
   ioredis5Cluster: (cluster: Ioredis5Cluster): RedisClientLike => cluster,
+  iovalkey: (client: Iovalkey): RedisClientLike => client,
+  iovalkeyCluster: (cluster: IovalkeyCluster): RedisClientLike => cluster,
   lock: (client: Ioredis6 | Ioredis6Cluster | ReturnType<typeof createClient>) =>
     createLock(client),
 };
+
+/** Libraries whose multi-process race runs shorter: the same code paths as a library raced in full. */
+const LIGHT_RACE: ReadonlySet<ClientLibrary> = new Set(["iovalkey"]);
 
 function clientConformance(library: ClientLibrary, mode: Mode): void {
   let connection: { client: RedisClientLike; close(): Promise<void> } | undefined;
@@ -50,6 +57,7 @@ function clientConformance(library: ClientLibrary, mode: Mode): void {
       await connection?.close();
     },
     worker: { modulePath: join(__dirname, "fixtures", "conformance-worker.js"), env },
+    ...(LIGHT_RACE.has(library) ? { race: { processes: 2, iterations: 10 } } : {}),
   });
 }
 

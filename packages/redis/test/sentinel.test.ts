@@ -3,61 +3,17 @@
  * binary in sentinel mode) on free ports. The client finds the primary through the sentinel; the
  * backend's wake-up connection, a duplicate, does the same.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createLock } from "@syncguard/core";
 import { Redis as Ioredis6 } from "ioredis";
 import { Redis as Ioredis5 } from "ioredis5";
-import { createClient } from "redis";
+import { Redis as Iovalkey } from "iovalkey";
 import { createRedisBackend, DEFAULT_KEY_PREFIX } from "../src";
 import { layoutForKey } from "../src/keys";
-import { freePort, type RedisProcess, startRedis } from "./helpers/process";
+import { type RedisProcess, startRedis } from "./helpers/process";
+import { type Sentinel, startSentinel } from "./helpers/sentinels";
 import { uniqueKey, waitFor } from "./helpers/services";
 
 const MASTER_NAME = "sgprimary";
-
-async function startSentinel(
-  primaryPort: number,
-): Promise<{ port: number; stop(): Promise<void> }> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "syncguard-sentinel-"));
-  const config = join(dir, "sentinel.conf");
-  // Sentinel rewrites its config file, so it must be a writable file of its own.
-  writeFileSync(
-    config,
-    [
-      `port ${port}`,
-      "bind 127.0.0.1",
-      `dir ${dir}`,
-      `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${primaryPort} 1`,
-      "",
-    ].join("\n"),
-  );
-  const child: ChildProcess = spawn("redis-server", [config, "--sentinel"], { stdio: "ignore" });
-  const probe = createClient({ url: `redis://127.0.0.1:${port}` });
-  probe.on("error", () => {});
-  await waitFor(async () => {
-    try {
-      if (!probe.isOpen) await probe.connect();
-      const address = await probe.sendCommand(["SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER_NAME]);
-      return Array.isArray(address) && String(address[1]) === String(primaryPort);
-    } catch {
-      return false;
-    }
-  }, 10_000);
-  probe.destroy();
-  return {
-    port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
-  };
-}
 
 const viaSentinel = (port: number) => ({
   sentinels: [{ host: "127.0.0.1", port }],
@@ -68,12 +24,13 @@ const viaSentinel = (port: number) => ({
 describe.each([
   ["ioredis 6", (port: number) => new Ioredis6(viaSentinel(port))],
   ["ioredis 5", (port: number) => new Ioredis5(viaSentinel(port))],
+  ["iovalkey 0", (port: number) => new Iovalkey(viaSentinel(port))],
 ] as const)("client matrix: %s through Sentinel", (_label, connectVia) => {
   let primary: RedisProcess;
-  let sentinel: { port: number; stop(): Promise<void> };
+  let sentinel: Sentinel;
   beforeAll(async () => {
     primary = await startRedis([]);
-    sentinel = await startSentinel(primary.port);
+    sentinel = await startSentinel(MASTER_NAME, primary.port, 1);
   });
   afterAll(async () => {
     await sentinel?.stop();

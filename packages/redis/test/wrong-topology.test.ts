@@ -29,6 +29,8 @@ const CLUSTER_ADVICE: Record<ClientLibrary, RegExp> = {
   redis5: /createCluster\(\{ rootNodes \}\)/,
   ioredis: /new Cluster\(\[\.\.\.\]\)/,
   ioredis5: /new Cluster\(\[\.\.\.\]\)/,
+  iovalkey:
+    /iovalkey\) new Cluster\(\[\.\.\.\]\)|new Cluster\(\[\.\.\.\]\) from ioredis \(or iovalkey\)/,
 };
 
 describe.each(LIBRARIES.map((library) => [CLIENT_LABELS[library], library] as const))(

@@ -2,10 +2,20 @@ import type { ScriptCall } from "../types";
 import type { PubSubTransport } from "../watcher";
 import type { ConnectionState } from "./connection";
 
+/** One command's outcome in a pipeline: its reply or its error. */
+export type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 /** Scripts and GETs in one call shape, whichever library sends them. */
 export interface Sender {
   evalSha(sha: string, call: ScriptCall): Promise<unknown>;
   eval(script: string, call: ScriptCall): Promise<unknown>;
+  /**
+   * EVALSHA, then `followers` (keyless commands such as WAIT), pipelined on the connection of the
+   * node that serves the script's first key, in that order; every outcome settled.
+   */
+  evalShaThen(sha: string, call: ScriptCall, followers: readonly string[][]): Promise<Settled[]>;
+  /** The same with EVAL (after NOSCRIPT). */
+  evalThen(source: string, call: ScriptCall, followers: readonly string[][]): Promise<Settled[]>;
   get(key: string): Promise<unknown>;
   /** A view whose commands the signal takes back while they wait to be written (node-redis). */
   withAbortSignal?(signal: AbortSignal): Sender;
@@ -54,3 +64,14 @@ export function scanReply(reply: unknown): { cursor: string; keys: string[] } {
   }
   return { cursor: String(reply[0]), keys: (reply[1] as unknown[]).map(String) };
 }
+
+/** Settles commands sent back to back, in their order. */
+export const settleAll = (replies: readonly Promise<unknown>[]): Promise<Settled[]> =>
+  Promise.all(
+    replies.map((reply) =>
+      reply.then(
+        (value): Settled => ({ ok: true, value }),
+        (error: unknown): Settled => ({ ok: false, error }),
+      ),
+    ),
+  );

@@ -6,7 +6,7 @@ import { isNodeRedisClient, nodeRedisAdapter } from "./node-redis";
 
 const ACCEPTED =
   "a node-redis client (createClient or createCluster from `redis` 5 or 6) " +
-  "or an ioredis client (new Redis or new Cluster from `ioredis` 5.6+ or 6)";
+  "or an ioredis client (new Redis or new Cluster from `ioredis` 5.6+ or 6, or from its fork `iovalkey`)";
 
 /** The adapter for whichever supported client library `client` comes from. */
 export function adaptClient(client: RedisClientLike): ClientAdapter {

@@ -1,16 +1,22 @@
 import { LockError } from "@syncguard/core";
-import type { ChannelListener, IoredisClient } from "../types";
+import type { ChannelListener, IoredisClient, ScriptCall } from "../types";
 import {
   type ClientAdapter,
   type ScanNode,
   type Sender,
+  type Settled,
   scanArguments,
   scanReply,
 } from "./adapter";
 import { type ConnectionState, clientEvents } from "./connection";
 import { type DedicatedSubscriber, dedicatedSubscriberTransport } from "./dedicated-subscriber";
+import { hashSlot } from "./hash-slot";
+import { perShardSubscriber } from "./per-shard-subscriber";
 
-/** An ioredis client (`new Redis()`, Sentinel included, or `new Cluster()`). */
+/**
+ * An ioredis client (`new Redis()`, Sentinel included, or `new Cluster()`), or one of its fork
+ * iovalkey, which keeps the same API.
+ */
 export function isIoredisClient(client: object): client is IoredisClient {
   const candidate = client as Partial<IoredisClient>;
   return (
@@ -117,12 +123,38 @@ function ioredisSender(client: IoredisClient): Sender {
   // ioredis (5 and 6) flattens array arguments into the command: no spread copy of our own.
   const evalsha = client.evalsha as (...args: unknown[]) => Promise<unknown>;
   const evalScript = client.eval as (...args: unknown[]) => Promise<unknown>;
+  const pipelined = async (
+    command: "evalsha" | "eval",
+    script: string,
+    call: ScriptCall,
+    followers: readonly string[][],
+  ): Promise<Settled[]> => {
+    const pipeline = (client as unknown as { pipeline(): IoredisPipeline }).pipeline();
+    pipeline[command](script, call.keys.length, call.keys, call.arguments);
+    for (const [name, ...args] of followers) pipeline.call(name as string, ...args);
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(
+      ([error, value]): Settled => (error ? { ok: false, error } : { ok: true, value }),
+    );
+  };
   return {
     evalSha: (sha, call) => evalsha.call(client, sha, call.keys.length, call.keys, call.arguments),
     eval: (source, call) =>
       evalScript.call(client, source, call.keys.length, call.keys, call.arguments),
+    // A pipeline goes on one connection (on a cluster: the node of the script's keys; keyless
+    // followers go with it), in order.
+    evalShaThen: (sha, call, followers) => pipelined("evalsha", sha, call, followers),
+    evalThen: (source, call, followers) => pipelined("eval", source, call, followers),
     get: (key) => client.get(key),
   };
+}
+
+/** The part of an ioredis pipeline the durable calls use. */
+interface IoredisPipeline {
+  evalsha(...args: unknown[]): unknown;
+  eval(...args: unknown[]): unknown;
+  call(command: string, ...args: string[]): unknown;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
 
 /** The part of an ioredis duplicate a subscriber uses. */
@@ -213,6 +245,7 @@ async function openSubscriber(client: IoredisClient): Promise<DedicatedSubscribe
  * tag, so the release script SPUBLISHes it from the shard that holds the lock.
  */
 async function openShardedSubscriber(client: IoredisClient): Promise<DedicatedSubscriber> {
+  if (!hasShardedSubscribers(client)) return openPerShardSubscribers(client);
   const connection = client.duplicate(
     [] as never,
     { shardedSubscribers: true, lazyConnect: true } as never,
@@ -220,4 +253,44 @@ async function openShardedSubscriber(client: IoredisClient): Promise<DedicatedSu
   const subscriber = subscriberOn(connection, SHARDED);
   await connectQuietly(connection);
   return subscriber;
+}
+
+/** ioredis 5.6+ has the `shardedSubscribers` cluster option (default false); iovalkey 0.4 has not. */
+function hasShardedSubscribers(client: IoredisClient): boolean {
+  const options = client.options as { shardedSubscribers?: unknown } | undefined;
+  return typeof options?.shardedSubscribers === "boolean";
+}
+
+/** The parts of an ioredis-family cluster client that per-shard routing reads. */
+interface IoredisClusterInternals {
+  /** By slot: the addresses ("host:port") of the nodes serving it, the master first. */
+  readonly slots: ReadonlyArray<readonly string[] | undefined>;
+  nodes(role: "all"): Array<{ duplicate(options: object): unknown }>;
+}
+
+/**
+ * A cluster client without `shardedSubscribers` (iovalkey): one subscriber per shard, each a
+ * duplicate of one of the client's node connections (credentials and TLS carry over) pointed at
+ * the shard's master, found by the channel's hash slot in the client's own slot table.
+ */
+async function openPerShardSubscribers(client: IoredisClient): Promise<DedicatedSubscriber> {
+  const cluster = client as unknown as IoredisClusterInternals;
+  return perShardSubscriber(
+    (channel) => cluster.slots[hashSlot(channel)]?.[0],
+    async (address) => {
+      const separator = address.lastIndexOf(":");
+      const [node] = cluster.nodes("all");
+      if (node === undefined || separator === -1) {
+        throw new Error(`cannot open a subscriber on cluster node ${address}`);
+      }
+      const connection = node.duplicate({
+        host: address.slice(0, separator),
+        port: Number(address.slice(separator + 1)),
+        lazyConnect: true,
+      }) as IoredisConnection;
+      const subscriber = subscriberOn(connection, SHARDED);
+      await connectQuietly(connection);
+      return subscriber;
+    },
+  );
 }

@@ -1,6 +1,8 @@
 import type {
   ClusterClient,
   NodeRedisClient,
+  ScriptCall,
+  ScriptClient,
   StandaloneClient,
   SubscriberConnection,
 } from "../types";
@@ -11,6 +13,7 @@ import {
   type Sender,
   scanArguments,
   scanReply,
+  settleAll,
 } from "./adapter";
 import { type ConnectionState, clientEvents } from "./connection";
 import { type DedicatedSubscriber, dedicatedSubscriberTransport } from "./dedicated-subscriber";
@@ -30,7 +33,7 @@ export function nodeRedisAdapter(client: NodeRedisClient): ClientAdapter {
   const view = withoutCommandTimers(client);
   return {
     library: "node-redis",
-    sender: cluster ? (view as Sender) : rawScriptSender(view),
+    sender: cluster ? clusterSender(view as ClusterClient) : rawScriptSender(view),
     connection: nodeRedisConnection(client),
     transport: cluster
       ? shardedTransport(client)
@@ -115,16 +118,69 @@ interface CommandView {
  */
 function rawScriptSender(client: NodeRedisClient): Sender {
   const over = (view: CommandView): Sender => ({
-    evalSha: (sha, call) =>
-      view.sendCommand(["EVALSHA", sha, String(call.keys.length), ...call.keys, ...call.arguments]),
-    eval: (source, call) =>
-      view.sendCommand(["EVAL", source, String(call.keys.length), ...call.keys, ...call.arguments]),
+    evalSha: (sha, call) => view.sendCommand(scriptCommand("EVALSHA", sha, call)),
+    eval: (source, call) => view.sendCommand(scriptCommand("EVAL", source, call)),
+    // One connection: commands issued in one tick are written in that order.
+    evalShaThen: (sha, call, followers) =>
+      settleAll(
+        [scriptCommand("EVALSHA", sha, call), ...followers].map((c) => view.sendCommand(c)),
+      ),
+    evalThen: (source, call, followers) =>
+      settleAll(
+        [scriptCommand("EVAL", source, call), ...followers].map((c) => view.sendCommand(c)),
+      ),
     get: (key) => view.get(key),
     ...(view.withAbortSignal
       ? { withAbortSignal: (signal: AbortSignal) => over(view.withAbortSignal!(signal)) }
       : {}),
   });
   return over(client as unknown as CommandView);
+}
+
+const scriptCommand = (command: "EVALSHA" | "EVAL", script: string, call: ScriptCall): string[] => [
+  command,
+  script,
+  String(call.keys.length),
+  ...call.keys,
+  ...call.arguments,
+];
+
+/** What a cluster's sender uses of a node-redis cluster client view. */
+interface ClusterView {
+  sendCommand(firstKey: string, isReadonly: boolean, args: string[]): Promise<unknown>;
+  withAbortSignal?(signal: AbortSignal): ClusterView;
+}
+
+/**
+ * A cluster keeps node-redis's typed script calls, which route by the first key. Followers (WAIT)
+ * go by the same first key, so they reach the same master's connection right behind the script.
+ */
+function clusterSender(client: ClusterClient): Sender {
+  const over = (typed: ScriptClient, raw: ClusterView): Sender => {
+    const pipelined = (script: string[], call: ScriptCall, followers: readonly string[][]) => {
+      const route = call.keys[0] as string;
+      return settleAll([script, ...followers].map((c) => raw.sendCommand(route, false, c)));
+    };
+    return {
+      evalSha: (sha, call) => typed.evalSha(sha, call),
+      eval: (source, call) => typed.eval(source, call),
+      evalShaThen: (sha, call, followers) =>
+        pipelined(scriptCommand("EVALSHA", sha, call), call, followers),
+      evalThen: (source, call, followers) =>
+        pipelined(scriptCommand("EVAL", source, call), call, followers),
+      get: (key) => typed.get(key),
+      ...(typed.withAbortSignal && raw.withAbortSignal
+        ? {
+            withAbortSignal: (signal: AbortSignal) =>
+              over(
+                (typed.withAbortSignal as (s: AbortSignal) => ScriptClient).call(typed, signal),
+                (raw.withAbortSignal as (s: AbortSignal) => ClusterView).call(raw, signal),
+              ),
+          }
+        : {}),
+    };
+  };
+  return over(client, client as unknown as ClusterView);
 }
 
 /** A single node: a duplicate of the user's client, unref'd so it never keeps the process alive. */

@@ -8,11 +8,14 @@ import {
 } from "@syncguard/core/driver";
 import { callScript } from "../command";
 import type { DriverContext } from "../context";
+import { durableWrite, settleShortfall } from "../durability/acknowledge";
+import type { DurabilityConfig } from "../durability/options";
 import { layoutForTag, queueMember } from "../keys";
 import { malformed, replyArray, replyNumber } from "../reply";
 import { defineLuaScript } from "../scripts";
 import type { ScriptCall } from "../types";
 import ACQUIRE_LUA from "./acquire.lua";
+import { release } from "./release";
 
 const script = defineLuaScript("acquire", ACQUIRE_LUA);
 
@@ -77,7 +80,26 @@ export function acquireResult(reply: unknown, key: string, logger?: Logger): Dri
 export function acquire(ctx: DriverContext, input: DriverAcquireInput): Promise<DriverAttempt> {
   const expectFree = !ctx.watcher.isWatching(input.tag);
   const call = acquireCall(ctx.config.keyPrefix, input, expectFree);
+  const { durability } = ctx.config;
+  if (durability) return acquireDurably(ctx, durability, input, call);
   return callScript(ctx, "acquire", script, call, input.signal).then((reply) =>
     acquireResult(reply, input.key, ctx.config.logger),
   );
+}
+
+/** The attempt followed by WAIT / WAITAOF; a lock that too few replicas hold is released. */
+async function acquireDurably(
+  ctx: DriverContext,
+  durability: DurabilityConfig,
+  input: DriverAcquireInput,
+  call: ScriptCall,
+): Promise<DriverAttempt> {
+  const written = await durableWrite(ctx, durability, "acquire", script, call, input.signal);
+  const attempt = acquireResult(written.reply, input.key, ctx.config.logger);
+  if (attempt.acquired && written.shortfall) {
+    await settleShortfall(ctx, durability, "acquire", written.shortfall, () =>
+      release(ctx, { lockId: input.lockId }),
+    );
+  }
+  return attempt;
 }

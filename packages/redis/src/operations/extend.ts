@@ -1,6 +1,7 @@
 import type { DriverExtendInput } from "@syncguard/core/driver";
 import { callScript } from "../command";
 import type { DriverContext } from "../context";
+import { durableWrite, settleShortfall } from "../durability/acknowledge";
 import { layoutForLockId } from "../keys";
 import { malformed, replyNumber } from "../reply";
 import { defineLuaScript } from "../scripts";
@@ -26,5 +27,13 @@ export function extend(
   { lockId, ttlMs, signal }: DriverExtendInput,
 ): Promise<{ expiresAtMs: number } | undefined> {
   const call = extendCall(ctx.config.keyPrefix, lockId, ttlMs);
-  return callScript(ctx, "extend", script, call, signal).then(extendResult);
+  const { durability } = ctx.config;
+  if (!durability) return callScript(ctx, "extend", script, call, signal).then(extendResult);
+  return durableWrite(ctx, durability, "extend", script, call, signal).then(
+    async ({ reply, shortfall }) => {
+      const extended = extendResult(reply);
+      if (extended && shortfall) await settleShortfall(ctx, durability, "extend", shortfall);
+      return extended;
+    },
+  );
 }

@@ -1,7 +1,7 @@
 // Jest reporter: after the run, prints how many tests passed, failed and were skipped on each
-// client library. A test is counted for the client its titles name ("node-redis 5", "ioredis 6",
+// client library. A test is counted for the client its titles name ("node-redis 5", "ioredis 6", "iovalkey 0",
 // …); files that name none run on node-redis 6, the default client of the suite.
-const LABEL = /\b(node-redis|ioredis) (\d+)\b/;
+const LABEL = /\b(node-redis|ioredis|iovalkey) (\d+)\b/;
 const DEFAULT_CLIENT = "node-redis 6";
 
 class ClientMatrixReporter {

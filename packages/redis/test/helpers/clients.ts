@@ -1,5 +1,6 @@
 import { Redis as Ioredis6 } from "ioredis";
 import { Redis as Ioredis5 } from "ioredis5";
+import { Redis as Iovalkey } from "iovalkey";
 import { createClient } from "redis";
 import { createClient as createClient5 } from "redis5";
 import type { RedisClientLike } from "../../src";
@@ -13,6 +14,7 @@ export const CLIENT_LABELS: Record<ClientLibrary, string> = {
   redis5: "node-redis 5",
   ioredis: "ioredis 6",
   ioredis5: "ioredis 5",
+  iovalkey: "iovalkey 0",
 };
 
 /** A single-node client of any library, not connected yet, with the few controls tests need. */
@@ -44,7 +46,7 @@ export function testClient(
   url: string,
   settings: ClientSettings = {},
 ): TestClient {
-  if (library === "ioredis" || library === "ioredis5") {
+  if (library === "ioredis" || library === "ioredis5" || library === "iovalkey") {
     const options = {
       lazyConnect: true,
       ...(settings.bare ? { enableReadyCheck: false } : {}),
@@ -54,7 +56,9 @@ export function testClient(
     const client =
       library === "ioredis"
         ? new Ioredis6(url, { ...options, ...(settings.bare ? { protocol: 2 as const } : {}) })
-        : new Ioredis5(url, options);
+        : library === "ioredis5"
+          ? new Ioredis5(url, options)
+          : new Iovalkey(url, options);
     client.on("error", () => {});
     return {
       client,

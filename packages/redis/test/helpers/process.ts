@@ -73,7 +73,8 @@ export async function startRedis(extraArgs: string[], password?: string): Promis
     },
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        // exitCode stays null for a process ended by a signal (SIGKILL): signalCode says it.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once("exit", () => resolve());
         child.kill("SIGCONT"); // a frozen server handles SIGTERM only once it runs again
         child.kill("SIGTERM");

@@ -1,0 +1,147 @@
+import { LockError, type LockErrorCode } from "@syncguard/core";
+import { writeLog } from "@syncguard/core/driver";
+import type { Settled } from "../clients/adapter";
+import { callScriptThen } from "../command";
+import type { DriverContext } from "../context";
+import type { LuaScript } from "../scripts";
+import type { ScriptCall } from "../types";
+import type { DurabilityConfig } from "./options";
+
+/** Marks a LockError raised for a durability shortfall (ADR-040); read by isDurabilityShortfall. */
+const SHORTFALL = Symbol.for("syncguard.redis.durabilityShortfall");
+
+/** What a durable write got back: the acknowledgements asked for, and those that came. */
+export interface DurabilityShortfall {
+  readonly asked: string;
+  readonly got: string;
+}
+
+/** True for the error an acquire or extend rejects with when too few replicas acknowledged it. */
+export function isDurabilityShortfall(error: unknown): error is LockError {
+  return error instanceof Error && (error as { [SHORTFALL]?: unknown })[SHORTFALL] === true;
+}
+
+/** The command that waits for the acknowledgements, sent right behind the write. */
+export function acknowledgementCommand(durability: DurabilityConfig): string[] {
+  const replicas = String(durability.replicas);
+  const timeout = String(durability.timeoutMs);
+  return durability.aof ? ["WAITAOF", "1", replicas, timeout] : ["WAIT", replicas, timeout];
+}
+
+const describe = (durability: DurabilityConfig): string =>
+  durability.aof
+    ? `the AOF fsync of the primary and of ${durability.replicas} replica(s) (WAITAOF)`
+    : `${durability.replicas} replica(s) (WAIT)`;
+
+/** Undefined when the reply shows every acknowledgement asked for; what fell short otherwise. */
+export function judgeAcknowledgement(
+  durability: DurabilityConfig,
+  outcome: Settled | undefined,
+): DurabilityShortfall | undefined {
+  const asked = describe(durability);
+  if (outcome === undefined) return { asked, got: "no reply" };
+  if (!outcome.ok) {
+    const message = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+    return { asked, got: `an error: ${message}` };
+  }
+  const { value } = outcome;
+  if (durability.aof) {
+    const [local, replicas] = Array.isArray(value) ? value.map(Number) : [];
+    if (
+      local !== undefined &&
+      local >= 1 &&
+      replicas !== undefined &&
+      replicas >= durability.replicas
+    )
+      return undefined;
+    return { asked, got: `local ${String(local)}, replicas ${String(replicas)}` };
+  }
+  const replicas = Number(value);
+  if (replicas >= durability.replicas) return undefined;
+  return { asked, got: `${Number.isNaN(replicas) ? String(value) : replicas} replica(s)` };
+}
+
+/**
+ * A write (acquire or extend script) followed on its connection by WAIT or WAITAOF; its reply,
+ * and what fell short when the acknowledgements did not all come within durability.timeoutMs.
+ */
+export async function durableWrite(
+  ctx: DriverContext,
+  durability: DurabilityConfig,
+  operation: string,
+  script: LuaScript,
+  call: ScriptCall,
+  signal: AbortSignal | undefined,
+): Promise<{ reply: unknown; shortfall: DurabilityShortfall | undefined }> {
+  const { reply, followers } = await callScriptThen(
+    ctx,
+    operation,
+    script,
+    call,
+    [acknowledgementCommand(durability)],
+    signal,
+  );
+  return { reply, shortfall: judgeAcknowledgement(durability, followers[0]) };
+}
+
+function shortfallError(
+  code: LockErrorCode,
+  operation: string,
+  shortfall: DurabilityShortfall,
+  outcome: string,
+  cause?: unknown,
+): LockError {
+  const error = new LockError(
+    code,
+    `Redis ${operation} failed: durability shortfall, asked for ${shortfall.asked} within ` +
+      `durability.timeoutMs and got ${shortfall.got}; ${outcome}`,
+    cause === undefined ? {} : { cause },
+  );
+  Object.defineProperty(error, SHORTFALL, { value: true });
+  return error;
+}
+
+/**
+ * What a write that fell short becomes. "warn": one warning, and the write stands. "fail": an
+ * acquire is taken back (`undo`, its release) and rejects with ServiceUnavailable (nothing is
+ * held); if the release itself fails, NetworkTimeout (it may still be held; core gives the lock
+ * back in the background). An extend cannot be taken back: NetworkTimeout (the primary has the
+ * new expiry, the replicas may not; the caller keeps counting from the last confirmed one).
+ */
+export async function settleShortfall(
+  ctx: DriverContext,
+  durability: DurabilityConfig,
+  operation: "acquire" | "extend",
+  shortfall: DurabilityShortfall,
+  undo?: () => Promise<unknown>,
+): Promise<void> {
+  if (durability.onShortfall === "warn") {
+    writeLog(
+      ctx.config.logger,
+      "warn",
+      `[SyncGuard] Redis ${operation}: durability shortfall, asked for ${shortfall.asked} and got ` +
+        `${shortfall.got}; the ${operation} stands (onShortfall "warn") and may be lost in a failover`,
+    );
+    return;
+  }
+  if (!undo) {
+    throw shortfallError(
+      "NetworkTimeout",
+      operation,
+      shortfall,
+      "the primary has the new expiry, its replicas may not",
+    );
+  }
+  try {
+    await undo();
+  } catch (error) {
+    throw shortfallError(
+      "NetworkTimeout",
+      operation,
+      shortfall,
+      "releasing the lock written on the primary failed too, so it may still be held",
+      error,
+    );
+  }
+  throw shortfallError("ServiceUnavailable", operation, shortfall, "the lock was released");
+}
