@@ -78,7 +78,8 @@ const SHARED_NAMES = ["overlap", "maxWaitMs", "lateAfterMs", "maxHoldMs", "onEve
 const RUN_ONCE_NAMES: ReadonlySet<string> = new Set(["name", "ttlMs", ...SHARED_NAMES]);
 const COORDINATOR_NAMES: ReadonlySet<string> = new Set(SHARED_NAMES);
 
-const OVERLAP_ADVICE = 'runs of a job never overlap across instances: choose overlap "skip" or "queue"';
+const OVERLAP_ADVICE =
+  'runs of a job never overlap across instances: choose overlap "skip" or "queue"';
 const FOREIGN_NAMES: Readonly<Record<string, string>> = Object.freeze({
   key: "the lock keys are made from name and each slot (ADR-038): set name",
   timeoutMs: 'a slot claim is one attempt; with overlap: "queue" set maxWaitMs',

@@ -11,8 +11,10 @@ import { type NextAfter, slotOfTrigger } from "./slot-time";
 export interface CronerJobLike {
   /** When the current run fired (croner records the moment, not the scheduled time). */
   currentRun(): Date | null;
-  /** The first scheduled time after `prev`, or null. */
+  /** The first scheduled time after `prev`, or null (also on the last run of `maxRuns`). */
   nextRun(prev?: Date): Date | null;
+  /** Scheduled times before `reference`, latest first. */
+  previousRuns(n: number, reference?: Date): Date[];
 }
 
 /**
@@ -43,7 +45,8 @@ function isCronerJob(value: unknown): value is CronerJobLike {
     typeof job === "object" &&
     job !== null &&
     typeof job.currentRun === "function" &&
-    typeof job.nextRun === "function"
+    typeof job.nextRun === "function" &&
+    typeof job.previousRuns === "function"
   );
 }
 
@@ -57,15 +60,24 @@ function isCronJob(value: unknown): value is CronJobLike {
   );
 }
 
-/** Where the tick's slot comes from: the scheduled time itself, or a schedule and a fire time. */
-type SlotSource = { slotMs: number } | { nextAfter: NextAfter; firedAtMs: number };
+/**
+ * Where the tick's slot comes from: the scheduled time itself, or a schedule and a fire time
+ * (with a second way to the latest scheduled time, where the schedule has one).
+ */
+type SlotSource =
+  | { slotMs: number }
+  | { nextAfter: NextAfter; firedAtMs: number; latest?: () => number | undefined };
 
 function slotSource(self: unknown, first: unknown): SlotSource | undefined {
   if (isDate(first)) return { slotMs: first.getTime() };
   if (isCronerJob(first)) {
+    const firedAtMs = first.currentRun()?.getTime() ?? Date.now();
     return {
       nextAfter: (ms) => first.nextRun(new Date(ms))?.getTime() ?? null,
-      firedAtMs: first.currentRun()?.getTime() ?? Date.now(),
+      firedAtMs,
+      // croner has no next run on the last run of maxRuns; its previous runs still count
+      // (though not with its interval option, which the first way handles).
+      latest: () => first.previousRuns(1, new Date(firedAtMs + 1))[0]?.getTime(),
     };
   }
   for (const candidate of [first, self]) {
@@ -89,7 +101,7 @@ async function tickOnce<T>(
   const slotMs =
     "slotMs" in source
       ? source.slotMs
-      : slotOfTrigger(source.nextAfter, source.firedAtMs, job.lateAfterMs);
+      : (slotOfTrigger(source.nextAfter, source.firedAtMs, job.lateAfterMs) ?? source.latest?.());
   if (slotMs === undefined) {
     emit(job.onEvent, { type: "late", name: job.name, triggeredAt: new Date() });
     return;
