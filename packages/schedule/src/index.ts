@@ -12,5 +12,5 @@ export type {
   RunOnceOptions,
   ScheduleOptions,
 } from "./options";
-export type { ScheduledRun } from "./run-slot";
 export { type CronerJobLike, type CronJobLike, runOnce, type ScheduledTick } from "./run-once";
+export type { ScheduledRun } from "./run-slot";

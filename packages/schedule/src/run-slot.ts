@@ -112,7 +112,8 @@ export function runSlot<T>(
         // Before the run: the claim itself failed. After it: the claim was lost while held, and a
         // late trigger elsewhere may now run the slot again; report it. A failed run was reported.
         if (state === "pending") fail(error);
-        else if (state === "settled") emit(job.onEvent, { type: "failed", name: job.name, slot, error });
+        else if (state === "settled")
+          emit(job.onEvent, { type: "failed", name: job.name, slot, error });
       },
     );
   });
