@@ -12,5 +12,11 @@ export type {
   RunOnceOptions,
   ScheduleOptions,
 } from "./options";
-export { type CronerJobLike, type CronJobLike, runOnce, type ScheduledTick } from "./run-once";
+export {
+  type CronerJobLike,
+  type CronJobLike,
+  checkRunOnceOptions,
+  runOnce,
+  type ScheduledTick,
+} from "./run-once";
 export type { ScheduledRun } from "./run-slot";

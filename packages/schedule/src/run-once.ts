@@ -110,6 +110,15 @@ async function tickOnce<T>(
 }
 
 /**
+ * Checks {@link runOnce} options without a lock: throws `LockError("InvalidArgument")` where
+ * `runOnce()` would. For integrations that take the options long before the lock (a decorator);
+ * `label` is how messages name the options.
+ */
+export function checkRunOnceOptions(options: RunOnceOptions, label = "runOnce() options"): void {
+  resolveRunOnceOptions(options, label);
+}
+
+/**
  * Wraps a job so that each of its scheduled slots runs once across every instance that schedules
  * it, keyed by the job's name and the slot's scheduled time (ADR-038):
  *

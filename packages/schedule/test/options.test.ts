@@ -1,7 +1,7 @@
 /** Bad input is refused with InvalidArgument when the job is set up, before any I/O. */
 import { createLock, type LockFunction } from "@syncguard/core";
 import { createMemoryBackend } from "@syncguard/core/memory";
-import { createRunCoordinator, type RunOnceOptions, runOnce } from "../src";
+import { checkRunOnceOptions, createRunCoordinator, type RunOnceOptions, runOnce } from "../src";
 
 const lock = createLock(createMemoryBackend());
 afterAll(() => lock.close());
@@ -88,4 +88,25 @@ it("a store package's lock function type-checks as runOnce's lock (LockFunction 
   type RedisLock = ReturnType<typeof import("@syncguard/redis").createLock>;
   const accepts = (l: RedisLock) => runOnce(l, { name: "job", ttlMs: 1000 }, job);
   expect(typeof accepts).toBe("function");
+});
+
+it("checkRunOnceOptions() refuses what runOnce() refuses, under the caller's label, without a lock", () => {
+  expect(() => checkRunOnceOptions({ name: "job", ttlMs: 1000 })).not.toThrow();
+  expect(() =>
+    checkRunOnceOptions(
+      { name: "job", ttlMs: 1000, overlap: "wait" } as never,
+      "@RunOnce() on Jobs.sweep",
+    ),
+  ).toThrow(
+    expect.objectContaining({
+      code: "InvalidArgument",
+      message: expect.stringMatching(/^@RunOnce\(\) on Jobs\.sweep.*overlap/),
+    }),
+  );
+  expect(() => checkRunOnceOptions({ name: "job", ttlMs: 1000, lateAfter: 5 } as never)).toThrow(
+    expect.objectContaining({
+      code: "InvalidArgument",
+      message: expect.stringContaining("lateAfterMs"),
+    }),
+  );
 });
