@@ -1,10 +1,4 @@
-import {
-  type DynamicModule,
-  type FactoryProvider,
-  Module,
-  type ModuleMetadata,
-  type Provider,
-} from "@nestjs/common";
+import { type DynamicModule, Module, type ModuleMetadata, type Provider } from "@nestjs/common";
 import { DiscoveryModule, DiscoveryService } from "@nestjs/core";
 import { RunOnceBinder } from "./binder";
 import {
@@ -42,9 +36,9 @@ export class SyncGuardModule {
             await factory(...args),
             "SyncGuardModule.forRootAsync() useFactory result",
           ),
-        inject: (given.inject ?? []) as FactoryProvider["inject"],
+        inject: given.inject ?? [],
       },
-      (given.imports ?? []) as NonNullable<ModuleMetadata["imports"]>,
+      given.imports ?? [],
     );
   }
 }

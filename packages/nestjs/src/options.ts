@@ -1,3 +1,4 @@
+import type { FactoryProvider, ModuleMetadata } from "@nestjs/common";
 import { LockError, type LockFunction } from "@syncguard/core";
 import { checkOptionNames } from "@syncguard/core/driver";
 
@@ -19,9 +20,10 @@ export interface SyncGuardModuleOptions {
 /** What {@link SyncGuardModule.forRootAsync} takes: a factory of the options, with its injections. */
 export interface SyncGuardModuleAsyncOptions {
   /** Modules whose providers the factory injects. */
-  imports?: unknown[];
+  imports?: ModuleMetadata["imports"];
   /** Providers passed to `useFactory`, in order. */
-  inject?: unknown[];
+  inject?: FactoryProvider["inject"];
+  /** Makes the options from the injected providers; its result is checked at startup. */
   useFactory: (...args: never[]) => SyncGuardModuleOptions | Promise<SyncGuardModuleOptions>;
 }
 
