@@ -1,11 +1,16 @@
 /**
- * Two instances of one Nest application (Nest's testing module, the real @nestjs/schedule) share
- * one redis-server: a @Cron("* * * * * *") method and an @Interval(1000) method with @RunOnce()
- * run once per slot, whichever instance's timer fires first.
+ * Two instances of one Nest application share one redis-server, with the real @nestjs/schedule:
+ * - a @Cron("* * * * * *") method with @RunOnce(), each instance in its own process, their clocks
+ *   400 ms ahead and 400 ms behind (800 ms apart, inside the 1 s tolerance);
+ * - an @Interval(1000) method with @RunOnce(), both instances in this process (Nest's testing
+ *   module), decorators in the other order.
+ * Each slot runs once, whichever instance's timer fires first.
  */
 import "reflect-metadata";
+import { type ChildProcess, spawn } from "node:child_process";
+import path from "node:path";
 import { Inject, Injectable } from "@nestjs/common";
-import { Cron, Interval, ScheduleModule } from "@nestjs/schedule";
+import { Interval, ScheduleModule } from "@nestjs/schedule";
 import { Test } from "@nestjs/testing";
 import { createLock } from "@syncguard/redis";
 import { createClient } from "redis";
@@ -25,42 +30,30 @@ interface Run {
   fence: string;
 }
 const INSTANCE = "INSTANCE";
-const runs: { cron: Run[]; interval: Run[] } = { cron: [], interval: [] };
-const events: { cron: ScheduleEvent[]; interval: ScheduleEvent[] } = { cron: [], interval: [] };
-const cronKey = uniqueName("nest-cron");
-
-@Injectable()
-class CronJobs {
-  @Inject(INSTANCE) readonly instance!: string;
-
-  // The usual order: @RunOnce() below @Cron().
-  @Cron("* * * * * *")
-  @RunOnce({ key: cronKey, ttlMs: 5_000, lateAfterMs: 500, onEvent: (e) => events.cron.push(e) })
-  async everySecond(run: ScheduledRun): Promise<void> {
-    runs.cron.push({ instance: this.instance, slot: run.slot.getTime(), fence: run.fence });
-  }
-}
+const keyPrefix = uniqueName("nest");
+const runs: Run[] = [];
+const events: ScheduleEvent[] = [];
 
 @Injectable()
 class IntervalJobs {
   @Inject(INSTANCE) readonly instance!: string;
 
   // The other order works too; the key defaults to <class>.<method>.
-  @RunOnce({ ttlMs: 5_000, onEvent: (e) => events.interval.push(e) })
+  @RunOnce({ ttlMs: 5_000, onEvent: (e) => events.push(e) })
   @Interval(1_000)
   async everyInterval(run: ScheduledRun): Promise<void> {
-    runs.interval.push({ instance: this.instance, slot: run.slot.getTime(), fence: run.fence });
+    runs.push({ instance: this.instance, slot: run.slot.getTime(), fence: run.fence });
   }
 }
 
-async function startInstance(instance: string, provider: typeof CronJobs | typeof IntervalJobs) {
+async function startInstance(instance: string) {
   const client = await createClient({ url: REDIS_URL }).connect();
   const moduleRef = await Test.createTestingModule({
     imports: [
       ScheduleModule.forRoot(),
-      SyncGuardModule.forRoot({ lock: createLock(client, { keyPrefix: cronKey }) }),
+      SyncGuardModule.forRoot({ lock: createLock(client, { keyPrefix }) }),
     ],
-    providers: [provider, { provide: INSTANCE, useValue: instance }],
+    providers: [IntervalJobs, { provide: INSTANCE, useValue: instance }],
   }).compile();
   // An application context (no HTTP server): init() runs the lifecycle hooks that bind
   // @RunOnce() methods and start @nestjs/schedule's timers.
@@ -86,30 +79,90 @@ function checkOncePerSlot(all: Run[], slotMs: number) {
   }
 }
 
-it("@Cron('* * * * * *') with @RunOnce: two app instances run each second once", async () => {
-  const instances = [await startInstance("a", CronJobs), await startInstance("b", CronJobs)];
-  await waitFor(() => slotsDecidedByAll(events.cron, 2).length >= 4, 15_000);
-  for (const instance of instances) await instance.close();
+interface Line {
+  w: string;
+  type: string;
+  slot?: number;
+  fence?: string;
+  event?: string;
+  error?: string;
+}
 
-  expect(events.cron.filter((e) => e.type === "failed")).toEqual([]);
-  const decided = slotsDecidedByAll(events.cron, 2);
+function startProcess(instance: string, skewMs: number, key: string, lines: Line[]): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    [
+      "--require",
+      require.resolve("../../schedule/test/fixtures/skew-clock.cjs"),
+      path.join(__dirname, "fixtures/nest-instance.cjs"),
+    ],
+    {
+      env: { ...process.env, SG_INSTANCE: instance, SG_SKEW_MS: String(skewMs), SG_KEY: key },
+      stdio: ["pipe", "pipe", "pipe"],
+    },
+  );
+  let buffered = "";
+  child.stdout!.on("data", (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const parts = buffered.split("\n");
+    buffered = parts.pop() ?? "";
+    for (const part of parts) if (part.startsWith("{")) lines.push(JSON.parse(part) as Line);
+  });
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  child.on("exit", (code, signal) => {
+    lines.push({
+      w: instance,
+      type: "exit",
+      event: `${code ?? signal}`,
+      error: stderr.slice(-2000),
+    });
+  });
+  return child;
+}
+
+it("@Cron('* * * * * *') with @RunOnce: two app processes, clocks 800 ms apart, run each second once", async () => {
+  const lines: Line[] = [];
+  const key = uniqueName("nest-cron");
+  const children = [startProcess("a", 400, key, lines), startProcess("b", -400, key, lines)];
+  const decidedByBoth = () => {
+    const counts = new Map<number, number>();
+    for (const l of lines) {
+      if (l.type === "event" && (l.event === "ran" || l.event === "skipped")) {
+        counts.set(l.slot!, (counts.get(l.slot!) ?? 0) + 1);
+      }
+    }
+    return [...counts].filter(([, n]) => n === 2).map(([slot]) => slot);
+  };
+  const exited = () => lines.some((l) => l.type === "exit" || l.type === "error");
+  await waitFor(() => decidedByBoth().length >= 4 || exited(), 25_000);
+  for (const child of children) child.stdin!.write("stop\n");
+  await waitFor(() => lines.filter((l) => l.type === "exit").length === 2, 15_000);
+  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+
+  expect(
+    lines.filter((l) => l.type === "error" || (l.type === "event" && l.event === "failed")),
+  ).toEqual([]);
+  expect(lines.filter((l) => l.type === "exit").map((l) => l.event)).toEqual(["0", "0"]);
+  const decided = decidedByBoth();
   expect(decided.length).toBeGreaterThanOrEqual(4);
-  // Every slot both instances decided ran exactly once.
-  for (const slot of decided) expect(runs.cron.filter((r) => r.slot === slot)).toHaveLength(1);
-  checkOncePerSlot(runs.cron, 1_000);
+  const all = lines
+    .filter((l) => l.type === "run")
+    .map((l) => ({ instance: l.w, slot: l.slot!, fence: l.fence! }));
+  for (const slot of decided) expect(all.filter((r) => r.slot === slot)).toHaveLength(1);
+  checkOncePerSlot(all, 1_000);
 });
 
 it("@Interval(1000) with @RunOnce: two app instances run each 1 s window once", async () => {
-  const instances = [
-    await startInstance("a", IntervalJobs),
-    await startInstance("b", IntervalJobs),
-  ];
-  await waitFor(() => slotsDecidedByAll(events.interval, 2).length >= 3, 15_000);
+  const instances = [await startInstance("a"), await startInstance("b")];
+  await waitFor(() => slotsDecidedByAll(events, 2).length >= 3, 15_000);
   for (const instance of instances) await instance.close();
 
-  expect(events.interval.filter((e) => e.type === "failed")).toEqual([]);
-  expect(slotsDecidedByAll(events.interval, 2).length).toBeGreaterThanOrEqual(3);
-  checkOncePerSlot(runs.interval, 1_000);
+  expect(events.filter((e) => e.type === "failed")).toEqual([]);
+  expect(slotsDecidedByAll(events, 2).length).toBeGreaterThanOrEqual(3);
+  checkOncePerSlot(runs, 1_000);
   // Runs carry the default key, <class>.<method>.
-  expect(events.interval[0]).toMatchObject({ name: "IntervalJobs.everyInterval" });
+  expect(events[0]).toMatchObject({ name: "IntervalJobs.everyInterval" });
 });
