@@ -12,8 +12,18 @@ export const MAX_FENCE = 900_000_000_000_000;
 export const FENCE_WARNING_THRESHOLD = 90_000_000_000_000;
 
 const FENCE_PATTERN = /^\d{15}$/;
+const FENCE_WARNING_TEXT = String(FENCE_WARNING_THRESHOLD).padStart(FENCE_DIGITS, "0");
 
 export function formatFence(value: number | bigint): string {
+  // Every acquisition formats one fence: a safe integer in range skips the BigInt round trip.
+  if (
+    typeof value === "number" &&
+    Number.isSafeInteger(value) &&
+    value >= 1 &&
+    value <= MAX_FENCE
+  ) {
+    return String(value).padStart(FENCE_DIGITS, "0");
+  }
   const n = BigInt(value);
   if (n < 1n || n > BigInt(MAX_FENCE)) {
     throw new LockError("Internal", `Fence ${n} is outside 1..${MAX_FENCE}`);
@@ -54,7 +64,8 @@ const warnedKeys = new Set<string>();
  * (a driver passes its backend's; default `console`).
  */
 export function warnIfFenceNearLimit(key: string, fence: string, logger?: Logger): void {
-  if (Number(fence) <= FENCE_WARNING_THRESHOLD || warnedKeys.has(key)) return;
+  // Fences are zero-padded to one width, so text order is numeric order: no number parsed per call.
+  if (fence <= FENCE_WARNING_TEXT || warnedKeys.has(key)) return;
   warnedKeys.add(key);
   writeLog(
     logger,

@@ -1,24 +1,27 @@
 import { defineBackend, type LockDriver } from "@syncguard/core/driver";
 import { adaptClient } from "./clients/detect";
 import { resolveConfig } from "./config";
-import type { OperationContext } from "./context";
+import type { DriverContext } from "./context";
 import { toRedisLockError } from "./errors";
 import { checkAtFirstUse } from "./first-use";
 import { layoutForKey, layoutForLockId, layoutForTag } from "./keys";
-import { abandonWait } from "./operations/abandon-wait";
 import { acquire } from "./operations/acquire";
 import { extend } from "./operations/extend";
-import { listLocks } from "./operations/list";
-import { isLocked, readByKey, readByLockId } from "./operations/read";
+import { isLocked } from "./operations/is-locked";
+import { list } from "./operations/list";
+import { readByKey } from "./operations/read-by-key";
+import { readByLockId } from "./operations/read-by-lock-id";
 import { readFence } from "./operations/read-fence";
 import { release } from "./operations/release";
-import { createWatcher } from "./operations/subscribe";
+import { watch } from "./operations/watch";
+import { withdraw } from "./operations/withdraw";
 import type {
   RedisBackend,
   RedisBackendOptions,
   RedisCapabilities,
   RedisClientLike,
 } from "./types";
+import { createWatcher } from "./watcher";
 
 const CAPABILITIES: RedisCapabilities = Object.freeze({
   backend: "redis",
@@ -47,12 +50,16 @@ export function createRedisDriver(
 ): LockDriver<RedisCapabilities> {
   const config = resolveConfig(options);
   const adapter = adaptClient(client);
-  const ctx: OperationContext = {
+  const ctx: DriverContext = {
     client: adapter.sender,
+    connection: adapter.connection,
+    library: adapter.library,
+    cluster: adapter.cluster,
     config,
     publishCommand: adapter.cluster ? "SPUBLISH" : "PUBLISH",
+    watcher: createWatcher(config.keyPrefix, adapter.transport),
+    scanNodes: () => adapter.scanNodes(),
   };
-  const watcher = createWatcher(config.keyPrefix, adapter.transport);
   // Once per backend, before its first operation: the server version, and the eviction policy of
   // the node the first key lives on. Retried by the next operation if it could not reach the server.
   let checked = false;
@@ -85,15 +92,14 @@ export function createRedisDriver(
 
   return {
     capabilities: CAPABILITIES,
-    acquire(input) {
-      // A key someone here waited for lately (its watch lingers) is likely held again.
-      if (checked) return acquire(ctx, input, !watcher.isWatching(input.tag));
-      return checkedFor(
-        "acquire",
-        () => layoutForTag(prefix, input.tag).record,
-        () => acquire(ctx, input, !watcher.isWatching(input.tag)),
-      );
-    },
+    acquire: (input) =>
+      checked
+        ? acquire(ctx, input)
+        : checkedFor(
+            "acquire",
+            () => layoutForTag(prefix, input.tag).record,
+            () => acquire(ctx, input),
+          ),
     release: (input) =>
       checked
         ? release(ctx, input)
@@ -107,15 +113,15 @@ export function createRedisDriver(
       checkedFor(
         "list",
         () => anyRecord,
-        () => listLocks(ctx, () => adapter.scanNodes(), input),
+        () => list(ctx, input),
       ),
     readFence: (input) => checkedFor("readFence", byKey(input.key), () => readFence(ctx, input)),
-    watch: (key, listener) => watcher.watch(key, listener),
-    withdraw: (input) => checkedFor("abandonWait", byKey(input.key), () => abandonWait(ctx, input)),
+    watch: (key, listener) => watch(ctx, key, listener),
+    withdraw: (input) => checkedFor("withdraw", byKey(input.key), () => withdraw(ctx, input)),
     // Idle channels sit on the backend's own unref'd pub/sub connection: cheap to keep.
     watchLingerMs: 2_000,
     toLockError: toRedisLockError,
     ...(config.logger ? { logger: config.logger } : {}),
-    close: () => watcher.close(),
+    close: () => ctx.watcher.close(),
   };
 }

@@ -1,15 +1,23 @@
 import { LockError, type Logger } from "@syncguard/core";
-import { checkBackendOptionNames, utf8Bytes, validateLogger } from "@syncguard/core/driver";
+import {
+  checkBackendOptionNames,
+  utf8Bytes,
+  validateLogger,
+  validateTtl,
+} from "@syncguard/core/driver";
 import type { EvictionPolicyCheck, RedisBackendOptions } from "./types";
 
 export const DEFAULT_KEY_PREFIX = "syncguard";
 /** Keeps every generated key name short. */
 export const MAX_KEY_PREFIX_BYTES = 256;
+/** The bound on one operation unless the options say otherwise, as on the other stores. */
+export const DEFAULT_OPERATION_TIMEOUT_MS = 10_000;
 
 /** Every option `createRedisBackend` takes. */
 export const REDIS_BACKEND_OPTION_NAMES: ReadonlySet<string> = new Set([
   "keyPrefix",
   "evictionPolicyCheck",
+  "operationTimeoutMs",
   "logger",
 ]);
 
@@ -22,6 +30,7 @@ export const REDIS_FOREIGN_OPTION_NAMES: Readonly<Record<string, string>> = Obje
 export interface RedisBackendConfig {
   readonly keyPrefix: string;
   readonly evictionPolicyCheck: EvictionPolicyCheck;
+  readonly operationTimeoutMs: number;
   readonly logger?: Logger;
 }
 
@@ -57,10 +66,15 @@ export function resolveConfig(options: RedisBackendOptions | undefined): RedisBa
   if (!EVICTION_POLICY_CHECKS.includes(evictionPolicyCheck)) {
     throw invalid(`evictionPolicyCheck must be one of ${EVICTION_POLICY_CHECKS.join(", ")}`);
   }
+  const operationTimeoutMs = validateTtl(
+    options?.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS,
+    "operationTimeoutMs",
+  );
   const logger = validateLogger(options?.logger);
   return Object.freeze({
     keyPrefix,
     evictionPolicyCheck,
+    operationTimeoutMs,
     ...(logger ? { logger } : {}),
   });
 }

@@ -1,57 +1,23 @@
+import type { ClientLibrary, ScanNode, Sender } from "./clients/adapter";
+import type { ConnectionState } from "./clients/connection";
 import type { RedisBackendConfig } from "./config";
-import { notReadyError, toRedisLockError } from "./errors";
-import { type LuaScript, type PublishCommand, runScript } from "./scripts";
-import type { ScriptCall, ScriptClient } from "./types";
+import type { PublishCommand } from "./scripts";
+import type { Watcher } from "./watcher";
 
-/** What every operation needs: the client, the validated config and how releases are announced. */
-export interface OperationContext {
-  readonly client: ScriptClient;
+/** What every operation receives: the client, the validated config and the backend's state. */
+export interface DriverContext {
+  /** What scripts and GETs are sent on (see clients/). */
+  readonly client: Sender;
+  /** Whether a command sent now would go to the server, and why not. */
+  readonly connection: ConnectionState;
+  /** Which library the client comes from, and whether it is a cluster client. */
+  readonly library: ClientLibrary;
+  readonly cluster: boolean;
   readonly config: RedisBackendConfig;
   /** PUBLISH on a single node; SPUBLISH (sharded, same slot as the lock) on a cluster. */
   readonly publishCommand: PublishCommand;
-}
-
-/**
- * The client to send on: refuses at once (ServiceUnavailable, nothing sent) when the client has
- * no connection, instead of letting the command wait in node-redis's offline queue for its
- * timeout; with a signal, a view whose queued commands the signal can take back.
- */
-function sender(ctx: OperationContext, operation: string, signal?: AbortSignal): ScriptClient {
-  const { client } = ctx;
-  if (client.isReady === false) throw notReadyError(operation);
-  return signal && client.withAbortSignal ? client.withAbortSignal(signal) : client;
-}
-
-/** One script call, its errors mapped to LockErrors (no async layer of its own: one per call). */
-export function callScript(
-  ctx: OperationContext,
-  operation: string,
-  script: LuaScript,
-  call: ScriptCall,
-  signal?: AbortSignal,
-): Promise<unknown> {
-  let client: ScriptClient;
-  try {
-    client = sender(ctx, operation, signal);
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  return runScript(client, script, call).catch((error: unknown) => {
-    throw toRedisLockError(error, operation);
-  });
-}
-
-/** A plain GET of one key (lookups need no script), its errors mapped to LockErrors. */
-export async function readKey(
-  ctx: OperationContext,
-  operation: string,
-  key: string,
-  signal?: AbortSignal,
-): Promise<unknown> {
-  const client = sender(ctx, operation, signal);
-  try {
-    return await client.get(key);
-  } catch (error) {
-    throw toRedisLockError(error, operation);
-  }
+  /** Wake-up subscriptions, one channel per watched key. */
+  readonly watcher: Watcher;
+  /** The servers a listing scans: the node, or every master of a cluster in a stable order. */
+  scanNodes(): Promise<readonly ScanNode[]>;
 }

@@ -1,4 +1,4 @@
-import { LockError, type LockErrorCode } from "@syncguard/core";
+import { isLockError, LockError, type LockErrorCode } from "@syncguard/core";
 
 /**
  * Maps node-redis and ioredis errors to LockError codes by what they say about the command (ADR-011):
@@ -106,6 +106,50 @@ interface Classified {
   reason: string;
 }
 
+/** How to connect to a Redis Cluster, and to a single node, with either library. */
+const CLUSTER_CLIENTS =
+  "a cluster client: node-redis createCluster({ rootNodes }), ioredis new Cluster([...])";
+const SINGLE_CLIENTS =
+  "a single-node client: node-redis createClient({ url }), ioredis new Redis(url)";
+// A cluster node redirecting a key it does not serve: only a single-node client ever sees these
+// (cluster clients follow them).
+const REDIRECTION_REPLY = /^(MOVED|ASK) \d+ \S+/;
+// A cluster client's CLUSTER SLOTS on a server that is not a cluster node.
+const NOT_A_CLUSTER_REPLY = /cluster support disabled/;
+
+/** A client of the wrong kind for the server: a mistake in the setup, not an outage. */
+function wrongTopology(message: string): Classified | undefined {
+  if (REDIRECTION_REPLY.test(message)) {
+    return {
+      code: "InvalidArgument",
+      reason:
+        `the server is a Redis Cluster node and redirected the command (${message}); a ` +
+        `single-node client cannot follow that: connect with ${CLUSTER_CLIENTS}`,
+    };
+  }
+  if (NOT_A_CLUSTER_REPLY.test(message)) {
+    return {
+      code: "InvalidArgument",
+      reason: `the server is not a Redis Cluster node (${message}): connect with ${SINGLE_CLIENTS}`,
+    };
+  }
+  return undefined;
+}
+
+/** Why a single-node client was refused on a Redis Cluster node, for the first-use check. */
+export function clusterNodeError(operation: string, library: "node-redis" | "ioredis"): LockError {
+  const instead =
+    library === "node-redis"
+      ? "createCluster({ rootNodes }) from node-redis"
+      : "new Cluster([...]) from ioredis";
+  return new LockError(
+    "InvalidArgument",
+    `Redis ${operation} failed: the server is a Redis Cluster node (cluster_enabled:1) and the ` +
+      "client a single-node client, which reaches only the keys of that node (the others fail " +
+      `with MOVED): connect with a cluster client, ${instead}`,
+  );
+}
+
 function classifyOne(error: Error): Classified | undefined {
   const message = error.message ?? "";
   const className = error.constructor?.name ?? "Error";
@@ -147,22 +191,59 @@ function classifyOne(error: Error): Classified | undefined {
   return undefined;
 }
 
-/** Errors the clients wrap keep the socket error in `cause`, `originalError` or `socketError`. */
+/**
+ * Errors the clients wrap keep the socket error in `cause`, `originalError` or `socketError`;
+ * ioredis's cluster errors keep the last node's reply in `lastNodeError`.
+ */
 function nested(error: Error): unknown[] {
-  const holder = error as { cause?: unknown; originalError?: unknown; socketError?: unknown };
-  return [holder.socketError, holder.originalError, holder.cause];
+  const holder = error as {
+    cause?: unknown;
+    originalError?: unknown;
+    socketError?: unknown;
+    lastNodeError?: unknown;
+  };
+  return [holder.socketError, holder.originalError, holder.cause, holder.lastNodeError];
 }
 
-function classify(error: unknown): Classified | undefined {
+/**
+ * An Error from any realm: Node's own errors (a refused connection) fail `instanceof Error` where
+ * the client library runs in another realm (a vm context, a test runner's sandbox).
+ */
+export function isErrorLike(value: unknown): value is Error {
+  return (
+    value instanceof Error ||
+    (typeof value === "object" &&
+      value !== null &&
+      typeof (value as { message?: unknown }).message === "string" &&
+      typeof (value as { name?: unknown }).name === "string")
+  );
+}
+
+/** The error and every error it wraps, outermost first. */
+function chain(error: unknown): Error[] {
   const seen = new Set<unknown>();
+  const found: Error[] = [];
   const queue: unknown[] = [error];
   while (queue.length > 0) {
     const current = queue.shift();
-    if (!(current instanceof Error) || seen.has(current)) continue;
+    if (!isErrorLike(current) || seen.has(current)) continue;
     seen.add(current);
+    found.push(current);
+    queue.push(...nested(current));
+  }
+  return found;
+}
+
+function classify(error: unknown): Classified | undefined {
+  const errors = chain(error);
+  // A client of the wrong kind says so wherever the reply sits (ioredis wraps it in an outage).
+  for (const current of errors) {
+    const misuse = wrongTopology(current.message ?? "");
+    if (misuse) return misuse;
+  }
+  for (const current of errors) {
     const found = classifyOne(current);
     if (found !== undefined) return found;
-    queue.push(...nested(current));
   }
   return undefined;
 }
@@ -174,12 +255,11 @@ export function classifyRedisError(error: unknown): LockErrorCode | undefined {
 
 /** Wraps a client error as a LockError (Internal when unrecognised), keeping it as `cause`. */
 export function toRedisLockError(error: unknown, operation: string): LockError {
-  if (error instanceof LockError) return error;
+  if (isLockError(error)) return error;
   const found = classify(error);
-  const detail =
-    error instanceof Error
-      ? error.message.trim() || error.constructor?.name || "Error"
-      : String(error) || typeof error;
+  const detail = isErrorLike(error)
+    ? error.message.trim() || error.constructor?.name || "Error"
+    : String(error) || typeof error;
   return new LockError(
     found?.code ?? "Internal",
     `Redis ${operation} failed: ${found?.reason ?? detail}`,
@@ -189,15 +269,76 @@ export function toRedisLockError(error: unknown, operation: string): LockError {
   );
 }
 
-/** The error for a call made while the client has no connection: nothing was sent. */
-export function notReadyError(operation: string): LockError {
+/**
+ * The error for a call made while the client has no connection: nothing was sent. The client's
+ * last error says why when it is not an outage: refused credentials (AuthFailed, so lock() stops
+ * at once instead of retrying until its timeout) or a client of the wrong kind (InvalidArgument).
+ */
+export function notConnectedError(operation: string, lastError: Error | undefined): LockError {
+  const refusal = connectionRefusal(operation, lastError);
+  if (refusal) return refusal;
+  const said = lastError ? lastError.message.trim() || lastError.constructor?.name : undefined;
   return new LockError(
     "ServiceUnavailable",
-    `Redis ${operation} failed: the client is not connected (disconnected or reconnecting); the command was not sent`,
+    `Redis ${operation} failed: the client is not connected (disconnected or reconnecting${
+      said ? `; its last error: ${said}` : ""
+    }); the command was not sent`,
+    lastError ? { cause: lastError } : undefined,
+  );
+}
+
+/**
+ * The error a client's connection error means when waiting longer cannot help: refused
+ * credentials (AuthFailed) or a client of the wrong kind for the server (InvalidArgument).
+ */
+export function connectionRefusal(
+  operation: string,
+  lastError: Error | undefined,
+): LockError | undefined {
+  const found = lastError === undefined ? undefined : classify(lastError);
+  if (found?.code === "AuthFailed") {
+    return new LockError(
+      "AuthFailed",
+      `Redis ${operation} failed: the client cannot connect, the server refused its credentials (${found.reason}); the command was not sent`,
+      { cause: lastError },
+    );
+  }
+  if (found?.code === "InvalidArgument") {
+    return new LockError(
+      "InvalidArgument",
+      `Redis ${operation} failed: the client cannot connect: ${found.reason}; the command was not sent`,
+      { cause: lastError },
+    );
+  }
+  return undefined;
+}
+
+/** An operation that waited for the client's first connection until its deadline: nothing was sent. */
+export function firstConnectionTimeoutError(
+  operation: string,
+  operationTimeoutMs: number,
+  lastError: Error | undefined,
+): LockError {
+  const said = lastError ? lastError.message.trim() || lastError.constructor?.name : undefined;
+  return new LockError(
+    "ServiceUnavailable",
+    `Redis ${operation} failed: the client's first connection was not ready within ` +
+      `operationTimeoutMs (${operationTimeoutMs} ms${said ? `; its last error: ${said}` : ""}); ` +
+      "the command was not sent",
+    lastError ? { cause: lastError } : undefined,
+  );
+}
+
+/** An operation whose command was handed to a connected client and got no reply in time. */
+export function noReplyError(operation: string, operationTimeoutMs: number): LockError {
+  return new LockError(
+    "NetworkTimeout",
+    `Redis ${operation} failed: no reply within operationTimeoutMs (${operationTimeoutMs} ms); ` +
+      "the command was sent and may have run",
   );
 }
 
 /** True for the reply Redis gives when a script is not in its cache (restart, failover, flush). */
 export function isNoScriptError(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith("NOSCRIPT");
+  return isErrorLike(error) && error.message.startsWith("NOSCRIPT");
 }

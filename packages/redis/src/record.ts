@@ -1,4 +1,5 @@
-import { malformed } from "./reply";
+import { formatFence, type StoredLock } from "@syncguard/core/driver";
+import { malformed, replyString } from "./reply";
 
 /**
  * The value at a lock record key is one string, written with `SET ... PXAT` in the same call that
@@ -41,5 +42,24 @@ export function parseRecord(text: string): LockRecord {
     expiresAtMs: Number(match[4]),
     acquiredAtMs: Number(match[5]),
     key: text.slice(match[0].length),
+  };
+}
+
+/**
+ * The lock in a GET reply of a record name, or undefined for nothing or a reservation. Reads need
+ * no script: a record exists exactly while its lock is live (its TTL is the lease plus the
+ * tolerance). Core checks that the record is the key's (tags can collide) or the lockId's own.
+ */
+export function storedLockOf(reply: unknown): StoredLock | undefined {
+  if (reply === null || reply === undefined) return undefined;
+  const text = replyString(reply, "lock record");
+  if (isReservation(text)) return undefined;
+  const record = parseRecord(text);
+  return {
+    key: record.key,
+    lockId: record.lockId,
+    acquiredAtMs: record.acquiredAtMs,
+    expiresAtMs: record.expiresAtMs,
+    fence: formatFence(record.fence),
   };
 }

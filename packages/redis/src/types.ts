@@ -21,6 +21,13 @@ export interface RedisBackendOptions {
   /** Checked once, before the first acquire (one INFO). Default "refuse". */
   evictionPolicyCheck?: EvictionPolicyCheck;
   /**
+   * Upper bound on one operation (its script call, a NOSCRIPT retry included, or its GET), in ms.
+   * Past it the call rejects: `NetworkTimeout` when the command was sent (it may have run),
+   * `ServiceUnavailable` when it never was (an ioredis client whose first connection did not
+   * come in time). Default 10 000, at most 2^31 - 1.
+   */
+  operationTimeoutMs?: number;
+  /**
    * Where the backend's warnings go (eviction policy, fence counter near its limit), and the
    * default logger of every lock taken on it. Default `console`.
    */

@@ -3,8 +3,8 @@ import { evictionRisk, parseMemoryInfo } from "../src/eviction-policy";
 import { layoutForKey, layoutForLockId, queueMember, waiterOfMember } from "../src/keys";
 import { acquireCall, acquireResult } from "../src/operations/acquire";
 import { extendCall, extendResult } from "../src/operations/extend";
-import { storedLockOf } from "../src/operations/read";
 import { releaseCall, releaseResult } from "../src/operations/release";
+import { storedLockOf } from "../src/record";
 import { defineLuaScript, WAITED_AT } from "../src/scripts";
 
 // What each script is sent and what its replies mean, without a server: the pure halves of the

@@ -1,12 +1,26 @@
-import type { PubSubTransport } from "../operations/subscribe";
-import type { ScriptClient } from "../types";
+import type { ScriptCall } from "../types";
+import type { PubSubTransport } from "../watcher";
+import type { ConnectionState } from "./connection";
+
+/** Scripts and GETs in one call shape, whichever library sends them. */
+export interface Sender {
+  evalSha(sha: string, call: ScriptCall): Promise<unknown>;
+  eval(script: string, call: ScriptCall): Promise<unknown>;
+  get(key: string): Promise<unknown>;
+  /** A view whose commands the signal takes back while they wait to be written (node-redis). */
+  withAbortSignal?(signal: AbortSignal): Sender;
+}
+
+export type ClientLibrary = "node-redis" | "ioredis";
 
 /** What the backend needs from a client library, whichever the user passed. */
 export interface ClientAdapter {
   /** Which library, for messages. */
-  readonly library: "node-redis" | "ioredis";
+  readonly library: ClientLibrary;
   /** What the operations send scripts and GETs on. */
-  readonly sender: ScriptClient;
+  readonly sender: Sender;
+  /** Whether a command sent now would go to the server, and why not. */
+  readonly connection: ConnectionState;
   /** Wake-up subscriptions (sharded on a cluster). */
   readonly transport: PubSubTransport;
   /** The nodes a listing scans (every master of a cluster, in a stable order), for operators. */

@@ -1,5 +1,5 @@
-import type { PubSubTransport } from "../operations/subscribe";
 import type { ChannelListener } from "../types";
+import type { PubSubTransport } from "../watcher";
 
 /**
  * How long an idle subscriber connection stays open after its last channel is gone. Hot keys

@@ -1,6 +1,13 @@
 import { LockError } from "@syncguard/core";
-import type { ChannelListener, IoredisClient, ScriptClient } from "../types";
-import { type ClientAdapter, type ScanNode, scanArguments, scanReply } from "./adapter";
+import type { ChannelListener, IoredisClient } from "../types";
+import {
+  type ClientAdapter,
+  type ScanNode,
+  type Sender,
+  scanArguments,
+  scanReply,
+} from "./adapter";
+import { type ConnectionState, clientEvents } from "./connection";
 import { type DedicatedSubscriber, dedicatedSubscriberTransport } from "./dedicated-subscriber";
 
 /** An ioredis client (`new Redis()`, Sentinel included, or `new Cluster()`). */
@@ -21,6 +28,7 @@ export function ioredisAdapter(client: IoredisClient): ClientAdapter {
   return {
     library: "ioredis",
     sender: ioredisSender(client),
+    connection: ioredisConnection(client),
     transport: dedicatedSubscriberTransport(() =>
       cluster ? openShardedSubscriber(client) : openSubscriber(client),
     ),
@@ -71,20 +79,41 @@ function rejectClientKeyPrefix(client: IoredisClient): void {
   }
 }
 
-/** Connection states of a client that has not been ready yet ("wait": lazyConnect, unused). */
-const FIRST_CONNECT = new Set(["wait", "connecting", "connect"]);
+/** Statuses of a connection attempt under way ("wait": lazyConnect, not started yet). */
+const OPENING = new Set(["wait", "connecting", "connect"]);
 
-/** Scripts and GETs in node-redis's call shape; readiness from ioredis's connection status. */
-function ioredisSender(client: IoredisClient): ScriptClient {
-  // ioredis users expect `new Redis()` to take commands at once: until its first connection is
-  // ready it queues them (core's deadline still bounds each call). After that, a client that is
-  // not ready is reconnecting, and a command is refused rather than queued behind an outage.
-  let connectedOnce = client.status === "ready";
-  if (!connectedOnce) {
-    client.once("ready", () => {
-      connectedOnce = true;
-    });
-  }
+/**
+ * ioredis users expect `new Redis()` to take commands at once, so while its first connection is
+ * under way an operation waits for it (within operationTimeoutMs and its signal). The backend
+ * never puts a command into ioredis's offline queue: a command that waits there is sent whenever
+ * the client connects, however late, so one given up on could still run. Waiting outside the
+ * client, a command given up on was never sent (ServiceUnavailable). Once the first attempt has
+ * failed, or after the client has been ready, a client that is not ready is refused at once.
+ */
+function ioredisConnection(client: IoredisClient): ConnectionState {
+  const events = clientEvents(client);
+  const readyAtStart = client.status === "ready";
+  const lazy = client as unknown as { connect?(): Promise<unknown> };
+  return {
+    get status() {
+      const { status } = client;
+      if (status === "ready") return "ready";
+      if (readyAtStart || events.wasReady || events.failedBeforeReady) return "down";
+      return OPENING.has(status) ? "opening" : "down";
+    },
+    get lastError() {
+      return events.lastError;
+    },
+    changed() {
+      // A lazyConnect client connects on its first command; the backend sends none while waiting.
+      if (client.status === "wait") lazy.connect?.call(client).catch(() => {});
+      return events.next();
+    },
+  };
+}
+
+/** Scripts and GETs in node-redis's call shape. */
+function ioredisSender(client: IoredisClient): Sender {
   // ioredis (5 and 6) flattens array arguments into the command: no spread copy of our own.
   const evalsha = client.evalsha as (...args: unknown[]) => Promise<unknown>;
   const evalScript = client.eval as (...args: unknown[]) => Promise<unknown>;
@@ -93,9 +122,6 @@ function ioredisSender(client: IoredisClient): ScriptClient {
     eval: (source, call) =>
       evalScript.call(client, source, call.keys.length, call.keys, call.arguments),
     get: (key) => client.get(key),
-    get isReady() {
-      return client.status === "ready" || (!connectedOnce && FIRST_CONNECT.has(client.status));
-    },
   };
 }
 

@@ -1,12 +1,18 @@
-import type { PubSubTransport } from "../operations/subscribe";
 import type {
   ClusterClient,
   NodeRedisClient,
-  ScriptClient,
   StandaloneClient,
   SubscriberConnection,
 } from "../types";
-import { type ClientAdapter, type ScanNode, scanArguments, scanReply } from "./adapter";
+import type { PubSubTransport } from "../watcher";
+import {
+  type ClientAdapter,
+  type ScanNode,
+  type Sender,
+  scanArguments,
+  scanReply,
+} from "./adapter";
+import { type ConnectionState, clientEvents } from "./connection";
 import { type DedicatedSubscriber, dedicatedSubscriberTransport } from "./dedicated-subscriber";
 
 /** A node-redis client (v5 or v6): `createClient()` or `createCluster()`. */
@@ -21,9 +27,11 @@ function isCluster(client: NodeRedisClient): client is ClusterClient {
 
 export function nodeRedisAdapter(client: NodeRedisClient): ClientAdapter {
   const cluster = isCluster(client);
+  const view = withoutCommandTimers(client);
   return {
     library: "node-redis",
-    sender: cluster ? withoutCommandTimers(client) : rawScriptSender(withoutCommandTimers(client)),
+    sender: cluster ? (view as Sender) : rawScriptSender(view),
+    connection: nodeRedisConnection(client),
     transport: cluster
       ? shardedTransport(client)
       : dedicatedSubscriberTransport(() => openDuplicate(client)),
@@ -62,8 +70,8 @@ async function clusterScanNodes(client: ClusterClient): Promise<readonly ScanNod
  * The client view the operations send on. node-redis 6 arms an `AbortSignal.timeout` for every
  * command (its 5 s default), which only bounds the time a command waits to be written, about a
  * tenth of the client CPU of a call. The backend refuses to send while the client is not ready,
- * and core bounds every acquire, release and extend itself with one shared timer, so the
- * backend's own calls go without it.
+ * and bounds every operation itself by operationTimeoutMs with core's shared timer, so its own
+ * calls go without it.
  */
 function withoutCommandTimers(client: NodeRedisClient): NodeRedisClient {
   // Not in NodeRedisClient: its node-redis typing ties the view to the client's RESP version.
@@ -75,11 +83,28 @@ function withoutCommandTimers(client: NodeRedisClient): NodeRedisClient {
     : client;
 }
 
+/**
+ * node-redis takes a command only when it is connected: the application connects it
+ * (`await client.connect()`), so a client that is not ready is refused at once, whether it never
+ * connected, is reconnecting (refused credentials keep it there) or was closed.
+ */
+function nodeRedisConnection(client: NodeRedisClient): ConnectionState {
+  const events = clientEvents(client);
+  return {
+    get status() {
+      return client.isReady === false ? "down" : "ready";
+    },
+    get lastError() {
+      return events.lastError;
+    },
+    changed: () => events.next(),
+  };
+}
+
 /** What a single node's sender uses of a node-redis client view. */
 interface CommandView {
   sendCommand(args: string[]): Promise<unknown>;
   get(key: string): Promise<unknown>;
-  readonly isReady?: boolean;
   withAbortSignal?(signal: AbortSignal): CommandView;
 }
 
@@ -88,16 +113,13 @@ interface CommandView {
  * node-redis runs for its typed `evalSha` (the reply is the same: EVAL has no reply transform). A
  * cluster client keeps the typed call, which routes by the first key.
  */
-function rawScriptSender(client: NodeRedisClient): ScriptClient {
-  const over = (view: CommandView): ScriptClient => ({
+function rawScriptSender(client: NodeRedisClient): Sender {
+  const over = (view: CommandView): Sender => ({
     evalSha: (sha, call) =>
       view.sendCommand(["EVALSHA", sha, String(call.keys.length), ...call.keys, ...call.arguments]),
     eval: (source, call) =>
       view.sendCommand(["EVAL", source, String(call.keys.length), ...call.keys, ...call.arguments]),
     get: (key) => view.get(key),
-    get isReady() {
-      return view.isReady;
-    },
     ...(view.withAbortSignal
       ? { withAbortSignal: (signal: AbortSignal) => over(view.withAbortSignal!(signal)) }
       : {}),

@@ -1,9 +1,10 @@
 import { assertFenceNewer, LockError, StaleFenceError } from "@syncguard/core";
+import type { Sender } from "../clients/adapter";
 import { adaptClient } from "../clients/detect";
 import { toRedisLockError } from "../errors";
 import { replyArray, replyNumber, replyString } from "../reply";
 import { defineLuaScript, runScript } from "../scripts";
-import type { RedisClientLike, ScriptClient } from "../types";
+import type { RedisClientLike } from "../types";
 import FENCED_SET_LUA from "./fenced-set.lua";
 
 const script = defineLuaScript("fencedSet", FENCED_SET_LUA);
@@ -40,10 +41,10 @@ export function fenceRecordKey(key: string): string {
   return `{${key}}:fence`;
 }
 
-const senders = new WeakMap<object, ScriptClient>();
+const senders = new WeakMap<object, Sender>();
 
 /** One adapter per client, made on first use (the guard opens no connection of its own). */
-function senderFor(client: RedisClientLike): ScriptClient {
+function senderFor(client: RedisClientLike): Sender {
   let sender = senders.get(client);
   if (!sender) {
     sender = adaptClient(client).sender;

@@ -6,7 +6,8 @@ import {
   formatFence,
   warnIfFenceNearLimit,
 } from "@syncguard/core/driver";
-import { callScript, type OperationContext } from "../context";
+import { callScript } from "../command";
+import type { DriverContext } from "../context";
 import { layoutForTag, queueMember } from "../keys";
 import { malformed, replyArray, replyNumber } from "../reply";
 import { defineLuaScript } from "../scripts";
@@ -69,12 +70,12 @@ export function acquireResult(reply: unknown, key: string, logger?: Logger): Dri
   throw malformed("acquire", reply);
 }
 
-/** One attempt (see acquire.lua); `expectFree` as for acquireCall. */
-export function acquire(
-  ctx: OperationContext,
-  input: DriverAcquireInput,
-  expectFree: boolean,
-): Promise<DriverAttempt> {
+/**
+ * One attempt (see acquire.lua). A key someone here waited for lately (its watch lingers) is
+ * likely held again: it is read first; any other key is expected free (see acquireCall).
+ */
+export function acquire(ctx: DriverContext, input: DriverAcquireInput): Promise<DriverAttempt> {
+  const expectFree = !ctx.watcher.isWatching(input.tag);
   const call = acquireCall(ctx.config.keyPrefix, input, expectFree);
   return callScript(ctx, "acquire", script, call, input.signal).then((reply) =>
     acquireResult(reply, input.key, ctx.config.logger),

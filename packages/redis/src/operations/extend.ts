@@ -1,5 +1,6 @@
 import type { DriverExtendInput } from "@syncguard/core/driver";
-import { callScript, type OperationContext } from "../context";
+import { callScript } from "../command";
+import type { DriverContext } from "../context";
 import { layoutForLockId } from "../keys";
 import { malformed, replyNumber } from "../reply";
 import { defineLuaScript } from "../scripts";
@@ -21,7 +22,7 @@ export function extendResult(reply: unknown): { expiresAtMs: number } | undefine
 }
 
 export function extend(
-  ctx: OperationContext,
+  ctx: DriverContext,
   { lockId, ttlMs, signal }: DriverExtendInput,
 ): Promise<{ expiresAtMs: number } | undefined> {
   const call = extendCall(ctx.config.keyPrefix, lockId, ttlMs);

@@ -6,7 +6,8 @@ import {
   type ListedLock,
 } from "@syncguard/core/driver";
 import type { ScanNode } from "../clients/adapter";
-import { type OperationContext, readKey } from "../context";
+import { readKey } from "../command";
+import type { DriverContext } from "../context";
 import { toRedisLockError } from "../errors";
 import { isReservation, parseRecord } from "../record";
 import { replyString } from "../reply";
@@ -23,9 +24,8 @@ import { replyString } from "../reply";
  * SCAN call next time (same cursor, same COUNT) and skips the names up to the last one shown, so
  * a lock present all along is shown once, as SCAN guarantees for a whole iteration.
  */
-export async function listLocks(
-  ctx: OperationContext,
-  nodes: () => Promise<readonly ScanNode[]>,
+export async function list(
+  ctx: DriverContext,
   { prefix, limit, cursor, signal }: DriverListInput,
 ): Promise<DriverListPage> {
   const match = `${globEscape(ctx.config.keyPrefix)}:{??}:lock:????????????`;
@@ -33,7 +33,7 @@ export async function listLocks(
   const count = position?.count ?? Math.min(1000, Math.max(100, limit * 4));
   let servers: readonly ScanNode[];
   try {
-    servers = await nodes();
+    servers = await ctx.scanNodes();
   } catch (error) {
     throw toRedisLockError(error, "list");
   }

@@ -1,5 +1,6 @@
 import { type DriverFenceReading, type DriverKeyInput, formatFence } from "@syncguard/core/driver";
-import { type OperationContext, readKey } from "../context";
+import { readKey } from "../command";
+import type { DriverContext } from "../context";
 import { layoutForKey } from "../keys";
 import { malformed, replyString } from "../reply";
 
@@ -8,7 +9,7 @@ import { malformed, replyString } from "../reply";
  * route (ADR-019), so the value is at least the key's own last fence.
  */
 export async function readFence(
-  ctx: OperationContext,
+  ctx: DriverContext,
   { key, signal }: DriverKeyInput,
 ): Promise<DriverFenceReading> {
   const reply = await readKey(

@@ -1,5 +1,6 @@
 import type { DriverLockIdInput, DriverRelease } from "@syncguard/core/driver";
-import { callScript, type OperationContext } from "../context";
+import { callScript } from "../command";
+import type { DriverContext } from "../context";
 import { layoutForLockId } from "../keys";
 import { malformed, replyNumber } from "../reply";
 import { defineLuaScript, type PublishCommand } from "../scripts";
@@ -43,7 +44,7 @@ export function releaseResult(reply: unknown): DriverRelease {
 }
 
 export function release(
-  ctx: OperationContext,
+  ctx: DriverContext,
   { lockId, signal }: DriverLockIdInput,
 ): Promise<DriverRelease> {
   const call = releaseCall(ctx.config.keyPrefix, lockId);

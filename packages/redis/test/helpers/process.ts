@@ -22,6 +22,8 @@ export function freePort(): Promise<number> {
 
 export interface RedisProcess {
   port: number;
+  /** Sends the server a signal: SIGSTOP freezes it (connections stay open, nothing answers), SIGCONT wakes it. */
+  signal(signal: NodeJS.Signals): void;
   stop(): Promise<void>;
 }
 
@@ -66,10 +68,14 @@ export async function startRedis(extraArgs: string[], password?: string): Promis
   }
   return {
     port,
+    signal: (signal) => {
+      child.kill(signal);
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
         child.once("exit", () => resolve());
+        child.kill("SIGCONT"); // a frozen server handles SIGTERM only once it runs again
         child.kill("SIGTERM");
       }),
   };

@@ -1,9 +1,9 @@
 import type { ReleaseListener, Unsubscribe } from "@syncguard/core/driver";
 import { keyTag } from "@syncguard/core/driver";
-import { toRedisLockError } from "../errors";
-import { channelForTag, waiterOfMember } from "../keys";
-import { HANDOFF_WINDOW_MS } from "../scripts";
-import type { ChannelListener } from "../types";
+import { toRedisLockError } from "./errors";
+import { channelForTag, waiterOfMember } from "./keys";
+import { HANDOFF_WINDOW_MS } from "./scripts";
+import type { ChannelListener } from "./types";
 
 /** Moves SUBSCRIBE/UNSUBSCRIBE for one channel; core does the counting. */
 export interface PubSubTransport {
@@ -50,7 +50,7 @@ export function createWatcher(prefix: string, transport: PubSubTransport): Watch
         await transport.subscribe(channel, dispatch);
       } catch (error) {
         stop(channel, dispatch);
-        throw toRedisLockError(error, "subscribe");
+        throw toRedisLockError(error, "watch");
       }
       return () => stop(channel, dispatch);
     },
