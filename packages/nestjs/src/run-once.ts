@@ -101,6 +101,9 @@ export function RunOnce(options: RunOnceDecoratorOptions): MethodDecorator {
     if (typeof method !== "function") {
       throw new LockError("InvalidArgument", `${label}: @RunOnce() decorates methods only`);
     }
+    if (Reflect.getOwnMetadata(RUN_ONCE_METADATA, method) !== undefined) {
+      throw new LockError("InvalidArgument", `${label}: @RunOnce() is applied twice`);
+    }
 
     const runOnceMethod = function (this: object): Promise<void> {
       const tick = registry().get(this)?.get(propertyKey);

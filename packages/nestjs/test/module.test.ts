@@ -151,6 +151,14 @@ describe("bad input is refused with InvalidArgument before any I/O", () => {
       [{ ttlMs: 1_000, ttl: 5 }, /did you mean ttlMs/],
     ];
     for (const [options, message] of cases) expect(() => define(options)).toThrow(invalid(message));
+    expect(() => {
+      class Twice {
+        @RunOnce({ ttlMs: 1_000 })
+        @RunOnce({ ttlMs: 1_000 })
+        sweep() {}
+      }
+      return Twice;
+    }).toThrow(invalid(/Twice\.sweep: @RunOnce\(\) is applied twice/));
   });
 
   it("@RunOnce() on a method with no schedule, or only @Timeout(), fails the startup", async () => {
