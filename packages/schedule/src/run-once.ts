@@ -25,8 +25,27 @@ export interface CronJobLike {
   /** When the current run fired (cron records the moment, not the scheduled time). */
   lastDate(): Date | null;
   readonly cronTime: {
-    getNextDateFrom(start: Date): { toMillis(): number };
+    /** The job's `timeZone` option: its schedule is read in that zone. */
+    readonly timeZone?: string;
+    /** The job's `utcOffset` option (minutes): its schedule is read at that offset. */
+    readonly utcOffset?: number;
+    /** The first scheduled time after `start`, read in `timeZone` (else `start`'s zone, local). */
+    getNextDateFrom(start: Date, timeZone?: string): { toMillis(): number };
   };
+}
+
+/**
+ * The zone a cron job's schedule is read in, as cron names it when it schedules the job:
+ * `timeZone`, or `UTC±hh:mm` for `utcOffset`; undefined for the machine's own.
+ */
+function cronZone(cronTime: CronJobLike["cronTime"]): string | undefined {
+  if (cronTime.timeZone) return cronTime.timeZone;
+  const offset = cronTime.utcOffset;
+  if (typeof offset !== "number") return undefined;
+  const hours = Math.trunc(offset / 60);
+  const minutes = Math.abs(offset - hours * 60);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `UTC${offset < 0 ? "-" : "+"}${pad(Math.abs(hours))}:${pad(minutes)}`;
 }
 
 /**
@@ -82,8 +101,10 @@ function slotSource(self: unknown, first: unknown): SlotSource | undefined {
   }
   for (const candidate of [first, self]) {
     if (isCronJob(candidate)) {
+      // cron reads the schedule in the job's zone when it fires it; so must the slot search.
+      const zone = cronZone(candidate.cronTime);
       return {
-        nextAfter: (ms) => candidate.cronTime.getNextDateFrom(new Date(ms)).toMillis(),
+        nextAfter: (ms) => candidate.cronTime.getNextDateFrom(new Date(ms), zone).toMillis(),
         firedAtMs: candidate.lastDate()?.getTime() ?? Date.now(),
       };
     }
