@@ -4,7 +4,7 @@
  */
 import "reflect-metadata";
 import { Injectable, Module } from "@nestjs/common";
-import { Cron, ScheduleModule, Timeout } from "@nestjs/schedule";
+import { Cron, Interval, ScheduleModule, Timeout } from "@nestjs/schedule";
 import { Test } from "@nestjs/testing";
 import { createLock, type LockFunction } from "@syncguard/core";
 import { createMemoryBackend } from "@syncguard/core/memory";
@@ -193,5 +193,86 @@ describe("bad input is refused with InvalidArgument before any I/O", () => {
     await expect((new Jobs().sweep as () => Promise<void>)()).rejects.toEqual(
       invalid(/did not bind: import SyncGuardModule\.forRoot\(\)/),
     );
+  });
+});
+
+describe("the slot a trigger runs for", () => {
+  // Only Date is faked (frozen at the trigger's moment); timers and the monotonic clock are real.
+  // Each claim is then held for its slot's window past the frozen moment, in real time.
+  const at = (iso: string) =>
+    jest
+      .useFakeTimers({
+        doNotFake: [
+          "setTimeout",
+          "clearTimeout",
+          "setInterval",
+          "clearInterval",
+          "setImmediate",
+          "clearImmediate",
+          "nextTick",
+          "queueMicrotask",
+          "performance",
+          "hrtime",
+        ],
+      })
+      .setSystemTime(new Date(iso));
+  afterEach(() => jest.useRealTimers());
+
+  const slots: Record<string, string> = {};
+  const record = (name: string) => (run: { slot: Date }) => {
+    slots[name] = run.slot.toISOString();
+  };
+
+  @Injectable()
+  class Jobs {
+    @Cron("0 0 * * *", { timeZone: "Asia/Tokyo" })
+    @RunOnce({ ttlMs: 1_000, lateAfterMs: 500 })
+    tokyoMidnight(run: { slot: Date }) {
+      record("tokyo")(run);
+    }
+
+    @Cron("0 0 * * *", { utcOffset: 60 })
+    @RunOnce({ ttlMs: 1_000, lateAfterMs: 500 })
+    plusOneMidnight(run: { slot: Date }) {
+      record("utc+1")(run);
+    }
+
+    @Cron(new Date("2030-01-01T15:00:00.000Z"))
+    @RunOnce({ ttlMs: 1_000, lateAfterMs: 500 })
+    once(run: { slot: Date }) {
+      record("date")(run);
+    }
+
+    @Interval(2_000)
+    @RunOnce({ ttlMs: 1_000 })
+    everyTwoSeconds(run: { slot: Date }) {
+      record("interval")(run);
+    }
+  }
+
+  it("@Cron: the expression's scheduled time in its time zone or UTC offset; @Cron(date): that date; @Interval(ms): the window of ms since the epoch", async () => {
+    // No ScheduleModule: nothing fires by itself; each call below is a trigger at the faked time.
+    const lock = createLock(createMemoryBackend());
+    const app = await startWith([SyncGuardModule.forRoot({ lock })], [Jobs]);
+    const jobs = app.get(Jobs) as unknown as Record<string, () => Promise<void>>;
+
+    at("2030-01-01T15:00:00.300Z"); // 00:00:00.300 in Tokyo, the next day
+    await jobs.tokyoMidnight!();
+    await jobs.once!();
+    at("2030-01-01T23:00:00.300Z"); // midnight at UTC+1
+    await jobs.plusOneMidnight!();
+    await jobs.tokyoMidnight!(); // 08:00 in Tokyo: no slot within lateAfterMs, so it is late
+    // 1.3 s into a 2 s window: accepted, since the whole window is by default.
+    at("2030-01-01T23:00:01.300Z");
+    await jobs.everyTwoSeconds!();
+    jest.useRealTimers();
+    await app.close();
+
+    expect(slots).toEqual({
+      tokyo: "2030-01-01T15:00:00.000Z",
+      date: "2030-01-01T15:00:00.000Z",
+      "utc+1": "2030-01-01T23:00:00.000Z",
+      interval: "2030-01-01T23:00:00.000Z",
+    });
   });
 });
