@@ -34,6 +34,8 @@ const ENTRIES = [
   ["conformance", ".", "dist/index.d.ts"],
   ["opentelemetry", ".", "dist/index.d.ts"],
   ["cli", ".", "dist/index.d.ts"],
+  ["schedule", ".", "dist/index.d.ts"],
+  ["nestjs", ".", "dist/index.d.ts"],
 ];
 
 const write = process.argv.includes("--write");

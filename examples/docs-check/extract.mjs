@@ -16,6 +16,8 @@ const docs = [
   "packages/postgres/README.md",
   "packages/conformance/README.md",
   "packages/opentelemetry/README.md",
+  "packages/schedule/README.md",
+  "packages/nestjs/README.md",
   "examples/custom-backend/README.md",
   "docs/production.md",
   "docs/coming-from-redlock-and-redis-semaphore.md",

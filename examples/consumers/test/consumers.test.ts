@@ -29,8 +29,14 @@
  *       to a waiter woken by the release, listLocks and forceRelease through the app's core on the
  *       backend's, a transient error of the backend's copy retried by the app's lock(), and
  *       `instanceof LockError` / `LockError.is` both ways (ADR-029).
+ *   (j) @syncguard/schedule with node-cron, croner and cron from the registry: an ESM and a
+ *       CommonJS entry each run six instances (two per scheduler) of one every-second job on one
+ *       memory backend; each slot runs once.
+ *   (k) @syncguard/nestjs in a TypeScript Nest application, ESM on Nest 12 and CommonJS on Nest 11
+ *       (each with its @nestjs/schedule): two application contexts run a @Cron("* * * * * *")
+ *       method with @RunOnce() once per slot; SyncGuardService is injected by type and locks.
  *
- * The nine installs start together (npm's cache is shared and safe for that); each test waits
+ * The twelve installs start together (npm's cache is shared and safe for that); each test waits
  * for its own.
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -69,6 +75,17 @@ const firestoreVersion = devVersion(
   "@google-cloud/firestore",
   JSON.parse(readFileSync(join(ROOT, "packages/firestore/package.json"), "utf8")),
 );
+const schedulePkg = JSON.parse(readFileSync(join(ROOT, "packages/schedule/package.json"), "utf8"));
+const nestPkg = JSON.parse(readFileSync(join(ROOT, "packages/nestjs/package.json"), "utf8"));
+/** Nest of each consumer project: 11 (CommonJS), as the package's tests use, and 12 (ESM only). */
+const NEST = {
+  cjs: {
+    "@nestjs/common": devVersion("@nestjs/common", nestPkg),
+    "@nestjs/core": devVersion("@nestjs/core", nestPkg),
+    "@nestjs/schedule": devVersion("@nestjs/schedule", nestPkg),
+  },
+  esm: { "@nestjs/common": "12.6.3", "@nestjs/core": "12.6.3", "@nestjs/schedule": "12.0.2" },
+};
 const firebaseAdminVersion = devVersion(
   "firebase-admin",
   JSON.parse(readFileSync(join(__dirname, "..", "package.json"), "utf8")),
@@ -203,6 +220,38 @@ beforeAll(() => {
     },
     "two-cores",
   );
+  install(
+    "schedule",
+    {
+      dependencies: {
+        "@syncguard/schedule": file("@syncguard/schedule"),
+        "@syncguard/core": file("@syncguard/core"),
+        "node-cron": devVersion("node-cron", schedulePkg),
+        croner: devVersion("croner", schedulePkg),
+        cron: devVersion("cron", schedulePkg),
+      },
+      overrides: overrides(),
+    },
+    "schedule",
+  );
+  for (const format of ["esm", "cjs"] as const) {
+    install(
+      `nestjs-${format}`,
+      {
+        ...(format === "esm" ? { type: "module" } : {}),
+        dependencies: {
+          "@syncguard/nestjs": file("@syncguard/nestjs"),
+          "@syncguard/core": file("@syncguard/core"),
+          ...NEST[format],
+          "reflect-metadata": devVersion("reflect-metadata", nestPkg),
+          rxjs: devVersion("rxjs", nestPkg),
+        },
+        devDependencies: { typescript: devVersion("typescript"), "@types/node": "^20" },
+        overrides: { ...overrides(), "@syncguard/schedule": file("@syncguard/schedule") },
+      },
+      "nestjs",
+    );
+  }
   const example = readmeExample();
   const version = (name: string): string =>
     name.startsWith("@syncguard/") ? file(name) : devVersion(name);
@@ -512,3 +561,63 @@ it("(i) core imported as ESM next to @syncguard/redis required as CommonJS: the 
   expect(String(result.backendCore)).toMatch(/@syncguard\/core\/dist\/index\.js$/);
   timings.push(timing);
 });
+
+it("(j) @syncguard/schedule with node-cron, croner and cron: ESM and CJS run each slot once across six instances", async () => {
+  const { dir } = await installs.get("schedule")!;
+  const tree = installedPackages(dir);
+  for (const name of ["@syncguard/schedule", "node-cron", "croner", "cron"]) {
+    expect(tree.has(name)).toBe(true);
+  }
+  // No store client and no Nest: nothing the project did not ask for comes along.
+  expect([...tree].filter((n) => /redis|firestore|google|^pg$|postgres|nestjs/i.test(n))).toEqual(
+    [],
+  );
+  // Both entries at once: each waits for two full one-second slots.
+  const entries = [
+    ["main.mjs", "esm", "dist/index.mjs"],
+    ["main.cjs", "cjs", "dist/index.js"],
+  ] as const;
+  const results = await Promise.all(
+    entries.map(([entry]) => run("node", [entry], dir, plainEnv(), 60_000)),
+  );
+  const runs: string[] = [];
+  entries.forEach(([entry, format, build], i) => {
+    const r = expectOk(`node ${entry}`, results[i]!);
+    const result = JSON.parse(r.output.split("\n").find((l) => l.startsWith("{")) ?? "{}");
+    expect(result).toMatchObject({ ok: true, format, failed: [] });
+    expect(String(result.resolved)).toMatch(new RegExp(`@syncguard/schedule/${build}$`));
+    expect(result.slots).toBeGreaterThanOrEqual(2);
+    for (const n of result.runsPerSlot) expect(n).toBe(1);
+    runs.push(`${format} ${secs(r.ms)}`);
+  });
+  timings.push(`schedule: run ${runs.join(", ")}`);
+});
+
+it.each(["esm", "cjs"] as const)(
+  "(k) @syncguard/nestjs, %s: type-checks, two Nest instances run a @Cron method once per slot",
+  async (format) => {
+    const { dir } = await installs.get(`nestjs-${format}`)!;
+    const tree = installedPackages(dir);
+    expect(tree.has("@syncguard/nestjs")).toBe(true);
+    expect(tree.has("@syncguard/schedule")).toBe(true);
+    // The other schedulers @syncguard/schedule supports are optional peers: not installed.
+    expect(tree.has("node-cron")).toBe(false);
+    expect(tree.has("croner")).toBe(false);
+    const nest = JSON.parse(
+      readFileSync(join(dir, "node_modules/@nestjs/common/package.json"), "utf8"),
+    ).version;
+    expect(nest).toBe(NEST[format]["@nestjs/common"]);
+    // Nest 11's declarations are compiled with the package's own typecheck; Nest 12's only here.
+    const libCheck = format === "esm" ? [] : ["--skipLibCheck"];
+    const tsc = expectOk("tsc", await run("npx", ["tsc", "-p", "tsconfig.json", ...libCheck], dir));
+    const r = expectOk(
+      "node dist/main.js",
+      await run("node", ["dist/main.js"], dir, plainEnv(), 60_000),
+    );
+    const result = JSON.parse(r.output.split("\n").find((l) => l.startsWith("{")) ?? "{}");
+    expect(result).toMatchObject({ ok: true, format, injected: true, failed: [] });
+    expect(result.slots).toBeGreaterThanOrEqual(2);
+    for (const n of result.runsPerSlot) expect(n).toBe(1);
+    timings.push(`nestjs-${format} (Nest ${nest}): tsc ${secs(tsc.ms)}, run ${secs(r.ms)}`);
+  },
+);

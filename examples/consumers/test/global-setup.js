@@ -14,7 +14,17 @@ const { tmpdir } = require("node:os");
 const { join, resolve } = require("node:path");
 
 const ROOT = resolve(__dirname, "../../..");
-const PACKAGES = ["core", "redis", "firestore", "postgres", "conformance", "opentelemetry", "cli"];
+const PACKAGES = [
+  "core",
+  "redis",
+  "firestore",
+  "postgres",
+  "conformance",
+  "opentelemetry",
+  "cli",
+  "schedule",
+  "nestjs",
+];
 
 function pnpmCommand() {
   const wanted = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).packageManager;
