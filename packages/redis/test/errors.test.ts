@@ -7,7 +7,6 @@ import {
   freePort,
   type RedisProcess,
   SCRIPTLESS_USER,
-  startRedis,
   startRedisWithScriptlessUser,
 } from "./helpers/process";
 import { redisUrl } from "./helpers/services";
