@@ -2,6 +2,7 @@ import type { DriverAttempt, LockDriver } from "./driver";
 import { driverCall } from "./driver-call";
 import { driverEngineView } from "./driver-engine";
 import { carryEngineView } from "./engine-view";
+import { lockSpace } from "./lease-space";
 import { releaseOrphan } from "./orphan";
 import {
   type DefinedBackend,
@@ -41,7 +42,14 @@ export function defineBackend<C extends BackendCapabilities>(
         "acquire",
         raced ? input.signal : undefined,
         () => driver.acquire(input),
-        (pending) => releaseOrphan(backend, input.lockId, pending.then(toOk), input.ttlMs),
+        (pending) =>
+          releaseOrphan(
+            lockSpace(backend),
+            input.key,
+            input.lockId,
+            pending.then(toOk),
+            input.ttlMs,
+          ),
       );
       return shapeAttempt(outcome, input.lockId) as AcquireResult<C>;
     },

@@ -7,6 +7,7 @@ import {
   type LockHandle,
   lostErrorOf,
 } from "./handle";
+import { lockSpace } from "./lease-space";
 import {
   LockOptionResolver,
   type LockOptions,
@@ -82,12 +83,13 @@ export function createLockWith<C extends BackendCapabilities>(
 ): LockFunction<C> {
   validateLockDefaults(defaults);
   const options = new LockOptionResolver(defaults, "lock");
+  const locks = lockSpace(backend);
   const scope = new LockScope(closeOwned);
 
   /** Acquires for a call; an acquisition ended by close() says so. */
   const acquireFor = async (resolved: ResolvedLockOptions): Promise<LockHandle<C>> => {
     try {
-      return await acquireResolved(backend, resolved, deps);
+      return await acquireResolved(locks, resolved, deps);
     } catch (error) {
       throw scope.explain(error, resolved);
     }
