@@ -33,7 +33,8 @@
  * The nine installs start together (npm's cache is shared and safe for that); each test waits
  * for its own.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   defang,
@@ -286,6 +287,16 @@ it("(b) CommonJS JavaScript project with only @syncguard/firestore: round trip o
     await run(cli, ["fence", "consumer:never", "--project", project, "--json"], dir, env),
   );
   expect(JSON.parse(fence.output)).toEqual({ key: "consumer:never", fence: null, shared: false });
+  // On a machine with neither the emulator nor Google credentials: exit 3 and one line saying
+  // how to give them, never Node's stack and exit 1 (which a script reads as "free").
+  const home = mkdtempSync(join(tmpdir(), "syncguard-no-adc-"));
+  const bare = plainEnv({ HOME: home, CLOUDSDK_CONFIG: join(home, "gcloud") });
+  delete bare.FIRESTORE_EMULATOR_HOST;
+  delete bare.GOOGLE_APPLICATION_CREDENTIALS;
+  const noCredentials = await run(cli, ["inspect", "k", "--project", project], dir, bare);
+  expect(noCredentials.code).toBe(3);
+  expect(noCredentials.output).toMatch(/^syncguard: AuthFailed: no Google credentials found/);
+  expect(noCredentials.output.trim().split("\n")).toHaveLength(1);
   const dry = expectOk(
     "syncguard migrate-2x",
     await run(cli, ["migrate-2x", "--project", project, "--dry-run", "--json"], dir, env),
@@ -325,7 +336,8 @@ it("(c) the conformance README example, as written, passes against a custom back
   const skipped = defang(jest.output)
     .split("\n")
     .filter((line) => /○ skipped/.test(line));
-  const optional = /\[(wake\.release|wait\.(fair|reserved|withdraw)|inventory\.list|inventory\.fence)\]/;
+  const optional =
+    /\[(wake\.release|wait\.(fair|reserved|withdraw)|inventory\.list|inventory\.fence)\]/;
   expect(skipped.filter((line) => !optional.test(line))).toEqual([]);
   // The race ran in child processes (the README example sets `worker`), not skipped.
   expect(defang(jest.output)).toMatch(/\[race\./);

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { MAX_LIST_LIMIT, normalizeKey } from "@syncguard/core/driver";
+import { closestName, MAX_LIST_LIMIT, normalizeKey } from "@syncguard/core/driver";
 import type { OperatorFlag, OperatorFlagValues, StoreOperator } from "@syncguard/core/operator";
 import { CliError, EXIT_CODES } from "./exit-codes";
 import type { StoreHints } from "./stores";
@@ -19,12 +19,13 @@ const CLI_OPTIONS: Record<string, OptionSpec> = {
   "dry-run": { type: "boolean" },
   json: { type: "boolean" },
   "timeout-ms": { type: "string" },
+  debug: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
 };
 
 /** Every command takes these besides its own. */
-const COMMON_OPTIONS = ["json", "timeout-ms", "help"];
+const COMMON_OPTIONS = ["json", "timeout-ms", "debug", "help"];
 const COMMAND_OPTIONS: Record<Command, string[]> = {
   inspect: [],
   fence: [],
@@ -88,6 +89,9 @@ export function readRequest(argv: readonly string[], env: NodeJS.ProcessEnv): Re
   if (command === undefined) return { kind: "help" };
   if (values.help === true) return { kind: "help", command };
   const urls = Array.isArray(values.url) ? values.url.filter((u) => typeof u === "string") : [];
+  if (urls.length === 0 && values.project === undefined && !env.REDIS_URL) {
+    checkStoreOptionTypos(argv, command);
+  }
   return {
     kind: "run",
     command,
@@ -97,6 +101,46 @@ export function readRequest(argv: readonly string[], env: NodeJS.ProcessEnv): Re
       project: values.project !== undefined,
     },
   };
+}
+
+/** The options that name a store: a misspelling of one is why no store was named. */
+const STORE_PICKING_OPTIONS = ["url", "project"];
+
+/** `--ulr redis://...` with no store named: say which option was meant, not "no store". */
+function checkStoreOptionTypos(argv: readonly string[], command: Command): void {
+  for (const name of optionNames(argv)) {
+    if (name in CLI_OPTIONS || STORE_PICKING_OPTIONS.includes(name)) continue;
+    const meant = closestName(name, STORE_PICKING_OPTIONS);
+    if (meant !== undefined) {
+      throw usage(`--${name} is not an option of ${command}; did you mean --${meant}?`);
+    }
+  }
+}
+
+/** The long option names on a command line, as node:util reads them. */
+function optionNames(argv: readonly string[]): string[] {
+  const { tokens } = parseArgs({
+    args: [...argv],
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  return tokens.flatMap((token) => (token.kind === "option" ? [token.name] : []));
+}
+
+/**
+ * --debug on the command line or SYNCGUARD_DEBUG in the environment (any value but "" and "0"):
+ * errors are printed with their stacks. Read before the arguments are checked, so that an error
+ * in them, or from outside the run, shows its stack too.
+ */
+export function debugRequested(argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
+  const variable = env.SYNCGUARD_DEBUG;
+  if (variable !== undefined && variable !== "" && variable !== "0") return true;
+  try {
+    return optionNames(argv).includes("debug");
+  } catch {
+    return false;
+  }
 }
 
 /** The store flags a command takes: the operator's, and for migrate-2x its migration flags. */
@@ -191,6 +235,15 @@ function optionError(
   const name = /'(-[^' ]+)/.exec(message)?.[1]?.replace(/^-+/, "");
   if (code !== "ERR_PARSE_ARGS_UNKNOWN_OPTION" || name === undefined) return message;
   if (name in CLI_OPTIONS) return `${command} does not take --${name}`;
+  const valid = [
+    ...COMMON_OPTIONS,
+    ...COMMAND_OPTIONS[command],
+    ...flags.flatMap((flag) => [flag.name, ...(flag.aliases ?? [])]),
+  ];
+  const meant = closestName(name, valid);
+  if (meant !== undefined) {
+    return `--${name} is not an option of ${command} on ${operator.store}; did you mean --${meant}?`;
+  }
   const own = flags.map((flag) => `--${flag.name}`).join(", ");
   return `--${name} is not an option of ${command} on ${operator.store} (${operator.store} takes ${own})`;
 }

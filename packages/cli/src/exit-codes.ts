@@ -21,12 +21,16 @@ export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 
 /** An error the CLI reports as one line on stderr and exits with `exitCode`. */
 export class CliError extends Error {
+  /** The LockError code the line starts with, when the store's error had one. */
+  readonly label: string | undefined;
+
   constructor(
     readonly exitCode: ExitCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; label?: string },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "CliError";
+    this.label = options?.label;
   }
 }

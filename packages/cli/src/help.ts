@@ -12,11 +12,12 @@ const COMMANDS_HELP = `Commands:
 const COMMON_HELP = `Every command:
   --timeout-ms N          Bound on connecting and on each store call (default 10000).
   --json                  Print JSON for scripts.
+  --debug                 Print errors with their stacks (also: SYNCGUARD_DEBUG=1).
   -h, --help              Show help (also: syncguard <command> --help).
   -v, --version           Print the version.
 
 Exit codes: 0 ok, 1 not held / nothing released, 2 usage, 3 store unreachable or refused,
-4 store package not installed, 5 internal error.`;
+4 store package not installed, 5 internal error. Errors never exit 0 or 1.`;
 
 const COMMAND_HELP: Record<Command, string> = {
   inspect: `Usage: syncguard inspect <key> [store options] [--json]

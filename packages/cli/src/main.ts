@@ -6,7 +6,7 @@ import {
   type OperatorPlan,
   type StoreOperator,
 } from "@syncguard/core/operator";
-import { type Invocation, readInvocation, readRequest } from "./args";
+import { debugRequested, type Invocation, readInvocation, readRequest } from "./args";
 import { candidateUrls } from "./argv-urls";
 import { fence } from "./commands/fence";
 import { inspect } from "./commands/inspect";
@@ -14,6 +14,7 @@ import { list } from "./commands/list";
 import { migrate2x } from "./commands/migrate";
 import { checkConfirmable, release } from "./commands/release";
 import { CliError, EXIT_CODES, type ExitCode } from "./exit-codes";
+import { describeFailure } from "./failure";
 import { helpText } from "./help";
 import type { CliIO } from "./io";
 import { Scrubber } from "./scrub";
@@ -34,12 +35,36 @@ function version(): string {
  * Never throws and never exits the process: the bin does that with the code returned.
  */
 export async function main(argv: readonly string[], io: CliIO): Promise<ExitCode> {
+  return startRun(argv, io).result;
+}
+
+/** A run under way: the streams it prints to (scrubbed) and whether --debug is on. */
+export interface CliRun {
+  /** `io` with every secret the run knows of masked, now and as it learns more. */
+  readonly out: CliIO;
+  readonly debug: boolean;
+  readonly result: Promise<ExitCode>;
+}
+
+/** Starts a run; the bin also reports errors from outside it (process-guard.ts) through `out`. */
+export function startRun(argv: readonly string[], io: CliIO): CliRun {
   // Every line goes through the scrubber, which learns the secrets before anything is printed:
   // those of the --url values at once, and those the store's operator reads from its settings.
   const scrubber = new Scrubber();
   const env = io.env ?? process.env;
   scrubber.add(candidateUrls(argv, env).flatMap(connectionUrlSecrets));
   const out = scrubbedIO(io, scrubber);
+  const debug = debugRequested(argv, env);
+  return { out, debug, result: execute(argv, env, out, scrubber, debug) };
+}
+
+async function execute(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  out: CliIO,
+  scrubber: Scrubber,
+  debug: boolean,
+): Promise<ExitCode> {
   let store: Store | undefined;
   try {
     const request = readRequest(argv, env);
@@ -69,9 +94,21 @@ export async function main(argv: readonly string[], io: CliIO): Promise<ExitCode
     store = await openStore(operator.store, plan, call.timeoutMs);
     return await run(store, out, call);
   } catch (error) {
-    return fail(out, error);
+    const failure = describeFailure(error, debug);
+    out.stderr.write(failure.text);
+    return failure.exitCode;
   } finally {
-    await store?.close();
+    if (store) await closeQuietly(store, out, debug);
+  }
+}
+
+/** Closing never changes the answer already printed (its failure shows with --debug). */
+async function closeQuietly(store: Store, out: CliIO, debug: boolean): Promise<void> {
+  try {
+    await store.close();
+  } catch (error) {
+    if (debug)
+      out.stderr.write(`syncguard: debug: closing failed: ${describeFailure(error, true).text}`);
   }
 }
 
@@ -135,29 +172,4 @@ function run(store: Store, io: CliIO, call: Invocation): Promise<ExitCode> {
         call.json,
       );
   }
-}
-
-/** LockError codes (by name: the error may come from another copy of core) to exit codes. */
-const STORE_CODES = new Set(["ServiceUnavailable", "NetworkTimeout", "AuthFailed", "RateLimited"]);
-
-function exitCodeOf(error: unknown): ExitCode {
-  if (error instanceof CliError) return error.exitCode;
-  const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
-  if (name === "LockError" && typeof code === "string") {
-    if (code === "InvalidArgument") return EXIT_CODES.usage;
-    if (STORE_CODES.has(code)) return EXIT_CODES.store;
-  }
-  return EXIT_CODES.internal;
-}
-
-function fail(io: CliIO, error: unknown): ExitCode {
-  const exitCode = exitCodeOf(error);
-  const message = error instanceof Error ? error.message || error.name : String(error);
-  const { code } = (error ?? {}) as { code?: unknown };
-  const label = error instanceof CliError || typeof code !== "string" ? "" : `${code}: `;
-  io.stderr.write(`syncguard: ${label}${message}\n`);
-  if (exitCode === EXIT_CODES.usage && !(error as { code?: unknown })?.code) {
-    io.stderr.write("Run syncguard --help for usage.\n");
-  }
-  return exitCode;
 }

@@ -6,6 +6,7 @@ import type {
   StoreOperator,
 } from "@syncguard/core/operator";
 import { CliError, EXIT_CODES } from "./exit-codes";
+import { exitCodeOfLockCode, messageOf } from "./failure";
 
 /**
  * The stores the CLI knows by name, and the package whose `./operator` entry reaches each. Which
@@ -140,7 +141,7 @@ export async function openStore(
   try {
     session = await plan.open();
   } catch (error) {
-    throw unreachable(name, plan.target, error);
+    throw openFailure(name, plan.target, error);
   }
   return {
     name,
@@ -150,6 +151,22 @@ export async function openStore(
     ...(session.migrateFrom2x ? { migrateFrom2x: session.migrateFrom2x.bind(session) } : {}),
     close: () => session.close(),
   };
+}
+
+/**
+ * Why the store could not be opened. A LockError is the operator's own account (bad settings the
+ * server revealed, refused credentials, an unreachable address): its code and message, and where.
+ * Anything else is the client library's error, quoted as a failure to connect.
+ */
+function openFailure(store: string, where: string, error: unknown): CliError {
+  const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
+  if (name === "LockError" && typeof code === "string") {
+    return new CliError(exitCodeOfLockCode(code), `${messageOf(error)} (${store} at ${where})`, {
+      cause: error,
+      label: code,
+    });
+  }
+  return unreachable(store, where, error);
 }
 
 function unreachable(store: string, where: string, error: unknown): CliError {

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, realpathSync, symlinkSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PassThrough, Readable } from "node:stream";
@@ -73,12 +73,13 @@ export function spawnCli(
  * The built bin in a directory of its own with only the given packages beside it, as an install
  * with exactly those would leave it. `packages` maps a name in node_modules to its source:
  * `{ copy: "redis" }` copies the workspace package (package.json and dist) so that it resolves
- * its own peers from this directory, `{ link: "core" }` links a workspace package, and a string
+ * its own peers from this directory, `{ link: "core" }` links a workspace package,
+ * `{ fixture: "name" }` links `test/fixtures/name`, and a string
  * links one of this package's dev dependencies (`redis: "redis5"` installs node-redis 5 as
  * `redis`). Returns the bin's path.
  */
 export function isolatedBin(
-  packages: Record<string, string | { copy: string } | { link: string }>,
+  packages: Record<string, string | { copy: string } | { link: string } | { fixture: string }>,
 ): string {
   const dir = mkdtempSync(path.join(tmpdir(), "syncguard-cli-"));
   const bin = path.join(dir, "bin.js");
@@ -96,6 +97,8 @@ export function isolatedBin(
       cpSync(path.join(workspace(source.copy), "dist"), path.join(target, "dist"), {
         recursive: true,
       });
+    } else if (typeof source === "object" && "fixture" in source) {
+      symlinkSync(path.join(__dirname, "fixtures", source.fixture), target, "dir");
     } else {
       const from =
         typeof source === "object"
@@ -290,4 +293,45 @@ export async function until(check: () => Promise<boolean>, withinMs = 10_000): P
     if (Date.now() > deadline) throw new Error(`condition not met within ${withinMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * A throwaway redis-server on a free loopback port (for a setting the shared one must not get,
+ * such as `--requirepass`). Resolves once it accepts connections; `stop()` ends it.
+ */
+export async function startRedisServer(
+  args: string[],
+): Promise<{ host: string; stop(): Promise<void> }> {
+  const port = await closedPort();
+  const dir = mkdtempSync(path.join(tmpdir(), "syncguard-cli-redis-"));
+  const child = spawn(
+    "redis-server",
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--dir", dir, ...args],
+    { stdio: "ignore" },
+  );
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+    });
+  try {
+    await until(() => accepts(port));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { host: `127.0.0.1:${port}`, stop };
+}
+
+/** Whether something accepts TCP connections on the loopback `port`. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
 }

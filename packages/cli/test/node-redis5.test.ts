@@ -29,7 +29,7 @@ describe("syncguard with node-redis 5 installed", () => {
       const port = await closedPort();
       const run = await spawnCli([...command, "--url", `redis://127.0.0.1:${port}`], { bin });
       expect(run.stderr).toBe(
-        `syncguard: cannot connect to Redis at redis://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}\n`,
+        `syncguard: ServiceUnavailable: could not connect to 127.0.0.1:${port}: connection refused (ECONNREFUSED) (Redis at redis://127.0.0.1:${port})\n`,
       );
       expect(run.code).toBe(3);
     },

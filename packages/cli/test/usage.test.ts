@@ -18,6 +18,17 @@ describe("syncguard usage errors (exit 2, before any store is touched)", () => {
       2,
       "--bogus is not an option of inspect on Redis (Redis takes --url, --cluster, --key-prefix, --client)",
     ],
+    [
+      ["inspect", "k", "--ulr", "redis://x"],
+      2,
+      "--ulr is not an option of inspect; did you mean --url?",
+    ],
+    [
+      ["inspect", "k", "--jsno", "--url", "redis://x"],
+      2,
+      "--jsno is not an option of inspect on Redis; did you mean --json?",
+    ],
+    [["list", "--prefx", "a", "--project", "p"], 2, "did you mean --prefix?"],
     [["migrate-2x", "k", "--url", "redis://x"], 2, 'migrate-2x takes no key: got "k"'],
     [["migrate-2x", "--url", "redis://x", "--limit", "3"], 2, "migrate-2x does not take --limit"],
     [
@@ -47,6 +58,13 @@ describe("syncguard usage errors (exit 2, before any store is touched)", () => {
       "--url must be a redis://, rediss:// or postgres:// URL, not http:",
     ],
     [["fence", "k", "--url", "redis://a", "--url", "redis://b"], 2, "add --cluster"],
+    [
+      ["fence", "k", "--url", "postgres://app:pw-secret@db:notaport/app"],
+      2,
+      "--url has an invalid port: it must be a number from 0 to 65535 after the host",
+    ],
+    [["fence", "k", "--url", "redis://h", "--project", ""], 2, "name two stores"],
+    [["fence", "k", "--project", ""], 2, "--project must not be empty"],
     [
       ["fence", "k", "--project", "p", "--url", "redis://x"],
       2,
@@ -79,7 +97,9 @@ describe("syncguard usage errors (exit 2, before any store is touched)", () => {
     const port = await closedPort();
     const run = await runCli(["inspect", "k"], { env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
     expect(run.code).toBe(EXIT_CODES.store);
-    expect(run.stderr).toContain(`cannot connect to Redis at redis://127.0.0.1:${port}`);
+    expect(run.stderr).toContain(
+      `could not connect to 127.0.0.1:${port}: connection refused (ECONNREFUSED) (Redis at redis://127.0.0.1:${port})`,
+    );
   });
 });
 
@@ -89,7 +109,7 @@ describe("syncguard store failures", () => {
     const run = await spawnCli(["fence", "k", "--url", `redis://127.0.0.1:${port}`]);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(
-      /^syncguard: cannot connect to Redis at redis:\/\/127\.0\.0\.1:\d+: /,
+      /^syncguard: ServiceUnavailable: could not connect to 127\.0\.0\.1:\d+: connection refused \(ECONNREFUSED\) \(Redis at redis:\/\/127\.0\.0\.1:\d+\)\n$/,
     );
     const withPassword = `redis://ops:not-to-be-shown@127.0.0.1:${port}`;
     const secret = await spawnCli(["fence", "k", "--url", withPassword]);

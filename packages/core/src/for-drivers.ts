@@ -111,7 +111,7 @@ export {
   type MemoryBackendOptions,
   type MemoryCapabilities,
 } from "./memory";
-export { checkBackendOptionNames, checkOptionNames } from "./option-names";
+export { checkBackendOptionNames, checkOptionNames, closestName } from "./option-names";
 export { LOCK_DEFAULTS, type OnReleaseError, type ReleaseErrorContext } from "./options";
 export { type RaceOutcome, raceDeadline, withTimeout } from "./shared-timeout";
 export { createStoreLock, type StoreLockSpec } from "./store-lock";

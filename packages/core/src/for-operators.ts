@@ -20,4 +20,5 @@ export {
   runMigrationCommand,
   type StoreOperator,
   secretSettings,
+  urlProblem,
 } from "./operator";

@@ -321,6 +321,54 @@ export function isMisreadUrl(text: string): boolean {
 export const MISENCODED_URL_HINT =
   'percent-encode reserved characters in the user name and password ("/" as %2F, "?" as %3F, "#" as %23, "@" as %40, "%" as %25)';
 
+/**
+ * What is wrong with a connection URL, said without quoting any of it, or undefined when the URL
+ * parser reads it as written: a user name or password with an unencoded reserved character (the
+ * parse would put part of it in the host, port or path), a port that is not a number from 0 to
+ * 65535, a host the parser refuses, or a "%" in the user name or password that starts no
+ * percent-escape (the clients decode them, and would fail after the tool had started).
+ * `option` names the URL in the message ("--url").
+ */
+export function urlProblem(text: string, option: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return unreadableUrlProblem(text, option);
+  }
+  if (isMisreadUrl(text)) return `${option} cannot be read as given: ${MISENCODED_URL_HINT}`;
+  for (const [part, value] of [
+    ["user name", url.username],
+    ["password", url.password],
+  ] as const) {
+    try {
+      decodeURIComponent(value);
+    } catch {
+      return `the ${part} in ${option} has a "%" that is not a percent-escape of UTF-8 (two hex digits): write a "%" as %25`;
+    }
+  }
+  return undefined;
+}
+
+/** Why the parser refused `text`: the text after the authority, then the port, then the host. */
+function unreadableUrlProblem(text: string, option: string): string {
+  const start = text.indexOf("//");
+  const rest = start < 0 ? "" : text.slice(start + 2);
+  const end = rest.search(/[/?#]/);
+  const authority = end < 0 ? rest : rest.slice(0, end);
+  // An "@" after the authority: the user info ended early at an unencoded "/", "?" or "#".
+  if (end >= 0 && rest.slice(end).includes("@")) {
+    return `${option} cannot be read as given: ${MISENCODED_URL_HINT}`;
+  }
+  const hostPort = authority.slice(authority.lastIndexOf("@") + 1);
+  const [, host, port] = /^(\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(hostPort) ?? [];
+  if (port !== undefined && (!/^\d*$/.test(port) || Number(port) > 65_535)) {
+    return `${option} has an invalid port: it must be a number from 0 to 65535 after the host`;
+  }
+  if (!host) return `${option} has no host`;
+  return `${option} cannot be read as a URL: check the host name, and ${MISENCODED_URL_HINT}`;
+}
+
 // ---- The per-store migration commands (deprecated aliases of `syncguard migrate-2x`).
 
 /**

@@ -129,15 +129,24 @@ export function closestName(name: string, known: Iterable<string>): string | und
   return bestScore <= Math.max(1, Math.floor(name.length / 3)) ? best : undefined;
 }
 
-/** Levenshtein distance: insertions, deletions and substitutions each cost one. */
+/**
+ * Edit distance: insertions, deletions, substitutions and swaps of two neighbouring characters
+ * (the commonest typing slip: `--ulr`) each cost one.
+ */
 function editDistance(a: string, b: string): number {
+  let beforePrevious: number[] = [];
   let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
       const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+      let best = Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, beforePrevious[j - 2]! + 1);
+      }
+      current.push(best);
     }
+    beforePrevious = previous;
     previous = current;
   }
   return previous[b.length]!;

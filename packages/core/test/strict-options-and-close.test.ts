@@ -176,6 +176,10 @@ describe("strict options on the backend operations and operator calls", () => {
     await expect(memory.extend({ lockId: "x", ttlMs: 5, tllMs: 5 } as never)).rejects.toEqual(
       invalid(/did you mean ttlMs\?/),
     );
+    // Two letters swapped count as one slip, even in a short name.
+    await expect(memory.acquire({ key: "k", tltMs: 100 } as never)).rejects.toEqual(
+      invalid(/Unknown option "tltMs" in backend\.acquire\(\) options; did you mean ttlMs\?/),
+    );
     await expect(memory.isLocked({ key: "k", cleanup: true } as never)).rejects.toEqual(
       invalid(/"cleanup" in isLocked\(\) options/),
     );

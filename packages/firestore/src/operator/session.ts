@@ -4,6 +4,7 @@ import { monotonicClock, raceDeadline } from "@syncguard/core/driver";
 import type { OperatorMigrationReport, OperatorSession } from "@syncguard/core/operator";
 import { createFirestoreBackend } from "../backend";
 import { type FirestoreMigrationReport, migrateFrom2x } from "../migrate/migrate";
+import { checkCredentials } from "./credentials";
 import { loadPeer } from "./peer";
 import type { FirestoreSettings } from "./settings";
 
@@ -17,8 +18,14 @@ const CLOSE_WAIT_MS = 1_000;
 export async function openSession(settings: FirestoreSettings): Promise<OperatorSession> {
   const { Firestore } =
     loadPeer<typeof import("@google-cloud/firestore")>("@google-cloud/firestore");
+  const emulator = Boolean(process.env.FIRESTORE_EMULATOR_HOST); // what the client reads
   // On the emulator there is no metadata server to ask for credentials: skip google-auth's probe.
-  if (process.env.FIRESTORE_EMULATOR_HOST) process.env.METADATA_SERVER_DETECTION ??= "none";
+  if (emulator) process.env.METADATA_SERVER_DETECTION ??= "none";
+  await checkCredentials({
+    emulator,
+    ...(settings.projectId !== undefined ? { projectId: settings.projectId } : {}),
+    timeoutMs: settings.timeoutMs,
+  });
   const db: Firestore = new Firestore({
     ...(settings.projectId !== undefined ? { projectId: settings.projectId } : {}),
     ...(settings.databaseId !== undefined ? { databaseId: settings.databaseId } : {}),

@@ -1,3 +1,4 @@
+import { LockError } from "@syncguard/core";
 import {
   clientNotInstalled,
   type OperatorFlag,
@@ -80,6 +81,7 @@ export function configure(input: OperatorInput): OperatorPlan {
     ]);
   }
   const projectId = text(flags.project);
+  if (projectId === "") throw new LockError("InvalidArgument", "--project must not be empty");
   const databaseId = text(flags.database);
   const collection = text(flags.collection);
   const fenceCollection = text(flags["fence-collection"]);

@@ -2,12 +2,12 @@ import { LockError } from "@syncguard/core";
 import {
   clientNotInstalled,
   connectionUrlSecrets,
-  isMisreadUrl,
   MISENCODED_URL_HINT,
   type OperatorFlag,
   type OperatorInput,
   type OperatorPlan,
   secretSettings,
+  urlProblem,
 } from "@syncguard/core/operator";
 import { POSTGRES_DEFAULTS, resolveConfig } from "../config";
 import { installed, loadPeer, resolvePeer } from "./peer";
@@ -68,7 +68,8 @@ export function configure(input: OperatorInput): OperatorPlan {
   if (!/^postgres(ql)?:\/\/./.test(url)) {
     throw invalid("--url must be a postgres:// or postgresql:// URL");
   }
-  if (isMisreadUrl(url)) throw invalid(`--url cannot be read as given: ${MISENCODED_URL_HINT}`);
+  const problem = urlProblem(url, "--url");
+  if (problem !== undefined) throw invalid(problem);
   const schema = text(flags.schema);
   const tablePrefix = text(flags["table-prefix"]);
   resolveConfig({

@@ -2,18 +2,18 @@ import { LockError } from "@syncguard/core";
 import {
   clientNotInstalled,
   connectionUrlSecrets,
-  isMisreadUrl,
-  MISENCODED_URL_HINT,
   type OperatorFlag,
   type OperatorInput,
   type OperatorPlan,
   printableUrl,
   secretSettings,
+  urlProblem,
 } from "@syncguard/core/operator";
 import { DEFAULT_KEY_PREFIX, resolveConfig } from "../config";
 import { resolveMigrationOptions } from "../migrate/options";
 import { installed, loadPeer } from "./peer";
 import { openSession } from "./session";
+import { redisUrlProblem } from "./url-check";
 
 /** The flags of every command. */
 export const FLAGS: readonly OperatorFlag[] = [
@@ -75,17 +75,17 @@ export function configure(input: OperatorInput): OperatorPlan {
   const given = flags.url;
   const urls = Array.isArray(given) ? [...given] : env.REDIS_URL ? [env.REDIS_URL] : [];
   if (urls.length === 0) throw invalid("give --url redis://host:port (or set REDIS_URL)");
-  for (const url of urls) checkUrl(url);
   const cluster = flags.cluster === true;
   if (urls.length > 1 && !cluster) {
     throw invalid("several --url are root nodes of a Redis Cluster: add --cluster");
   }
+  const library = chooseLibrary(text(flags.client));
+  for (const url of urls) checkUrl(url, library, cluster);
   const { keyPrefix } = resolveConfig({
     keyPrefix: text(flags["key-prefix"]) ?? DEFAULT_KEY_PREFIX,
   });
   const oldKeyPrefix = text(flags["old-key-prefix"]);
   if (oldKeyPrefix !== undefined) resolveMigrationOptions({ oldKeyPrefix, keyPrefix });
-  const library = chooseLibrary(text(flags.client));
   const settings: RedisSettings = {
     urls,
     cluster,
@@ -106,21 +106,17 @@ export function configure(input: OperatorInput): OperatorPlan {
   };
 }
 
-/** A redis:// or rediss:// URL both clients read as given; nothing of it is quoted back. */
-function checkUrl(url: string): void {
+/**
+ * A redis:// or rediss:// URL the client reads as written (url-check.ts); nothing of it is
+ * quoted back.
+ */
+function checkUrl(url: string, library: ClientLibrary, cluster: boolean): void {
   if (!/^rediss?:\/\/./.test(url)) {
     const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0];
     throw invalid(`--url must be a redis:// or rediss:// URL${scheme ? `, not ${scheme}` : ""}`);
   }
-  let readable = true;
-  try {
-    new URL(url);
-  } catch {
-    readable = false;
-  }
-  if (!readable || isMisreadUrl(url)) {
-    throw invalid(`--url cannot be read as given: ${MISENCODED_URL_HINT}`);
-  }
+  const problem = urlProblem(url, "--url") ?? redisUrlProblem(new URL(url), library, cluster);
+  if (problem !== undefined) throw invalid(problem);
 }
 
 /** --client, or node-redis when installed, else ioredis. */
