@@ -11,9 +11,13 @@ export type {
   DriverListInput,
   DriverListPage,
   DriverLockIdInput,
+  DriverPermitExtendInput,
+  DriverPermitIdInput,
+  DriverPermitInput,
   DriverRelease,
   ListedLock,
   LockDriver,
+  PermitDriver,
   StoredLock,
 } from "./driver";
 export {
@@ -42,6 +46,7 @@ export type { WhenIdleOptions } from "./idle";
 export {
   type AcquireResult,
   acquire,
+  acquirePermit,
   assertFenceNewer,
   type BackendCapabilities,
   createLock,
@@ -78,6 +83,7 @@ export {
   owns,
   type ReleaseResult,
   readFence,
+  type SemaphoreOptions,
   StaleFenceError,
   whenIdle,
 } from "./index";
@@ -113,6 +119,7 @@ export {
 } from "./memory";
 export { checkBackendOptionNames, checkOptionNames, closestName } from "./option-names";
 export { LOCK_DEFAULTS, type OnReleaseError, type ReleaseErrorContext } from "./options";
+export { MAX_PERMITS, permitsMismatchError, validatePermits } from "./permits";
 export { type RaceOutcome, raceDeadline, withTimeout } from "./shared-timeout";
 export { createStoreLock, type StoreLockSpec } from "./store-lock";
 export {

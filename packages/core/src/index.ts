@@ -19,6 +19,7 @@ export type { Logger } from "./logger";
 export { getById, getByKey, owns } from "./lookup";
 export { createMemoryBackend, type MemoryBackend } from "./memory";
 export type { Jitter, LockOptions } from "./options";
+export { acquirePermit, type SemaphoreOptions } from "./semaphore";
 export type {
   AcquireResult,
   BackendCapabilities,

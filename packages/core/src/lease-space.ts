@@ -1,5 +1,6 @@
 import type { DriverAcquireInput } from "./driver";
 import { type EngineView, engineView } from "./engine-view";
+import { LockError } from "./errors";
 import type {
   AcquireResult,
   BackendCapabilities,
@@ -41,8 +42,9 @@ export interface LeaseSpace<C extends BackendCapabilities = BackendCapabilities>
   readonly lingerMs: number;
 }
 
-/** One lock space per backend object, per copy of core (ADR-029: local state stays per copy). */
+/** One space of each kind per backend object, per copy of core (ADR-029: local state stays per copy). */
 const lockSpaces = new WeakMap<object, LeaseSpace>();
+const semaphoreSpaces = new WeakMap<object, LeaseSpace>();
 
 /** The space of a backend's locks: its engine view, and its public `extend`. */
 export function lockSpace<C extends BackendCapabilities>(backend: LockBackend<C>): LeaseSpace<C> {
@@ -67,4 +69,40 @@ function makeLockSpace(backend: LockBackend<BackendCapabilities>): LeaseSpace {
     ...(withdraw ? { withdraw: (key, waiter) => withdraw.call(view, key, waiter) } : {}),
     lingerMs: view.lingerMs,
   };
+}
+
+/**
+ * The space of a backend's semaphore permits (ADR-039), or undefined when its driver has no
+ * `permits` (a backend written against `LockBackend` directly never has them).
+ */
+export function semaphoreSpace<C extends BackendCapabilities>(
+  backend: LockBackend<C>,
+): LeaseSpace<C> | undefined {
+  let space = semaphoreSpaces.get(backend);
+  if (!space) {
+    const view = engineView(backend as unknown as LockBackend<BackendCapabilities>);
+    const { permits } = view;
+    if (!permits) return undefined;
+    const { subscribe } = permits;
+    space = {
+      kind: "semaphore",
+      view,
+      attempt: (input) => {
+        if (input.permits === undefined) {
+          return Promise.reject(
+            new LockError("Internal", "A permit attempt must name its permits"),
+          );
+        }
+        return permits.attempt({ ...input, permits: input.permits });
+      },
+      release: (key, lockId) => permits.release(key, lockId),
+      extend: (key, lockId, ttlMs) => permits.extend(key, lockId, ttlMs),
+      ...(subscribe
+        ? { subscribe: (key, listener) => subscribe.call(permits, key, listener) }
+        : {}),
+      lingerMs: view.lingerMs,
+    };
+    semaphoreSpaces.set(backend, space);
+  }
+  return space as unknown as LeaseSpace<C>;
 }
