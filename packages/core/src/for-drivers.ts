@@ -51,7 +51,10 @@ export {
   type BackendCapabilities,
   createLock,
   createMemoryBackend,
+  type Election,
+  type ElectionOptions,
   type ExtendResult,
+  elect,
   type Fence,
   type FenceReading,
   type FencingCapabilities,
@@ -63,6 +66,8 @@ export {
   type IfFreeResult,
   isLockError,
   type Jitter,
+  type Leader,
+  type LeaderTerm,
   type ListLocksOptions,
   type LockBackend,
   type LockContext,
@@ -85,6 +90,7 @@ export {
   readFence,
   type SemaphoreOptions,
   StaleFenceError,
+  type TermInfo,
   whenIdle,
 } from "./index";
 export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from "./inventory";

@@ -1,5 +1,14 @@
 // @syncguard/core: what applications call. Driver authors import `@syncguard/core/driver`;
 // operator tools `@syncguard/core/operator`.
+
+export {
+  type Election,
+  type ElectionOptions,
+  elect,
+  type Leader,
+  type LeaderTerm,
+  type TermInfo,
+} from "./election";
 export { isLockError, LockError, type LockErrorCode } from "./errors";
 export type { LockEvent, LockEventHandler } from "./events";
 export { assertFenceNewer, StaleFenceError } from "./fence-guard";

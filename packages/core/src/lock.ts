@@ -77,6 +77,16 @@ export function createLock<C extends BackendCapabilities>(
   return createLockWith(backend, defaults, defaultDeps);
 }
 
+/** The backend each lock function of this copy of core was made on (for `elect()`). */
+const lockBackends = new WeakMap<object, LockBackend<BackendCapabilities>>();
+
+/** The backend a lock function was made on, if this copy of core made it. */
+export function backendOfLock<C extends BackendCapabilities>(
+  lock: LockFunction<C>,
+): LockBackend<C> | undefined {
+  return lockBackends.get(lock) as LockBackend<C> | undefined;
+}
+
 function checkFn(fn: unknown, name: string): void {
   if (typeof fn !== "function") {
     throw new LockError("InvalidArgument", `${name} needs a function as its first argument`);
@@ -171,7 +181,9 @@ export function createLockWith<C extends BackendCapabilities>(
     return runHeld(await acquireFor(resolved, space), fn);
   };
   const close = () => scope.close();
-  return Object.assign(lock, { ifFree, semaphore, close, [Symbol.asyncDispose]: close });
+  const made = Object.assign(lock, { ifFree, semaphore, close, [Symbol.asyncDispose]: close });
+  lockBackends.set(made, backend as unknown as LockBackend<BackendCapabilities>);
+  return made;
 }
 
 /**
