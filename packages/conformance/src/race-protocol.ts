@@ -8,6 +8,12 @@ export interface RaceConfig {
   timeoutMs: number;
   /** Time spent inside each critical section, so an overlap has room to show. */
   holdMs: number;
+  /**
+   * What each section holds: the lock (default), one permit of a semaphore of `permits`
+   * (`lock.semaphore`), or a term of leadership (`elect`, one election per section).
+   */
+  mode?: "lock" | "semaphore" | "election";
+  permits?: number;
 }
 
 /** One critical section as a worker saw it. Times are wall-clock ms (shared across processes). */
@@ -16,6 +22,9 @@ export interface RaceSection {
   fence?: string;
   enterMs: number;
   exitMs: number;
+  /** When the call that ran the section was made, and when it returned (released). */
+  calledMs: number;
+  returnedMs: number;
 }
 
 /** Lines a worker prints on stdout, one JSON object per line. */

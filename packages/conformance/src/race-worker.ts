@@ -5,7 +5,7 @@
  */
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
-import { createLock, type LockBackend } from "@syncguard/core";
+import { createLock, elect, type LockBackend } from "@syncguard/core";
 import {
   RACE_ENV,
   RACE_GO,
@@ -63,23 +63,45 @@ async function main(): Promise<void> {
     send({ type: "ready", pid: process.pid });
     await waitForGo();
     for (let i = 0; i < config.iterations; i++) {
-      await lock(
-        async (context) => {
-          const enterMs = wallClock();
-          await new Promise((resolve) => setTimeout(resolve, config.holdMs));
-          const section: RaceSection = { pid: process.pid, enterMs, exitMs: wallClock() };
-          if (context.fence !== undefined) section.fence = context.fence;
-          sections.push(section);
-        },
-        {
-          key: config.key,
-          ttlMs: config.ttlMs,
-          timeoutMs: config.timeoutMs,
-          maxRetries: Number.MAX_SAFE_INTEGER,
-          retryDelayMs: 5,
-          maxRetryDelayMs: 50,
-        },
-      );
+      const calledMs = wallClock();
+      const section = (fence: string | undefined) => async () => {
+        const enterMs = wallClock();
+        await new Promise((resolve) => setTimeout(resolve, config.holdMs));
+        const seen: RaceSection = {
+          pid: process.pid,
+          enterMs,
+          exitMs: wallClock(),
+          calledMs,
+          returnedMs: 0,
+        };
+        if (fence !== undefined) seen.fence = fence;
+        return seen;
+      };
+      const options = {
+        key: config.key,
+        ttlMs: config.ttlMs,
+        timeoutMs: config.timeoutMs,
+        maxRetries: Number.MAX_SAFE_INTEGER,
+        retryDelayMs: 5,
+        maxRetryDelayMs: 50,
+      };
+      let seen: RaceSection | undefined;
+      if (config.mode === "semaphore") {
+        seen = await lock.semaphore((context) => section(context.fence)(), {
+          ...options,
+          permits: config.permits ?? 1,
+        });
+      } else if (config.mode === "election") {
+        // One term per section: lead returns after the hold, which ends the election.
+        await elect(backend, { key: config.key, ttlMs: config.ttlMs }, async (term) => {
+          seen = await section(term.fence)();
+        }).done;
+      } else {
+        seen = await lock((context) => section(context.fence)(), options);
+      }
+      if (!seen) throw new Error("a section returned without running");
+      seen.returnedMs = wallClock();
+      sections.push(seen);
     }
     send({ type: "result", pid: process.pid, sections });
   } catch (error) {
