@@ -9,6 +9,7 @@ import { abandonWait } from "./operations/abandon-wait";
 import { acquire } from "./operations/acquire";
 import { extend } from "./operations/extend";
 import { listLocks } from "./operations/list";
+import { redisPermits } from "./operations/permits";
 import { isLocked, readByKey, readByLockId } from "./operations/read";
 import { readFence } from "./operations/read-fence";
 import { release } from "./operations/release";
@@ -114,6 +115,7 @@ export function createRedisDriver(
     withdraw: (input) => checkedFor("abandonWait", byKey(input.key), () => abandonWait(ctx, input)),
     // Idle channels sit on the backend's own unref'd pub/sub connection: cheap to keep.
     watchLingerMs: 2_000,
+    permits: redisPermits(ctx, watcher, checkedFor),
     toLockError: toRedisLockError,
     ...(config.logger ? { logger: config.logger } : {}),
     close: () => watcher.close(),
