@@ -14,6 +14,12 @@ export interface RaceConfig {
    */
   mode?: "lock" | "semaphore" | "election";
   permits?: number;
+  /**
+   * A directory shared by the workers: each section claims one of `permits` (default 1) slots in
+   * it on entry (an atomic mkdir) and frees it on exit. A section that finds every slot taken is
+   * marked `overfull`: more holders than allowed, found without comparing clocks of processes.
+   */
+  slotsDir?: string;
 }
 
 /** One critical section as a worker saw it. Times are wall-clock ms (shared across processes). */
@@ -25,6 +31,8 @@ export interface RaceSection {
   /** When the call that ran the section was made, and when it returned (released). */
   calledMs: number;
   returnedMs: number;
+  /** Every slot was taken on entry (see `RaceConfig.slotsDir`). */
+  overfull?: boolean;
 }
 
 /** Lines a worker prints on stdout, one JSON object per line. */

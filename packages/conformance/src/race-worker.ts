@@ -3,6 +3,8 @@
  * backend from the module the suite was given, waits for the parent's "go" so all workers start
  * together, runs its critical sections through core's lock(), and prints what it saw as JSON.
  */
+import { mkdirSync, rmdirSync } from "node:fs";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { createLock, elect, type LockBackend } from "@syncguard/core";
@@ -28,6 +30,24 @@ function pick(module: Record<string, unknown>, name: string): unknown {
   if (module[name] !== undefined) return module[name];
   const fallback = module.default as Record<string, unknown> | undefined;
   return fallback?.[name];
+}
+
+/**
+ * Claims a free slot in `slotsDir` (mkdir is atomic across processes): its path, `null` when all
+ * are taken (too many holders inside), undefined without slots.
+ */
+function claimSlot(config: RaceConfig): string | null | undefined {
+  if (!config.slotsDir) return undefined;
+  for (let i = 0; i < (config.permits ?? 1); i++) {
+    const slot = join(config.slotsDir, `slot-${i}`);
+    try {
+      mkdirSync(slot);
+      return slot;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+  }
+  return null;
 }
 
 function waitForGo(): Promise<void> {
@@ -66,7 +86,9 @@ async function main(): Promise<void> {
       const calledMs = wallClock();
       const section = (fence: string | undefined) => async () => {
         const enterMs = wallClock();
+        const slot = claimSlot(config);
         await new Promise((resolve) => setTimeout(resolve, config.holdMs));
+        if (slot) rmdirSync(slot);
         const seen: RaceSection = {
           pid: process.pid,
           enterMs,
@@ -74,6 +96,7 @@ async function main(): Promise<void> {
           calledMs,
           returnedMs: 0,
         };
+        if (slot === null) seen.overfull = true;
         if (fence !== undefined) seen.fence = fence;
         return seen;
       };
