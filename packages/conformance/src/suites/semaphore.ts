@@ -159,7 +159,7 @@ export function semaphoreSuite(ctx: SuiteContext): void {
         exportName: worker.exportName ?? "createBackend",
         key: uniqueKey("semaphore-race"),
         iterations,
-        ttlMs: ctx.ms(10_000),
+        ttlMs: ctx.ms(30_000),
         timeoutMs: ctx.ms(60_000 + RACE_PROCESSES * iterations * 200),
         holdMs: 5,
         mode: "semaphore",
