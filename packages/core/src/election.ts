@@ -51,7 +51,10 @@ export type LeaderTerm<C extends BackendCapabilities = FencingCapabilities> = {
   readonly key: string;
   /** Who leads, as `leader()` names it to everyone: an opaque id (a hash, never a lockId). */
   readonly holderId: string;
-  /** Aborts when the term ends: lost (`LockError("LockLost")`) or resigned (`Aborted`). */
+  /**
+   * Aborts when the term ends: lost (`LockError("LockLost")`), or resigned (`LockError("Aborted")`
+   * from `resign()`; the `signal` option's own reason when that signal ended it).
+   */
   readonly signal: AbortSignal;
 } & FenceField<C>;
 

@@ -128,6 +128,28 @@ describe("elect(): one leader at a time", () => {
   });
 });
 
+describe("elect(): ending a campaign", () => {
+  it("the signal option and await using resign, ending the term and releasing the key", async () => {
+    const backend = createMemoryBackend();
+    const stop = new AbortController();
+    let reason: unknown;
+    const election = elect(backend, { key: "s", signal: stop.signal }, async ({ signal }) => {
+      await untilAborted(signal);
+      reason = signal.reason;
+    });
+    await eventually(() => election.term !== undefined);
+    stop.abort();
+    await election.done;
+    expect(reason).toBe(stop.signal.reason); // the caller's own reason comes through
+    expect(await backend.isLocked({ key: "s" })).toBe(false);
+    {
+      await using scoped = elect(backend, { key: "s" }, ({ signal }) => untilAborted(signal));
+      await eventually(() => scoped.term !== undefined);
+    }
+    expect(await backend.isLocked({ key: "s" })).toBe(false);
+  });
+});
+
 describe("elect(): bad input", () => {
   it("throws InvalidArgument at once, naming the closest option", () => {
     const backend = createMemoryBackend();

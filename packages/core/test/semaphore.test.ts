@@ -1,5 +1,6 @@
 import { acquirePermit, createLock, isLockError, type LockEvent } from "../src";
-import { createMemoryBackend } from "../src/memory";
+import { defineBackend } from "../src/define-backend";
+import { createMemoryBackend, createMemoryDriver } from "../src/memory";
 import { counting, eventually, tick } from "./helpers";
 
 const rejection = async (pending: Promise<unknown>) => {
@@ -185,5 +186,19 @@ describe("bad input and backends without semaphores", () => {
     expect(isLockError(viaHandle, "InvalidArgument")).toBe(true);
     expect(ran).toBe(false);
     expect(calls).toEqual({ acquire: 0, release: 0, extend: 0 });
+  });
+});
+
+describe("the permits capability of a driver", () => {
+  it("defineBackend refuses a driver whose permits lack an operation", () => {
+    const driver = createMemoryDriver();
+    const { extend: _extend, ...partial } = driver.permits!;
+    try {
+      defineBackend({ ...driver, permits: partial as typeof driver.permits });
+      throw new Error("expected InvalidArgument");
+    } catch (error) {
+      expect(isLockError(error, "InvalidArgument")).toBe(true);
+      expect((error as Error).message).toMatch(/permits lack extend/);
+    }
   });
 });
