@@ -272,6 +272,9 @@ class Campaign<C extends BackendCapabilities> implements Election<C> {
 
   /** One term: `lead` runs under the held key; a loss is reported before lock() says LockLost. */
   async #serve(context: LockContext<C>): Promise<"returned" | "resigned" | "lost"> {
+    // A lease already past its safe deadline (the store answered slower than the TTL allows) is
+    // no term: nobody is told, and the campaign goes on.
+    if (context.signal.aborted) return "lost";
     const signal = AbortSignal.any([context.signal, this.#resigning.signal]);
     const term = {
       key: this.#key,

@@ -1,4 +1,12 @@
-import { createLock, type Election, elect, forceRelease, isLockError, type TermInfo } from "../src";
+import {
+  createLock,
+  type Election,
+  elect,
+  forceRelease,
+  isLockError,
+  type LockBackend,
+  type TermInfo,
+} from "../src";
 import { createMemoryBackend } from "../src/memory";
 import { eventually } from "./helpers";
 
@@ -125,6 +133,39 @@ describe("elect(): one leader at a time", () => {
     await election.done;
     expect(led).toBe(false);
     expect(holder.ok).toBe(true);
+  });
+});
+
+describe("elect(): a term that is over before it starts", () => {
+  it("is never led: an acquire answered slower than the TTL allows makes the campaign go on", async () => {
+    const memory = createMemoryBackend();
+    let slowAttempts = 1;
+    // A store that answers the first attempt after the whole TTL: that lease is past its safe
+    // deadline when it arrives.
+    const backend: LockBackend = {
+      ...memory,
+      capabilities: memory.capabilities,
+      acquire: async (options) => {
+        if (slowAttempts-- > 0) await new Promise((resolve) => setTimeout(resolve, 300));
+        return memory.acquire(options);
+      },
+      release: (options) => memory.release(options),
+      extend: (options) => memory.extend(options),
+      isLocked: (options) => memory.isLocked(options),
+      lookup: (options) => memory.lookup(options),
+    };
+    const signals: boolean[] = [];
+    const elected: TermInfo[] = [];
+    const election = elect(
+      backend,
+      { key: "slow", ttlMs: 200, onElected: (term) => elected.push(term) },
+      async ({ signal }) => {
+        signals.push(signal.aborted);
+      },
+    );
+    await election.done;
+    expect(signals).toEqual([false]);
+    expect(elected.map((term) => term.fence)).toEqual(["000000000000002"]);
   });
 });
 
