@@ -2,11 +2,14 @@
  * Leader election under faults (issue 28, ADR-039): the leader process is SIGKILLed (another
  * leads within the TTL plus the tolerance, with a newer fence, terms never overlap), and frozen
  * with SIGSTOP past its TTL (another leads; on SIGCONT the old leader's signal aborts with
- * LockLost and every write it makes with its old term's fence is refused by the fenced store).
+ * LockLost and every write it makes with its old term's fence is refused by the fenced store),
+ * and the store goes down (leadership ends with LockLost by its TTL, nobody leads while it is
+ * down, one candidate leads again once it is back).
  */
-import { type BackendConfig, SERVICE_KINDS, sharedConfig } from "../harness/backends";
+import { type BackendConfig, SERVICE_KINDS, sharedConfig, uniqueName } from "../harness/backends";
 import { createLedger, noSections } from "../harness/ledger";
 import { concludeScenario, nsToMs } from "../harness/scenario";
+import { type PrivateServer, ServiceHost } from "../harness/services";
 import {
   killAllWorkers,
   spawnWorker,
@@ -174,6 +177,71 @@ describe("leader election: the leader freezes past its TTL", () => {
       );
     } finally {
       await killAllWorkers();
+    }
+  });
+});
+
+describe("leader election: the store goes down", () => {
+  let host: ServiceHost;
+  let server: PrivateServer;
+  beforeAll(async () => {
+    host = await ServiceHost.start();
+    // With AOF, fences survive the restart (without persistence they may start over: scenario 2).
+    server = await host.redis({ appendOnly: true });
+  });
+  afterAll(async () => {
+    await killAllWorkers();
+    await host?.close();
+  });
+
+  it("redis-single: leadership ends with LockLost (onLost) while the server is down, nobody leads meanwhile, and one candidate leads again after it is back", async () => {
+    const config: BackendConfig = {
+      kind: "redis-single",
+      redisUrl: server.address,
+      keyPrefix: uniqueName("leader-outage"),
+    };
+    const ledger = createLedger("leader-outage");
+    const candidates = await Promise.all(
+      ["a", "b"].map((label) =>
+        spawnWorker({
+          script: "leader-worker.js",
+          config: { backend: config, ledger: ledger.file },
+          ledger,
+          label,
+        }),
+      ),
+    );
+    const { terms, nth } = watchTerms(candidates);
+    try {
+      for (const candidate of candidates) {
+        candidate.send({ type: "campaign", id: "e", key: "leader:outage", ttlMs: TTL_MS });
+      }
+      const first = await nth(1, 20_000);
+      const downAt = performance.now();
+      await server.kill();
+      const lost = await first.candidate.expect("lost", TTL_MS + SLACK_MS, "e");
+      const lostAfterMs = Math.round(performance.now() - downAt);
+      expect(lost.code).toBe("LockLost");
+      // Down for a while longer: nobody can lead.
+      await new Promise((resolve) => setTimeout(resolve, TTL_MS + TOLERANCE_MS));
+      expect(terms).toHaveLength(1);
+      await server.restart();
+      const again = await nth(2, 30_000);
+      const report = ledger.read();
+      concludeScenario(
+        {
+          scenario: "leader-store-outage",
+          backend: "redis-single",
+          faults: 1,
+          ops: report.intervals.length,
+          extra: { ttlMs: TTL_MS, lostAfterMs, secondLeader: again.candidate.label },
+        },
+        report,
+      );
+      expect(lostAfterMs).toBeLessThanOrEqual(TTL_MS);
+    } finally {
+      await killAllWorkers();
+      ledger.dispose();
     }
   });
 });
