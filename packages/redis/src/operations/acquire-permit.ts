@@ -8,6 +8,7 @@ import {
   warnIfFenceNearLimit,
 } from "@syncguard/core/driver";
 import { callScript, type OperationContext } from "../context";
+import { queueMember } from "../keys";
 import { malformed, replyArray, replyNumber } from "../reply";
 import { defineLuaScript } from "../scripts";
 import type { ScriptCall } from "../types";
@@ -19,9 +20,15 @@ const script = defineLuaScript("acquirePermit", ACQUIRE_PERMIT_LUA);
 /** The script's keys and arguments (see acquire-permit.lua). */
 export function acquirePermitCall(prefix: string, input: DriverPermitInput): ScriptCall {
   const layout = permitLayout(prefix, input.key);
+  const head = [input.lockId, String(input.ttlMs), input.key, String(input.permits)];
+  // A first attempt is never queued (as a lock's): if turned away, core listens and tries again
+  // at once, and that attempt queues it; a caller that makes one attempt only is never queued.
+  const waiter = input.waiter?.firstAttempt ? undefined : input.waiter;
   return {
-    keys: [layout.permits, layout.holders, layout.fence],
-    arguments: [input.lockId, String(input.ttlMs), input.key, String(input.permits)],
+    keys: [layout.permits, layout.holders, layout.fence, layout.queue],
+    arguments: waiter
+      ? [...head, queueMember(waiter.id, waiter.budgetMs), String(waiter.timeoutMs), waiter.id]
+      : head,
   };
 }
 

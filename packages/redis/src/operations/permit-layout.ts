@@ -12,6 +12,8 @@ export interface PermitLayout {
   readonly permits: string;
   /** Hash: lockId -> fence, and 'key' and 'permits' as the live holders agreed. */
   readonly holders: string;
+  /** Sorted set: 'waiterId:budgetMs' -> arrival, server ms (as a lock's queue). */
+  readonly queue: string;
   readonly fence: string;
   /** Where a released permit is announced (what core's watch listens to). */
   readonly channel: string;
@@ -34,6 +36,7 @@ export function permitLayout(prefix: string, key: string): PermitLayout {
   return {
     permits: `${slot}permits:${tag}`,
     holders: `${slot}permit-holders:${tag}`,
+    queue: `${slot}permit-queue:${tag}`,
     fence: lock.fence,
     channel: lock.channel,
   };

@@ -15,7 +15,10 @@ const scripts = {
 /** The script's keys and arguments (see release-permit.lua). */
 export function releasePermitCall(prefix: string, key: string, lockId: string): ScriptCall {
   const layout = permitLayout(prefix, key);
-  return { keys: [layout.permits, layout.holders], arguments: [lockId, layout.channel] };
+  return {
+    keys: [layout.permits, layout.holders, layout.queue],
+    arguments: [lockId, layout.channel],
+  };
 }
 
 export function releasePermitResult(reply: unknown): DriverRelease {
