@@ -10,6 +10,7 @@ import { memory } from "./memory.mjs";
 import { postgresEntry } from "./postgres.mjs";
 import { connections, wrapperOverhead } from "./redis.mjs";
 import { scriptCosts } from "./script-costs.mjs";
+import { semaphoreScenario } from "./semaphore.mjs";
 
 export const SCENARIO_ENTRIES = [
   ...floorEntries(),
@@ -190,6 +191,30 @@ export const SCENARIO_ENTRIES = [
       }),
   },
   postgresEntry,
+  {
+    id: "semaphore",
+    log: "9. semaphores",
+    title: () => "9. Counting semaphores on Redis: 8 workers, 3 permits, one key",
+    legend:
+      "Each contender in its own process: 8 workers with a connection each take permits of one key (permits 3), hold each 1 ms, for the chunk's duration; interleaved rounds, the first contender rotated each round. ops/s = median over rounds of sections per second; ×sem = to redis-semaphore; fairness = fewest / most sections of one worker over the run; longest wait = the longest any worker waited for a permit; inside = the most holders seen at once (must be 3 or fewer).",
+    columns: ["contender", "ops/s", "×sem", "fairness", "longest wait ms", "inside", "errors"],
+    row: (r) => [
+      r.name,
+      fmtInt(r.opsPerSec),
+      fmtRatio(r.vsSemaphore),
+      fmt(r.fairness),
+      fmtInt(r.longestWaitMs),
+      String(r.mostInside),
+      errorSummary(r.errors),
+    ],
+    run: (ctx) =>
+      semaphoreScenario({
+        url: ctx.redis.url,
+        rounds: ctx.Q ? 1 : 5,
+        ms: ctx.Q ? 500 : Math.max(1000, ctx.D * 1000),
+        log: ctx.log,
+      }),
+  },
 ];
 
 const FIRESTORE_WORKERS = 4;

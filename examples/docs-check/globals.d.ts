@@ -45,6 +45,8 @@ declare global {
     warn(fields: object, message?: string): void;
     error(fields: object, message?: string): void;
   };
+  function runExport(options: { fence: string; signal?: AbortSignal }): Promise<void>;
+  function runScheduler(options: { fence: string; signal: AbortSignal }): Promise<void>;
   const fence: string;
   const lastFenceReadInTheSameTransaction: string | null;
 }

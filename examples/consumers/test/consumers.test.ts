@@ -504,7 +504,7 @@ async function postgresRoundTrips(project: string, client: string, entries: [str
     expect(String(result.resolved)).toMatch(new RegExp(`@syncguard/postgres/${build}$`));
     // The migration resolved through the package's exports (and found equal to schemaSql()).
     expect(String(result.migration)).toMatch(
-      /@syncguard\/postgres\/migrations\/002_route_fences_and_wait_queue\.sql$/,
+      /@syncguard\/postgres\/migrations\/003_semaphores\.sql$/,
     );
     expect(result.fence).toMatch(/^\d{15}$/);
     // Each waiter took the key with its first attempt after the release (checked in the

@@ -52,6 +52,11 @@ export interface ConformanceOptions<C extends BackendCapabilities = BackendCapab
      * Needs `createPeerBackend`.
      */
     waitQueue?: boolean;
+    /**
+     * The driver has permits (counting semaphores, ADR-039: `acquire`, `release`, `extend` and a
+     * `watch` for wake-ups): enables the `[semaphore.*]` rules.
+     */
+    semaphore?: boolean;
   };
   /**
    * Builds another backend on the same store and tables, as another process would have one (its

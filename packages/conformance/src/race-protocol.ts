@@ -8,6 +8,18 @@ export interface RaceConfig {
   timeoutMs: number;
   /** Time spent inside each critical section, so an overlap has room to show. */
   holdMs: number;
+  /**
+   * What each section holds: the lock (default), one permit of a semaphore of `permits`
+   * (`lock.semaphore`), or a term of leadership (`elect`, one election per section).
+   */
+  mode?: "lock" | "semaphore" | "election";
+  permits?: number;
+  /**
+   * A directory shared by the workers: each section claims one of `permits` (default 1) slots in
+   * it on entry (an atomic mkdir) and frees it on exit. A section that finds every slot taken is
+   * marked `overfull`: more holders than allowed, found without comparing clocks of processes.
+   */
+  slotsDir?: string;
 }
 
 /** One critical section as a worker saw it. Times are wall-clock ms (shared across processes). */
@@ -16,6 +28,11 @@ export interface RaceSection {
   fence?: string;
   enterMs: number;
   exitMs: number;
+  /** When the call that ran the section was made, and when it returned (released). */
+  calledMs: number;
+  returnedMs: number;
+  /** Every slot was taken on entry (see `RaceConfig.slotsDir`). */
+  overfull?: boolean;
 }
 
 /** Lines a worker prints on stdout, one JSON object per line. */

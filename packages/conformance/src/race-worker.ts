@@ -3,9 +3,11 @@
  * backend from the module the suite was given, waits for the parent's "go" so all workers start
  * together, runs its critical sections through core's lock(), and prints what it saw as JSON.
  */
+import { mkdirSync, rmdirSync } from "node:fs";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
-import { createLock, type LockBackend } from "@syncguard/core";
+import { createLock, elect, type LockBackend } from "@syncguard/core";
 import {
   RACE_ENV,
   RACE_GO,
@@ -28,6 +30,24 @@ function pick(module: Record<string, unknown>, name: string): unknown {
   if (module[name] !== undefined) return module[name];
   const fallback = module.default as Record<string, unknown> | undefined;
   return fallback?.[name];
+}
+
+/**
+ * Claims a free slot in `slotsDir` (mkdir is atomic across processes): its path, `null` when all
+ * are taken (too many holders inside), undefined without slots.
+ */
+function claimSlot(config: RaceConfig): string | null | undefined {
+  if (!config.slotsDir) return undefined;
+  for (let i = 0; i < (config.permits ?? 1); i++) {
+    const slot = join(config.slotsDir, `slot-${i}`);
+    try {
+      mkdirSync(slot);
+      return slot;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+  }
+  return null;
 }
 
 function waitForGo(): Promise<void> {
@@ -63,23 +83,48 @@ async function main(): Promise<void> {
     send({ type: "ready", pid: process.pid });
     await waitForGo();
     for (let i = 0; i < config.iterations; i++) {
-      await lock(
-        async (context) => {
-          const enterMs = wallClock();
-          await new Promise((resolve) => setTimeout(resolve, config.holdMs));
-          const section: RaceSection = { pid: process.pid, enterMs, exitMs: wallClock() };
-          if (context.fence !== undefined) section.fence = context.fence;
-          sections.push(section);
-        },
-        {
-          key: config.key,
-          ttlMs: config.ttlMs,
-          timeoutMs: config.timeoutMs,
-          maxRetries: Number.MAX_SAFE_INTEGER,
-          retryDelayMs: 5,
-          maxRetryDelayMs: 50,
-        },
-      );
+      const calledMs = wallClock();
+      const section = (fence: string | undefined) => async () => {
+        const enterMs = wallClock();
+        const slot = claimSlot(config);
+        await new Promise((resolve) => setTimeout(resolve, config.holdMs));
+        if (slot) rmdirSync(slot);
+        const seen: RaceSection = {
+          pid: process.pid,
+          enterMs,
+          exitMs: wallClock(),
+          calledMs,
+          returnedMs: 0,
+        };
+        if (slot === null) seen.overfull = true;
+        if (fence !== undefined) seen.fence = fence;
+        return seen;
+      };
+      const options = {
+        key: config.key,
+        ttlMs: config.ttlMs,
+        timeoutMs: config.timeoutMs,
+        maxRetries: Number.MAX_SAFE_INTEGER,
+        retryDelayMs: 5,
+        maxRetryDelayMs: 50,
+      };
+      let seen: RaceSection | undefined;
+      if (config.mode === "semaphore") {
+        seen = await lock.semaphore((context) => section(context.fence)(), {
+          ...options,
+          permits: config.permits ?? 1,
+        });
+      } else if (config.mode === "election") {
+        // One term per section: lead returns after the hold, which ends the election.
+        await elect(backend, { key: config.key, ttlMs: config.ttlMs }, async (term) => {
+          seen = await section(term.fence)();
+        }).done;
+      } else {
+        seen = await lock((context) => section(context.fence)(), options);
+      }
+      if (!seen) throw new Error("a section returned without running");
+      seen.returnedMs = wallClock();
+      sections.push(seen);
     }
     send({ type: "result", pid: process.pid, sections });
   } catch (error) {

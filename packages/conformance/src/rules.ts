@@ -133,6 +133,21 @@ export const RULES = {
   "race.fence-order":
     "Across processes, critical sections ordered by entry time have strictly increasing fences.",
 
+  "semaphore.limit":
+    "When the driver has permits (capabilities.semaphore): acquirePermit takes up to `permits` permits of a key at once, each with its own lockId and a fence newer than the last; one more is turned away; the lock of the same key is not affected; a released permit can be taken again, with a newer fence.",
+  "semaphore.permits":
+    "With permits, a caller whose `permits` differs from the live holders' gets LockError InvalidArgument; once no permit is live, a new number holds.",
+  "semaphore.expiry":
+    "With permits, a permit whose holder stopped renewing (a crashed holder) stops counting after its TTL and the tolerance: a waiter gets it with a newer fence, and the old holder can neither extend nor release it.",
+  "semaphore.fair":
+    "With permits, lock.semaphore waiters get a released permit in arrival order (each woken in turn, none lost).",
+  "semaphore.race":
+    "With permits, across 8 processes taking permits of one key (permits 3): never more than 3 sections inside at once (each claims one of 3 slots shared by the processes), every section completes, no fence is issued twice, and a section called after another returned has a newer fence.",
+  "election.handover":
+    "elect() on the backend: one of two candidates leads; leader() names its term (opaque holderId, fence, since, expiry; never a lockId); when it resigns the other leads with a newer fence, and after both resign nobody leads.",
+  "election.race":
+    "Across separate processes campaigning for one election, terms of leadership never overlap (each claims the one slot shared by the processes), every campaign leads once, fences are unique, and a term that began after another ended has a newer fence.",
+
   "background.quiet":
     "No unhandled rejection or uncaught exception during the run, nor from the work core does in the background for the backend (releases of abandoned attempts, withdrawals, lingering subscriptions), which the suite waits for with whenIdle before its last check and again after teardown has closed the client.",
   "secrets.no-leak":

@@ -16,6 +16,8 @@ export const SUITE_NAMES = [
   "inventory",
   "events",
   "race",
+  "semaphore",
+  "election",
   "background",
   "secrets",
 ] as const;

@@ -5,7 +5,7 @@ import { runConformance } from "../src";
 runConformance({
   name: "memory",
   createBackend: () => createMemoryBackend(),
-  capabilities: { subscribe: true, list: true, readFence: true },
+  capabilities: { subscribe: true, list: true, readFence: true, semaphore: true },
 });
 
 // With cleanup in isLocked, expired records may be deleted by reads: fences must survive it.

@@ -16,7 +16,7 @@ const plan = collectConformanceTests({
     throw new Error("not run");
   },
   worker: { modulePath: "/not/run.js" }, // registers the race tests too
-  capabilities: { subscribe: true, list: true, readFence: true },
+  capabilities: { subscribe: true, list: true, readFence: true, semaphore: true },
 });
 const tests = plan.suites.flatMap((suite) => suite.tests);
 const suiteOf = (rule: string) => tests.find((test) => test.rule === rule)?.suite ?? "—";

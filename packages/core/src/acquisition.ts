@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { inBackground } from "./background";
 import { backoffDelay } from "./backoff";
-import { type EngineView, engineView } from "./engine-view";
 import { abortError, isLockError, isTransientCode, LockError } from "./errors";
 import { emit } from "./events";
 import { isHeldHere } from "./held-here";
+import type { LeaseSpace, SpaceAttemptInput } from "./lease-space";
 import { generateLockId, lockIdKeyTag } from "./lock-id";
 import type { ResolvedLockOptions } from "./options";
 import { releaseOrphan } from "./orphan";
@@ -16,7 +16,6 @@ import type {
   AcquireResult,
   BackendCapabilities,
   HolderInfo,
-  LockBackend,
   WaiterInfo,
 } from "./types";
 import { interruptibleSleep } from "./wait";
@@ -50,12 +49,12 @@ export interface AcquiredLock<C extends BackendCapabilities> {
  * until the lock is won, `timeoutMs` is spent or `maxRetries` timer-driven retries are used.
  */
 export function acquireWithRetry<C extends BackendCapabilities>(
-  backend: LockBackend<C>,
+  space: LeaseSpace<C>,
   key: string,
   options: ResolvedLockOptions,
   deps: EngineDeps,
 ): Promise<AcquiredLock<C>> {
-  return new Acquisition(backend, key, options, deps).run();
+  return new Acquisition(space, key, options, deps).run();
 }
 
 /**
@@ -74,7 +73,6 @@ export function acquireWithRetry<C extends BackendCapabilities>(
  *   contention within the same budget; the last one is thrown if the budget runs out.
  */
 class Acquisition<C extends BackendCapabilities> {
-  private readonly view: EngineView<C>;
   private readonly start: number;
   private readonly deadline: number;
   private readonly lockId: string;
@@ -101,19 +99,18 @@ class Acquisition<C extends BackendCapabilities> {
   private joined = false;
 
   constructor(
-    private readonly backend: LockBackend<C>,
+    private readonly space: LeaseSpace<C>,
     private readonly key: string,
     private readonly options: ResolvedLockOptions,
     private readonly deps: EngineDeps,
   ) {
-    this.view = engineView(backend);
     this.start = deps.now();
     this.deadline = this.start + options.timeoutMs;
     this.lockId = generateLockId(key);
     this.signal = options.signal;
     this.closing = options.closing;
     // If this process already listens to the key, join now (free): no extra attempt later.
-    this.ticket = joinActiveWaiters(this.view, key, this.waiterId);
+    this.ticket = joinActiveWaiters(space, key, this.waiterId);
     this.joined = this.ticket !== undefined;
   }
 
@@ -137,7 +134,7 @@ class Acquisition<C extends BackendCapabilities> {
 
   /** After this process released the key to waiters, let them have it first (fair hand-off). */
   private async yieldToWokenWaiters(): Promise<void> {
-    const wait = Math.min(yieldDelayMs(this.view, this.key, this.start), this.options.timeoutMs);
+    const wait = Math.min(yieldDelayMs(this.space, this.key, this.start), this.options.timeoutMs);
     if (wait <= 0) return;
     this.joinClosing();
     await this.join();
@@ -159,14 +156,7 @@ class Acquisition<C extends BackendCapabilities> {
       firstAttempt: this.attempts === 1,
     };
     this.lastWaiter = waiter;
-    const pending = this.view.attempt({
-      key: this.key,
-      tag: lockIdKeyTag(this.lockId),
-      ttlMs: options.ttlMs,
-      lockId: this.lockId,
-      waiter,
-      ...(signal ? { signal } : {}),
-    });
+    const pending = this.space.attempt(this.attemptInput(waiter, signal));
     const raced = await raceDeadline(pending, this.attemptDeadline(sentAtMs), signal);
     switch (raced.by) {
       case "deadline":
@@ -181,6 +171,20 @@ class Acquisition<C extends BackendCapabilities> {
       case "value":
         return this.noteOutcome(raced.value, sentAtMs);
     }
+  }
+
+  /** What one attempt sends (built outside the async frame, which then stays as small as it was). */
+  private attemptInput(waiter: WaiterInfo, signal: AbortSignal | undefined): SpaceAttemptInput {
+    const input = {
+      key: this.key,
+      tag: lockIdKeyTag(this.lockId),
+      ttlMs: this.options.ttlMs,
+      lockId: this.lockId,
+      waiter,
+      ...(signal ? { signal } : {}),
+    };
+    const { permits } = this.options;
+    return permits === undefined ? input : { ...input, permits };
   }
 
   /**
@@ -258,7 +262,7 @@ class Acquisition<C extends BackendCapabilities> {
     }
     this.timedRetries++;
     this.joinClosing();
-    if (this.view.subscribe && !this.joined && !this.lastError) {
+    if (this.space.subscribe && !this.joined && !this.lastError) {
       await this.join(); // from here on no release can go unnoticed
       return;
     }
@@ -278,7 +282,7 @@ class Acquisition<C extends BackendCapabilities> {
   private async join(): Promise<void> {
     if (this.joined) return;
     this.joined = true;
-    this.ticket = await joinWaiters(this.view, this.key, this.waiterId, {
+    this.ticket = await joinWaiters(this.space, this.key, this.waiterId, {
       maxWaitMs: Math.max(0, this.deadline - this.deps.now()),
       ...(this.signal ? { signal: this.signal } : {}),
     });
@@ -304,13 +308,20 @@ class Acquisition<C extends BackendCapabilities> {
       holder?.fence !== undefined || holder?.remainingMs !== undefined
         ? `; holder fence ${holder?.fence ?? "unknown"}, ${holder?.remainingMs ?? "unknown"} ms left`
         : "";
-    const selfHeld = isHeldHere(this.view, key)
-      ? ". This process holds the key itself (a lock() or handle not released yet): locks are " +
-        "not re-entrant, so a lock() on a key inside work that holds it waits for itself"
-      : "";
+    const semaphore = this.space.kind === "semaphore";
+    const selfHeld = !isHeldHere(this.space, key)
+      ? ""
+      : semaphore
+        ? ". This process holds permits of this semaphore itself (not released yet): work that " +
+          "holds a permit and waits for another can wait for itself"
+        : ". This process holds the key itself (a lock() or handle not released yet): locks are " +
+          "not re-entrant, so a lock() on a key inside work that holds it waits for itself";
+    const what = semaphore
+      ? `a permit of semaphore ${describeKey(key)} (permits ${this.options.permits})`
+      : `lock ${describeKey(key)}`;
     return new LockError(
       "AcquisitionTimeout",
-      `Failed to acquire lock ${describeKey(key)} after ${waitedMs} ms (${attempts} attempts, ${reason})${known}${selfHeld}`,
+      `Failed to acquire ${what} after ${waitedMs} ms (${attempts} attempts, ${reason})${known}${selfHeld}`,
       { key, details: { attempts, waitedMs, ...(holder ? { holder: { ...holder } } : {}) } },
     );
   }
@@ -318,7 +329,7 @@ class Acquisition<C extends BackendCapabilities> {
   private unansweredError(): LockError {
     return new LockError(
       "NetworkTimeout",
-      `Lock acquisition of ${describeKey(this.key)}: the backend did not answer within timeoutMs ` +
+      `${this.space.kind === "semaphore" ? "Permit" : "Lock"} acquisition of ${describeKey(this.key)}: the backend did not answer within timeoutMs ` +
         `(${this.options.timeoutMs} ms); the last attempt's outcome is unknown, and if it took ` +
         "the lock it is released once the backend answers",
       { key: this.key },
@@ -343,17 +354,18 @@ class Acquisition<C extends BackendCapabilities> {
    */
   private abandon(pending: Promise<unknown>): void {
     this.mayHold = false;
-    releaseOrphan(this.backend, this.lockId, pending, this.options.ttlMs);
+    releaseOrphan(this.space, this.key, this.lockId, pending, this.options.ttlMs);
   }
 
   /** Ended without the lock: release an attempt of unknown outcome, leave the backend's queue. */
   private giveBack(): void {
     if (this.mayHold) this.abandon(Promise.resolve(undefined));
     // A waiter that gave up must not be handed the key later.
-    const { withdraw } = this.view;
+    const { space } = this;
+    const { withdraw } = space;
     const waiter = this.lastWaiter;
     if (this.queued && waiter && withdraw) {
-      inBackground(this.view, () => withdraw.call(this.view, this.key, waiter));
+      inBackground(space.view, () => withdraw.call(space, this.key, waiter));
     }
   }
 }

@@ -2,6 +2,8 @@ import type { DriverAttempt, LockDriver } from "./driver";
 import { driverCall } from "./driver-call";
 import { driverEngineView } from "./driver-engine";
 import { carryEngineView } from "./engine-view";
+import { LockError } from "./errors";
+import { lockSpace } from "./lease-space";
 import { releaseOrphan } from "./orphan";
 import {
   type DefinedBackend,
@@ -36,12 +38,20 @@ export function defineBackend<C extends BackendCapabilities>(
     capabilities: Object.freeze({ ...driver.capabilities }),
     call,
     watches: driver.watch ? new Watches(driver) : undefined,
+    permits: permitParts(driver),
     attempt: async (input, raced) => {
       const outcome = await call(
         "acquire",
         raced ? input.signal : undefined,
         () => driver.acquire(input),
-        (pending) => releaseOrphan(backend, input.lockId, pending.then(toOk), input.ttlMs),
+        (pending) =>
+          releaseOrphan(
+            lockSpace(backend),
+            input.key,
+            input.lockId,
+            pending.then(toOk),
+            input.ttlMs,
+          ),
       );
       return shapeAttempt(outcome, input.lockId) as AcquireResult<C>;
     },
@@ -53,3 +63,26 @@ export function defineBackend<C extends BackendCapabilities>(
 
 /** For the orphan release: an acquired attempt reads as `{ ok: true }`. */
 const toOk = (outcome: DriverAttempt) => ({ ok: outcome.acquired });
+
+/** A driver's permits, checked once: all three operations or a clear refusal (ADR-039). */
+function permitParts(
+  driver: LockDriver<BackendCapabilities>,
+): DriverParts<BackendCapabilities>["permits"] {
+  const { permits } = driver;
+  if (permits === undefined) return undefined;
+  const missing = (["acquire", "release", "extend"] as const).filter(
+    (name) => typeof permits?.[name] !== "function",
+  );
+  if (missing.length > 0) {
+    throw new LockError(
+      "InvalidArgument",
+      `The driver's permits lack ${missing.join(", ")}: a driver has all three permit operations or no \`permits\``,
+    );
+  }
+  const { watch } = permits;
+  return {
+    watches: watch
+      ? new Watches({ watch: (key, listener) => watch.call(permits, key, listener) })
+      : undefined,
+  };
+}

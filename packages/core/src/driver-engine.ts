@@ -1,9 +1,9 @@
 import type { DriverListInput, DriverListPage, ListedLock } from "./driver";
-import type { EngineView } from "./engine-view";
+import type { EngineView, PermitView } from "./engine-view";
 import { isFence } from "./fence";
 import { hashLockId } from "./lookup";
-import type { DriverParts } from "./public-backend";
-import type { BackendCapabilities } from "./types";
+import { type DriverParts, shapeAttempt } from "./public-backend";
+import type { AcquireResult, BackendCapabilities } from "./types";
 
 /**
  * What core's engine sees of a driver (see `EngineView`): attempts that carry a waiter, releases
@@ -65,8 +65,35 @@ export function driverEngineView<C extends BackendCapabilities>(
         }
       : {}),
     lingerMs: driver.watchLingerMs ?? 0,
+    ...(parts.permits ? { permits: permitView<C>(parts) } : {}),
     ...(driver.clock ? { clock: driver.clock } : {}),
     ...(driver.logger ? { logger: driver.logger } : {}),
+  };
+}
+
+/** The engine's view of a driver's permits (ADR-039); inputs come from core, validated. */
+function permitView<C extends BackendCapabilities>(parts: DriverParts<C>): PermitView<C> {
+  const { driver, call } = parts;
+  const permits = driver.permits!;
+  const watches = parts.permits!.watches;
+  return {
+    async attempt(input) {
+      const outcome = await call("acquirePermit", undefined, () => permits.acquire(input));
+      return shapeAttempt(outcome, input.lockId) as AcquireResult<C>;
+    },
+    async release(key, lockId) {
+      const done = await call("releasePermit", undefined, () => permits.release({ key, lockId }));
+      return { ok: done.released === true, contended: done.released === true && !!done.contended };
+    },
+    async extend(key, lockId, ttlMs) {
+      const done = await call("extendPermit", undefined, () =>
+        permits.extend({ key, lockId, ttlMs }),
+      );
+      return done && Number.isFinite(done.expiresAtMs)
+        ? { ok: true, expiresAtMs: done.expiresAtMs }
+        : { ok: false };
+    },
+    ...(watches ? { subscribe: (key, listener) => watches.subscribe(key, listener) } : {}),
   };
 }
 

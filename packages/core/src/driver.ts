@@ -62,6 +62,13 @@ export interface LockDriver<C extends BackendCapabilities = BackendCapabilities>
    */
   readFence?(input: DriverKeyInput): Promise<DriverFenceReading>;
   /**
+   * Optional: counting semaphores (ADR-039). A driver that has it stores permits: leases of a
+   * semaphore key, at most `permits` live at once, each with its own lockId and a fence drawn
+   * from the semaphore key's own counter. Semaphore keys are a namespace of their own: a
+   * semaphore "k" and a lock "k" never meet.
+   */
+  readonly permits?: PermitDriver;
+  /**
    * Where the driver writes its warnings (the backend's `logger` option). Core's `lock()` and
    * `acquire()` use it too on this backend, unless their own options name a logger.
    */
@@ -149,4 +156,44 @@ export interface DriverFenceReading {
   readonly fence?: Fence;
   /** True when the counter is shared by several keys (Redis: one per route). */
   readonly shared: boolean;
+}
+
+/**
+ * The permit operations of a driver (ADR-039), each atomic in its store. Inputs are validated by
+ * core: the key is normalized, lockIds are core's, `permits` is an integer from 1 to
+ * `MAX_PERMITS`. Expiry works as for locks: a permit past its expiry (tolerance included) is
+ * not live, holds no slot, and its holder can neither release nor extend it.
+ */
+export interface PermitDriver {
+  /**
+   * One attempt to take a permit for `lockId`, atomically: if `lockId` already holds a live
+   * permit of `key`, report it acquired, unchanged; else if fewer than `permits` live permits
+   * exist, store one with a fence strictly greater than any issued for the semaphore key (never
+   * reused); else report it not acquired, with the live permit that expires first as `holder`.
+   * If live permits exist and were taken with a different `permits`, throw
+   * `LockError("InvalidArgument")` (`permitsMismatchError`): the live holders' value stands.
+   */
+  acquire(input: DriverPermitInput): Promise<DriverAttempt>;
+  /** Deletes the permit if `lockId` holds a live one of `key`. `contended`: waiters were told. */
+  release(input: DriverPermitIdInput): Promise<DriverRelease>;
+  /** Sets the permit's expiry to now + ttlMs if `lockId` holds a live one; undefined otherwise. */
+  extend(input: DriverPermitExtendInput): Promise<{ readonly expiresAtMs: number } | undefined>;
+  /** Optional wake-ups: calls `listener` when a permit of `key` may have become free. */
+  watch?(key: string, listener: ReleaseListener): Promise<Unsubscribe>;
+}
+
+/** One permit attempt: the lock attempt's input and the semaphore's number of permits. */
+export interface DriverPermitInput extends DriverAcquireInput {
+  readonly permits: number;
+}
+
+/** A permit is named by its semaphore key and its lockId. */
+export interface DriverPermitIdInput {
+  readonly key: string;
+  readonly lockId: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface DriverPermitExtendInput extends DriverPermitIdInput {
+  readonly ttlMs: number;
 }

@@ -3,12 +3,14 @@ import type {
   DriverFenceReading,
   DriverListInput,
   DriverListPage,
+  DriverPermitInput,
 } from "./driver";
 import type { Logger } from "./logger";
 import type { Clock } from "./time";
 import type {
   AcquireResult,
   BackendCapabilities,
+  ExtendResult,
   LockBackend,
   ReleaseListener,
   Unsubscribe,
@@ -48,10 +50,26 @@ export interface EngineView<C extends BackendCapabilities = BackendCapabilities>
   readFence?(key: string, signal?: AbortSignal): Promise<DriverFenceReading>;
   /** How long an idle wake-up subscription may be kept for the next waiter. */
   readonly lingerMs: number;
+  /** Counting semaphores (drivers with `permits`, ADR-039); added in version 1 as optional. */
+  readonly permits?: PermitView<C>;
   /** The clock a client-authority backend judges expiry by, if not the system wall clock. */
   readonly clock?: Clock;
   /** The backend's logger (its driver's), the default for locks taken on it. */
   readonly logger?: Logger;
+}
+
+/** What the engine needs of a backend's permits: as for locks, but a permit is named by its key too. */
+export interface PermitView<C extends BackendCapabilities = BackendCapabilities> {
+  /** One permit attempt with validated input; errors are LockErrors. */
+  attempt(input: DriverPermitInput): Promise<AcquireResult<C>>;
+  /** Releases; `contended` when waiters were told. */
+  release(
+    key: string,
+    lockId: string,
+  ): Promise<{ readonly ok: boolean; readonly contended: boolean }>;
+  /** Renews to now + ttlMs; `{ ok: false }` when the permit is no longer held. */
+  extend(key: string, lockId: string, ttlMs: number): Promise<ExtendResult>;
+  subscribe?(key: string, listener: ReleaseListener): Promise<Unsubscribe>;
 }
 
 /** What `forceRelease` did: whether a live lock was deleted, and what it was. */

@@ -11,9 +11,13 @@ export type {
   DriverListInput,
   DriverListPage,
   DriverLockIdInput,
+  DriverPermitExtendInput,
+  DriverPermitIdInput,
+  DriverPermitInput,
   DriverRelease,
   ListedLock,
   LockDriver,
+  PermitDriver,
   StoredLock,
 } from "./driver";
 export {
@@ -42,11 +46,15 @@ export type { WhenIdleOptions } from "./idle";
 export {
   type AcquireResult,
   acquire,
+  acquirePermit,
   assertFenceNewer,
   type BackendCapabilities,
   createLock,
   createMemoryBackend,
+  type Election,
+  type ElectionOptions,
   type ExtendResult,
+  elect,
   type Fence,
   type FenceReading,
   type FencingCapabilities,
@@ -58,6 +66,8 @@ export {
   type IfFreeResult,
   isLockError,
   type Jitter,
+  type Leader,
+  type LeaderTerm,
   type ListLocksOptions,
   type LockBackend,
   type LockContext,
@@ -78,7 +88,9 @@ export {
   owns,
   type ReleaseResult,
   readFence,
+  type SemaphoreOptions,
   StaleFenceError,
+  type TermInfo,
   whenIdle,
 } from "./index";
 export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from "./inventory";
@@ -113,6 +125,7 @@ export {
 } from "./memory";
 export { checkBackendOptionNames, checkOptionNames, closestName } from "./option-names";
 export { LOCK_DEFAULTS, type OnReleaseError, type ReleaseErrorContext } from "./options";
+export { MAX_PERMITS, permitsMismatchError, validatePermits } from "./permits";
 export { type RaceOutcome, raceDeadline, withTimeout } from "./shared-timeout";
 export { createStoreLock, type StoreLockSpec } from "./store-lock";
 export {

@@ -1,10 +1,10 @@
 import { type AcquiredLock, acquireWithRetry, type EngineDeps } from "./acquisition";
-import { engineView } from "./engine-view";
 import { isLockError, type LockError } from "./errors";
 import { emit } from "./events";
 import { noteHeldHere } from "./held-here";
 import { normalizeKey } from "./keys";
 import { Lease } from "./lease";
+import { type LeaseSpace, lockSpace } from "./lease-space";
 import { type Logger, writeLog } from "./logger";
 import { LockOptionResolver, type LockOptions, type ResolvedLockOptions } from "./options";
 import { openYieldWindow, yieldWindowMs } from "./releaser-yield";
@@ -115,17 +115,17 @@ function warnAboutOptions(options: ResolvedLockOptions, logger: Logger | undefin
 /** A lease this short is almost always seconds written as milliseconds. */
 const TINY_TTL_MS = 100;
 
-/** Acquires with resolved options; shared by `acquire` and `lock`. */
+/** Acquires a lease of `space` (a lock, or a permit) with resolved options; behind every entry. */
 export async function acquireResolved<C extends BackendCapabilities>(
-  backend: LockBackend<C>,
+  space: LeaseSpace<C>,
   options: ResolvedLockOptions,
   deps: InternalDeps = defaultDeps,
 ): Promise<LockHandle<C>> {
   const key = normalizeKey(options.key);
-  warnAboutOptions(options, options.logger ?? engineView(backend).logger);
-  const won = await acquireWithRetry(backend, key, options, deps);
+  warnAboutOptions(options, options.logger ?? space.view.logger);
+  const won = await acquireWithRetry(space, key, options, deps);
   const { result } = won;
-  const lease = new Lease(backend, {
+  const lease = new Lease(space, {
     key,
     lockId: result.lockId,
     ttlMs: options.ttlMs,
@@ -135,8 +135,8 @@ export async function acquireResolved<C extends BackendCapabilities>(
     autoExtend: options.autoExtend,
     maxHoldMs: options.maxHoldMs,
     now: deps.now,
-    ...(backend.capabilities.timeAuthority === "client"
-      ? { wallClock: engineView(backend).clock ?? deps.wall }
+    ...(space.view.capabilities.timeAuthority === "client"
+      ? { wallClock: space.view.clock ?? deps.wall }
       : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
@@ -148,7 +148,7 @@ export async function acquireResolved<C extends BackendCapabilities>(
       waitedMs: won.waitedMs,
       ...(result.fence !== undefined ? { fence: result.fence } : {}),
     });
-  return new HeldLock(backend, options, deps, key, won, lease) as unknown as LockHandle<C>;
+  return new HeldLock(space, options, deps, key, won, lease) as unknown as LockHandle<C>;
 }
 
 /**
@@ -163,7 +163,7 @@ class HeldLock<C extends BackendCapabilities> {
   readonly attempts: number;
   readonly waitedMs: number;
   // Private (#) so logging a context shows the lock, not the backend and options behind it.
-  readonly #backend: LockBackend<C>;
+  readonly #space: LeaseSpace<C>;
   readonly #options: ResolvedLockOptions;
   readonly #now: InternalDeps["now"];
   readonly #lease: Lease<C>;
@@ -173,7 +173,7 @@ class HeldLock<C extends BackendCapabilities> {
   readonly #endHeldHere: () => void;
 
   constructor(
-    backend: LockBackend<C>,
+    space: LeaseSpace<C>,
     options: ResolvedLockOptions,
     deps: InternalDeps,
     key: string,
@@ -185,12 +185,12 @@ class HeldLock<C extends BackendCapabilities> {
     this.fence = won.result.fence;
     this.attempts = won.attempts;
     this.waitedMs = won.waitedMs;
-    this.#backend = backend;
+    this.#space = space;
     this.#options = options;
     this.#now = deps.now;
     this.#lease = lease;
     this.#acquiredAtMs = deps.now();
-    this.#endHeldHere = noteHeldHere(engineView(backend), key);
+    this.#endHeldHere = noteHeldHere(space, key);
   }
 
   get expiresAtMs(): number {
@@ -246,7 +246,7 @@ class HeldLock<C extends BackendCapabilities> {
 
   /** The lock's logger: its own option, else the backend's; undefined means console. */
   private get logger(): Logger | undefined {
-    return this.#options.logger ?? engineView(this.#backend).logger;
+    return this.#options.logger ?? this.#space.view.logger;
   }
 
   private noteReleaseFailed(error: unknown): void {
@@ -266,18 +266,18 @@ class HeldLock<C extends BackendCapabilities> {
     const now = this.#now;
     this.#lease.finish();
     const sentAt = now();
-    const view = engineView(this.#backend);
+    const space = this.#space;
     let outcome: { readonly ok: boolean; readonly contended: boolean };
     try {
-      outcome = await view.release(this.lockId);
+      outcome = await space.release(this.key, this.lockId);
     } catch (error) {
       this.noteReleaseFailed(error);
       throw error;
     }
     // Contended: the backend told waiters elsewhere, or callers here are waiting for the key.
-    if (outcome.ok && (outcome.contended || hasLocalWaiters(view, this.key))) {
+    if (outcome.ok && (outcome.contended || hasLocalWaiters(space, this.key))) {
       const at = now();
-      openYieldWindow(view, this.key, at, at + yieldWindowMs(at - sentAt));
+      openYieldWindow(space, this.key, at, at + yieldWindowMs(at - sentAt));
     }
     if (this.#options.onEvent)
       emit(this.#options.onEvent, {
@@ -312,7 +312,7 @@ export function acquire<C extends BackendCapabilities>(
   options: LockOptions,
 ): Promise<LockHandle<C>> {
   try {
-    return acquireResolved(backend, acquireOptions.resolve(options));
+    return acquireResolved(lockSpace(backend), acquireOptions.resolve(options));
   } catch (error) {
     return Promise.reject(error);
   }

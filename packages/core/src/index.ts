@@ -1,5 +1,14 @@
 // @syncguard/core: what applications call. Driver authors import `@syncguard/core/driver`;
 // operator tools `@syncguard/core/operator`.
+
+export {
+  type Election,
+  type ElectionOptions,
+  elect,
+  type Leader,
+  type LeaderTerm,
+  type TermInfo,
+} from "./election";
 export { isLockError, LockError, type LockErrorCode } from "./errors";
 export type { LockEvent, LockEventHandler } from "./events";
 export { assertFenceNewer, StaleFenceError } from "./fence-guard";
@@ -19,6 +28,7 @@ export type { Logger } from "./logger";
 export { getById, getByKey, owns } from "./lookup";
 export { createMemoryBackend, type MemoryBackend } from "./memory";
 export type { Jitter, LockOptions } from "./options";
+export { acquirePermit, type SemaphoreOptions } from "./semaphore";
 export type {
   AcquireResult,
   BackendCapabilities,

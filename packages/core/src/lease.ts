@@ -1,8 +1,9 @@
 import { isLockError, isTransientCode, LockError } from "./errors";
 import { emit, type LockEventHandler } from "./events";
+import type { LeaseSpace } from "./lease-space";
 import { raceDeadline } from "./shared-timeout";
 import type { Clock, MonotonicClock } from "./time";
-import type { BackendCapabilities, ExtendResult, LockBackend } from "./types";
+import type { BackendCapabilities, ExtendResult } from "./types";
 import { unrefTimer } from "./wait";
 
 export interface LeaseOptions {
@@ -60,7 +61,7 @@ export class Lease<C extends BackendCapabilities> {
   lostAtRelease: LockError | undefined;
 
   constructor(
-    private readonly backend: LockBackend<C>,
+    private readonly space: LeaseSpace<C>,
     private readonly options: LeaseOptions,
   ) {
     this.roundTripMs = options.roundTripMs;
@@ -157,7 +158,7 @@ export class Lease<C extends BackendCapabilities> {
     }
     const sentAtMs = now();
     const raced = await raceDeadline(
-      this.backend.extend({ lockId: this.options.lockId, ttlMs }),
+      this.space.extend(this.options.key, this.options.lockId, ttlMs),
       sentAtMs + Math.max(0, this.msUntilDeadline()),
     );
     if (raced.by === "error") throw raced.error;

@@ -7,12 +7,14 @@ import {
   type LockHandle,
   lostErrorOf,
 } from "./handle";
+import { type LeaseSpace, lockSpace } from "./lease-space";
 import {
   LockOptionResolver,
   type LockOptions,
   type ResolvedLockOptions,
   validateLockDefaults,
 } from "./options";
+import { permitSpaceOf, resolveSemaphoreOptions, type SemaphoreOptions } from "./semaphore";
 import type { BackendCapabilities, FencingCapabilities, LockBackend } from "./types";
 
 /** Options fixed when the lock function is created; each call may override them. */
@@ -34,6 +36,17 @@ export type LockFunction<C extends BackendCapabilities = FencingCapabilities> = 
     fn: (context: LockContext<C>) => T | Promise<T>,
     options: LockOptions,
   ): Promise<IfFreeResult<T>>;
+  /**
+   * Run fn while holding one permit of a counting semaphore (ADR-039): at most `permits` callers
+   * of the key run at once, anywhere. Everything else is as `lock()`: the same options and
+   * defaults, renewal, `maxHoldMs`, events, a fence (strictly increasing across the key's
+   * permits) and `ctx.signal` on loss. Rejects with `InvalidArgument` before any I/O when the
+   * backend has no semaphores.
+   */
+  semaphore<T>(
+    fn: (context: LockContext<C>) => T | Promise<T>,
+    options: SemaphoreOptions,
+  ): Promise<T>;
   /**
    * Ends the lock function: calls still waiting for a lock reject with `LockError("Aborted")`,
    * new calls too; work already holding a lock runs to its end and releases it; then every
@@ -64,6 +77,16 @@ export function createLock<C extends BackendCapabilities>(
   return createLockWith(backend, defaults, defaultDeps);
 }
 
+/** The backend each lock function of this copy of core was made on (for `elect()`). */
+const lockBackends = new WeakMap<object, LockBackend<BackendCapabilities>>();
+
+/** The backend a lock function was made on, if this copy of core made it. */
+export function backendOfLock<C extends BackendCapabilities>(
+  lock: LockFunction<C>,
+): LockBackend<C> | undefined {
+  return lockBackends.get(lock) as LockBackend<C> | undefined;
+}
+
 function checkFn(fn: unknown, name: string): void {
   if (typeof fn !== "function") {
     throw new LockError("InvalidArgument", `${name} needs a function as its first argument`);
@@ -82,12 +105,16 @@ export function createLockWith<C extends BackendCapabilities>(
 ): LockFunction<C> {
   validateLockDefaults(defaults);
   const options = new LockOptionResolver(defaults, "lock");
+  const locks = lockSpace(backend);
   const scope = new LockScope(closeOwned);
 
   /** Acquires for a call; an acquisition ended by close() says so. */
-  const acquireFor = async (resolved: ResolvedLockOptions): Promise<LockHandle<C>> => {
+  const acquireFor = async (
+    resolved: ResolvedLockOptions,
+    space: LeaseSpace<C> = locks,
+  ): Promise<LockHandle<C>> => {
     try {
-      return await acquireResolved(backend, resolved, deps);
+      return await acquireResolved(space, resolved, deps);
     } catch (error) {
       throw scope.explain(error, resolved);
     }
@@ -144,8 +171,19 @@ export function createLockWith<C extends BackendCapabilities>(
     }
     return { ran: true, value: await runHeld(handle, fn) };
   };
+  const semaphore = async <T>(
+    fn: (context: LockContext<C>) => T | Promise<T>,
+    callOptions: SemaphoreOptions,
+  ): Promise<T> => {
+    checkFn(fn, "lock.semaphore()");
+    const space = permitSpaceOf(backend, "lock.semaphore()");
+    const resolved = scope.enter(resolveSemaphoreOptions(callOptions, options, "lock.semaphore()"));
+    return runHeld(await acquireFor(resolved, space), fn);
+  };
   const close = () => scope.close();
-  return Object.assign(lock, { ifFree, close, [Symbol.asyncDispose]: close });
+  const made = Object.assign(lock, { ifFree, semaphore, close, [Symbol.asyncDispose]: close });
+  lockBackends.set(made, backend as unknown as LockBackend<BackendCapabilities>);
+  return made;
 }
 
 /**

@@ -31,6 +31,12 @@ export const LOCK_DEFAULT_NAMES: ReadonlySet<string> = new Set(
   [...LOCK_OPTION_NAMES].filter((name) => name !== "key"),
 );
 
+/** Every name `lock.semaphore()` / `acquirePermit()` options may have: a lock's and `permits`. */
+export const SEMAPHORE_OPTION_NAMES: ReadonlySet<string> = new Set([
+  ...LOCK_OPTION_NAMES,
+  "permits",
+]);
+
 /** The names of the nested form 2.x read retry options from (`acquisition: { ... }`). */
 export const ACQUISITION_NAMES: ReadonlySet<string> = new Set([
   "timeoutMs",
@@ -61,6 +67,8 @@ export const FOREIGN_LOCK_OPTION_NAMES: Readonly<Record<string, string>> = Objec
   retryInterval: "use retryDelayMs",
   refreshInterval: "autoExtend renews at a third of ttlMs",
   onLockLost: "read ctx.signal in your work, or listen for the `lost` event with onEvent",
+  // A semaphore's option given to a lock
+  permits: "a semaphore option: use lock.semaphore() or acquirePermit() for a counting semaphore",
   // Options of the shipped backends, given to lock() or core's createLock(backend, ...)
   keyPrefix: BACKEND_OPTION,
   evictionPolicyCheck: BACKEND_OPTION,

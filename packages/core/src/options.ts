@@ -112,6 +112,8 @@ export interface ResolvedLockOptions extends BackoffPolicy {
   onReleaseError?: OnReleaseError;
   onEvent?: LockEventHandler;
   logger?: Logger;
+  /** A semaphore's number of permits (`lock.semaphore()`, `acquirePermit()`); absent for a lock. */
+  permits?: number;
   /** Set by `lock.ifFree()`: giving up on a held key is a skip (a `skipped` event), not a failure. */
   skipIfHeld?: boolean;
   /** Aborted when the lock function is closed (`lock.close()`); see `Acquisition`. */

@@ -1,8 +1,8 @@
 import { inBackground } from "./background";
-import { engineView } from "./engine-view";
 import { isLockError, isTransientCode } from "./errors";
+import type { LeaseSpace } from "./lease-space";
 import { monotonicClock, TIME_TOLERANCE_MS } from "./time";
-import type { BackendCapabilities, LockBackend } from "./types";
+import type { BackendCapabilities } from "./types";
 import { unrefTimer } from "./wait";
 
 const FIRST_RETRY_MS = 100;
@@ -27,29 +27,31 @@ function mayHold(outcome: { value?: unknown; error?: unknown }): boolean {
  * the client does meanwhile, e.g. closed by its owner); its timers never keep the process alive.
  */
 export function releaseOrphan<C extends BackendCapabilities>(
-  backend: LockBackend<C>,
+  space: LeaseSpace<C>,
+  key: string,
   lockId: string,
   attempt: Promise<unknown>,
   ttlMs: number,
 ): void {
-  inBackground(engineView(backend), async () => {
+  inBackground(space.view, async () => {
     const outcome = await attempt.then(
       (value): { value?: unknown; error?: unknown } => ({ value }),
       (error: unknown) => ({ error }),
     );
-    if (mayHold(outcome)) await releaseUntilAnswered(backend, lockId, ttlMs);
+    if (mayHold(outcome)) await releaseUntilAnswered(space, key, lockId, ttlMs);
   });
 }
 
 async function releaseUntilAnswered<C extends BackendCapabilities>(
-  backend: LockBackend<C>,
+  space: LeaseSpace<C>,
+  key: string,
   lockId: string,
   ttlMs: number,
 ): Promise<void> {
   const expiredBy = monotonicClock() + ttlMs + TIME_TOLERANCE_MS;
   for (let delay = FIRST_RETRY_MS; ; delay = Math.min(delay * 2, MAX_RETRY_MS)) {
     try {
-      await backend.release({ lockId });
+      await space.release(key, lockId);
       return;
     } catch (error) {
       const retryable = isLockError(error) && isTransientCode(error.code);

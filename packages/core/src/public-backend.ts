@@ -33,6 +33,8 @@ export interface DriverParts<C extends BackendCapabilities> {
   readonly capabilities: Readonly<C>;
   readonly call: DriverCall;
   readonly watches: Watches | undefined;
+  /** Set when the driver has permits (ADR-039): their own wake-ups, apart from the locks'. */
+  readonly permits: { readonly watches: Watches | undefined } | undefined;
   /**
    * One attempt with validated input. `raced`: end the call when the signal fires (and release
    * the abandoned attempt once it lands); the engine races its attempts itself.
@@ -108,6 +110,7 @@ export function publicBackend<C extends BackendCapabilities>(
       : {}),
     close: async () => {
       watches?.clear();
+      parts.permits?.watches?.clear();
       await driver.close?.();
     },
   };

@@ -1,5 +1,5 @@
 import { callQuietly, inBackground } from "./background";
-import type { EngineView } from "./engine-view";
+import type { LeaseSpace } from "./lease-space";
 import { raceDeadline } from "./shared-timeout";
 import { monotonicClock } from "./time";
 import type { BackendCapabilities, Unsubscribe } from "./types";
@@ -24,6 +24,7 @@ class KeyWaiters {
   endLinger: (() => void) | undefined;
 
   constructor(
+    /** Whose background work a lingering subscription is (the backend's engine view). */
     readonly owner: object,
     readonly lingerMs: number,
   ) {}
@@ -91,13 +92,14 @@ export class WaitTicket {
   }
 }
 
+/** Per lease space (a backend's locks, or its semaphores), per key. */
 const registry = new WeakMap<object, Map<string, KeyWaiters>>();
 
-function groupsOf(backend: object): Map<string, KeyWaiters> {
-  let byKey = registry.get(backend);
+function groupsOf(space: object): Map<string, KeyWaiters> {
+  let byKey = registry.get(space);
   if (!byKey) {
     byKey = new Map();
-    registry.set(backend, byKey);
+    registry.set(space, byKey);
   }
   return byKey;
 }
@@ -147,10 +149,10 @@ function linger(byKey: Map<string, KeyWaiters>, key: string, group: KeyWaiters):
 
 /** True when callers in this process are waiting for `key` (so a release of it is contended). */
 export function hasLocalWaiters<C extends BackendCapabilities>(
-  backend: EngineView<C>,
+  space: LeaseSpace<C>,
   key: string,
 ): boolean {
-  return (registry.get(backend)?.get(key)?.tickets.length ?? 0) > 0;
+  return (registry.get(space)?.get(key)?.tickets.length ?? 0) > 0;
 }
 
 /**
@@ -158,11 +160,11 @@ export function hasLocalWaiters<C extends BackendCapabilities>(
  * the first attempt, so a release right after that attempt is heard without a second attempt.
  */
 export function joinActiveWaiters<C extends BackendCapabilities>(
-  backend: EngineView<C>,
+  space: LeaseSpace<C>,
   key: string,
   waiterId: string,
 ): WaitTicket | undefined {
-  const byKey = registry.get(backend);
+  const byKey = registry.get(space);
   const group = byKey?.get(key);
   if (!byKey || !group?.active) return undefined;
   return addTicket(byKey, key, group, waiterId);
@@ -174,17 +176,17 @@ export function joinActiveWaiters<C extends BackendCapabilities>(
  * be missed), or to `undefined` if the backend cannot notify; the caller then polls.
  */
 export async function joinWaiters<C extends BackendCapabilities>(
-  backend: EngineView<C>,
+  space: LeaseSpace<C>,
   key: string,
   waiterId: string,
   bounds: { maxWaitMs?: number; signal?: AbortSignal } = {},
 ): Promise<WaitTicket | undefined> {
-  const subscribe = backend.subscribe?.bind(backend);
+  const subscribe = space.subscribe?.bind(space);
   if (!subscribe) return undefined;
-  const byKey = groupsOf(backend);
+  const byKey = groupsOf(space);
   let group = byKey.get(key);
   if (!group) {
-    const created = new KeyWaiters(backend, backend.lingerMs);
+    const created = new KeyWaiters(space.view, space.lingerMs);
     // Through a promise: a backend's subscribe that throws at once fails like one that rejects.
     created.subscribed = new Promise<Unsubscribe>((resolve) =>
       resolve(subscribe(key, created.notify)),

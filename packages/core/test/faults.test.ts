@@ -8,8 +8,8 @@ import {
   type ReleaseResult,
 } from "../src";
 import { defineBackend } from "../src/define-backend";
-import { engineView } from "../src/engine-view";
 import type { AcquireOptions } from "../src/for-drivers";
+import { lockSpace } from "../src/lease-space";
 import { createMemoryBackend, createMemoryDriver } from "../src/memory";
 import { yieldWindowCount } from "../src/releaser-yield";
 import { joinWaiters } from "../src/wait-queue";
@@ -249,7 +249,7 @@ describe("bounded bookkeeping", () => {
       await lock(() => undefined, { key: `once:${i}` });
       if (i % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 60));
     }
-    expect(yieldWindowCount(engineView(contended))).toBeLessThan(300);
+    expect(yieldWindowCount(lockSpace(contended))).toBeLessThan(300);
   });
 
   it("a waiter that gives up after being queued is withdrawn from the backend's queue", async () => {
@@ -308,7 +308,7 @@ describe("a reservation that lapses", () => {
         return () => undefined;
       },
     };
-    const mine = await joinWaiters(engineView(backend), "k", "mine");
+    const mine = await joinWaiters(lockSpace(backend), "k", "mine");
     if (!mine || !listener) throw new Error("setup");
     listener("crashed-elsewhere", 250);
     expect(mine.pending).toBe(false);

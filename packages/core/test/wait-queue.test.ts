@@ -1,5 +1,5 @@
 import { createLock } from "../src";
-import { engineView } from "../src/engine-view";
+import { lockSpace } from "../src/lease-space";
 import { createMemoryBackend } from "../src/memory";
 import { joinWaiters } from "../src/wait-queue";
 import { counting, eventually } from "./helpers";
@@ -7,8 +7,8 @@ import { counting, eventually } from "./helpers";
 describe("local waiter queue", () => {
   it("a release wakes only the oldest waiter; leaving with an unused wake-up passes it on", async () => {
     const backend = createMemoryBackend();
-    const first = await joinWaiters(engineView(backend), "k", `w${Math.random()}`);
-    const second = await joinWaiters(engineView(backend), "k", `w${Math.random()}`);
+    const first = await joinWaiters(lockSpace(backend), "k", `w${Math.random()}`);
+    const second = await joinWaiters(lockSpace(backend), "k", `w${Math.random()}`);
     if (!first || !second) throw new Error("memory backend can notify");
     const held = await backend.acquire({ key: "k", ttlMs: 10_000 });
     if (!held.ok) throw new Error("setup");
@@ -72,8 +72,8 @@ describe("reserved hand-offs", () => {
         return () => undefined;
       },
     };
-    const a = await joinWaiters(engineView(backend), "k", "waiter-a");
-    const b = await joinWaiters(engineView(backend), "k", "waiter-b");
+    const a = await joinWaiters(lockSpace(backend), "k", "waiter-a");
+    const b = await joinWaiters(lockSpace(backend), "k", "waiter-b");
     if (!a || !b || !fire) throw new Error("setup");
     fire("waiter-b");
     expect([a.pending, b.pending]).toEqual([false, true]);

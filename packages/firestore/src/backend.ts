@@ -16,6 +16,7 @@ import { acquire } from "./operations/acquire";
 import { extend } from "./operations/extend";
 import { isLocked } from "./operations/is-locked";
 import { list } from "./operations/list";
+import { firestorePermits } from "./operations/permits";
 import { readByKey } from "./operations/read-by-key";
 import { readByLockId } from "./operations/read-by-lock-id";
 import { readFence } from "./operations/read-fence";
@@ -68,6 +69,7 @@ export function createFirestoreDriver(
     calls: new ClientCalls(),
   };
   const watcher = new SnapshotWatcher(ctx);
+  const { close: closePermits, ...permits } = firestorePermits(ctx);
   return {
     capabilities: FIRESTORE_CAPABILITIES,
     acquire: (input) => acquire(ctx, input),
@@ -79,11 +81,13 @@ export function createFirestoreDriver(
     list: (input) => list(ctx, input),
     readFence: (input) => readFence(ctx, input),
     watch: (key, listener) => watcher.watch(key, listener),
+    permits,
     ...(config.logger ? { logger: config.logger } : {}),
     // A test clock given to the backend is the one leases must compare expiry with.
     ...(options?.clock ? { clock: config.clock } : {}),
     async close() {
       watcher.close();
+      closePermits();
       await ctx.calls.close(config.operationTimeoutMs);
     },
   };

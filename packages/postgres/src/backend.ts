@@ -11,6 +11,7 @@ import { acquire, acquireStatements } from "./operations/acquire";
 import { extend, extendSql } from "./operations/extend";
 import { isLocked, isLockedSql } from "./operations/is-locked";
 import { list, listSql } from "./operations/list";
+import { postgresPermits } from "./operations/permits";
 import { readByKey, readByKeySql } from "./operations/read-by-key";
 import { readByLockId, readByLockIdSql } from "./operations/read-by-lock-id";
 import { readFence, readFenceSql } from "./operations/read-fence";
@@ -61,7 +62,7 @@ export function createPostgresDriver(
     readFence: readFenceSql(config),
     withdraw: withdrawSql(config),
   };
-  const tables = `${config.locksTable}, ${config.fencesTable}, ${config.queueTable}`;
+  const tables = `${config.locksTable}, ${config.fencesTable}, ${config.queueTable}, ${config.permitsTable}`;
   return {
     capabilities: POSTGRES_CAPABILITIES,
     ...(config.logger ? { logger: config.logger } : {}),
@@ -73,6 +74,7 @@ export function createPostgresDriver(
     isLocked: (input) => isLocked(ctx, sql.isLocked, input),
     list: (input) => list(ctx, sql.list, input),
     readFence: (input) => readFence(ctx, sql.readFence, input),
+    permits: postgresPermits(ctx),
     // A wait queue only where waiters are woken (see queueableWaiter).
     ...(ctx.watcher
       ? {

@@ -63,6 +63,9 @@ export interface PostgresConfig {
   readonly queueTable: string;
   /** The hand-off function a contended release calls (see relaySql). */
   readonly relayFunction: string;
+  /** Schema version 3: permits of semaphores (ADR-039), and the function that takes one. */
+  readonly permitsTable: string;
+  readonly acquirePermitFunction: string;
   /** The NOTIFY channel releases are announced on: one per schema and prefix (a digest of both). */
   readonly channel: string;
   readonly logger?: Logger;
@@ -149,6 +152,8 @@ export function resolveConfig(options: PostgresBackendOptions = {}): PostgresCon
     fencesTable: `"${schema}"."${tablePrefix}fences"`,
     queueTable: `"${schema}"."${tablePrefix}queue"`,
     relayFunction: `"${schema}"."${tablePrefix}relay"`,
+    permitsTable: `"${schema}"."${tablePrefix}permits"`,
+    acquirePermitFunction: `"${schema}"."${tablePrefix}acquire_permit"`,
     channel: `syncguard_release_${keyDigest(`${schema}.${tablePrefix}`, 16)}`,
   });
 }

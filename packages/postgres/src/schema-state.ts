@@ -1,11 +1,15 @@
 import type { PostgresConfig } from "./config";
+import { ACQUIRE_PERMIT_PARAMETERS, acquirePermitBody } from "./permits-sql";
 import { RELAY_PARAMETERS, relayBody } from "./relay";
 
-/** The columns of each table of schema version 2, by table suffix (see `ddl` in schema.ts). */
-export const SCHEMA_COLUMNS: Readonly<Record<"locks" | "fences" | "queue", readonly string[]>> = {
+/** The columns of each table of schema version 3, by table suffix (see `ddl` in schema.ts). */
+export const SCHEMA_COLUMNS: Readonly<
+  Record<"locks" | "fences" | "queue" | "permits", readonly string[]>
+> = {
   locks: ["name", "key", "lock_id", "acquired_at_ms", "expires_at_ms", "fence", "waited"],
   fences: ["route", "fence"],
   queue: ["name", "waiter", "arrived_at_ms", "gives_up_at_ms"],
+  permits: ["name", "lock_id", "key", "permits", "acquired_at_ms", "expires_at_ms", "fence"],
 };
 
 /** What the catalogs say about one table set, and what the connected role may do to it. */
@@ -28,9 +32,9 @@ const literal = (name: string) => `'${name}'`;
 
 /**
  * One read of the system catalogs (no privilege on the tables needed, no lock taken): whether the
- * tables of schema version 2 and the relay function are all there, and, for setupSchema's error
- * messages, which privileges the DDL would need that the connected role lacks. Parameter $1: the
- * relay function's current body.
+ * tables of schema version 3 and its two functions are all there, and, for setupSchema's error
+ * messages, which privileges the DDL would need that the connected role lacks. Parameters: the
+ * relay function's current body ($1), the permit function's ($2).
  */
 export function schemaStateSql(config: PostgresConfig): string {
   const { schema, tablePrefix: prefix } = config;
@@ -40,6 +44,7 @@ export function schemaStateSql(config: PostgresConfig): string {
   const tables = Object.keys(SCHEMA_COLUMNS).map((t) => literal(prefix + t));
   const fences = literal(`${prefix}fences`);
   const relay = `${prefix}relay`;
+  const permit = `${prefix}acquire_permit`;
   return `WITH s AS (SELECT oid FROM pg_namespace WHERE nspname = ${literal(schema)}),
   wanted (rel, col) AS (VALUES ${columns}),
   rel AS (
@@ -51,6 +56,11 @@ export function schemaStateSql(config: PostgresConfig): string {
     SELECT p.prosrc, p.proowner FROM pg_proc p
     WHERE p.pronamespace = (SELECT oid FROM s) AND p.proname = ${literal(relay)}
       AND pg_get_function_identity_arguments(p.oid) = ${literal(RELAY_PARAMETERS)}
+  ),
+  permit_fn AS (
+    SELECT p.prosrc, p.proowner FROM pg_proc p
+    WHERE p.pronamespace = (SELECT oid FROM s) AND p.proname = ${literal(permit)}
+      AND pg_get_function_identity_arguments(p.oid) = ${literal(ACQUIRE_PERMIT_PARAMETERS)}
   ),
   -- Version 1's fence table had a name column: the migration drops that table.
   v1_fences AS (
@@ -69,24 +79,28 @@ SELECT current_user::text AS role,
     ) ORDER BY 1
   ) AS missing_tables,
   EXISTS (SELECT 1 FROM relay WHERE replace(prosrc, E'\\r', '') = $1) AS relay_current,
+  EXISTS (SELECT 1 FROM permit_fn WHERE replace(prosrc, E'\\r', '') = $2) AS permit_current,
   ARRAY(
     SELECT relname::text FROM rel
     WHERE NOT pg_has_role(relowner, 'USAGE')
       AND (relname = ${literal(`${prefix}locks`)} OR relname IN (SELECT relname FROM v1_fences))
     UNION ALL
     SELECT ${literal(`${relay}()`)} FROM relay WHERE NOT pg_has_role(proowner, 'USAGE')
+    UNION ALL
+    SELECT ${literal(`${permit}()`)} FROM permit_fn WHERE NOT pg_has_role(proowner, 'USAGE')
   ) AS not_owned`;
 }
 
 /** The parameters of `schemaStateSql`. */
 export function schemaStateValues(config: PostgresConfig): unknown[] {
-  return [relayBody(config)];
+  return [relayBody(config), acquirePermitBody(config)];
 }
 
 /** Reads one row of `schemaStateSql`. */
 export function toSchemaState(config: PostgresConfig, row: Record<string, unknown>): SchemaState {
   const missing = [...((row.missing_tables as string[] | null) ?? [])];
   if (row.relay_current !== true) missing.push(`${config.tablePrefix}relay()`);
+  if (row.permit_current !== true) missing.push(`${config.tablePrefix}acquire_permit()`);
   return {
     current: missing.length === 0,
     missing,

@@ -1,4 +1,5 @@
 import { type PostgresBackendOptions, type PostgresConfig, resolveConfig } from "./config";
+import { acquirePermitSql, permitsTableSql } from "./permits-sql";
 import { relaySql } from "./relay";
 import { ROUTES } from "./storage";
 
@@ -8,20 +9,21 @@ import { ROUTES } from "./storage";
  */
 const SETUP_LOCK_ID = 0x5347_0001; // "SG", first taken by schema version 1
 
-/** The schema version `schemaSql` creates (and brings tables of version 1 to). */
-export const SCHEMA_VERSION = 2;
+/** The schema version `schemaSql` creates (and brings tables of versions 1 and 2 to). */
+export const SCHEMA_VERSION = 3;
 
 /** The shipped migration holding `schemaSql()` for the default names (in `migrations/`). */
-export const MIGRATION_FILE = "002_route_fences_and_wait_queue.sql";
+export const MIGRATION_FILE = "003_semaphores.sql";
 
 /**
- * The DDL for one schema and table prefix, schema version 2: the lock table (a row per lock, the
+ * The DDL for one schema and table prefix, schema version 3: the lock table (a row per lock, the
  * unique lock_id index that release and extend use), the fence table (one counter per route, that
- * nothing ever deletes or lowers), the wait queue and the relay function that hands a released
- * key to the oldest waiter. Idempotent, and run on tables of version 1
- * it migrates them: the per-key counters are folded into the route counters, none lower than the
- * highest of them. `migrations/002_route_fences_and_wait_queue.sql` is this text for the default
- * names.
+ * nothing ever deletes or lowers), the wait queue, the relay function that hands a released key
+ * to the oldest waiter, and the permits of semaphores with the function that takes one
+ * (ADR-039). Idempotent, and run on tables of version 1 it migrates them: the per-key counters are
+ * folded into the route counters, none lower than the highest of them; on version 2 it adds the
+ * semaphore objects. `migrations/003_semaphores.sql` is this text for the default names
+ * (`002_route_fences_and_wait_queue.sql` is version 2's, unchanged).
  */
 export function schemaSql(options: PostgresBackendOptions = {}): string {
   return ddl(resolveConfig(options));
@@ -120,5 +122,10 @@ CREATE TABLE IF NOT EXISTS ${queueTable} (
 -- Hands a released key to the oldest waiter: called by a release of a lock that turned an
 -- attempt away, in its statement (see relaySql in src/relay.ts).
 ${relaySql(config)}
+
+${permitsTableSql(config)}
+
+-- Takes a permit of a semaphore: one attempt, in its statement (see src/permits-sql.ts).
+${acquirePermitSql(config)}
 `;
 }

@@ -14,7 +14,7 @@ import { ddl, MIGRATION_FILE } from "./schema";
 import { type SchemaState, schemaStateSql, schemaStateValues, toSchemaState } from "./schema-state";
 
 /**
- * Makes sure the lock tables of schema version 2 exist. First one read of the system catalogs:
+ * Makes sure the lock tables of schema version 3 exist. First one read of the system catalogs:
  * when every table has its columns and the relay function its current text, it returns without
  * writing anything, so a role with only SELECT, INSERT, UPDATE, DELETE (and EXECUTE) can call it
  * at startup once the tables were set up. Otherwise it runs the DDL (`schemaSql(options)`): the
@@ -92,7 +92,7 @@ function notPermitted(config: PostgresConfig, state: SchemaState, cause: unknown
       `(missing or outdated: ${state.missing.join(", ")}): ${lacks}; PostgreSQL said "${detail}". ` +
       "Grant what it lacks, or have an administrator run setupSchema or apply schemaSql() " +
       `(for the default names: @syncguard/postgres/migrations/${MIGRATION_FILE}); ` +
-      "this role then needs only SELECT, INSERT, UPDATE, DELETE on the tables and EXECUTE on the relay function, and its setupSchema changes nothing.",
+      "this role then needs only SELECT, INSERT, UPDATE, DELETE on the tables and EXECUTE on the two functions, and its setupSchema changes nothing.",
     { cause },
   );
 }

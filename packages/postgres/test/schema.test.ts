@@ -8,6 +8,8 @@ import { freshSchema, newPool } from "./helpers";
 
 /** SHA-256 of migrations/001_init.sql as released with schema version 1. */
 const SCHEMA_V1_SHA256 = "f52b915d1d516b4162b79eb26c2ad5c6ae437203033fd9a187d10d8a3d52e4d7";
+/** SHA-256 of migrations/002_route_fences_and_wait_queue.sql as released with schema version 2. */
+const SCHEMA_V2_SHA256 = "3017935c1e01cd7a6727abe88fe12d9260b7bb323db657c04bc9af8081649807";
 
 let pool: Pool;
 const schemas: string[] = [];
@@ -25,14 +27,14 @@ function schemaFor(label: string): string {
   return schema;
 }
 
-it("the shipped migration 002 is setupSchema's SQL for the default names; 001 is version 1's, unchanged", () => {
+it("the shipped migration 003 is setupSchema's SQL for the default names; 001 and 002 are unchanged", () => {
   const migration = (file: string) =>
     readFileSync(join(__dirname, "..", "migrations", file), "utf8");
-  expect(migration("002_route_fences_and_wait_queue.sql")).toBe(schemaSql());
-  // Migration tools checksum applied files: 001 must never change.
-  expect(createHash("sha256").update(migration("001_init.sql")).digest("hex")).toBe(
-    SCHEMA_V1_SHA256,
-  );
+  expect(migration("003_semaphores.sql")).toBe(schemaSql());
+  // Migration tools checksum applied files: released migrations must never change.
+  const sha256 = (file: string) => createHash("sha256").update(migration(file)).digest("hex");
+  expect(sha256("001_init.sql")).toBe(SCHEMA_V1_SHA256);
+  expect(sha256("002_route_fences_and_wait_queue.sql")).toBe(SCHEMA_V2_SHA256);
 });
 
 it("setupSchema is idempotent and safe to run from several processes at once", async () => {
@@ -46,6 +48,7 @@ it("setupSchema is idempotent and safe to run from several processes at once", a
   expect(tables.rows.map((r) => r.table_name)).toEqual([
     "syncguard_fences",
     "syncguard_locks",
+    "syncguard_permits",
     "syncguard_queue",
   ]);
 });

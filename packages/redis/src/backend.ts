@@ -9,6 +9,7 @@ import { acquire } from "./operations/acquire";
 import { extend } from "./operations/extend";
 import { isLocked } from "./operations/is-locked";
 import { list } from "./operations/list";
+import { redisPermits } from "./operations/permits";
 import { readByKey } from "./operations/read-by-key";
 import { readByLockId } from "./operations/read-by-lock-id";
 import { readFence } from "./operations/read-fence";
@@ -120,6 +121,7 @@ export function createRedisDriver(
     withdraw: (input) => checkedFor("withdraw", byKey(input.key), () => withdraw(ctx, input)),
     // Idle channels sit on the backend's own unref'd pub/sub connection: cheap to keep.
     watchLingerMs: 2_000,
+    permits: redisPermits(ctx, ctx.watcher, checkedFor),
     toLockError: toRedisLockError,
     ...(config.logger ? { logger: config.logger } : {}),
     close: () => ctx.watcher.close(),

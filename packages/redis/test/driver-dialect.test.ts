@@ -6,6 +6,8 @@
  * - `src/operations/<method>.ts` (kebab-case) for each LockDriver operation the driver wires in
  *   `src/backend.ts`, exporting a function named as the method; nothing else lives there but the
  *   Lua scripts those files import;
+ * - a driver with semaphores builds them in `src/operations/permits.ts` from one
+ *   `src/operations/<method>-permit.ts` per PermitDriver operation, exporting `<method>Permit`;
  * - the main entry exports `createLock`, `create<Store>Backend`, `<Store>Backend`,
  *   `<Store>BackendOptions`, `<Store>LockOptions` and `<Store>Capabilities`.
  * The operations are read from core's LockDriver itself: a method core adds is checked too.
@@ -32,6 +34,9 @@ function driverOperations(): string[] {
   if (!body) throw new Error("LockDriver not found in packages/core/src/driver.ts");
   return [...body.matchAll(/^ {2}(\w+)\??\((input|key):/gm)].map((match) => match[1] as string);
 }
+
+/** PermitDriver's operations (its optional `watch` is wired in operations/permits.ts). */
+const PERMIT_OPERATIONS = ["acquire", "release", "extend"] as const;
 
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const storeName = (pkg: string): string => pkg[0]?.toUpperCase() + pkg.slice(1);
@@ -76,6 +81,32 @@ function departures(pkg: string): Finding[] {
     }
   }
   const ownFiles = new Set(wired.map((method) => `${kebab(method)}.ts`));
+  // Semaphores (ADR-039): a driver that wires `permits` builds them in operations/permits.ts from
+  // one operations/<method>-permit.ts per PermitDriver operation, exporting <method>Permit(ctx, …).
+  if (/^\s+permits[:,]/m.test(backend)) {
+    ownFiles.add("permits.ts");
+    if (!files.includes("permits.ts"))
+      say("permits", "the driver wires permits but operations/permits.ts is missing");
+    for (const method of PERMIT_OPERATIONS) {
+      const file = `${method}-permit.ts`;
+      ownFiles.add(file);
+      if (!files.includes(file)) {
+        say(`${method}Permit`, `the driver wires permits but operations/${file} is missing`);
+        continue;
+      }
+      const source = readFileSync(join(dir, file), "utf8");
+      if (
+        !new RegExp(`export (async )?function ${method}Permit\\(\\s*ctx: DriverContext\\b`).test(
+          source,
+        )
+      ) {
+        say(
+          `${method}Permit`,
+          `operations/${file} has no function ${method}Permit(ctx: DriverContext, …)`,
+        );
+      }
+    }
+  }
   for (const file of files) {
     if (file.endsWith(".lua")) {
       const user = files.find(

@@ -3,6 +3,7 @@ import type { SuiteName } from "../suite-names";
 import { abortSuite } from "./abort";
 import { acquireSuite } from "./acquire";
 import { backgroundSuite } from "./background";
+import { electionSuite } from "./election";
 import { eventsSuite } from "./events";
 import { expirySuite } from "./expiry";
 import { extendSuite } from "./extend";
@@ -16,6 +17,7 @@ import { lookupSuite } from "./lookup";
 import { raceSuite } from "./race";
 import { releaseSuite } from "./release";
 import { secretsSuite } from "./secrets";
+import { semaphoreSuite } from "./semaphore";
 import { validationSuite } from "./validation";
 import { waitSuite } from "./wait";
 
@@ -37,6 +39,8 @@ export const SUITES: Record<SuiteName, (context: SuiteContext) => void> = {
   events: eventsSuite,
   inventory: inventorySuite,
   race: raceSuite,
+  semaphore: semaphoreSuite,
+  election: electionSuite,
   background: backgroundSuite,
   secrets: secretsSuite,
 };

@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import { compareFence } from "@syncguard/core/driver";
 import type { SuiteContext } from "../context";
 import { uniqueKey } from "../helpers";
+import type { WorkerFactory } from "../options";
 import {
   RACE_ENV,
   RACE_GO,
@@ -18,7 +19,7 @@ import {
  * Cross-process wall clocks come from each process's performance.timeOrigin, which is only as
  * precise as the system clock reading at process start: allow this much apparent overlap.
  */
-const CLOCK_SLACK_MS = 2;
+export const CLOCK_SLACK_MS = 2;
 
 /**
  * The compiled worker: next to the bundle in dist (published layout), one level up (per-file
@@ -81,6 +82,36 @@ function startChild(config: RaceConfig, env: Record<string, string>): Child {
   return { process: child, ready, done, stderr };
 }
 
+/**
+ * Starts `processes` race workers with `config`, lets them go together, and returns every
+ * section they ran, ordered by entry time. A worker that failed fails the race.
+ */
+export async function raceInProcesses(
+  worker: WorkerFactory,
+  processes: number,
+  config: RaceConfig,
+): Promise<RaceSection[]> {
+  const children = Array.from({ length: processes }, () => startChild(config, worker.env ?? {}));
+  try {
+    await Promise.all(children.map((child) => child.ready));
+    for (const child of children) child.process.stdin?.end(`${RACE_GO}\n`);
+    const results = await Promise.all(children.map((child) => child.done));
+    const sections: RaceSection[] = [];
+    for (const result of results) {
+      if (result.type === "error") {
+        assert.fail(
+          `worker ${result.pid} failed after ${result.completed} sections: ${result.message}`,
+        );
+      }
+      if (result.type === "result") sections.push(...result.sections);
+    }
+    return sections.sort((a, b) => a.enterMs - b.enterMs);
+  } finally {
+    // Only our own children, by pid, and only if still running.
+    for (const child of children) if (child.process.exitCode === null) child.process.kill();
+  }
+}
+
 export function raceSuite(ctx: SuiteContext): void {
   const { worker } = ctx.options;
   if (!worker) {
@@ -97,38 +128,15 @@ export function raceSuite(ctx: SuiteContext): void {
 
   /** Runs the race once; both tests read its outcome. */
   const runRace = (): Promise<RaceSection[]> => {
-    race ??= (async () => {
-      const config: RaceConfig = {
-        modulePath: worker.modulePath,
-        exportName: worker.exportName ?? "createBackend",
-        key: uniqueKey("race"),
-        iterations,
-        ttlMs: ctx.ms(10_000),
-        timeoutMs: ctx.ms(60_000 + processes * iterations * 200),
-        holdMs: 5,
-      };
-      const children = Array.from({ length: processes }, () =>
-        startChild(config, worker.env ?? {}),
-      );
-      try {
-        await Promise.all(children.map((child) => child.ready));
-        for (const child of children) child.process.stdin?.end(`${RACE_GO}\n`);
-        const results = await Promise.all(children.map((child) => child.done));
-        const sections: RaceSection[] = [];
-        for (const result of results) {
-          if (result.type === "error") {
-            assert.fail(
-              `worker ${result.pid} failed after ${result.completed} sections: ${result.message}`,
-            );
-          }
-          if (result.type === "result") sections.push(...result.sections);
-        }
-        return sections.sort((a, b) => a.enterMs - b.enterMs);
-      } finally {
-        // Only our own children, by pid, and only if still running.
-        for (const child of children) if (child.process.exitCode === null) child.process.kill();
-      }
-    })();
+    race ??= raceInProcesses(worker, processes, {
+      modulePath: worker.modulePath,
+      exportName: worker.exportName ?? "createBackend",
+      key: uniqueKey("race"),
+      iterations,
+      ttlMs: ctx.ms(10_000),
+      timeoutMs: ctx.ms(60_000 + processes * iterations * 200),
+      holdMs: 5,
+    });
     return race;
   };
   const timeoutMs = 120_000 + processes * iterations * 500;

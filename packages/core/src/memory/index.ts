@@ -6,6 +6,7 @@ import { type Logger, validateLogger } from "../logger";
 import { checkBackendOptionNames } from "../option-names";
 import { type Clock, isLive, isPastCleanupGuard, systemClock, TIME_TOLERANCE_MS } from "../time";
 import type { BackendCapabilities, ReleaseListener } from "../types";
+import { memoryPermits } from "./permits";
 
 export interface MemoryCapabilities extends BackendCapabilities {
   readonly backend: "memory";
@@ -86,6 +87,7 @@ export function createMemoryDriver(
     // An idle in-process listener costs nothing: keep hot keys watched between callers.
     watchLingerMs: 2_000,
     ...(logger ? { logger } : {}),
+    permits: memoryPermits(clock, logger),
     async acquire({ key, ttlMs, lockId }) {
       await tick();
       const now = clock();

@@ -1,4 +1,4 @@
-import type { DocumentSnapshot } from "@google-cloud/firestore";
+import type { DocumentReference, DocumentSnapshot } from "@google-cloud/firestore";
 import { LockError } from "@syncguard/core";
 import type { ReleaseListener, Unsubscribe } from "@syncguard/core/driver";
 import { closedError } from "../client-state";
@@ -12,6 +12,17 @@ function stateOf(snap: DocumentSnapshot): string {
   return `${String(snap.get("lockId"))}@${String(snap.get("expiresAtMs"))}`;
 }
 
+/** Deleted, or a new holder/expiry; a document appearing on a free key wakes nobody. */
+const lockFreed = (previous: string, state: string): boolean =>
+  state !== previous && previous !== "";
+
+/** What one watcher watches: the document of a key, its state, and which changes wake waiters. */
+export interface WatchTarget {
+  document(key: string): DocumentReference;
+  stateOf(snap: DocumentSnapshot): string;
+  wakes(previous: string, state: string): boolean;
+}
+
 /**
  * Wake-on-release for Firestore: a snapshot listener on the key's lock document (core shares one
  * watch per key among all its waiters). The listener runs when the document is deleted or its
@@ -23,14 +34,25 @@ export class SnapshotWatcher {
   private readonly stops = new Set<() => void>();
   private closed = false;
 
-  constructor(private readonly ctx: DriverContext) {}
+  private readonly target: WatchTarget;
+
+  constructor(
+    private readonly ctx: DriverContext,
+    target?: WatchTarget,
+  ) {
+    this.target = target ?? {
+      document: (key) => ctx.locks.doc(documentId(key)),
+      stateOf,
+      wakes: lockFreed,
+    };
+  }
 
   /** Resolves once the first snapshot is in, so a release after this point is seen. */
   async watch(key: string, listener: ReleaseListener): Promise<Unsubscribe> {
     if (this.closed) throw new LockError("ServiceUnavailable", "The Firestore backend is closed");
     const op = new OperationScope("subscribe", this.ctx, undefined);
     op.check(); // a listener on a terminated client would never start (see client-state.ts)
-    const id = documentId(key);
+    const { target } = this;
     let resolveReady: () => void = () => undefined;
     let rejectReady: (error: unknown) => void = () => undefined;
     const ready = new Promise<void>((resolve, reject) => {
@@ -39,17 +61,16 @@ export class SnapshotWatcher {
     });
     ready.catch(() => undefined); // observed below; never an unhandled rejection
     let last: string | undefined;
-    const stopListening = this.ctx.locks.doc(id).onSnapshot(
+    const stopListening = target.document(key).onSnapshot(
       (snap) => {
-        const state = stateOf(snap);
+        const state = target.stateOf(snap);
         const previous = last;
         last = state;
         if (previous === undefined) {
           resolveReady();
           return;
         }
-        // Deleted, or a new holder/expiry; a document appearing on a free key wakes nobody.
-        if (state !== previous && previous !== "") listener();
+        if (target.wakes(previous, state)) listener();
       },
       (error) => {
         rejectReady(error);

@@ -31,7 +31,13 @@ export function redisConformance(mode: Mode): void {
       await backend?.close();
       await target?.close();
     },
-    capabilities: { subscribe: true, list: true, readFence: true, waitQueue: true },
+    capabilities: {
+      subscribe: true,
+      list: true,
+      readFence: true,
+      waitQueue: true,
+      semaphore: true,
+    },
     worker: { modulePath: join(__dirname, "..", "fixtures", "conformance-worker.js"), env },
   });
 }

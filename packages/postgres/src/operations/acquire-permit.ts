@@ -1,0 +1,60 @@
+import { LockError } from "@syncguard/core";
+import {
+  type DriverAttempt,
+  type DriverPermitInput,
+  fenceOverflowError,
+  permitsMismatchError,
+  warnIfFenceNearLimit,
+} from "@syncguard/core/driver";
+import type { PostgresConfig } from "../config";
+import type { DriverContext } from "../context";
+import { PermitOutcome } from "../permits-sql";
+import { semaphoreName, semaphoreRoute } from "../semaphore-name";
+import { runStatement } from "../statement";
+import { keyBytes, toFence, toMs } from "../storage";
+
+/** One call of the schema's permit function (see permits-sql.ts). */
+export function acquirePermitStatement({ acquirePermitFunction }: PostgresConfig): string {
+  return `SELECT outcome, fence_out, ms_out FROM ${acquirePermitFunction}($1, $2, $3, $4::bigint, $5::integer, $6::smallint)`;
+}
+
+export async function acquirePermit(
+  ctx: DriverContext,
+  sql: string,
+  input: DriverPermitInput,
+): Promise<DriverAttempt> {
+  const { key, lockId, ttlMs, permits, signal } = input;
+  const result = await runStatement(ctx, {
+    operation: "acquirePermit",
+    text: sql,
+    values: [semaphoreName(key), keyBytes(key), lockId, ttlMs, permits, semaphoreRoute(key)],
+    write: true,
+    lockId,
+    signal,
+  });
+  const row = result.rows[0] ?? {};
+  switch (Number(row.outcome)) {
+    case PermitOutcome.taken:
+    case PermitOutcome.own: {
+      const fence = toFence(row.fence_out);
+      if (Number(row.outcome) === PermitOutcome.taken) {
+        warnIfFenceNearLimit(key, fence, ctx.config.logger);
+      }
+      return { acquired: true, expiresAtMs: toMs(row.ms_out, "expires_at_ms"), fence };
+    }
+    case PermitOutcome.full:
+      return {
+        acquired: false,
+        holder: { fence: toFence(row.fence_out), remainingMs: toMs(row.ms_out, "remaining ms") },
+      };
+    case PermitOutcome.overflow:
+      throw fenceOverflowError(key);
+    case PermitOutcome.mismatch:
+      throw permitsMismatchError(key, toMs(row.ms_out, "permits"), permits);
+    default:
+      throw new LockError(
+        "Internal",
+        `PostgreSQL acquirePermit: unexpected outcome ${String(row.outcome)}`,
+      );
+  }
+}

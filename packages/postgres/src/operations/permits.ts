@@ -1,0 +1,28 @@
+import type { PermitDriver } from "@syncguard/core/driver";
+import type { DriverContext } from "../context";
+import { semaphoreWatchKey } from "../semaphore-name";
+import { acquirePermit, acquirePermitStatement } from "./acquire-permit";
+import { extendPermit, extendPermitSql } from "./extend-permit";
+import { releasePermit, releasePermitSql } from "./release-permit";
+
+/**
+ * The PostgreSQL driver's semaphores (ADR-039): rows of the permits table (schema version 3),
+ * taken by the schema's acquire_permit function; releases are announced on the backend's channel
+ * as a lock's are, under the semaphore's own name, so the backend's one watcher serves both.
+ */
+export function postgresPermits(ctx: DriverContext): PermitDriver {
+  const sql = {
+    acquire: acquirePermitStatement(ctx.config),
+    release: releasePermitSql(ctx.config),
+    extend: extendPermitSql(ctx.config),
+  };
+  const { watcher } = ctx;
+  return {
+    acquire: (input) => acquirePermit(ctx, sql.acquire, input),
+    release: (input) => releasePermit(ctx, sql.release, input),
+    extend: (input) => extendPermit(ctx, sql.extend, input),
+    ...(watcher
+      ? { watch: (key, listener) => watcher.watch(semaphoreWatchKey(key), listener) }
+      : {}),
+  };
+}

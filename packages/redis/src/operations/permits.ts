@@ -1,0 +1,34 @@
+import type { PermitDriver } from "@syncguard/core/driver";
+import type { DriverContext } from "../context";
+import { permitLayout, semaphoreWatchKey } from "../permit-layout";
+import type { Watcher } from "../watcher";
+import { acquirePermit } from "./acquire-permit";
+import { extendPermit } from "./extend-permit";
+import { releasePermit } from "./release-permit";
+
+/** Runs an operation once the backend's first-use checks have passed (see backend.ts). */
+export type CheckedCall = <T>(
+  operation: string,
+  routingKey: () => string,
+  run: () => Promise<T>,
+) => Promise<T>;
+
+/**
+ * The Redis driver's semaphores (ADR-039): one sorted set and one hash per semaphore key, in one
+ * slot. A release is announced on the channel the lock of the semaphore's watch key would use, so
+ * the backend's one watcher serves both.
+ */
+export function redisPermits(
+  ctx: DriverContext,
+  watcher: Watcher,
+  checked: CheckedCall,
+): PermitDriver {
+  const prefix = ctx.config.keyPrefix;
+  const route = (key: string) => () => permitLayout(prefix, key).permits;
+  return {
+    acquire: (input) => checked("acquirePermit", route(input.key), () => acquirePermit(ctx, input)),
+    release: (input) => checked("releasePermit", route(input.key), () => releasePermit(ctx, input)),
+    extend: (input) => checked("extendPermit", route(input.key), () => extendPermit(ctx, input)),
+    watch: (key, listener) => watcher.watch(semaphoreWatchKey(key), listener),
+  };
+}
