@@ -279,7 +279,12 @@ class Campaign<C extends BackendCapabilities> implements Election<C> {
     const term = {
       key: this.#key,
       holderId: hashLockId(context.lockId),
-      signal,
+      // Read through the lease: a deadline that passed while the process was frozen or blocked
+      // aborts it on this read, before the leader acts on a term its timers have not ended yet.
+      get signal(): AbortSignal {
+        void context.signal;
+        return signal;
+      },
       ...(context.fence !== undefined ? { fence: context.fence } : {}),
     } as LeaderTerm<C>;
     const seen = {

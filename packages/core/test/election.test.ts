@@ -87,6 +87,23 @@ describe("elect(): one leader at a time", () => {
     await election.resign();
   });
 
+  it("a term whose deadline passed while the process was blocked reads as lost before any timer runs", async () => {
+    const backend = createMemoryBackend();
+    const seen: boolean[] = [];
+    const election = elect(
+      backend,
+      { key: "blocked", ttlMs: 300, campaignAgain: false },
+      async (term) => {
+        // The event loop is blocked past the lease (a long GC pause, a frozen process): no timer
+        // of the lease can run before the leader looks at its term again.
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 600);
+        seen.push(term.signal.aborted);
+      },
+    );
+    await election.done;
+    expect(seen).toEqual([true]);
+  });
+
   it("with campaignAgain: false the election ends at the first loss", async () => {
     const backend = createMemoryBackend({
       logger: { warn: () => undefined, error: () => undefined },
