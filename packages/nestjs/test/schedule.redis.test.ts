@@ -112,7 +112,8 @@ function startProcess(instance: string, skewMs: number, key: string, lines: Line
   child.stderr!.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  child.on("exit", (code, signal) => {
+  // "close", not "exit": a child's last output can arrive after its exit event.
+  child.on("close", (code, signal) => {
     lines.push({
       w: instance,
       type: "exit",

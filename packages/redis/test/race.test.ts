@@ -28,9 +28,17 @@ function runWorker(env: Record<string, string>): Promise<WorkerReport> {
     child.stderr.on("data", (chunk: Buffer) => {
       err += chunk.toString();
     });
-    child.on("exit", (code) => {
-      if (code === 0) resolve(JSON.parse(out.trim()) as WorkerReport);
-      else reject(new Error(`worker exited ${code}: ${err}`));
+    // "close", not "exit": under load the child's last stdout chunk can arrive after its exit.
+    child.on("close", (code) => {
+      if (code !== 0) {
+        reject(new Error(`worker exited ${code}: ${err}`));
+        return;
+      }
+      try {
+        resolve(JSON.parse(out.trim()) as WorkerReport);
+      } catch {
+        reject(new Error(`worker exited 0 without its report: ${JSON.stringify(out)} ${err}`));
+      }
     });
   });
 }

@@ -67,7 +67,8 @@ function startWorker(index: number, env: Record<string, string>, lines: Line[]):
   child.stderr!.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  child.on("exit", (code, signal) => {
+  // "close", not "exit": a child's last output can arrive after its exit event.
+  child.on("close", (code, signal) => {
     lines.push({
       w: String(index),
       type: "exit",
@@ -170,7 +171,7 @@ function check({ lines, firstSlot, killSlot, killed }: Awaited<ReturnType<typeof
 
 jest.setTimeout(90_000);
 
-it("Redis: 4 processes, 20 slots, clocks up to 960 ms apart, one runner killed mid-run: each slot runs once", async () => {
+it.concurrent("Redis: 4 processes, 20 slots, clocks up to 960 ms apart, one runner killed mid-run: each slot runs once", async () => {
   const result = await runSchedule({
     SG_STORE: "redis",
     REDIS_URL: requireEnv("REDIS_URL"),
@@ -182,7 +183,7 @@ it("Redis: 4 processes, 20 slots, clocks up to 960 ms apart, one runner killed m
   );
 });
 
-it("PostgreSQL: 4 processes, 20 slots, clocks up to 960 ms apart, one runner killed mid-run: each slot runs once", async () => {
+it.concurrent("PostgreSQL: 4 processes, 20 slots, clocks up to 960 ms apart, one runner killed mid-run: each slot runs once", async () => {
   const url = requireEnv("SYNCGUARD_POSTGRES_URL");
   const schema = `sg_schedule_${randomBytes(4).toString("hex")}`;
   const pool = new Pool({ connectionString: url });
