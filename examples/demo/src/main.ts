@@ -5,7 +5,7 @@
  *
  *   npm run demo -- [--backend redis|firestore|postgres|memory] [--workers N] [--jobs N]
  */
-import { fork } from "node:child_process";
+import { type ChildProcess, fork } from "node:child_process";
 import { join } from "node:path";
 import { acquire, createLock, type LockBackend } from "@syncguard/core";
 import { type BackendName, openBackend, runNamespace } from "./backends";
@@ -114,6 +114,10 @@ async function race(
     return;
   }
   const script = join(__dirname, "worker-process.js");
+  // Workers connect at their own pace; they race only once all of them are connected, or the
+  // first one up would process every payment alone and the race would not show.
+  const children: ChildProcess[] = [];
+  let ready = 0;
   await Promise.all(
     Array.from(
       { length: args.workers },
@@ -129,7 +133,10 @@ async function race(
             stdio: ["ignore", "inherit", "inherit", "ipc"],
           });
           child.on("message", async (message: { type: string; [k: string]: unknown }) => {
-            if (message.type === "rpc") {
+            if (message.type === "ready") {
+              ready += 1;
+              if (ready === args.workers) for (const each of children) each.send({ type: "go" });
+            } else if (message.type === "rpc") {
               const method = message.method as keyof LedgerApi;
               const fn = ledger[method] as (...a: unknown[]) => Promise<unknown>;
               const value = await fn.apply(ledger, message.args as unknown[]);
@@ -145,6 +152,7 @@ async function race(
           child.on("exit", (code) =>
             code === 0 ? resolve() : reject(new Error(`worker-${i + 1} exited with ${code}`)),
           );
+          children.push(child);
           child.send({ type: "start", ids: workOrder(ids), locked });
         }),
     ),

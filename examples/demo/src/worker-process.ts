@@ -27,12 +27,20 @@ const api: LedgerApi = {
   updateStatus: (...args) => call("updateStatus", args),
 };
 
+/** Resolves when the parent says every worker is connected: they all start racing at once. */
+let go: () => void = () => {};
+const started = new Promise<void>((resolve) => {
+  go = resolve;
+});
+
 async function start(message: Start): Promise<void> {
   const worker = process.env.DEMO_WORKER ?? `worker-${process.pid}`;
   const opened = await openBackend(
     process.env.DEMO_BACKEND as BackendName,
     process.env.DEMO_NAMESPACE ?? "demo",
   );
+  process.send?.({ type: "ready" });
+  await started;
   try {
     const lock = message.locked ? createLock(opened.backend) : undefined;
     await runWorker(api, lock, worker, message.ids, (report: WorkReport) =>
@@ -44,8 +52,10 @@ async function start(message: Start): Promise<void> {
   process.send?.({ type: "done" });
 }
 
-process.on("message", (message: Reply | Start) => {
-  if (message.type === "reply") {
+process.on("message", (message: Reply | Start | { type: "go" }) => {
+  if (message.type === "go") {
+    go();
+  } else if (message.type === "reply") {
     pending.get(message.id)?.(message.value);
     pending.delete(message.id);
   } else if (message.type === "start") {
