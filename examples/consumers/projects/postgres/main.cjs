@@ -11,7 +11,7 @@ roundTrip({
   format: "cjs",
   resolved: require.resolve("@syncguard/postgres"),
   // The shipped migration, through the package's exports.
-  migration: require.resolve("@syncguard/postgres/migrations/002_route_fences_and_wait_queue.sql"),
+  migration: require.resolve("@syncguard/postgres/migrations/003_semaphores.sql"),
 }).catch((error) => {
   console.error(error);
   process.exit(1);
