@@ -5,7 +5,7 @@ import type { LockEventHandler } from "./events";
 import type { LockContext } from "./handle";
 import { validateSignal } from "./input";
 import { normalizeKey } from "./keys";
-import { backendOfLock, createLock, type LockFunction } from "./lock";
+import { backendOfLock, closingSignalOf, createLock, type LockFunction } from "./lock";
 import { type Logger, validateLogger, writeLog } from "./logger";
 import { hashLockId } from "./lookup";
 import { checkOptionNames } from "./option-names";
@@ -194,6 +194,15 @@ class Campaign<C extends BackendCapabilities> implements Election<C> {
       this.#backend = target;
     } else {
       throw new LockError("InvalidArgument", "elect() needs a backend or a lock function first");
+    }
+    // A lock function's close() ends the elections campaigning through it, leading or not: its
+    // close waits for held locks, and a term holds its lock until it ends.
+    const closing = typeof target === "function" ? closingSignalOf(target) : undefined;
+    if (closing) {
+      const resign = () =>
+        this.#resigning.abort(new LockError("Aborted", "lock.close() was called"));
+      if (closing.aborted) resign();
+      else closing.addEventListener("abort", resign, { once: true });
     }
     if (signal) {
       if (signal.aborted) this.#resigning.abort(signal.reason);

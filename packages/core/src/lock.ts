@@ -80,6 +80,13 @@ export function createLock<C extends BackendCapabilities>(
 /** The backend each lock function of this copy of core was made on (for `elect()`). */
 const lockBackends = new WeakMap<object, LockBackend<BackendCapabilities>>();
 
+const lockClosings = new WeakMap<object, AbortSignal>();
+
+/** Aborts when `close()` is called on a lock function this copy of core made. */
+export function closingSignalOf(lock: object): AbortSignal | undefined {
+  return lockClosings.get(lock);
+}
+
 /** The backend a lock function was made on, if this copy of core made it. */
 export function backendOfLock<C extends BackendCapabilities>(
   lock: LockFunction<C>,
@@ -183,6 +190,7 @@ export function createLockWith<C extends BackendCapabilities>(
   const close = () => scope.close();
   const made = Object.assign(lock, { ifFree, semaphore, close, [Symbol.asyncDispose]: close });
   lockBackends.set(made, backend as unknown as LockBackend<BackendCapabilities>);
+  lockClosings.set(made, scope.closing);
   return made;
 }
 
@@ -199,6 +207,11 @@ class LockScope {
   #drained: (() => void) | undefined;
 
   constructor(private readonly closeOwned: (() => Promise<void>) | undefined) {}
+
+  /** Aborts when close() is called: long-lived work on the lock function (elections) ends then. */
+  get closing(): AbortSignal {
+    return this.#closing.signal;
+  }
 
   /** Refuses calls after close(), and makes the call's waits end when close() is called. */
   enter(resolved: ResolvedLockOptions): ResolvedLockOptions {

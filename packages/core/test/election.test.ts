@@ -153,6 +153,23 @@ describe("elect(): one leader at a time", () => {
   });
 });
 
+describe("elect(): through a lock function that is closed while it leads", () => {
+  it("resigns: the term's signal aborts, the key is released and close() resolves", async () => {
+    const backend = createMemoryBackend();
+    const lock = createLock(backend);
+    const reasons: unknown[] = [];
+    const election = elect(lock, { key: "leading" }, async ({ signal }) => {
+      await untilAborted(signal);
+      reasons.push(signal.reason);
+    });
+    await eventually(() => election.term !== undefined);
+    await lock.close();
+    await election.done;
+    expect(reasons).toEqual([expect.objectContaining({ code: "Aborted" })]);
+    expect(await backend.isLocked({ key: "leading" })).toBe(false);
+  });
+});
+
 describe("elect(): a term that is over before it starts", () => {
   it("is never led: an acquire answered slower than the TTL allows makes the campaign go on", async () => {
     const memory = createMemoryBackend();
