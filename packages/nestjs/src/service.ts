@@ -1,8 +1,19 @@
-import type { IfFreeResult, LockContext, LockFunction, LockOptions } from "@syncguard/core";
+import {
+  type Election,
+  type ElectionOptions,
+  elect,
+  type IfFreeResult,
+  type LeaderTerm,
+  type LockContext,
+  type LockFunction,
+  type LockOptions,
+  type SemaphoreOptions,
+} from "@syncguard/core";
 
 /**
  * SyncGuard in a Nest application: inject it anywhere once `SyncGuardModule` is imported.
- * `lock` and `ifFree` are the module's lock function's own (see `@syncguard/core`).
+ * `lock`, `ifFree` and `semaphore` are the module's lock function's own, and `elect` campaigns
+ * through it (see `@syncguard/core`).
  */
 export class SyncGuardService {
   readonly #lock: LockFunction;
@@ -32,6 +43,25 @@ export class SyncGuardService {
     options: LockOptions,
   ): Promise<IfFreeResult<T>> {
     return this.#lock.ifFree(fn, options);
+  }
+
+  /**
+   * Runs `fn` holding one permit of a counting semaphore: at most `options.permits` holders of
+   * `options.key` at once. Rejects `InvalidArgument` when the backend has no semaphores.
+   */
+  semaphore<T>(
+    fn: (context: LockContext) => T | Promise<T>,
+    options: SemaphoreOptions,
+  ): Promise<T> {
+    return this.#lock.semaphore(fn, options);
+  }
+
+  /**
+   * Campaigns for leadership of `options.key` and runs `lead` for each term this process wins
+   * (its fence is the term). The election ends on `resign()` or when the module shuts down.
+   */
+  elect(options: ElectionOptions, lead: (term: LeaderTerm) => unknown): Election {
+    return elect(this.#lock, options, lead);
   }
 
   /** Nest's shutdown hook: closes the lock function unless `closeOnShutdown: false`. */

@@ -74,6 +74,46 @@ describe("SyncGuardService", () => {
     await expect(lock(() => 1, { key: "after" })).rejects.toMatchObject({ name: "LockError" });
   });
 
+  it("runs semaphores and elections on the module's lock function; shutdown ends the election", async () => {
+    const app = await startWith([
+      SyncGuardModule.forRoot({ lock: createLock(createMemoryBackend()) }),
+    ]);
+    const service = app.get(SyncGuardService);
+    let inside = 0;
+    let most = 0;
+    await Promise.all(
+      Array.from({ length: 5 }, () =>
+        service.semaphore(
+          async () => {
+            inside++;
+            most = Math.max(most, inside);
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            inside--;
+          },
+          { key: "exports", permits: 2 },
+        ),
+      ),
+    );
+    expect(most).toBe(2);
+
+    const terms: string[] = [];
+    const election = service.elect(
+      { key: "scheduler", ttlMs: 1_000 },
+      async ({ fence, signal }) => {
+        terms.push(fence);
+        await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+      },
+    );
+    const leader = await (async () => {
+      for (let i = 0; i < 100 && terms.length === 0; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      return election.leader();
+    })();
+    expect(leader?.fence).toBe(terms[0]);
+    await app.close();
+    await expect(election.done).resolves.toBeUndefined();
+  });
+
   it("forRootAsync builds the options in a factory with injections; closeOnShutdown: false leaves the lock open", async () => {
     const lock = createLock(createMemoryBackend());
     @Module({ providers: [{ provide: "LOCK", useValue: lock }], exports: ["LOCK"] })
