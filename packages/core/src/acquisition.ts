@@ -353,8 +353,11 @@ class Acquisition<C extends BackendCapabilities> {
    * outcome (in flight, or already known). The one place an acquisition releases an orphan.
    */
   private abandon(pending: Promise<unknown>): void {
+    // An earlier attempt of this lockId may have landed too (a reply lost to a timeout): then the
+    // lockId is released whatever this last attempt turns out to be, even "never sent".
+    const earlierMayHold = this.mayHold;
     this.mayHold = false;
-    releaseOrphan(this.space, this.key, this.lockId, pending, this.options.ttlMs);
+    releaseOrphan(this.space, this.key, this.lockId, pending, this.options.ttlMs, earlierMayHold);
   }
 
   /** Ended without the lock: release an attempt of unknown outcome, leave the backend's queue. */

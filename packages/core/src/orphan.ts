@@ -22,7 +22,8 @@ function mayHold(outcome: { value?: unknown; error?: unknown }): boolean {
 /**
  * Gives back a lock that an acquisition may have taken without being told: an attempt abandoned
  * in flight (deadline, abort) or one whose reply was lost. Waits for the attempt to settle, then
- * releases its lockId (a no-op if it never held the key), retrying transient failures with backoff
+ * releases its lockId (a no-op if it never held the key) if that attempt or an earlier one of the
+ * same lockId (`earlierMayHold`) may have taken it, retrying transient failures with backoff
  * until the lock would have expired by itself. Runs in the background (never rejecting, whatever
  * the client does meanwhile, e.g. closed by its owner); its timers never keep the process alive.
  */
@@ -32,13 +33,14 @@ export function releaseOrphan<C extends BackendCapabilities>(
   lockId: string,
   attempt: Promise<unknown>,
   ttlMs: number,
+  earlierMayHold = false,
 ): void {
   inBackground(space.view, async () => {
     const outcome = await attempt.then(
       (value): { value?: unknown; error?: unknown } => ({ value }),
       (error: unknown) => ({ error }),
     );
-    if (mayHold(outcome)) await releaseUntilAnswered(space, key, lockId, ttlMs);
+    if (earlierMayHold || mayHold(outcome)) await releaseUntilAnswered(space, key, lockId, ttlMs);
   });
 }
 
