@@ -129,6 +129,43 @@ describe("an attempt whose reply is lost", () => {
   });
 });
 
+describe("an earlier attempt whose reply was lost", () => {
+  it("is released when the acquisition gives up during a later attempt that was never sent", async () => {
+    const inner = createMemoryBackend();
+    let attempts = 0;
+    const lossy: LockBackend = {
+      ...inner,
+      capabilities: inner.capabilities,
+      acquire: async (options) => {
+        attempts++;
+        if (attempts === 1) {
+          // It landed, but its reply was lost: the outcome is unknown to the caller.
+          await inner.acquire(options);
+          throw new LockError("NetworkTimeout", "reply lost");
+        }
+        // Held back past the caller's deadline, then refused unsent (as PostgreSQL does while an
+        // earlier statement of the same lockId may still commit).
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        throw new LockError("ServiceUnavailable", "not sent");
+      },
+      release: (o) => inner.release(o),
+      extend: (o) => inner.extend(o),
+      isLocked: (o) => inner.isLocked(o),
+      lookup: (o) => inner.lookup(o),
+    };
+    await expect(
+      createLock(lossy)(() => "ran", {
+        key: "lossy-then-unsent",
+        timeoutMs: 100,
+        ttlMs: 60_000,
+        retryDelayMs: 5,
+      }),
+    ).rejects.toMatchObject({ name: "LockError" });
+    expect(attempts).toBeGreaterThan(1);
+    await eventually(async () => !(await inner.isLocked({ key: "lossy-then-unsent" })));
+  });
+});
+
 describe("a lock that vanished while fn ran", () => {
   it("still returns fn's value, but reports the loss: a lost event and onReleaseError(LockLost)", async () => {
     const backend = createMemoryBackend();
