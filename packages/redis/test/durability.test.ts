@@ -6,12 +6,13 @@
  * (SIGSTOP) makes the acquire fail after durability.timeoutMs; a server without WAIT, or without
  * WAITAOF when aof is asked for, is refused at first use.
  */
-import { isLockError, type LockError, type Logger } from "@syncguard/core";
+import { acquirePermit, isLockError, type LockError, type Logger } from "@syncguard/core";
 import { Redis as Ioredis6 } from "ioredis";
 import { createClient } from "redis";
 import { createRedisBackend, isDurabilityShortfall, type RedisBackend } from "../src";
 import { DEFAULT_KEY_PREFIX } from "../src/config";
 import { layoutForKey } from "../src/keys";
+import { permitLayout } from "../src/permit-layout";
 import { CLIENT_LABELS, type ClientLibrary, connectWith, testClient } from "./helpers/clients";
 import { startRedis } from "./helpers/process";
 import { type ReplicatedRedis, startReplicated } from "./helpers/replication";
@@ -135,6 +136,35 @@ describe("durability on a primary with one replica", () => {
         const next = okLock(await plain.acquire({ key, ttlMs: 5_000 }));
         expect(BigInt(next.fence)).toBeGreaterThan(1n);
         await plain.release({ lockId: next.lockId });
+      });
+
+      it("permits: replicas 1 — acquirePermit and its extend return once the replica holds the permit", async () => {
+        const backend = await backendWith({ replicas: 1, timeoutMs: 2_000 });
+        const key = uniqueKey("durable-permit");
+        const permit = await acquirePermit(backend, { key, permits: 2, ttlMs: 20_000 });
+        const holders = permitLayout(DEFAULT_KEY_PREFIX, key).permits;
+        // WAIT returned before acquirePermit did: the replica already lists the permit.
+        expect(await replicaReader.zScore(holders, permit.lockId)).not.toBeNull();
+        expect((await permit.extend(60_000)).ok).toBe(true);
+        await permit.release();
+      });
+
+      it("permits: replicas 2 with one replica — acquirePermit fails as a shortfall and leaves no permit", async () => {
+        const backend = await backendWith({ replicas: 2, timeoutMs: 200 });
+        const key = uniqueKey("short-permit");
+        const error = await failure(
+          acquirePermit(backend, { key, permits: 1, ttlMs: 20_000, timeoutMs: 0 }),
+        );
+        expect(error.code).toBe("ServiceUnavailable");
+        expect(isDurabilityShortfall(error)).toBe(true);
+        expect(error.message).toMatch(
+          /acquirePermit failed: durability shortfall.*permit was released/,
+        );
+        expect(await replicaReader.zCard(permitLayout(DEFAULT_KEY_PREFIX, key).permits)).toBe(0);
+        // The slot is free again: a caller without durability takes the single permit at once.
+        const plain = await backendWith(undefined as never);
+        const next = await acquirePermit(plain, { key, permits: 1, ttlMs: 5_000, timeoutMs: 0 });
+        await next.release();
       });
 
       it("onShortfall: warn — the acquire stands and one warning names the shortfall", async () => {

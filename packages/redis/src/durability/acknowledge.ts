@@ -61,27 +61,47 @@ export function judgeAcknowledgement(
   return { asked, got: `${Number.isNaN(replicas) ? String(value) : replicas} replica(s)` };
 }
 
+/** A durable write: the script, how its reply reads, and how to take an acquire back. */
+export interface DurableCall<T> {
+  /** The operation as errors and warnings name it ("acquire", "extendPermit"). */
+  readonly operation: string;
+  /** An acquire can be taken back; an extend cannot (see settleShortfall). */
+  readonly kind: "acquire" | "extend";
+  /** What was written, for messages: "lock" or "permit". */
+  readonly noun: string;
+  readonly script: LuaScript;
+  readonly call: ScriptCall;
+  readonly signal: AbortSignal | undefined;
+  /** The script's reply as the operation's result. */
+  readonly result: (reply: unknown) => T;
+  /** Whether the result wrote something the replicas must hold (acquired, extended). */
+  readonly wrote: (result: T) => boolean;
+  /** Releases what an acquire wrote; absent for an extend. */
+  readonly undo?: () => Promise<unknown>;
+}
+
 /**
- * A write (acquire or extend script) followed on its connection by WAIT or WAITAOF; its reply,
- * and what fell short when the acknowledgements did not all come within durability.timeoutMs.
+ * A write (an acquire or extend script) followed on its connection by WAIT or WAITAOF. Its result
+ * once every acknowledgement asked for came within durability.timeoutMs; a shortfall is settled
+ * as `durability.onShortfall` says.
  */
-export async function durableWrite(
+export async function durableCall<T>(
   ctx: DriverContext,
   durability: DurabilityConfig,
-  operation: string,
-  script: LuaScript,
-  call: ScriptCall,
-  signal: AbortSignal | undefined,
-): Promise<{ reply: unknown; shortfall: DurabilityShortfall | undefined }> {
+  write: DurableCall<T>,
+): Promise<T> {
   const { reply, followers } = await callScriptThen(
     ctx,
-    operation,
-    script,
-    call,
+    write.operation,
+    write.script,
+    write.call,
     [acknowledgementCommand(durability)],
-    signal,
+    write.signal,
   );
-  return { reply, shortfall: judgeAcknowledgement(durability, followers[0]) };
+  const result = write.result(reply);
+  const shortfall = judgeAcknowledgement(durability, followers[0]);
+  if (shortfall && write.wrote(result)) await settleShortfall(ctx, durability, write, shortfall);
+  return result;
 }
 
 function shortfallError(
@@ -104,27 +124,31 @@ function shortfallError(
 /**
  * What a write that fell short becomes. "warn": one warning, and the write stands. "fail": an
  * acquire is taken back (`undo`, its release) and rejects with ServiceUnavailable (nothing is
- * held); if the release itself fails, NetworkTimeout (it may still be held; core gives the lock
- * back in the background). An extend cannot be taken back: NetworkTimeout (the primary has the
- * new expiry, the replicas may not; the caller keeps counting from the last confirmed one).
+ * held); if the release itself fails, NetworkTimeout (it may still be held; core gives it back
+ * in the background). An extend cannot be taken back: NetworkTimeout (the primary has the new
+ * expiry, the replicas may not; the caller keeps counting from the last confirmed one).
  */
-export async function settleShortfall(
+async function settleShortfall(
   ctx: DriverContext,
   durability: DurabilityConfig,
-  operation: "acquire" | "extend",
+  {
+    operation,
+    kind,
+    noun,
+    undo,
+  }: Pick<DurableCall<unknown>, "operation" | "kind" | "noun" | "undo">,
   shortfall: DurabilityShortfall,
-  undo?: () => Promise<unknown>,
 ): Promise<void> {
   if (durability.onShortfall === "warn") {
     writeLog(
       ctx.config.logger,
       "warn",
       `[SyncGuard] Redis ${operation}: durability shortfall, asked for ${shortfall.asked} and got ` +
-        `${shortfall.got}; the ${operation} stands (onShortfall "warn") and may be lost in a failover`,
+        `${shortfall.got}; the ${kind} stands (onShortfall "warn") and may be lost in a failover`,
     );
     return;
   }
-  if (!undo) {
+  if (kind === "extend" || !undo) {
     throw shortfallError(
       "NetworkTimeout",
       operation,
@@ -139,9 +163,9 @@ export async function settleShortfall(
       "NetworkTimeout",
       operation,
       shortfall,
-      "releasing the lock written on the primary failed too, so it may still be held",
+      `releasing the ${noun} written on the primary failed too, so it may still be held`,
       error,
     );
   }
-  throw shortfallError("ServiceUnavailable", operation, shortfall, "the lock was released");
+  throw shortfallError("ServiceUnavailable", operation, shortfall, `the ${noun} was released`);
 }

@@ -9,12 +9,14 @@ import {
 } from "@syncguard/core/driver";
 import { callScript } from "../command";
 import type { DriverContext } from "../context";
+import { durableCall } from "../durability/acknowledge";
 import { queueMember } from "../keys";
 import { permitLayout } from "../permit-layout";
 import { malformed, replyArray, replyNumber } from "../reply";
 import { defineLuaScript } from "../scripts";
 import type { ScriptCall } from "../types";
 import ACQUIRE_PERMIT_LUA from "./acquire-permit.lua";
+import { releasePermit } from "./release-permit";
 
 const script = defineLuaScript("acquirePermit", ACQUIRE_PERMIT_LUA);
 
@@ -70,7 +72,19 @@ export function acquirePermit(
   input: DriverPermitInput,
 ): Promise<DriverAttempt> {
   const call = acquirePermitCall(ctx.config.keyPrefix, input);
-  return callScript(ctx, "acquirePermit", script, call, input.signal).then((reply) =>
-    acquirePermitResult(reply, input, ctx.config.logger),
-  );
+  const result = (reply: unknown) => acquirePermitResult(reply, input, ctx.config.logger);
+  const { durability } = ctx.config;
+  if (!durability) return callScript(ctx, "acquirePermit", script, call, input.signal).then(result);
+  // As a lock's acquire (ADR-040): a permit too few replicas hold is released again.
+  return durableCall(ctx, durability, {
+    operation: "acquirePermit",
+    kind: "acquire",
+    noun: "permit",
+    script,
+    call,
+    signal: input.signal,
+    result,
+    wrote: (attempt) => attempt.acquired,
+    undo: () => releasePermit(ctx, { key: input.key, lockId: input.lockId }),
+  });
 }

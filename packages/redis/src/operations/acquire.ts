@@ -8,7 +8,7 @@ import {
 } from "@syncguard/core/driver";
 import { callScript } from "../command";
 import type { DriverContext } from "../context";
-import { durableWrite, settleShortfall } from "../durability/acknowledge";
+import { durableCall } from "../durability/acknowledge";
 import type { DurabilityConfig } from "../durability/options";
 import { layoutForTag, queueMember } from "../keys";
 import { malformed, replyArray, replyNumber } from "../reply";
@@ -88,18 +88,21 @@ export function acquire(ctx: DriverContext, input: DriverAcquireInput): Promise<
 }
 
 /** The attempt followed by WAIT / WAITAOF; a lock that too few replicas hold is released. */
-async function acquireDurably(
+function acquireDurably(
   ctx: DriverContext,
   durability: DurabilityConfig,
   input: DriverAcquireInput,
   call: ScriptCall,
 ): Promise<DriverAttempt> {
-  const written = await durableWrite(ctx, durability, "acquire", script, call, input.signal);
-  const attempt = acquireResult(written.reply, input.key, ctx.config.logger);
-  if (attempt.acquired && written.shortfall) {
-    await settleShortfall(ctx, durability, "acquire", written.shortfall, () =>
-      release(ctx, { lockId: input.lockId }),
-    );
-  }
-  return attempt;
+  return durableCall(ctx, durability, {
+    operation: "acquire",
+    kind: "acquire",
+    noun: "lock",
+    script,
+    call,
+    signal: input.signal,
+    result: (reply) => acquireResult(reply, input.key, ctx.config.logger),
+    wrote: (attempt) => attempt.acquired,
+    undo: () => release(ctx, { lockId: input.lockId }),
+  });
 }

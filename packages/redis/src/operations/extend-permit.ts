@@ -1,6 +1,7 @@
 import type { DriverPermitExtendInput } from "@syncguard/core/driver";
 import { callScript } from "../command";
 import type { DriverContext } from "../context";
+import { durableCall } from "../durability/acknowledge";
 import { permitLayout } from "../permit-layout";
 import { malformed, replyNumber } from "../reply";
 import { defineLuaScript } from "../scripts";
@@ -32,5 +33,18 @@ export function extendPermit(
   { key, lockId, ttlMs, signal }: DriverPermitExtendInput,
 ): Promise<{ expiresAtMs: number } | undefined> {
   const call = extendPermitCall(ctx.config.keyPrefix, key, lockId, ttlMs);
-  return callScript(ctx, "extendPermit", script, call, signal).then(extendPermitResult);
+  const { durability } = ctx.config;
+  if (!durability) {
+    return callScript(ctx, "extendPermit", script, call, signal).then(extendPermitResult);
+  }
+  return durableCall(ctx, durability, {
+    operation: "extendPermit",
+    kind: "extend",
+    noun: "permit",
+    script,
+    call,
+    signal,
+    result: extendPermitResult,
+    wrote: (extended) => extended !== undefined,
+  });
 }

@@ -1,7 +1,7 @@
 import type { DriverExtendInput } from "@syncguard/core/driver";
 import { callScript } from "../command";
 import type { DriverContext } from "../context";
-import { durableWrite, settleShortfall } from "../durability/acknowledge";
+import { durableCall } from "../durability/acknowledge";
 import { layoutForLockId } from "../keys";
 import { malformed, replyNumber } from "../reply";
 import { defineLuaScript } from "../scripts";
@@ -29,11 +29,14 @@ export function extend(
   const call = extendCall(ctx.config.keyPrefix, lockId, ttlMs);
   const { durability } = ctx.config;
   if (!durability) return callScript(ctx, "extend", script, call, signal).then(extendResult);
-  return durableWrite(ctx, durability, "extend", script, call, signal).then(
-    async ({ reply, shortfall }) => {
-      const extended = extendResult(reply);
-      if (extended && shortfall) await settleShortfall(ctx, durability, "extend", shortfall);
-      return extended;
-    },
-  );
+  return durableCall(ctx, durability, {
+    operation: "extend",
+    kind: "extend",
+    noun: "lock",
+    script,
+    call,
+    signal,
+    result: extendResult,
+    wrote: (extended) => extended !== undefined,
+  });
 }
