@@ -3,6 +3,8 @@
 // migration), with the helpers the store operators share.
 export {
   CLIENT_NOT_INSTALLED,
+  type ClientLibraryChoice,
+  chooseClientLibrary,
   clientNotInstalled,
   connectionUrlSecrets,
   isMisreadUrl,

@@ -126,6 +126,43 @@ export function clientNotInstalled(
   });
 }
 
+/** A client library a store can connect with: its package name and how people know it. */
+export interface ClientLibraryChoice<L extends string> {
+  readonly name: L;
+  /** "redis (node-redis)": the package name, with the library's common name when they differ. */
+  readonly label: string;
+}
+
+/**
+ * The client library of a store's `--client` flag (`wanted`), or the first of `libraries`
+ * installed when the flag is absent. An unknown name is InvalidArgument; a missing library is
+ * `clientNotInstalled`, naming the first library as the one to install.
+ */
+export function chooseClientLibrary<L extends string>(
+  wanted: string | undefined,
+  libraries: readonly [ClientLibraryChoice<L>, ...ClientLibraryChoice<L>[]],
+  isInstalled: (name: L) => boolean,
+  store: string,
+): L {
+  const names = libraries.map((library) => library.name);
+  if (wanted !== undefined && !(names as string[]).includes(wanted)) {
+    throw new LockError(
+      "InvalidArgument",
+      `--client must be ${names.join(" or ")}, not ${JSON.stringify(wanted)}`,
+    );
+  }
+  const candidates = wanted === undefined ? names : [wanted as L];
+  const found = candidates.find(isInstalled);
+  if (found !== undefined) return found;
+  if (wanted !== undefined) throw clientNotInstalled(`${wanted} is not installed`, [wanted]);
+  const labels = libraries.map((library) => library.label);
+  const missing =
+    labels.length > 1
+      ? `neither ${labels.join(" nor ")} is installed; ${store} needs one`
+      : `${labels[0]} is not installed; ${store} needs it`;
+  throw clientNotInstalled(missing, [libraries[0].name]);
+}
+
 /** A store package's optional peers (its client libraries), resolved from the package itself. */
 export interface PeerModules {
   /** Whether `name` is installed where the package can load it (without loading it). */

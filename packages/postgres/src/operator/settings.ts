@@ -1,6 +1,6 @@
 import { LockError } from "@syncguard/core";
 import {
-  clientNotInstalled,
+  chooseClientLibrary,
   connectionUrlSecrets,
   MISENCODED_URL_HINT,
   type OperatorFlag,
@@ -93,21 +93,15 @@ export function configure(input: OperatorInput): OperatorPlan {
   };
 }
 
-/** --client, or node-postgres when installed, else postgres.js. */
-function chooseLibrary(wanted: string | undefined): ClientLibrary {
-  if (wanted !== undefined && wanted !== "pg" && wanted !== "postgres") {
-    throw invalid(`--client must be pg or postgres, not "${wanted}"`);
-  }
-  const candidates: ClientLibrary[] = wanted ? [wanted] : ["pg", "postgres"];
-  const found = candidates.find(installed);
-  if (found) return found;
-  throw wanted
-    ? clientNotInstalled(`${wanted} is not installed`, [wanted])
-    : clientNotInstalled(
-        "neither pg (node-postgres) nor postgres (postgres.js) is installed; PostgreSQL needs one",
-        ["pg"],
-      );
-}
+/** The libraries `--client` names, the default first. */
+const LIBRARIES = [
+  { name: "pg", label: "pg (node-postgres)" },
+  { name: "postgres", label: "postgres (postgres.js)" },
+] as const;
+
+/** --client, or the first library installed. */
+const chooseLibrary = (wanted: string | undefined): ClientLibrary =>
+  chooseClientLibrary(wanted, LIBRARIES, installed, "PostgreSQL");
 
 /**
  * The URL as the installed client reads it: node-postgres through its own parser

@@ -1,6 +1,6 @@
 import { LockError } from "@syncguard/core";
 import {
-  clientNotInstalled,
+  chooseClientLibrary,
   connectionUrlSecrets,
   type OperatorFlag,
   type OperatorInput,
@@ -119,20 +119,15 @@ function checkUrl(url: string, library: ClientLibrary, cluster: boolean): void {
   if (problem !== undefined) throw invalid(problem);
 }
 
-/** --client, or node-redis when installed, else ioredis. */
-function chooseLibrary(wanted: string | undefined): ClientLibrary {
-  if (wanted !== undefined && wanted !== "redis" && wanted !== "ioredis") {
-    throw invalid(`--client must be redis or ioredis, not "${wanted}"`);
-  }
-  const candidates: ClientLibrary[] = wanted ? [wanted] : ["redis", "ioredis"];
-  const found = candidates.find(installed);
-  if (found) return found;
-  throw wanted
-    ? clientNotInstalled(`${wanted} is not installed`, [wanted])
-    : clientNotInstalled("neither redis (node-redis) nor ioredis is installed; Redis needs one", [
-        "redis",
-      ]);
-}
+/** The libraries `--client` names, the default first. */
+const LIBRARIES = [
+  { name: "redis", label: "redis (node-redis)" },
+  { name: "ioredis", label: "ioredis" },
+] as const;
+
+/** --client, or the first library installed. */
+const chooseLibrary = (wanted: string | undefined): ClientLibrary =>
+  chooseClientLibrary(wanted, LIBRARIES, installed, "Redis");
 
 /**
  * The secrets the client library itself reads from the URL (an unconnected client's options):
