@@ -327,12 +327,16 @@ class Acquisition<C extends BackendCapabilities> {
   }
 
   private unansweredError(): LockError {
+    // The attempt before the unanswered one failed: its error is the likely reason (an outage, a
+    // durability shortfall), so it is named and kept as the cause.
+    const { lastError } = this;
     return new LockError(
       "NetworkTimeout",
       `${this.space.kind === "semaphore" ? "Permit" : "Lock"} acquisition of ${describeKey(this.key)}: the backend did not answer within timeoutMs ` +
         `(${this.options.timeoutMs} ms); the last attempt's outcome is unknown, and if it took ` +
-        "the lock it is released once the backend answers",
-      { key: this.key },
+        "the lock it is released once the backend answers" +
+        (lastError ? `. The attempt before it failed: ${lastError.message}` : ""),
+      { key: this.key, ...(lastError ? { cause: lastError } : {}) },
     );
   }
 

@@ -68,6 +68,29 @@ describe("an unresponsive backend", () => {
     expect(released).toEqual([pending[0]?.options.lockId]);
   });
 
+  it("a failure of the attempt before the unanswered one is named in the NetworkTimeout and kept as its cause", async () => {
+    const { backend, pending } = frozenAcquire();
+    let calls = 0;
+    const failingFirst: LockBackend = {
+      ...backend,
+      acquire: (options) => {
+        if (calls++ === 0) {
+          return Promise.reject(new LockError("ServiceUnavailable", "too few replicas answered"));
+        }
+        return backend.acquire(options);
+      },
+    };
+    const { error } = await settleTime(
+      createLock(failingFirst)(() => "ran", { key: "flaky", timeoutMs: 300, retryDelayMs: 10 }),
+    );
+    expect(isLockError(error, "NetworkTimeout")).toBe(true);
+    expect((error as LockError).message).toMatch(
+      /did not answer within timeoutMs.*The attempt before it failed: too few replicas answered/,
+    );
+    expect(isLockError((error as LockError).cause, "ServiceUnavailable")).toBe(true);
+    for (const frozen of pending) await frozen.answer();
+  });
+
   it("an abort ends the wait at once, while the attempt is in flight", async () => {
     const { backend } = frozenAcquire();
     const controller = new AbortController();

@@ -5,6 +5,7 @@
  * needed permission gets AuthFailed naming what is missing.
  */
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runConformance, type SuiteName } from "@syncguard/conformance";
 import { isLockError, type LockError } from "@syncguard/core";
@@ -24,7 +25,11 @@ export function syncguardAclRules(prefix: string): string[] {
     "-@all",
     ...["+evalsha", "+eval", "+get"],
     ...["+set", "+getdel", "+del", "+incr", "+decr", "+pexpire", "+pttl", "+setrange", "+time"],
-    ...["+zadd", "+zpopmin", "+zrem", "+publish", "+spublish"],
+    ...["+zadd", "+zpopmin", "+zrem"],
+    // Semaphore permits.
+    ...["+zrange", "+zrangebyscore", "+zremrangebyscore", "+zscore", "+zcard"],
+    ...["+hset", "+hget", "+hmget", "+hdel", "+pexpireat"],
+    ...["+publish", "+spublish"],
     ...["+subscribe", "+unsubscribe", "+ssubscribe", "+sunsubscribe"],
     ...["+info", "+cluster|slots", "+cluster|info", "+client|setname"],
   ];
@@ -130,7 +135,7 @@ afterAll(async () => {
 
 const IOREDIS_ACL_SUITES: SuiteName[] = [
   ...["acquire", "release", "extend", "isLocked", "lookup"],
-  ...["lock", "lease", "race", "secrets"],
+  ...["lock", "lease", "race", "semaphore", "election", "secrets"],
 ] as SuiteName[];
 
 /** The whole suite on both libraries: ioredis sends commands of its own (ready check, slots). */
@@ -158,7 +163,7 @@ describe.each(ACL_RUNS)("the documented ACL on $mode with $library", ({ mode, li
 
   runConformance({
     name: `redis (${mode}, ${CLIENT_LABELS[library]}) as a least-privilege ACL user`,
-    capabilities: { subscribe: true },
+    capabilities: { subscribe: true, semaphore: true },
     // The secrets suite checks every message and event of the run for the user's password.
     secrets: [PASSWORD],
     createBackend: async () => {
@@ -207,6 +212,18 @@ describe.each(ACL_RUNS)("the documented ACL on $mode with $library", ({ mode, li
   });
 });
 
+describe("the README's ACL", () => {
+  it("is the ACL this file tests, in both of its forms (ACL SETUSER and users.acl)", () => {
+    const readme = readFileSync(join(__dirname, "..", "README.md"), "utf8");
+    const lines = readme
+      .split("\n")
+      .filter((line) => /^(ACL SETUSER|user) syncguard /.test(line))
+      .map((line) => line.slice(line.indexOf(" resetkeys ") + 1));
+    expect(lines).toHaveLength(2);
+    for (const rules of lines) expect(rules).toBe(syncguardAclRules("syncguard").join(" "));
+  });
+});
+
 describe("a user missing a needed permission gets AuthFailed naming it", () => {
   const cases: Array<[string, string[], RegExp]> = [
     ["evalsha", ["-evalsha"], /permission denied for command EVALSHA \(NOPERM/],
@@ -236,6 +253,34 @@ describe("a user missing a needed permission gets AuthFailed naming it", () => {
     } finally {
       await node.close();
       io.disconnect();
+      await dropUser(name);
+    }
+  });
+
+  it("with durability: without +wait the first acquire is InvalidArgument naming the grant; with it, WAIT is answered", async () => {
+    const name = `${USER}-nowait`;
+    await setUser("single", name, syncguardAclRules(PREFIX));
+    const client = connectAs("single", name);
+    try {
+      await client.connect();
+      const durability = { replicas: 1, timeoutMs: 50, onShortfall: "warn" } as const;
+      const logger = { warn: () => {}, error: () => {} };
+      const refused = createRedisBackend(client, { keyPrefix: PREFIX, durability, logger });
+      const error = await failure(refused.acquire({ key: "nowait", ttlMs: 1_000 }));
+      expect(error.code).toBe("InvalidArgument");
+      expect(error.message).toMatch(
+        /durability needs WAIT.*NOPERM.*grant it to the ACL user \(\+wait\)/,
+      );
+      await refused.close();
+      await setUser("single", name, [...syncguardAclRules(PREFIX), "+wait"]);
+      const granted = createRedisBackend(client, { keyPrefix: PREFIX, durability, logger });
+      // No replica here: the shortfall only warns (onShortfall "warn"), so the acquire stands.
+      const held = await granted.acquire({ key: "nowait", ttlMs: 1_000 });
+      expect(held.ok).toBe(true);
+      if (held.ok) await granted.release({ lockId: held.lockId });
+      await granted.close();
+    } finally {
+      await client.close();
       await dropUser(name);
     }
   });

@@ -6,7 +6,13 @@
  * (SIGSTOP) makes the acquire fail after durability.timeoutMs; a server without WAIT, or without
  * WAITAOF when aof is asked for, is refused at first use.
  */
-import { acquirePermit, isLockError, type LockError, type Logger } from "@syncguard/core";
+import {
+  acquirePermit,
+  createLock,
+  isLockError,
+  type LockError,
+  type Logger,
+} from "@syncguard/core";
 import { Redis as Ioredis6 } from "ioredis";
 import { createClient } from "redis";
 import { createRedisBackend, isDurabilityShortfall, type RedisBackend } from "../src";
@@ -185,6 +191,27 @@ describe("durability on a primary with one replica", () => {
       });
     },
   );
+
+  it("lock() that keeps falling short ends with an error isDurabilityShortfall recognises, whichever attempt was last", async () => {
+    const user = testClient("ioredis", servers.url);
+    await user.connect();
+    const backend = createRedisBackend(user.client, {
+      evictionPolicyCheck: "off",
+      durability: { replicas: 2, timeoutMs: 150 },
+    });
+    try {
+      for (const timeoutMs of [700, 1_000]) {
+        const error = await failure(
+          createLock(backend)(() => "ran", { key: uniqueKey("lock-short"), timeoutMs }),
+        );
+        expect(isDurabilityShortfall(error)).toBe(true);
+        expect(error.message).toMatch(/durability shortfall/);
+      }
+    } finally {
+      await backend.close();
+      user.destroy();
+    }
+  });
 
   it("a frozen replica (SIGSTOP): the acquire fails after durability.timeoutMs and no lock is left", async () => {
     const user = testClient("redis", servers.url);

@@ -16,9 +16,16 @@ export interface DurabilityShortfall {
   readonly got: string;
 }
 
-/** True for the error an acquire or extend rejects with when too few replicas acknowledged it. */
+/**
+ * True for the error an acquire or extend rejects with when too few replicas acknowledged it, and
+ * for an error caused by one (lock() gave up while its next attempt was unanswered).
+ */
 export function isDurabilityShortfall(error: unknown): error is LockError {
-  return error instanceof Error && (error as { [SHORTFALL]?: unknown })[SHORTFALL] === true;
+  for (let depth = 0; error instanceof Error && depth < 4; depth++) {
+    if ((error as { [SHORTFALL]?: unknown })[SHORTFALL] === true) return true;
+    error = error.cause;
+  }
+  return false;
 }
 
 /** The command that waits for the acknowledgements, sent right behind the write. */

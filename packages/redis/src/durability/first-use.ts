@@ -34,8 +34,10 @@ export function durabilityRefusal(
   const said = probe.error instanceof Error ? probe.error.message : String(probe.error);
   const hint = /appendonly/i.test(said)
     ? "turn on appendonly on the primary and the replicas, or drop aof"
-    : "some managed services forbid it; without it, remove the durability option (a failover " +
-      "may then lose a lock, see the README)";
+    : /^NOPERM/i.test(said)
+      ? `grant it to the ACL user (+${command.toLowerCase()}), or remove the durability option`
+      : "some managed services forbid it; without it, remove the durability option (a failover " +
+        "may then lose a lock, see the README)";
   return new LockError(
     "InvalidArgument",
     `durability needs ${command}, which the server refused (${said}): ${hint}`,
