@@ -131,6 +131,7 @@ export { createStoreLock, type StoreLockSpec } from "./store-lock";
 export {
   CLEANUP_GUARD_MS,
   type Clock,
+  describeValue,
   isLive,
   isPastCleanupGuard,
   MAX_TTL_MS,

@@ -1,3 +1,4 @@
+import { checkBackendArgument } from "./backend-argument";
 import { engineView, type ForcedRelease } from "./engine-view";
 import { LockError } from "./errors";
 import { emit, type LockEventHandler } from "./events";
@@ -33,6 +34,7 @@ export async function forceRelease<C extends BackendCapabilities>(
   key: string,
   options: ForceReleaseOptions = {},
 ): Promise<ForcedRelease> {
+  checkBackendArgument(backend, "forceRelease()");
   if (options === null || typeof options !== "object") {
     throw new LockError("InvalidArgument", "forceRelease options must be an object");
   }

@@ -1,4 +1,5 @@
 import { type AcquiredLock, acquireWithRetry, type EngineDeps } from "./acquisition";
+import { checkBackendArgument } from "./backend-argument";
 import { isLockError, type LockError } from "./errors";
 import { emit } from "./events";
 import { noteHeldHere } from "./held-here";
@@ -312,6 +313,7 @@ export function acquire<C extends BackendCapabilities>(
   options: LockOptions,
 ): Promise<LockHandle<C>> {
   try {
+    checkBackendArgument(backend, "acquire()");
     return acquireResolved(lockSpace(backend), acquireOptions.resolve(options));
   } catch (error) {
     return Promise.reject(error);

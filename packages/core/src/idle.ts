@@ -1,10 +1,11 @@
+import { checkBackendArgument } from "./backend-argument";
 import { pendingWork } from "./background";
 import { engineView } from "./engine-view";
 import { abortError, LockError, throwIfAborted } from "./errors";
 import { validateSignal } from "./input";
 import { checkOptionNames } from "./option-names";
 import { raceDeadline } from "./shared-timeout";
-import { monotonicClock } from "./time";
+import { describeValue, monotonicClock } from "./time";
 import type { BackendCapabilities, LockBackend } from "./types";
 
 /** Options of `whenIdle`. */
@@ -33,6 +34,7 @@ export async function whenIdle<C extends BackendCapabilities>(
   backend: LockBackend<C>,
   options: WhenIdleOptions = {},
 ): Promise<boolean> {
+  checkBackendArgument(backend, "whenIdle()");
   if (options === null || typeof options !== "object") {
     throw new LockError("InvalidArgument", "whenIdle options must be an object");
   }
@@ -41,7 +43,7 @@ export async function whenIdle<C extends BackendCapabilities>(
   if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs) || timeoutMs < 0) {
     throw new LockError(
       "InvalidArgument",
-      `whenIdle timeoutMs must be a number of ms, 0 or more (Infinity for no bound), got ${String(timeoutMs)}`,
+      `whenIdle timeoutMs must be a number of ms, 0 or more (Infinity for no bound), got ${describeValue(timeoutMs)}`,
     );
   }
   const signal = validateSignal(options.signal);

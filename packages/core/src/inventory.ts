@@ -1,9 +1,11 @@
+import { checkBackendArgument } from "./backend-argument";
 import type { ListedLock } from "./driver";
 import { engineView } from "./engine-view";
 import { LockError, throwIfAborted } from "./errors";
 import { validateSignal } from "./input";
 import { MAX_KEY_BYTES, normalizeKey, utf8Bytes } from "./keys";
 import { checkOptionNames } from "./option-names";
+import { describeValue } from "./time";
 import type { BackendCapabilities, Fence, LockBackend } from "./types";
 
 /** The most locks one `listLocks` page may be asked for. */
@@ -57,6 +59,7 @@ export async function listLocks<C extends BackendCapabilities>(
   backend: LockBackend<C>,
   options: ListLocksOptions = {},
 ): Promise<LockPage> {
+  checkBackendArgument(backend, "listLocks()");
   const input = parseListOptions(options);
   const view = engineView(backend);
   if (!view.list) throw unsupported("listLocks", "list");
@@ -72,6 +75,7 @@ export async function readFence<C extends BackendCapabilities>(
   key: string,
   options: { signal?: AbortSignal } = {},
 ): Promise<FenceReading> {
+  checkBackendArgument(backend, "readFence()");
   const normalized = normalizeKey(key);
   if (options === null || typeof options !== "object") {
     throw new LockError("InvalidArgument", "readFence options must be an object");
@@ -103,7 +107,7 @@ function parseListOptions(options: ListLocksOptions) {
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
     throw new LockError(
       "InvalidArgument",
-      `listLocks limit must be an integer from 1 to ${MAX_LIST_LIMIT}, got ${String(limit)}`,
+      `listLocks limit must be an integer from 1 to ${MAX_LIST_LIMIT}, got ${describeValue(limit)}`,
     );
   }
   if (

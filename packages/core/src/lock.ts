@@ -1,3 +1,4 @@
+import { checkBackendArgument } from "./backend-argument";
 import { isLockError, LockError } from "./errors";
 import {
   acquireResolved,
@@ -110,6 +111,7 @@ export function createLockWith<C extends BackendCapabilities>(
   deps: InternalDeps,
   closeOwned?: () => Promise<void>,
 ): LockFunction<C> {
+  checkBackendArgument(backend, "createLock()");
   validateLockDefaults(defaults);
   const options = new LockOptionResolver(defaults, "lock");
   const locks = lockSpace(backend);

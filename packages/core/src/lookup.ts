@@ -1,3 +1,4 @@
+import { checkBackendArgument } from "./backend-argument";
 import { LockError, throwIfAborted } from "./errors";
 import { validateSignal } from "./input";
 import { normalizeKey } from "./keys";
@@ -42,6 +43,11 @@ export function getByKey<C extends BackendCapabilities>(
   key: string,
   options: { signal?: AbortSignal } = {},
 ): Promise<LockInfo<C> | null> {
+  try {
+    checkBackendArgument(backend, "getByKey()");
+  } catch (error) {
+    return Promise.reject(error);
+  }
   return backend.lookup({ key, ...options });
 }
 
@@ -51,6 +57,11 @@ export function getById<C extends BackendCapabilities>(
   lockId: string,
   options: { signal?: AbortSignal } = {},
 ): Promise<LockInfo<C> | null> {
+  try {
+    checkBackendArgument(backend, "getById()");
+  } catch (error) {
+    return Promise.reject(error);
+  }
   return backend.lookup({ lockId, ...options });
 }
 
@@ -63,5 +74,6 @@ export async function owns<C extends BackendCapabilities>(
   lockId: string,
   options: { signal?: AbortSignal } = {},
 ): Promise<boolean> {
+  checkBackendArgument(backend, "owns()");
   return (await backend.lookup({ lockId, ...options })) !== null;
 }

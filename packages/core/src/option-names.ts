@@ -46,7 +46,26 @@ export const ACQUISITION_NAMES: ReadonlySet<string> = new Set([
   "signal",
 ]);
 
-const BACKEND_OPTION =
+/** Where a shipped backend's option goes: each store's own options, and where to pass them. */
+const backendOption = (store: string, pkg: string, others: string): string =>
+  `an option of the ${store} backend: pass it where that backend is made (${pkg}'s ` +
+  `createLock(client, options), or its create${store === "PostgreSQL" ? "Postgres" : store}Backend); ${others}`;
+const REDIS_OPTION = backendOption(
+  "Redis",
+  "@syncguard/redis",
+  "PostgreSQL names its tables with schema and tablePrefix, Firestore with collection",
+);
+const FIRESTORE_OPTION = backendOption(
+  "Firestore",
+  "@syncguard/firestore",
+  "Redis names its keys with keyPrefix, PostgreSQL its tables with schema and tablePrefix",
+);
+const POSTGRES_OPTION = backendOption(
+  "PostgreSQL",
+  "@syncguard/postgres",
+  "Redis names its keys with keyPrefix, Firestore its documents with collection",
+);
+const EVERY_BACKEND_OPTION =
   "a backend option: pass it where the backend is made (the store package's createLock(client, options) or create<Store>Backend)";
 
 /** Names other lock libraries, and SyncGuard 2.x, used for lock options: what to write instead. */
@@ -70,15 +89,16 @@ export const FOREIGN_LOCK_OPTION_NAMES: Readonly<Record<string, string>> = Objec
   // A semaphore's option given to a lock
   permits: "a semaphore option: use lock.semaphore() or acquirePermit() for a counting semaphore",
   // Options of the shipped backends, given to lock() or core's createLock(backend, ...)
-  keyPrefix: BACKEND_OPTION,
-  evictionPolicyCheck: BACKEND_OPTION,
-  collection: BACKEND_OPTION,
-  fenceCollection: BACKEND_OPTION,
-  schema: BACKEND_OPTION,
-  tablePrefix: BACKEND_OPTION,
-  notify: BACKEND_OPTION,
-  operationTimeoutMs: BACKEND_OPTION,
-  cleanupInIsLocked: BACKEND_OPTION,
+  keyPrefix: REDIS_OPTION,
+  evictionPolicyCheck: REDIS_OPTION,
+  durability: REDIS_OPTION,
+  collection: FIRESTORE_OPTION,
+  fenceCollection: FIRESTORE_OPTION,
+  schema: POSTGRES_OPTION,
+  tablePrefix: POSTGRES_OPTION,
+  notify: POSTGRES_OPTION,
+  cleanupInIsLocked: FIRESTORE_OPTION,
+  operationTimeoutMs: EVERY_BACKEND_OPTION,
 });
 
 /**

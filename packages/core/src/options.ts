@@ -184,7 +184,7 @@ function resolveMaxHold(value: unknown, ttlMs: number, autoExtend: boolean): num
   ) {
     throw new LockError(
       "InvalidArgument",
-      `maxHoldMs must be Infinity or an integer of milliseconds >= ttlMs (${ttlMs}), got ${String(value)}`,
+      `maxHoldMs must be Infinity or an integer of milliseconds >= ttlMs (${ttlMs}), got ${describeValue(value)}`,
     );
   }
   return value;

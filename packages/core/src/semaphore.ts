@@ -1,3 +1,4 @@
+import { checkBackendArgument } from "./backend-argument";
 import { LockError } from "./errors";
 import { acquireResolved, type LockHandle } from "./handle";
 import { type LeaseSpace, semaphoreSpace } from "./lease-space";
@@ -76,6 +77,7 @@ export function acquirePermit<C extends BackendCapabilities>(
   options: SemaphoreOptions,
 ): Promise<LockHandle<C>> {
   try {
+    checkBackendArgument(backend, "acquirePermit()");
     const space = permitSpaceOf(backend, "acquirePermit()");
     return acquireResolved(
       space,

@@ -1,4 +1,13 @@
-import { acquire, createLock, forceRelease, type LockError, listLocks, readFence } from "../src";
+import {
+  acquire,
+  acquirePermit,
+  createLock,
+  forceRelease,
+  getByKey,
+  type LockError,
+  listLocks,
+  readFence,
+} from "../src";
 import { createMemoryBackend } from "../src/memory";
 import { closestName } from "../src/option-names";
 import { counting, eventually } from "./helpers";
@@ -74,11 +83,43 @@ describe("strict options: an unknown name is refused before any I/O", () => {
     const lock = createLock(createMemoryBackend());
     await expect(lock(() => "ran", { key: "k", keyPrefix: "app" } as never)).rejects.toEqual(
       invalid(
-        /"keyPrefix" in lock\(\) options: a backend option: pass it where the backend is made/,
+        /"keyPrefix" in lock\(\) options: an option of the Redis backend: pass it where that backend is made \(@syncguard\/redis's createLock\(client, options\), or its createRedisBackend\); PostgreSQL names its tables with schema and tablePrefix/,
+      ),
+    );
+    await expect(lock(() => "ran", { key: "k", tablePrefix: "app" } as never)).rejects.toEqual(
+      invalid(
+        /an option of the PostgreSQL backend: .*createPostgresBackend\); Redis names its keys with keyPrefix/,
       ),
     );
     await expect(lock(() => "ran", { key: "k", ttlMs: "100" } as never)).rejects.toEqual(
       invalid(/ttlMs must be .*, got the string "100"/),
+    );
+  });
+
+  it("a lock function (or anything else) where a backend belongs is InvalidArgument with advice, before any I/O", async () => {
+    const lock = createLock(createMemoryBackend());
+    const asBackend = lock as never;
+    await expect(acquire(asBackend, { key: "k" })).rejects.toEqual(
+      invalid(
+        /^acquire\(\) takes a backend, not a lock function: with a lock function, call lock\(fn, \{ key \}\) instead/,
+      ),
+    );
+    await expect(acquirePermit(asBackend, { key: "k", permits: 2 })).rejects.toEqual(
+      invalid(
+        /^acquirePermit\(\) takes a backend, not a lock function: .*lock\.semaphore\(fn, \{ key, permits \}\)/,
+      ),
+    );
+    await expect(getByKey(asBackend, "k")).rejects.toEqual(
+      invalid(
+        /^getByKey\(\) takes a backend, not a lock function: keep the backend the lock function was made on/,
+      ),
+    );
+    await expect(listLocks(asBackend)).rejects.toEqual(invalid(/^listLocks\(\) takes a backend/));
+    expect(() => createLock(asBackend)).toThrow(
+      invalid(/^createLock\(\) takes a backend, not a lock function/),
+    );
+    await expect(acquire(undefined as never, { key: "k" })).rejects.toEqual(
+      invalid(/^acquire\(\) needs a backend as its first argument .*got undefined/),
     );
   });
 

@@ -44,7 +44,7 @@ describe("durability options", () => {
   it.each([
     [{ replicas: 0, timeoutMs: 100 }, /durability.replicas must be an integer from 1/],
     [{ replicas: 1.5, timeoutMs: 100 }, /durability.replicas/],
-    [{ replicas: "1", timeoutMs: 100 }, /durability.replicas/],
+    [{ replicas: "1", timeoutMs: 100 }, /durability.replicas .*got the string "1"/],
     [{ replicas: 1 }, /durability.timeoutMs must be a positive integer/],
     [{ replicas: 1, timeoutMs: 10_000 }, /below operationTimeoutMs \(10000\)/],
     [{ replicas: 1, timeoutMs: 100, aof: "yes" }, /durability.aof must be true or false/],

@@ -1,5 +1,5 @@
 import { LockError } from "@syncguard/core";
-import { checkBackendOptionNames } from "@syncguard/core/driver";
+import { checkBackendOptionNames, describeValue } from "@syncguard/core/driver";
 import type { RedisDurability } from "../types";
 
 /** Every name the `durability` option takes. */
@@ -44,7 +44,7 @@ export function resolveDurability(
   ) {
     throw invalid(
       `durability.replicas must be an integer from 1 to ${MAX_DURABILITY_REPLICAS} ` +
-        `(replicas that must acknowledge each write), got ${String(replicas)}`,
+        `(replicas that must acknowledge each write), got ${describeValue(replicas)}`,
     );
   }
   if (typeof aof !== "boolean") throw invalid("durability.aof must be true or false");
@@ -56,11 +56,13 @@ export function resolveDurability(
   ) {
     throw invalid(
       `durability.timeoutMs must be a positive integer of milliseconds below operationTimeoutMs ` +
-        `(${operationTimeoutMs}), got ${String(timeoutMs)}`,
+        `(${operationTimeoutMs}), got ${describeValue(timeoutMs)}`,
     );
   }
   if (onShortfall !== "fail" && onShortfall !== "warn") {
-    throw invalid(`durability.onShortfall must be "fail" or "warn", got ${String(onShortfall)}`);
+    throw invalid(
+      `durability.onShortfall must be "fail" or "warn", got ${describeValue(onShortfall)}`,
+    );
   }
   return Object.freeze({ replicas, aof, timeoutMs, onShortfall });
 }
