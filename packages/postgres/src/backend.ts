@@ -62,7 +62,7 @@ export function createPostgresDriver(
     readFence: readFenceSql(config),
     withdraw: withdrawSql(config),
   };
-  const tables = `${config.locksTable}, ${config.fencesTable}, ${config.queueTable}, ${config.permitsTable}`;
+  const tables = config.allTables;
   return {
     capabilities: POSTGRES_CAPABILITIES,
     ...(config.logger ? { logger: config.logger } : {}),

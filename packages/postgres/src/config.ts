@@ -66,6 +66,8 @@ export interface PostgresConfig {
   /** Schema version 3: permits of semaphores (ADR-039), and the function that takes one. */
   readonly permitsTable: string;
   readonly acquirePermitFunction: string;
+  /** Every table of the schema, for error messages that say which are missing. */
+  readonly allTables: string;
   /** The NOTIFY channel releases are announced on: one per schema and prefix (a digest of both). */
   readonly channel: string;
   readonly logger?: Logger;
@@ -141,6 +143,7 @@ export function resolveConfig(options: PostgresBackendOptions = {}): PostgresCon
     "operationTimeoutMs",
   );
   const logger = validateLogger(options.logger);
+  const table = (suffix: string) => `"${schema}"."${tablePrefix}${suffix}"`;
   return Object.freeze({
     ...(logger ? { logger } : {}),
     schema,
@@ -148,12 +151,13 @@ export function resolveConfig(options: PostgresBackendOptions = {}): PostgresCon
     cleanupInIsLocked,
     operationTimeoutMs,
     notify,
-    locksTable: `"${schema}"."${tablePrefix}locks"`,
-    fencesTable: `"${schema}"."${tablePrefix}fences"`,
-    queueTable: `"${schema}"."${tablePrefix}queue"`,
-    relayFunction: `"${schema}"."${tablePrefix}relay"`,
-    permitsTable: `"${schema}"."${tablePrefix}permits"`,
-    acquirePermitFunction: `"${schema}"."${tablePrefix}acquire_permit"`,
+    locksTable: table("locks"),
+    fencesTable: table("fences"),
+    queueTable: table("queue"),
+    relayFunction: table("relay"),
+    permitsTable: table("permits"),
+    acquirePermitFunction: table("acquire_permit"),
+    allTables: ["locks", "fences", "queue", "permits"].map(table).join(", "),
     channel: `syncguard_release_${keyDigest(`${schema}.${tablePrefix}`, 16)}`,
   });
 }

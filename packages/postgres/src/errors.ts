@@ -10,8 +10,10 @@ import { MIGRATION_FILE } from "./schema";
 const RETRYABLE = new Set(["40001", "40P01"]); // serialization_failure, deadlock_detected
 const AUTH = new Set(["28000", "28P01", "42501"]);
 const MISSING = new Set(["42P01", "3F000"]); // undefined_table, invalid_schema_name
-/** undefined_column, undefined_function: tables laid out by an older schema version. */
-const OUTDATED = new Set(["42703", "42883"]);
+/** undefined_column: tables laid out by an older schema version. */
+const OUTDATED = new Set(["42703"]);
+/** undefined_function: a function of the schema is missing, with or without its tables. */
+const UNDEFINED_FUNCTION = "42883";
 /** The server refused or gave up on the statement; nothing was written. */
 const REFUSED = new Set([
   "57P01", // admin_shutdown
@@ -84,7 +86,9 @@ function isConnectionLoss(error: unknown): boolean {
 export function classifyPostgresError(error: unknown, mayHaveRun = false): LockErrorCode {
   const code = codeOf(error);
   if (code && AUTH.has(code)) return "AuthFailed";
-  if (code && (MISSING.has(code) || OUTDATED.has(code))) return "InvalidArgument";
+  if (code && (MISSING.has(code) || OUTDATED.has(code) || code === UNDEFINED_FUNCTION)) {
+    return "InvalidArgument";
+  }
   if (code && (REFUSED.has(code) || RETRYABLE.has(code) || code.startsWith("08"))) {
     return "ServiceUnavailable";
   }
@@ -111,6 +115,11 @@ export function toPostgresLockError(
   if (MISSING.has(codeOf(error) ?? "")) {
     message =
       `PostgreSQL ${operation} failed: the lock tables ${tables} do not exist. ` +
+      `Run setupSchema(client) once, or apply schemaSql() (for the default names: @syncguard/postgres/migrations/${MIGRATION_FILE}). Cause: ${detail}`;
+  } else if (codeOf(error) === UNDEFINED_FUNCTION) {
+    // A schema without the function may have no tables either (an empty schema) or older ones.
+    message =
+      `PostgreSQL ${operation} failed: the lock tables ${tables} do not exist, or are laid out by an older schema version without its functions. ` +
       `Run setupSchema(client) once, or apply schemaSql() (for the default names: @syncguard/postgres/migrations/${MIGRATION_FILE}). Cause: ${detail}`;
   } else if (OUTDATED.has(codeOf(error) ?? "")) {
     message =

@@ -29,7 +29,7 @@ export async function setupSchema(
 ): Promise<void> {
   if (!looksLikeClient(client)) throw new LockError("InvalidArgument", NOT_A_CLIENT);
   const config = resolveConfig(options);
-  const tables = `${config.locksTable}, ${config.fencesTable}, ${config.queueTable}`;
+  const tables = config.allTables;
   let state: SchemaState;
   try {
     const rows = await run(client, {

@@ -112,9 +112,7 @@ function abandon(ctx: DriverContext, s: Statement, ended: Promise<unknown>): voi
 }
 
 function mapped(ctx: DriverContext, s: Statement, error: unknown, sent: boolean): LockError {
-  const { locksTable, fencesTable, queueTable } = ctx.config;
-  const tables = `${locksTable}, ${fencesTable}, ${queueTable}`;
-  return toPostgresLockError(error, s.operation, sent && s.write, tables);
+  return toPostgresLockError(error, s.operation, sent && s.write, ctx.config.allTables);
 }
 
 function runOnce(ctx: DriverContext, s: Statement, deadline: number): Promise<PgQueryResultLike> {

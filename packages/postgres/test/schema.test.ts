@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { isLockError } from "@syncguard/core";
+import { acquirePermit, isLockError } from "@syncguard/core";
 import type { Pool } from "pg";
 import { createPostgresBackend, schemaSql, setupSchema } from "../src";
 import { freshSchema, newPool } from "./helpers";
@@ -77,6 +77,16 @@ it("missing tables are a clear InvalidArgument that says to run setupSchema; aft
     expect(isLockError(error, "InvalidArgument")).toBe(true);
     expect((error as Error).message).toMatch(/do not exist\. Run setupSchema/);
   }
+  await pool.query(`CREATE SCHEMA "${schema}"`); // empty: no tables, no functions
+  // A semaphore call fails on the missing permit function: it cannot tell an empty schema from
+  // an older one, and says both (it said only "older schema version").
+  const permit = await acquirePermit(backend, { key: "k", permits: 2, timeoutMs: 0 }).catch(
+    (e: unknown) => e,
+  );
+  expect(isLockError(permit, "InvalidArgument")).toBe(true);
+  expect((permit as Error).message).toMatch(
+    /do not exist, or are laid out by an older schema version without its functions\. Run setupSchema/,
+  );
   // The statements that failed to prepare are prepared again once the tables exist.
   await setupSchema(pool, { schema });
   expect((await backend.acquire({ key: "k", ttlMs: 1000 })).ok).toBe(true);
