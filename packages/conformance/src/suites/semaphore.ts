@@ -6,6 +6,7 @@ import { acquirePermit, createLock } from "@syncguard/core";
 import { compareFence, TIME_TOLERANCE_MS } from "@syncguard/core/driver";
 import { asLockBackend, type SuiteContext } from "../context";
 import { eventually, rejectsWithCode, uniqueKey } from "../helpers";
+import { semaphoreQueueTests } from "./semaphore-queue";
 import type { RaceSection } from "../race-protocol";
 import { raceInProcesses } from "./race";
 
@@ -25,6 +26,7 @@ export function semaphoreSuite(ctx: SuiteContext): void {
     ctx.skip("semaphore.expiry", "a crashed holder's permit comes back after its TTL", reason);
     ctx.skip("semaphore.fair", "a released permit goes to the longest waiter", reason);
     ctx.skip("semaphore.race", "permits across processes", reason);
+    semaphoreQueueTests(ctx, reason);
     return;
   }
   const backend = () => asLockBackend(ctx.backend);
@@ -141,6 +143,8 @@ export function semaphoreSuite(ctx: SuiteContext): void {
     },
     { timeoutMs: 60_000 },
   );
+
+  semaphoreQueueTests(ctx);
 
   const { worker } = ctx.options;
   if (!worker) {
