@@ -100,9 +100,13 @@ function departures(pkg: string): Finding[] {
     if (!files.includes("permits.ts"))
       say("permits", "the driver wires permits but operations/permits.ts is missing");
     // Required operations always; an optional one (withdraw) where permits.ts wires it.
-    const permits = files.includes("permits.ts") ? read(pkg, "src", "operations", "permits.ts") : "";
+    const permits = files.includes("permits.ts")
+      ? read(pkg, "src", "operations", "permits.ts")
+      : "";
     const wiredPermits = permitMethods
-      .filter(({ method, optional }) => !optional || new RegExp(`^\\s+${method}:`, "m").test(permits))
+      .filter(
+        ({ method, optional }) => !optional || new RegExp(`^\\s+${method}:`, "m").test(permits),
+      )
       .map(({ method }) => method);
     for (const method of wiredPermits) {
       const file = `${method}-permit.ts`;

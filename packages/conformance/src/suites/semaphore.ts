@@ -6,9 +6,9 @@ import { acquirePermit, createLock } from "@syncguard/core";
 import { compareFence, TIME_TOLERANCE_MS } from "@syncguard/core/driver";
 import { asLockBackend, type SuiteContext } from "../context";
 import { eventually, rejectsWithCode, uniqueKey } from "../helpers";
-import { semaphoreQueueTests } from "./semaphore-queue";
 import type { RaceSection } from "../race-protocol";
 import { raceInProcesses } from "./race";
+import { semaphoreQueueTests } from "./semaphore-queue";
 
 const RACE_PROCESSES = 8;
 const RACE_PERMITS = 3;
