@@ -66,6 +66,9 @@ export interface PostgresConfig {
   /** Schema version 3: permits of semaphores (ADR-039), and the function that takes one. */
   readonly permitsTable: string;
   readonly acquirePermitFunction: string;
+  /** Schema version 4: the permit waiters' queue, and the hand-off of a freed permit. */
+  readonly permitQueueTable: string;
+  readonly relayPermitFunction: string;
   /** The NOTIFY channel releases are announced on: one per schema and prefix (a digest of both). */
   readonly channel: string;
   readonly logger?: Logger;
@@ -154,6 +157,8 @@ export function resolveConfig(options: PostgresBackendOptions = {}): PostgresCon
     relayFunction: `"${schema}"."${tablePrefix}relay"`,
     permitsTable: `"${schema}"."${tablePrefix}permits"`,
     acquirePermitFunction: `"${schema}"."${tablePrefix}acquire_permit"`,
+    permitQueueTable: `"${schema}"."${tablePrefix}permit_queue"`,
+    relayPermitFunction: `"${schema}"."${tablePrefix}relay_permit"`,
     channel: `syncguard_release_${keyDigest(`${schema}.${tablePrefix}`, 16)}`,
   });
 }
