@@ -37,6 +37,7 @@ const REQUIRED: Record<string, string[]> = {
     "migrations/001_init.sql",
     "migrations/002_route_fences_and_wait_queue.sql",
     "migrations/003_semaphores.sql",
+    "migrations/004_permit_queue.sql",
   ],
   // Spawned by path as a child process (`node dist/race-worker.js`) by the race suite.
   "@syncguard/conformance": ["dist/race-worker.js", "RULES.md"],

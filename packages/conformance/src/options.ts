@@ -49,7 +49,8 @@ export interface ConformanceOptions<C extends BackendCapabilities = BackendCapab
      * The driver keeps a wait queue in the store (fair hand-off across processes, specs/
      * interface.md §8.3: it queues core's waiters, reserves a released key for the oldest and
      * implements `withdraw`): enables `[wait.fair]`, `[wait.reserved]` and `[wait.withdraw]`.
-     * Needs `createPeerBackend`.
+     * With `semaphore` too, the queue covers permits (the permit driver's `withdraw`): enables
+     * `[semaphore.fair-processes]` and `[semaphore.withdraw]`. Needs `createPeerBackend`.
      */
     waitQueue?: boolean;
     /**

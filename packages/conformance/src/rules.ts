@@ -141,6 +141,10 @@ export const RULES = {
     "With permits, a permit whose holder stopped renewing (a crashed holder) stops counting after its TTL and the tolerance: a waiter gets it with a newer fence, and the old holder can neither extend nor release it.",
   "semaphore.fair":
     "With permits, lock.semaphore waiters get a released permit in arrival order (each woken in turn, none lost).",
+  "semaphore.fair-processes":
+    "With permits and a wait queue (capabilities.waitQueue): lock.semaphore waiters on separate backends (as in separate processes) get released permits in arrival order, whatever their timeouts, each woken once: one attempt per waiter after the release.",
+  "semaphore.withdraw":
+    "With permits and a wait queue, permit waiters that give up (abort) leave the queue: the next release keeps the permit for none of them, so another caller takes it at once.",
   "semaphore.race":
     "With permits, across 8 processes taking permits of one key (permits 3): never more than 3 sections inside at once (each claims one of 3 slots shared by the processes), every section completes, no fence is issued twice, and a section called after another returned has a newer fence.",
   "election.handover":

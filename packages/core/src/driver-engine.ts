@@ -76,6 +76,7 @@ function permitView<C extends BackendCapabilities>(parts: DriverParts<C>): Permi
   const { driver, call } = parts;
   const permits = driver.permits!;
   const watches = parts.permits!.watches;
+  const { withdraw } = permits;
   return {
     async attempt(input) {
       const outcome = await call("acquirePermit", undefined, () => permits.acquire(input));
@@ -94,6 +95,12 @@ function permitView<C extends BackendCapabilities>(parts: DriverParts<C>): Permi
         : { ok: false };
     },
     ...(watches ? { subscribe: (key, listener) => watches.subscribe(key, listener) } : {}),
+    ...(withdraw
+      ? {
+          withdraw: (key, waiter) =>
+            call("abandonPermitWait", undefined, () => withdraw.call(permits, { key, waiter })),
+        }
+      : {}),
   };
 }
 

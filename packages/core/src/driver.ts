@@ -180,6 +180,11 @@ export interface PermitDriver {
   extend(input: DriverPermitExtendInput): Promise<{ readonly expiresAtMs: number } | undefined>;
   /** Optional wake-ups: calls `listener` when a permit of `key` may have become free. */
   watch?(key: string, listener: ReleaseListener): Promise<Unsubscribe>;
+  /**
+   * Optional, with a wait queue for permits: removes a waiter that gave up from the queue of
+   * semaphore `key`; a permit reserved for it goes to the next waiter (as `LockDriver.withdraw`).
+   */
+  withdraw?(input: { readonly key: string; readonly waiter: WaiterInfo }): Promise<void>;
 }
 
 /** One permit attempt: the lock attempt's input and the semaphore's number of permits. */

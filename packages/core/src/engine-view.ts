@@ -70,6 +70,8 @@ export interface PermitView<C extends BackendCapabilities = BackendCapabilities>
   /** Renews to now + ttlMs; `{ ok: false }` when the permit is no longer held. */
   extend(key: string, lockId: string, ttlMs: number): Promise<ExtendResult>;
   subscribe?(key: string, listener: ReleaseListener): Promise<Unsubscribe>;
+  /** Takes a permit waiter that gave up out of the store's queue (added in version 1 as optional). */
+  withdraw?(key: string, waiter: WaiterInfo): Promise<void>;
 }
 
 /** What `forceRelease` did: whether a live lock was deleted, and what it was. */

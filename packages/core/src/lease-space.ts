@@ -83,7 +83,7 @@ export function semaphoreSpace<C extends BackendCapabilities>(
     const view = engineView(backend as unknown as LockBackend<BackendCapabilities>);
     const { permits } = view;
     if (!permits) return undefined;
-    const { subscribe } = permits;
+    const { subscribe, withdraw } = permits;
     space = {
       kind: "semaphore",
       view,
@@ -100,6 +100,7 @@ export function semaphoreSpace<C extends BackendCapabilities>(
       ...(subscribe
         ? { subscribe: (key, listener) => subscribe.call(permits, key, listener) }
         : {}),
+      ...(withdraw ? { withdraw: (key, waiter) => withdraw.call(permits, key, waiter) } : {}),
       lingerMs: view.lingerMs,
     };
     semaphoreSpaces.set(backend, space);

@@ -1,11 +1,13 @@
 import {
   type AcquireResult,
+  acquirePermit,
   createLock,
   isLockError,
   type LockBackend,
   LockError,
   type LockEvent,
   type ReleaseResult,
+  whenIdle,
 } from "../src";
 import { defineBackend } from "../src/define-backend";
 import type { AcquireOptions } from "../src/for-drivers";
@@ -325,6 +327,28 @@ describe("bounded bookkeeping", () => {
       createLock(backend)(() => undefined, { key: "busy", timeoutMs: 50 }),
     ).rejects.toMatchObject({ code: "AcquisitionTimeout" });
     expect(withdrawn).toHaveLength(1);
+  });
+
+  it("a permit waiter that gives up after being queued is withdrawn from the semaphore's queue", async () => {
+    const withdrawn: string[] = [];
+    const driver = createMemoryDriver();
+    const permits = driver.permits!;
+    const backend = defineBackend({
+      ...driver,
+      permits: {
+        ...permits,
+        withdraw: async ({ key, waiter }) => {
+          withdrawn.push(`${key}:${waiter.id}`);
+        },
+      },
+    });
+    const held = await acquirePermit(backend, { key: "busy", permits: 1, ttlMs: 10_000 });
+    await expect(
+      acquirePermit(backend, { key: "busy", permits: 1, timeoutMs: 50 }),
+    ).rejects.toMatchObject({ code: "AcquisitionTimeout" });
+    await whenIdle(backend);
+    expect(withdrawn).toEqual([expect.stringMatching(/^busy:/)]);
+    await held.release();
   });
 });
 

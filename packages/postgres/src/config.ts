@@ -66,6 +66,9 @@ export interface PostgresConfig {
   /** Schema version 3: permits of semaphores (ADR-039), and the function that takes one. */
   readonly permitsTable: string;
   readonly acquirePermitFunction: string;
+  /** Schema version 4: the permit waiters' queue, and the hand-off of a freed permit. */
+  readonly permitQueueTable: string;
+  readonly relayPermitFunction: string;
   /** Every table of the schema, for error messages that say which are missing. */
   readonly allTables: string;
   /** The NOTIFY channel releases are announced on: one per schema and prefix (a digest of both). */
@@ -83,8 +86,11 @@ export const POSTGRES_DEFAULTS = Object.freeze({
 
 /** PostgreSQL truncates identifiers past 63 bytes (NAMEDATALEN - 1): two names could meet. */
 export const MAX_IDENTIFIER_BYTES = 63;
-/** The longest suffix added to the prefix ("fences"; "locks", "queue" and "relay" are shorter). */
-const LONGEST_SUFFIX = "fences";
+/**
+ * The longest suffix added to the prefix: the function "acquire_permit" (the tables' and the other
+ * functions' names are shorter). A longer prefix would let PostgreSQL truncate it silently.
+ */
+const LONGEST_SUFFIX = "acquire_permit";
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
@@ -157,7 +163,9 @@ export function resolveConfig(options: PostgresBackendOptions = {}): PostgresCon
     relayFunction: table("relay"),
     permitsTable: table("permits"),
     acquirePermitFunction: table("acquire_permit"),
-    allTables: ["locks", "fences", "queue", "permits"].map(table).join(", "),
+    permitQueueTable: table("permit_queue"),
+    relayPermitFunction: table("relay_permit"),
+    allTables: ["locks", "fences", "queue", "permits", "permit_queue"].map(table).join(", "),
     channel: `syncguard_release_${keyDigest(`${schema}.${tablePrefix}`, 16)}`,
   });
 }

@@ -1,4 +1,5 @@
 import { type PostgresBackendOptions, type PostgresConfig, resolveConfig } from "./config";
+import { permitQueueTableSql, relayPermitSql } from "./permit-relay";
 import { acquirePermitSql, permitsTableSql } from "./permits-sql";
 import { relaySql } from "./relay";
 import { ROUTES } from "./storage";
@@ -9,21 +10,23 @@ import { ROUTES } from "./storage";
  */
 const SETUP_LOCK_ID = 0x5347_0001; // "SG", first taken by schema version 1
 
-/** The schema version `schemaSql` creates (and brings tables of versions 1 and 2 to). */
-export const SCHEMA_VERSION = 3;
+/** The schema version `schemaSql` creates (and brings tables of versions 1 to 3 to). */
+export const SCHEMA_VERSION = 4;
 
 /** The shipped migration holding `schemaSql()` for the default names (in `migrations/`). */
-export const MIGRATION_FILE = "003_semaphores.sql";
+export const MIGRATION_FILE = "004_permit_queue.sql";
 
 /**
- * The DDL for one schema and table prefix, schema version 3: the lock table (a row per lock, the
+ * The DDL for one schema and table prefix, schema version 4: the lock table (a row per lock, the
  * unique lock_id index that release and extend use), the fence table (one counter per route, that
  * nothing ever deletes or lowers), the wait queue, the relay function that hands a released key
- * to the oldest waiter, and the permits of semaphores with the function that takes one
- * (ADR-039). Idempotent, and run on tables of version 1 it migrates them: the per-key counters are
- * folded into the route counters, none lower than the highest of them; on version 2 it adds the
- * semaphore objects. `migrations/003_semaphores.sql` is this text for the default names
- * (`002_route_fences_and_wait_queue.sql` is version 2's, unchanged).
+ * to the oldest waiter, the permits of semaphores with the function that takes one (ADR-039), and
+ * the permit waiters' queue with the function that hands a freed permit to the oldest of them.
+ * Idempotent, and run on tables of version 1 it migrates them: the per-key counters are folded
+ * into the route counters, none lower than the highest of them; on version 2 it adds the
+ * semaphore objects, on version 3 the permit queue (version 3's six-parameter acquire_permit is
+ * left in place for processes of version 3 still running). `migrations/004_permit_queue.sql` is
+ * this text for the default names (`002_*` and `003_*` are versions 2 and 3, unchanged).
  */
 export function schemaSql(options: PostgresBackendOptions = {}): string {
   return ddl(resolveConfig(options));
@@ -125,7 +128,14 @@ ${relaySql(config)}
 
 ${permitsTableSql(config)}
 
--- Takes a permit of a semaphore: one attempt, in its statement (see src/permits-sql.ts).
+${permitQueueTableSql(config)}
+
+-- Hands a freed permit to the semaphore's oldest waiter: called by a permit's release, in its
+-- statement (see src/permit-relay.ts).
+${relayPermitSql(config)}
+
+-- Takes a permit of a semaphore: one attempt, in its statement (see src/permits-sql.ts). Version 3
+-- took six parameters; that function stays for processes of version 3 (it does not queue).
 ${acquirePermitSql(config)}
 `;
 }

@@ -14,8 +14,8 @@ import { ddl, MIGRATION_FILE } from "./schema";
 import { type SchemaState, schemaStateSql, schemaStateValues, toSchemaState } from "./schema-state";
 
 /**
- * Makes sure the lock tables of schema version 3 exist. First one read of the system catalogs:
- * when every table has its columns and the relay function its current text, it returns without
+ * Makes sure the lock tables of schema version 4 exist. First one read of the system catalogs:
+ * when every table has its columns and every function its current text, it returns without
  * writing anything, so a role with only SELECT, INSERT, UPDATE, DELETE (and EXECUTE) can call it
  * at startup once the tables were set up. Otherwise it runs the DDL (`schemaSql(options)`): the
  * tables (and the schema, unless "public") are created, or tables of schema version 1 migrated,
@@ -92,7 +92,7 @@ function notPermitted(config: PostgresConfig, state: SchemaState, cause: unknown
       `(missing or outdated: ${state.missing.join(", ")}): ${lacks}; PostgreSQL said "${detail}". ` +
       "Grant what it lacks, or have an administrator run setupSchema or apply schemaSql() " +
       `(for the default names: @syncguard/postgres/migrations/${MIGRATION_FILE}); ` +
-      "this role then needs only SELECT, INSERT, UPDATE, DELETE on the tables and EXECUTE on the two functions, and its setupSchema changes nothing.",
+      "this role then needs only SELECT, INSERT, UPDATE, DELETE on the tables and EXECUTE on the functions, and its setupSchema changes nothing.",
     { cause },
   );
 }

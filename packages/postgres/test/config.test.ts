@@ -17,7 +17,7 @@ describe("options are validated synchronously (InvalidArgument)", () => {
     ["schema reserved by PostgreSQL", { schema: "pg_locks" }],
     ["schema over 63 characters", { schema: "s".repeat(64) }],
     ["prefix with a dot", { tablePrefix: "a.b" }],
-    ["prefix too long for its table names", { tablePrefix: "p".repeat(58) }],
+    ["prefix too long for its function names", { tablePrefix: "p".repeat(50) }],
     ["non-boolean notify", { notify: "yes" }],
     ["non-boolean cleanupInIsLocked", { cleanupInIsLocked: 1 }],
     ["zero operationTimeoutMs", { operationTimeoutMs: 0 }],
@@ -37,7 +37,7 @@ describe("options are validated synchronously (InvalidArgument)", () => {
 
   it("accepts an empty prefix and the longest legal one", () => {
     expect(() => createPostgresBackend(untouchable, { tablePrefix: "" })).not.toThrow();
-    expect(() => createPostgresBackend(untouchable, { tablePrefix: "p".repeat(57) })).not.toThrow();
+    expect(() => createPostgresBackend(untouchable, { tablePrefix: "p".repeat(49) })).not.toThrow();
   });
 
   it("a client without query() is refused, naming both supported clients", () => {

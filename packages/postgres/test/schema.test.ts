@@ -10,6 +10,8 @@ import { freshSchema, newPool } from "./helpers";
 const SCHEMA_V1_SHA256 = "f52b915d1d516b4162b79eb26c2ad5c6ae437203033fd9a187d10d8a3d52e4d7";
 /** SHA-256 of migrations/002_route_fences_and_wait_queue.sql as released with schema version 2. */
 const SCHEMA_V2_SHA256 = "3017935c1e01cd7a6727abe88fe12d9260b7bb323db657c04bc9af8081649807";
+/** SHA-256 of migrations/003_semaphores.sql as shipped with schema version 3. */
+const SCHEMA_V3_SHA256 = "2deb918e74ce17a02349d7617360feb53a0888584735ebcff5ccf848a5fab4e9";
 
 let pool: Pool;
 const schemas: string[] = [];
@@ -27,14 +29,15 @@ function schemaFor(label: string): string {
   return schema;
 }
 
-it("the shipped migration 003 is setupSchema's SQL for the default names; 001 and 002 are unchanged", () => {
+it("the shipped migration 004 is setupSchema's SQL for the default names; 001 to 003 are unchanged", () => {
   const migration = (file: string) =>
     readFileSync(join(__dirname, "..", "migrations", file), "utf8");
-  expect(migration("003_semaphores.sql")).toBe(schemaSql());
+  expect(migration("004_permit_queue.sql")).toBe(schemaSql());
   // Migration tools checksum applied files: released migrations must never change.
   const sha256 = (file: string) => createHash("sha256").update(migration(file)).digest("hex");
   expect(sha256("001_init.sql")).toBe(SCHEMA_V1_SHA256);
   expect(sha256("002_route_fences_and_wait_queue.sql")).toBe(SCHEMA_V2_SHA256);
+  expect(sha256("003_semaphores.sql")).toBe(SCHEMA_V3_SHA256);
 });
 
 it("setupSchema is idempotent and safe to run from several processes at once", async () => {
@@ -48,6 +51,7 @@ it("setupSchema is idempotent and safe to run from several processes at once", a
   expect(tables.rows.map((r) => r.table_name)).toEqual([
     "syncguard_fences",
     "syncguard_locks",
+    "syncguard_permit_queue",
     "syncguard_permits",
     "syncguard_queue",
   ]);

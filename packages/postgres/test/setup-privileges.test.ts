@@ -137,7 +137,7 @@ describe.each<[string, () => Promise<{ client: PgClientLike }>]>([
     expect(message).toContain(`role "${role}"`);
     expect(message).toContain(`CREATE on schema "${empty}"`);
     expect(message).toMatch(/schemaSql\(\)/);
-    expect(message).toContain("@syncguard/postgres/migrations/003_semaphores.sql");
+    expect(message).toContain("@syncguard/postgres/migrations/004_permit_queue.sql");
     expect((error as Error).cause).toMatchObject({ code: "42501" });
     const tables = await admin.query(
       "SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1",

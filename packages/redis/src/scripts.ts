@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { LOCK_ID_LENGTH, MAX_FENCE, TIME_TOLERANCE_MS } from "@syncguard/core/driver";
 import type { Sender, Settled } from "./clients/adapter";
 import { isNoScriptError, registerScriptSource } from "./errors";
+import PERMIT_QUEUE_LUA from "./permit-queue.lua";
 import RECORD_LUA from "./record.lua";
 import type { ScriptCall, ScriptClient } from "./types";
 
@@ -19,17 +20,24 @@ export interface LuaScript {
   readonly sha: string;
 }
 
-/** The line of a script body where the record helpers (record.lua) go. */
-const RECORD_HELPERS = "--@record";
+/**
+ * The lines of a script body where shared helpers go: the lock record's (record.lua), and the
+ * hand-off of a freed permit to a semaphore's oldest waiter (permit-queue.lua).
+ */
+const HELPERS: ReadonlyMap<string, string> = new Map([
+  ["--@record", RECORD_LUA],
+  ["--@permit-queue", PERMIT_QUEUE_LUA],
+]);
 
 /** 1-based offset of the `waited` flag in a lock record: right after the lockId and its `|`. */
 export const WAITED_AT = LOCK_ID_LENGTH + 2;
 
 /**
  * A script as Redis runs it: constants written in (no call has to send them), then the body from
- * its .lua file with the shared record helpers (record.lua) at its `--@record` line. Lua creates
- * a script's local functions every time the script runs past them, so the common path of each
- * script comes first and returns before the helpers (a body without the line gets none).
+ * its .lua file with the shared helpers at their lines (`--@record`: record.lua, `--@permit-queue`:
+ * permit-queue.lua). Lua creates a script's local functions every time the script runs past them,
+ * so the common path of each script comes first and returns before the helpers (a body without
+ * the line gets none).
  */
 export function defineLuaScript(
   name: string,
@@ -49,7 +57,7 @@ export function defineLuaScript(
     .join("");
   const withHelpers = body
     .split("\n")
-    .map((line) => (line.trim() === RECORD_HELPERS ? RECORD_LUA : line))
+    .map((line) => HELPERS.get(line.trim()) ?? line)
     .join("\n");
   const source = `${prelude}local PUBLISH_COMMAND = '${publishCommand}'\n${withHelpers}`;
   const sha = createHash("sha1").update(source).digest("hex");

@@ -46,11 +46,22 @@ function clientConformance(library: ClientLibrary, mode: Mode): void {
   else env.REDIS_CLUSTER_NODES = clusterNodes().join(",");
   runConformance({
     name: `redis (${mode}, ${CLIENT_LABELS[library]})`,
-    capabilities: { subscribe: true, list: true, readFence: true, semaphore: true },
+    capabilities: {
+      subscribe: true,
+      list: true,
+      readFence: true,
+      waitQueue: true,
+      semaphore: true,
+    },
     createBackend: async () => {
       connection = await connectWith(library, mode);
       backend = createRedisBackend(connection.client, { keyPrefix });
       return backend;
+    },
+    // Another process's backend on the same deployment: its own local waiters and subscriber.
+    createPeerBackend: () => {
+      if (!connection) throw new Error("createPeerBackend before createBackend");
+      return createRedisBackend(connection.client, { keyPrefix });
     },
     teardown: async () => {
       await backend?.close();

@@ -35,8 +35,19 @@ function driverOperations(): string[] {
   return [...body.matchAll(/^ {2}(\w+)\??\((input|key):/gm)].map((match) => match[1] as string);
 }
 
-/** PermitDriver's operations (its optional `watch` is wired in operations/permits.ts). */
-const PERMIT_OPERATIONS = ["acquire", "release", "extend"] as const;
+/**
+ * PermitDriver's operations that take an input (its optional `watch` is wired in
+ * operations/permits.ts itself), read from core's PermitDriver: a method core adds is checked too.
+ */
+function permitOperations(): { readonly method: string; readonly optional: boolean }[] {
+  const source = read("core", "src", "driver.ts");
+  const body = /export interface PermitDriver \{([\s\S]*?)\n\}/.exec(source)?.[1];
+  if (!body) throw new Error("PermitDriver not found in packages/core/src/driver.ts");
+  return [...body.matchAll(/^ {2}(\w+)(\?)?\(input:/gm)].map((match) => ({
+    method: match[1] as string,
+    optional: match[2] === "?",
+  }));
+}
 
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const storeName = (pkg: string): string => pkg[0]?.toUpperCase() + pkg.slice(1);
@@ -45,6 +56,7 @@ const storePackages = readdirSync(PACKAGES).filter((pkg) =>
   existsSync(join(PACKAGES, pkg, "src", "operations")),
 );
 const operations = driverOperations();
+const permitMethods = permitOperations();
 
 interface Finding {
   readonly where: string;
@@ -87,7 +99,16 @@ function departures(pkg: string): Finding[] {
     ownFiles.add("permits.ts");
     if (!files.includes("permits.ts"))
       say("permits", "the driver wires permits but operations/permits.ts is missing");
-    for (const method of PERMIT_OPERATIONS) {
+    // Required operations always; an optional one (withdraw) where permits.ts wires it.
+    const permits = files.includes("permits.ts")
+      ? read(pkg, "src", "operations", "permits.ts")
+      : "";
+    const wiredPermits = permitMethods
+      .filter(
+        ({ method, optional }) => !optional || new RegExp(`^\\s+${method}:`, "m").test(permits),
+      )
+      .map(({ method }) => method);
+    for (const method of wiredPermits) {
       const file = `${method}-permit.ts`;
       ownFiles.add(file);
       if (!files.includes(file)) {

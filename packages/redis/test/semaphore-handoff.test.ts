@@ -92,4 +92,61 @@ describe.each(MODES)("semaphore hand-off (%s)", (mode) => {
     expect(await refused).toMatchObject({ acquired: false });
     expect(await attempt()).toMatchObject({ acquired: true });
   });
+
+  it("a waiter that gives up while a permit is reserved for it passes the permit to the next waiter", async () => {
+    const [holder, first, second, latecomer] = [
+      await newBackend(),
+      await newBackend(),
+      await newBackend(),
+      await newBackend(),
+    ];
+    const key = uniqueKey("sem-withdraw");
+    const held = await acquirePermit(holder.backend, { key, permits: 1, ttlMs: 20_000 });
+    const attempt = (driver: typeof first.driver, id?: string) =>
+      driver.permits!.acquire({
+        key,
+        tag: keyTag(key),
+        ttlMs: 5_000,
+        lockId: generateLockId(key),
+        permits: 1,
+        ...(id ? { waiter: { id, timeoutMs: 10_000, budgetMs: 10_000 } } : {}),
+      });
+    const quitter = { id: "first-waiter", timeoutMs: 10_000, budgetMs: 10_000 };
+    expect(await attempt(first.driver, quitter.id)).toMatchObject({ acquired: false });
+    expect(await attempt(second.driver, "second-waiter")).toMatchObject({ acquired: false });
+    await held.release(); // reserved for the first waiter, who gives up
+    await first.driver.permits!.withdraw!({ key, waiter: quitter });
+    expect(await attempt(latecomer.driver)).toMatchObject({ acquired: false });
+    expect(await attempt(second.driver, "second-waiter")).toMatchObject({ acquired: true });
+  });
+
+  it("a queued waiter that gives up is not handed the next released permit", async () => {
+    const [holder, quitter, latecomer] = [
+      await newBackend(),
+      await newBackend(),
+      await newBackend(),
+    ];
+    const key = uniqueKey("sem-withdraw-queued");
+    const held = await acquirePermit(holder.backend, { key, permits: 1, ttlMs: 20_000 });
+    const waiter = { id: "quitting-waiter", timeoutMs: 10_000, budgetMs: 10_000 };
+    const queued = await quitter.driver.permits!.acquire({
+      key,
+      tag: keyTag(key),
+      ttlMs: 5_000,
+      lockId: generateLockId(key),
+      permits: 1,
+      waiter,
+    });
+    expect(queued).toMatchObject({ acquired: false });
+    await quitter.driver.permits!.withdraw!({ key, waiter });
+    await held.release();
+    const late = await latecomer.driver.permits!.acquire({
+      key,
+      tag: keyTag(key),
+      ttlMs: 5_000,
+      lockId: generateLockId(key),
+      permits: 1,
+    });
+    expect(late).toMatchObject({ acquired: true });
+  });
 });

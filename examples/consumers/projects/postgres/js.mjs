@@ -9,7 +9,7 @@ const { roundTrip, url } = require("./lock-round-trip.js");
 const resolved = fileURLToPath(import.meta.resolve("@syncguard/postgres"));
 // The shipped migration, through the package's exports.
 const migration = fileURLToPath(
-  import.meta.resolve("@syncguard/postgres/migrations/003_semaphores.sql"),
+  import.meta.resolve("@syncguard/postgres/migrations/004_permit_queue.sql"),
 );
 
 const sql = postgres(url, { max: 4, onnotice: () => {} });

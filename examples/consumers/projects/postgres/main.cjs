@@ -11,7 +11,7 @@ roundTrip({
   format: "cjs",
   resolved: require.resolve("@syncguard/postgres"),
   // The shipped migration, through the package's exports.
-  migration: require.resolve("@syncguard/postgres/migrations/003_semaphores.sql"),
+  migration: require.resolve("@syncguard/postgres/migrations/004_permit_queue.sql"),
 }).catch((error) => {
   console.error(error);
   process.exit(1);

@@ -8,6 +8,7 @@ import { asLockBackend, type SuiteContext } from "../context";
 import { eventually, rejectsWithCode, uniqueKey } from "../helpers";
 import type { RaceSection } from "../race-protocol";
 import { raceInProcesses } from "./race";
+import { semaphoreQueueTests } from "./semaphore-queue";
 
 const RACE_PROCESSES = 8;
 const RACE_PERMITS = 3;
@@ -25,6 +26,7 @@ export function semaphoreSuite(ctx: SuiteContext): void {
     ctx.skip("semaphore.expiry", "a crashed holder's permit comes back after its TTL", reason);
     ctx.skip("semaphore.fair", "a released permit goes to the longest waiter", reason);
     ctx.skip("semaphore.race", "permits across processes", reason);
+    semaphoreQueueTests(ctx, reason);
     return;
   }
   const backend = () => asLockBackend(ctx.backend);
@@ -141,6 +143,8 @@ export function semaphoreSuite(ctx: SuiteContext): void {
     },
     { timeoutMs: 60_000 },
   );
+
+  semaphoreQueueTests(ctx);
 
   const { worker } = ctx.options;
   if (!worker) {

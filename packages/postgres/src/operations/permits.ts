@@ -4,25 +4,33 @@ import { semaphoreWatchKey } from "../semaphore-name";
 import { acquirePermit, acquirePermitStatement } from "./acquire-permit";
 import { extendPermit, extendPermitSql } from "./extend-permit";
 import { releasePermit, releasePermitSql } from "./release-permit";
+import { withdrawPermit, withdrawPermitSql } from "./withdraw-permit";
 
 /**
  * The PostgreSQL driver's semaphores (ADR-039): rows of the permits table (schema version 3),
- * taken by the schema's acquire_permit function; releases are announced on the backend's channel
- * as a lock's are, under the semaphore's own name, so the backend's one watcher serves both.
+ * taken by the schema's acquire_permit function; with wake-ups, waiters queue in the permit queue
+ * (version 4) and a release hands the freed permit to the oldest (relay_permit). Releases are
+ * announced on the backend's channel as a lock's are, under the semaphore's own name, so the
+ * backend's one watcher serves both.
  */
 export function postgresPermits(ctx: DriverContext): PermitDriver {
   const sql = {
     acquire: acquirePermitStatement(ctx.config),
     release: releasePermitSql(ctx.config),
     extend: extendPermitSql(ctx.config),
+    withdraw: withdrawPermitSql(ctx.config),
   };
   const { watcher } = ctx;
   return {
     acquire: (input) => acquirePermit(ctx, sql.acquire, input),
     release: (input) => releasePermit(ctx, sql.release, input),
     extend: (input) => extendPermit(ctx, sql.extend, input),
+    // The wait queue needs wake-ups: a waiter is handed a permit through its notification.
     ...(watcher
-      ? { watch: (key, listener) => watcher.watch(semaphoreWatchKey(key), listener) }
+      ? {
+          watch: (key, listener) => watcher.watch(semaphoreWatchKey(key), listener),
+          withdraw: (input) => withdrawPermit(ctx, sql.withdraw, input),
+        }
       : {}),
   };
 }

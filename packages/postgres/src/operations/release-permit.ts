@@ -8,19 +8,27 @@ import type { DriverContext } from "../context";
 import { semaphoreName } from "../semaphore-name";
 import { runStatement } from "../statement";
 import { NOW_MS } from "../storage";
+import { parseReleasePayload } from "../wait-queue";
 
 /**
- * Deletes the permit if `lockId` holds a live one, and announces the release on the backend's
- * channel in the same statement (`fence/name`, as a lock's release without a waiter): one permit
- * came free, whoever waits tries again. Without wake-ups (`notify: false`) a plain delete.
+ * Deletes the permit if `lockId` holds a live one, and hands the freed slot on in the same
+ * statement: the schema's permit relay reserves it for the semaphore's oldest waiter and
+ * announces the release on the backend's channel (`fence:waiter:ms/name`, or `fence/name` when
+ * nobody waits: whoever waits tries again). Without wake-ups (`notify: false`) there is no queue:
+ * a plain delete.
  */
-export function releasePermitSql({ permitsTable, notify }: PostgresConfig): string {
-  const gone = `DELETE FROM ${permitsTable} p
-WHERE p.name = $1 AND p.lock_id = $2 AND p.expires_at_ms + ${TIME_TOLERANCE_MS} > ${NOW_MS}
-RETURNING p.fence::text || '/' || p.name AS announced`;
-  if (!notify) return gone;
-  return `WITH gone AS (${gone})
-SELECT gone.announced, pg_notify($3::text, gone.announced) FROM gone`;
+export function releasePermitSql({
+  permitsTable,
+  relayPermitFunction,
+  notify,
+}: PostgresConfig): string {
+  const live = `p.name = $1 AND p.lock_id = $2 AND p.expires_at_ms + ${TIME_TOLERANCE_MS} > ${NOW_MS}`;
+  if (!notify) return `DELETE FROM ${permitsTable} p WHERE ${live} RETURNING NULL AS announced`;
+  return `WITH gone AS (
+  DELETE FROM ${permitsTable} p WHERE ${live} RETURNING p.name, p.key, p.permits, p.fence
+)
+SELECT ${relayPermitFunction}(gone.name, gone.key, gone.permits, gone.fence, $3::text) AS announced
+FROM gone`;
 }
 
 export async function releasePermit(
@@ -40,9 +48,12 @@ export async function releasePermit(
   });
   const row = result.rows[0];
   if (!row) return { released: false };
+  if (typeof row.announced !== "string") return { released: true };
   // Waiters in this process hear it now, ahead of the server's copy (see NotifyWatcher).
-  if (ctx.config.notify && typeof row.announced === "string") {
-    ctx.watcher?.releasedHere(row.announced);
-  }
-  return { released: true };
+  ctx.watcher?.releasedHere(row.announced);
+  // Handed to a waiter: core's releaser then lets it in first.
+  return {
+    released: true,
+    contended: parseReleasePayload(row.announced).reservedFor !== undefined,
+  };
 }

@@ -5,6 +5,7 @@ import type { Watcher } from "../watcher";
 import { acquirePermit } from "./acquire-permit";
 import { extendPermit } from "./extend-permit";
 import { releasePermit } from "./release-permit";
+import { withdrawPermit } from "./withdraw-permit";
 
 /** Runs an operation once the backend's first-use checks have passed (see backend.ts). */
 export type CheckedCall = <T>(
@@ -14,8 +15,8 @@ export type CheckedCall = <T>(
 ) => Promise<T>;
 
 /**
- * The Redis driver's semaphores (ADR-039): one sorted set and one hash per semaphore key, in one
- * slot. A release is announced on the channel the lock of the semaphore's watch key would use, so
+ * The Redis driver's semaphores (ADR-039): one sorted set and one hash per semaphore key, and a
+ * wait queue, in one slot. A release is announced on the channel the lock of the semaphore's watch key would use, so
  * the backend's one watcher serves both.
  */
 export function redisPermits(
@@ -30,5 +31,7 @@ export function redisPermits(
     release: (input) => checked("releasePermit", route(input.key), () => releasePermit(ctx, input)),
     extend: (input) => checked("extendPermit", route(input.key), () => extendPermit(ctx, input)),
     watch: (key, listener) => watcher.watch(semaphoreWatchKey(key), listener),
+    withdraw: (input) =>
+      checked("withdrawPermit", route(input.key), () => withdrawPermit(ctx, input)),
   };
 }
