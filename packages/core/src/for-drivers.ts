@@ -116,6 +116,7 @@ export {
   validateLockId,
   validateLockIdForKey,
 } from "./lock-id";
+export { type LockFunctionTraits, lockFunctionTraits } from "./lock";
 export { type LogFields, validateLogger, writeLog } from "./logger";
 export { hashLockId } from "./lookup";
 export {
