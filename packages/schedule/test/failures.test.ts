@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { LockFunction } from "@syncguard/core";
 import { createLock } from "@syncguard/redis";
+import { CronJob } from "cron";
 import cron from "node-cron";
 import { createClient } from "redis";
 import { createRunCoordinator, runOnce, type ScheduleEvent } from "../src";
@@ -181,4 +182,26 @@ it('node-cron: a bad distributedLease ("30s") is refused naming distributedLease
     ),
   });
   expect(await client.keys(`*${name}*`)).toEqual([]);
+});
+
+it("cron (kelektiv): a job that throws is reported failed to onEvent; the tick resolves, so cron's errorHandler sees nothing", async () => {
+  const name = uniqueName("cron-failed");
+  const seen = recorder();
+  const boom = new Error("cron job failed");
+  const handled: unknown[] = [];
+  const job = CronJob.from({
+    cronTime: "* * * * * *",
+    onTick: runOnce(lock, { name, ttlMs: 3_000, onEvent: seen.onEvent }, () => {
+      throw boom;
+    }),
+    errorHandler: (error: unknown) => handled.push(error),
+    start: true,
+  });
+  const deadline = performance.now() + 10_000;
+  while (seen.events.length === 0 && performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await job.stop();
+  expect(seen.events[0]).toMatchObject({ type: "failed", name, error: boom });
+  expect(handled).toEqual([]);
 });
