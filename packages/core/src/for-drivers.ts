@@ -106,6 +106,7 @@ export {
   truncateUtf8,
   utf8Bytes,
 } from "./keys";
+export { type LockFunctionTraits, lockFunctionTraits } from "./lock";
 export {
   generateLockId,
   isLockId,
@@ -116,7 +117,6 @@ export {
   validateLockId,
   validateLockIdForKey,
 } from "./lock-id";
-export { type LockFunctionTraits, lockFunctionTraits } from "./lock";
 export { type LogFields, validateLogger, writeLog } from "./logger";
 export { hashLockId } from "./lookup";
 export {

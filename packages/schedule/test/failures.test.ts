@@ -205,3 +205,27 @@ it("cron (kelektiv): a job that throws is reported failed to onEvent; the tick r
   expect(seen.events[0]).toMatchObject({ type: "failed", name, error: boom });
   expect(handled).toEqual([]);
 });
+
+it("a trigger after lock.close() resolves and reports nothing: a shutdown is not a failure", async () => {
+  const quiet: string[] = [];
+  const closed = createLock(client, {
+    keyPrefix: `sg-sched-closed-${randomBytes(4).toString("hex")}`,
+    logger: { warn: (m: string) => quiet.push(m), error: (m: string) => quiet.push(m) },
+  });
+  await closed.close();
+  const seen = recorder();
+  let ran = 0;
+  const tick = runOnce(
+    closed,
+    { name: uniqueName("closed"), ttlMs: 3_000, onEvent: seen.onEvent },
+    () => {
+      ran++;
+    },
+  );
+  await expect(tick(new Date())).resolves.toBeUndefined();
+  const silentTick = runOnce(closed, { name: uniqueName("closed"), ttlMs: 3_000 }, () => {
+    ran++;
+  });
+  await expect(silentTick(new Date())).resolves.toBeUndefined();
+  expect({ ran, events: seen.events, logged: quiet }).toEqual({ ran: 0, events: [], logged: [] });
+});
