@@ -110,6 +110,19 @@ async function runSchedule(storeEnv: Record<string, string>) {
   return { lines, firstSlot, killSlot, killed };
 }
 
+/**
+ * cron (kelektiv) warns on stderr when its timer fires late on a loaded machine and it still
+ * fires the tick ("... Executing immediately."): the scheduler's own notice, not an error here.
+ */
+const withoutTimerNotices = (stderr: string): string =>
+  stderr
+    .split("\n")
+    .filter(
+      (line) =>
+        !/^\[Cron\] Missed execution deadline by \d+ms .*Executing immediately\.$/.test(line),
+    )
+    .join("\n");
+
 function check({ lines, firstSlot, killSlot, killed }: Awaited<ReturnType<typeof runSchedule>>) {
   // Every worker but the killed one ran to its end without an error.
   const exits = lines.filter((l) => l.type === "exit");
@@ -117,7 +130,7 @@ function check({ lines, firstSlot, killSlot, killed }: Awaited<ReturnType<typeof
   for (const exit of exits) {
     if (exit.w === killed) expect(exit.reason).toBe("SIGKILL");
     else
-      expect({ w: exit.w, exit: exit.reason, stderr: exit.error }).toEqual({
+      expect({ w: exit.w, exit: exit.reason, stderr: withoutTimerNotices(exit.error!) }).toEqual({
         w: exit.w,
         exit: "0",
         stderr: "",
