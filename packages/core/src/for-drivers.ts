@@ -106,6 +106,7 @@ export {
   truncateUtf8,
   utf8Bytes,
 } from "./keys";
+export { type LockFunctionTraits, lockFunctionTraits } from "./lock";
 export {
   generateLockId,
   isLockId,

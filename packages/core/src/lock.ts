@@ -1,4 +1,5 @@
 import { checkBackendArgument } from "./backend-argument";
+import { engineView } from "./engine-view";
 import { isLockError, LockError } from "./errors";
 import {
   acquireResolved,
@@ -9,6 +10,7 @@ import {
   lostErrorOf,
 } from "./handle";
 import { type LeaseSpace, lockSpace } from "./lease-space";
+import type { Logger } from "./logger";
 import {
   LockOptionResolver,
   type LockOptions,
@@ -87,6 +89,28 @@ const lockClosings = new WeakMap<object, AbortSignal>();
 export function closingSignalOf(lock: object): AbortSignal | undefined {
   return lockClosings.get(lock);
 }
+
+/** What an integration built on lock functions reads from one (see {@link lockFunctionTraits}). */
+export interface LockFunctionTraits {
+  /** Where the lock function's calls write warnings: its `logger` default, else its backend's. */
+  readonly logger: Logger | undefined;
+  /** Aborts when `close()` is called on the lock function. */
+  readonly closing: AbortSignal;
+}
+
+/**
+ * The logger and closing signal of a lock function this copy of core made, else undefined. For
+ * integrations that run work on a lock function and must report or stop it the way its own calls
+ * do (`@syncguard/schedule` logs a failed scheduled run there, and tells shutdown from failure).
+ */
+export function lockFunctionTraits(lock: object): LockFunctionTraits | undefined {
+  const closing = lockClosings.get(lock);
+  const backend = lockBackends.get(lock);
+  if (closing === undefined || backend === undefined) return undefined;
+  return { logger: lockLoggers.get(lock) ?? engineView(backend).logger, closing };
+}
+
+const lockLoggers = new WeakMap<object, Logger>();
 
 /** The backend a lock function was made on, if this copy of core made it. */
 export function backendOfLock<C extends BackendCapabilities>(
@@ -193,6 +217,7 @@ export function createLockWith<C extends BackendCapabilities>(
   const made = Object.assign(lock, { ifFree, semaphore, close, [Symbol.asyncDispose]: close });
   lockBackends.set(made, backend as unknown as LockBackend<BackendCapabilities>);
   lockClosings.set(made, scope.closing);
+  if (defaults.logger !== undefined) lockLoggers.set(made, defaults.logger);
   return made;
 }
 

@@ -10,7 +10,7 @@ import "reflect-metadata";
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { Inject, Injectable } from "@nestjs/common";
-import { Interval, ScheduleModule } from "@nestjs/schedule";
+import { Cron, Interval, ScheduleModule } from "@nestjs/schedule";
 import { Test } from "@nestjs/testing";
 import { createLock } from "@syncguard/redis";
 import { createClient } from "redis";
@@ -166,4 +166,54 @@ it("@Interval(1000) with @RunOnce: two app instances run each 1 s window once", 
   checkOncePerSlot(runs, 1_000);
   // Runs carry the default key, <class>.<method>.
   expect(events[0]).toMatchObject({ name: "IntervalJobs.everyInterval" });
+});
+
+const failures: ScheduleEvent[] = [];
+
+@Injectable()
+class FailingJobs {
+  @Cron("* * * * * *")
+  @RunOnce({ ttlMs: 3_000, onEvent: (e) => failures.push(e) })
+  async reported(): Promise<void> {
+    throw new Error("reported job failed");
+  }
+
+  @Cron("* * * * * *")
+  @RunOnce({ ttlMs: 3_000 })
+  async logged(): Promise<void> {
+    throw new Error("logged job failed");
+  }
+}
+
+it("@Cron with @RunOnce, a method that throws: failed goes to onEvent, or without one to the lock function's logger", async () => {
+  const client = await createClient({ url: REDIS_URL }).connect();
+  const logged: { message: string; error: unknown }[] = [];
+  const logger = {
+    warn() {},
+    error: (message: string, fields?: { error?: unknown }) => {
+      logged.push({ message, error: fields?.error });
+    },
+  };
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      ScheduleModule.forRoot(),
+      SyncGuardModule.forRoot({
+        lock: createLock(client, { keyPrefix: uniqueName("nest-fail"), logger }),
+      }),
+    ],
+    providers: [FailingJobs],
+  }).compile();
+  await moduleRef.init();
+  await waitFor(() => failures.length > 0 && logged.length > 0, 10_000);
+  await moduleRef.close();
+  await client.close();
+
+  expect(failures.map((e) => e.type)).not.toContain("ran");
+  expect(failures[0]).toMatchObject({
+    type: "failed",
+    name: "FailingJobs.reported",
+    error: new Error("reported job failed"),
+  });
+  expect(logged[0]!.message).toContain('"FailingJobs.logged"');
+  expect(logged[0]!.error).toEqual(new Error("logged job failed"));
 });

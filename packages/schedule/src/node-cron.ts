@@ -28,8 +28,9 @@ export interface RunCoordinator {
   onComplete(key: string): Promise<void>;
   /**
    * Wraps a task function so it receives its {@link ScheduledRun} (slot, fence, signal) before
-   * node-cron's own context. Only for executions this coordinator let through: a direct
-   * `task.execute()` is not coordinated and is refused.
+   * node-cron's own context, and so its error makes the slot `failed` (node-cron catches the
+   * error and logs it; the coordinator sees only what this wrapper sees). Only for executions
+   * this coordinator let through: a direct `task.execute()` is not coordinated and is refused.
    */
   task<T>(
     fn: (run: ScheduledRun, context: NodeCronTaskContext) => T | Promise<T>,
@@ -39,6 +40,11 @@ export interface RunCoordinator {
 /** One execution node-cron was allowed to start, until it reports completion. */
 interface HeldRun {
   run?: ScheduledRun;
+  /**
+   * What the task function threw (seen by `coordinator.task()`): node-cron catches it and still
+   * calls `onComplete`, so the run learns it here.
+   */
+  failure?: { error: unknown };
   finish(): void;
   outcome?: Promise<SlotOutcome<void>>;
 }
@@ -78,11 +84,18 @@ export function createRunCoordinator(
     }
     let job: ReturnType<typeof jobSettings>;
     try {
-      job = jobSettings(shared, parsed.name, ttlMs, "node-cron task (name, distributedLease)");
+      job = jobSettings(
+        shared,
+        parsed.name,
+        ttlMs,
+        `node-cron task ${JSON.stringify(parsed.name.slice(0, 200))}`,
+        "distributedLease",
+      );
     } catch (error) {
+      // node-cron logs it ("Run coordinator failed") and skips the execution (fail-closed).
       return Promise.reject(error);
     }
-    return new Promise<boolean>((resolve, reject) => {
+    return new Promise<boolean>((resolve) => {
       let finish!: () => void;
       const finished = new Promise<void>((done) => {
         finish = done;
@@ -105,19 +118,16 @@ export function createRunCoordinator(
           });
           await Promise.race([finished, aborted]);
           run.signal.removeEventListener("abort", onAbort);
+          // The task's own error makes the slot failed, as with every other scheduler.
+          if (entry.failure !== undefined) throw entry.failure.error;
         },
       );
       entry.outcome = outcome;
-      outcome.then(
-        (settled) => {
-          if (!settled.ran) resolve(false);
-        },
-        (error: unknown) => {
-          // Before the execution started node-cron learns it here and skips (fail-closed);
-          // after, onComplete reports it.
-          if (entry.run === undefined) reject(error);
-        },
-      );
+      // Never rejects: a failure before the execution was reported there (failed), and node-cron
+      // skips the execution; after it started, the execution's end settles it.
+      void outcome.then((settled) => {
+        if (!settled.ran) resolve(false);
+      });
     });
   };
 
@@ -144,7 +154,12 @@ export function createRunCoordinator(
           `coordinator.task(): no coordinated run for ${key ?? "this execution"}: schedule the task with { name, distributed: true, runCoordinator } (a direct task.execute() is not coordinated)`,
         );
       }
-      return fn(entry.run, context);
+      try {
+        return await fn(entry.run, context);
+      } catch (error) {
+        entry.failure = { error };
+        throw error;
+      }
     };
 
   return { shouldRun, onComplete, task };

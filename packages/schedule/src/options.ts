@@ -163,12 +163,16 @@ export function resolveCoordinatorOptions(options: unknown, where: string): Sche
   return resolveShared(options as ScheduleOptions, where);
 }
 
-/** A job's name and lease over shared settings: the name must make valid keys. */
+/**
+ * A job's name and lease over shared settings: the name must make valid keys. `leaseName` is
+ * what the caller calls the lease (node-cron: `distributedLease`), so messages name what was set.
+ */
 export function jobSettings(
   shared: ScheduleSettings,
   name: unknown,
   ttlMs: unknown,
   where: string,
+  leaseName = "ttlMs",
 ): JobSettings {
   if (typeof name !== "string" || name.length === 0) {
     throw new LockError(
@@ -178,12 +182,12 @@ export function jobSettings(
   }
   // The longest key a job uses is a slot key: a name too long for it fails here, not at a tick.
   normalizeKey(slotKey(name, 0));
-  const ttl = validateTtl(ttlMs);
+  const ttl = validateTtl(ttlMs, `${where}: ${leaseName}`);
   const maxHoldMs = shared.maxHoldMs ?? Math.max(DEFAULT_MAX_HOLD_MS, ttl);
   if (maxHoldMs < ttl) {
     throw new LockError(
       "InvalidArgument",
-      `${where}: maxHoldMs (${maxHoldMs}) must be at least ttlMs (${ttl})`,
+      `${where}: maxHoldMs (${maxHoldMs}) must be at least ${leaseName} (${ttl})`,
     );
   }
   const maxWaitMs =

@@ -51,7 +51,10 @@ function cronZone(cronTime: CronJobLike["cronTime"]): string | undefined {
 /**
  * The function {@link runOnce} returns: a croner callback, a cron `onTick`, or a function to call
  * with the scheduled time yourself (`tick(date)`). Resolves when this instance's part of the slot
- * is over: ran, skipped, missed or late; rejects with the job's error or a store error.
+ * is over: ran, skipped, missed, late, or failed (the job's or the store's error goes to
+ * `onEvent`, else to the lock function's logger; it never rejects the tick, so no scheduler's
+ * process dies of it). Rejects only with `LockError("InvalidArgument")`, before any I/O, when it
+ * cannot tell its slot.
  */
 export type ScheduledTick = (this: unknown, job?: unknown, ...rest: unknown[]) => Promise<void>;
 
@@ -88,7 +91,7 @@ type SlotSource =
   | { nextAfter: NextAfter; firedAtMs: number; latest?: () => number | undefined };
 
 function slotSource(self: unknown, first: unknown): SlotSource | undefined {
-  if (isDate(first)) return { slotMs: first.getTime() };
+  if (isDate(first)) return Number.isNaN(first.getTime()) ? undefined : { slotMs: first.getTime() };
   if (isCronerJob(first)) {
     const firedAtMs = first.currentRun()?.getTime() ?? Date.now();
     return {
@@ -171,7 +174,9 @@ export function runOnce<T>(
     if (source === undefined) {
       throw new LockError(
         "InvalidArgument",
-        `runOnce() tick of "${job.name}" cannot tell which slot fired: use it as a croner callback (new Cron(pattern, tick)), as a cron onTick without a context option, or call it with the scheduled time (tick(date))`,
+        isDate(first)
+          ? `runOnce() tick of "${job.name}" was called with an invalid Date: pass the scheduled time of the slot (tick(date))`
+          : `runOnce() tick of "${job.name}" cannot tell which slot fired: use it as a croner callback (new Cron(pattern, tick)), as a cron onTick without a context option, or call it with the scheduled time (tick(date))`,
       );
     }
     await tickOnce(lock, job, source, fn);

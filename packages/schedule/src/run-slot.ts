@@ -1,6 +1,12 @@
 import { isLockError, type LockContext, type LockFunction } from "@syncguard/core";
-import { interruptibleSleep, MAX_TTL_MS, TIME_TOLERANCE_MS } from "@syncguard/core/driver";
-import { emit } from "./events";
+import {
+  interruptibleSleep,
+  type Logger,
+  lockFunctionTraits,
+  MAX_TTL_MS,
+  TIME_TOLERANCE_MS,
+} from "@syncguard/core/driver";
+import { emit, reportFailure } from "./events";
 import { jobKey, slotKey } from "./keys";
 import type { JobSettings } from "./options";
 import { eitherSignal } from "./signals";
@@ -33,7 +39,38 @@ export interface SlotTrigger {
 
 export type SlotOutcome<T> =
   | { readonly ran: true; readonly value: T }
-  | { readonly ran: false; readonly status: "skipped" | "missed" | "late" };
+  | {
+      readonly ran: false;
+      /** `failed` is reported already; `closed`: `lock.close()` ended this trigger's part. */
+      readonly status: "skipped" | "missed" | "late" | "failed" | "closed";
+    };
+
+/** Where a slot's outcomes go: the job's `onEvent`, and failures without one to the lock's logger. */
+interface SlotReport {
+  readonly job: JobSettings;
+  readonly slot: Date;
+  readonly logger: Logger | undefined;
+  /** True when `error` is `lock.close()` ending a call: a shutdown, not a failure. */
+  readonly isShutdown: (error: unknown) => boolean;
+}
+
+function slotReport(lock: LockFunction, job: JobSettings, slot: Date): SlotReport {
+  const traits = lockFunctionTraits(lock);
+  return {
+    job,
+    slot,
+    logger: traits?.logger,
+    isShutdown: (error) => traits?.closing.aborted === true && isLockError(error, "Aborted"),
+  };
+}
+
+const reportFailed = (report: SlotReport, error: unknown): void =>
+  reportFailure(report.job.onEvent, report.logger, {
+    type: "failed",
+    name: report.job.name,
+    slot: report.slot,
+    error,
+  });
 
 /**
  * Runs `work` for one slot at most once across instances (ADR-038):
@@ -45,7 +82,9 @@ export type SlotOutcome<T> =
  * 3. the claimant takes the job's key (one run of a job at a time) and runs `work` with its fence.
  *
  * Resolves once the run is over and the job's key released; the claim is held on in the
- * background (the lock function's `close()` waits for it).
+ * background (the lock function's `close()` waits for it). Never rejects: a failure is reported
+ * (`failed`) and resolves as such, so no scheduler's process dies of a failed slot; a call that
+ * `lock.close()` ended resolves `closed`, reported `missed` only when this instance held the claim.
  */
 export function runSlot<T>(
   lock: LockFunction,
@@ -54,6 +93,7 @@ export function runSlot<T>(
   work: (run: ScheduledRun) => T | Promise<T>,
 ): Promise<SlotOutcome<T>> {
   const slot = new Date(trigger.slotMs);
+  const report = slotReport(lock, job, slot);
   const late = (): SlotOutcome<T> => {
     emit(job.onEvent, { type: "late", name: job.name, slot, triggeredAt: new Date() });
     return { ran: false, status: "late" };
@@ -67,28 +107,25 @@ export function runSlot<T>(
     ? claimTtlMs + waitMs + job.maxHoldMs
     : Number.POSITIVE_INFINITY;
 
-  return new Promise<SlotOutcome<T>>((resolve, reject) => {
-    // "settled": the trigger's outcome is out; "failed": its failure is reported already.
-    let state: "pending" | "settled" | "failed" = "pending";
-    const fail = (error: unknown) => {
-      emit(job.onEvent, { type: "failed", name: job.name, slot, error });
-      state = "failed";
-      reject(error);
+  return new Promise<SlotOutcome<T>>((resolve) => {
+    // "settled": the trigger's outcome is out (a failure included, reported already).
+    let state: "pending" | "settled" = "pending";
+    const settle = (outcome: SlotOutcome<T>) => {
+      state = "settled";
+      resolve(outcome);
     };
     const claim = lock.ifFree(
       async (claimed) => {
         // Acquired late (a pause between the check above and the claim): the earliest claimant
         // may already have let go of the slot, so taking part now could run it twice.
         if (Date.now() >= trigger.acceptUntilMs) {
-          state = "settled";
-          resolve(late());
+          settle(late());
         } else {
           try {
-            const outcome = await runJob(lock, job, slot, claimed, work);
-            state = "settled";
-            resolve(outcome);
+            settle(await runJob(lock, report, claimed, work));
           } catch (error) {
-            fail(error);
+            reportFailed(report, error);
+            settle({ ran: false, status: "failed" });
           }
         }
         const holdMs = holdUntilMs - Date.now();
@@ -106,14 +143,18 @@ export function runSlot<T>(
       (claimed) => {
         if (claimed.ran) return;
         emit(job.onEvent, { type: "skipped", name: job.name, slot });
-        resolve({ ran: false, status: "skipped" });
+        settle({ ran: false, status: "skipped" });
       },
       (error: unknown) => {
-        // Before the run: the claim itself failed. After it: the claim was lost while held, and a
-        // late trigger elsewhere may now run the slot again; report it. A failed run was reported.
-        if (state === "pending") fail(error);
-        else if (state === "settled")
-          emit(job.onEvent, { type: "failed", name: job.name, slot, error });
+        // Before the run: the claim itself failed, or lock.close() refused or ended it (this
+        // instance claimed nothing, so it has nothing to report). After it: the claim was lost
+        // while held, and a late trigger elsewhere may now run the slot again; report it.
+        if (state === "pending" && report.isShutdown(error)) {
+          settle({ ran: false, status: "closed" });
+          return;
+        }
+        reportFailed(report, error);
+        if (state === "pending") settle({ ran: false, status: "failed" });
       },
     );
   });
@@ -122,11 +163,11 @@ export function runSlot<T>(
 /** The claimant's part: take the job's key (skip or queue), run the work with its fence. */
 async function runJob<T>(
   lock: LockFunction,
-  job: JobSettings,
-  slot: Date,
+  report: SlotReport,
   claimed: LockContext,
   work: (run: ScheduledRun) => T | Promise<T>,
 ): Promise<SlotOutcome<T>> {
+  const { job, slot } = report;
   let fence: string | undefined;
   const body = async (held: LockContext): Promise<T> => {
     fence = held.fence;
@@ -144,15 +185,15 @@ async function runJob<T>(
     maxHoldMs: job.maxHoldMs,
   };
   let value: T;
-  if (job.overlap === "skip") {
-    const outcome = await lock.ifFree(body, options);
-    if (!outcome.ran) {
-      emit(job.onEvent, { type: "missed", name: job.name, slot, reason: "overlap" });
-      return { ran: false, status: "missed" };
-    }
-    value = outcome.value;
-  } else {
-    try {
+  try {
+    if (job.overlap === "skip") {
+      const outcome = await lock.ifFree(body, options);
+      if (!outcome.ran) {
+        emit(job.onEvent, { type: "missed", name: job.name, slot, reason: "overlap" });
+        return { ran: false, status: "missed" };
+      }
+      value = outcome.value;
+    } else {
       value = await lock(body, {
         ...options,
         timeoutMs: job.maxWaitMs,
@@ -160,13 +201,18 @@ async function runJob<T>(
         maxRetries: Number.MAX_SAFE_INTEGER,
         signal: claimed.signal,
       });
-    } catch (error) {
-      if (fence === undefined && isLockError(error, "AcquisitionTimeout")) {
-        emit(job.onEvent, { type: "missed", name: job.name, slot, reason: "wait-timeout" });
-        return { ran: false, status: "missed" };
-      }
-      throw error;
     }
+  } catch (error) {
+    if (fence === undefined && isLockError(error, "AcquisitionTimeout")) {
+      emit(job.onEvent, { type: "missed", name: job.name, slot, reason: "wait-timeout" });
+      return { ran: false, status: "missed" };
+    }
+    // Shut down before the job started: this instance holds the claim, so the slot ran nowhere.
+    if (fence === undefined && report.isShutdown(error)) {
+      emit(job.onEvent, { type: "missed", name: job.name, slot, reason: "closed" });
+      return { ran: false, status: "missed" };
+    }
+    throw error;
   }
   emit(job.onEvent, { type: "ran", name: job.name, slot, fence: fence as string });
   return { ran: true, value };

@@ -110,6 +110,19 @@ async function runSchedule(storeEnv: Record<string, string>) {
   return { lines, firstSlot, killSlot, killed };
 }
 
+/**
+ * cron (kelektiv) warns on stderr when its timer fires late on a loaded machine and it still
+ * fires the tick ("... Executing immediately."): the scheduler's own notice, not an error here.
+ */
+const withoutTimerNotices = (stderr: string): string =>
+  stderr
+    .split("\n")
+    .filter(
+      (line) =>
+        !/^\[Cron\] Missed execution deadline by \d+ms .*Executing immediately\.$/.test(line),
+    )
+    .join("\n");
+
 function check({ lines, firstSlot, killSlot, killed }: Awaited<ReturnType<typeof runSchedule>>) {
   // Every worker but the killed one ran to its end without an error.
   const exits = lines.filter((l) => l.type === "exit");
@@ -117,7 +130,7 @@ function check({ lines, firstSlot, killSlot, killed }: Awaited<ReturnType<typeof
   for (const exit of exits) {
     if (exit.w === killed) expect(exit.reason).toBe("SIGKILL");
     else
-      expect({ w: exit.w, exit: exit.reason, stderr: exit.error }).toEqual({
+      expect({ w: exit.w, exit: exit.reason, stderr: withoutTimerNotices(exit.error!) }).toEqual({
         w: exit.w,
         exit: "0",
         stderr: "",
@@ -125,7 +138,18 @@ function check({ lines, firstSlot, killSlot, killed }: Awaited<ReturnType<typeof
   }
   expect(lines.filter((l) => l.type === "error")).toEqual([]);
   const live = ["0", "1", "2", "3"].filter((w) => w !== killed);
-  const slots = Array.from({ length: SLOTS }, (_, i) => firstSlot + i * 1000);
+  // On a loaded machine a process can be ready only after the first slots: those ran at most
+  // once but were not contested by every process, so the checks start after the last was ready
+  // (plus the widest clock skew). The killed slot must still be among them.
+  const lastReady = Math.max(...lines.filter((l) => l.type === "ready").map((l) => l.at!));
+  const scheduled = Array.from({ length: SLOTS }, (_, i) => firstSlot + i * 1000);
+  const slots = scheduled.filter((slot) => slot >= lastReady + 1000);
+  expect(slots[0]).toBeLessThan(killSlot);
+  for (const slot of scheduled.filter((slot) => slot < lastReady + 1000)) {
+    expect(lines.filter((l) => l.type === "start" && l.slot === slot).length).toBeLessThanOrEqual(
+      1,
+    );
+  }
   const starts = (slot: number) => lines.filter((l) => l.type === "start" && l.slot === slot);
   const events = (slot: number, event: string) =>
     lines.filter((l) => l.type === "event" && l.slot === slot && l.event === event);

@@ -168,7 +168,7 @@ it("node-cron: a key that is not <name>:<ISO slot>, or a bad lease, is refused b
   });
   await expect(coordinator.shouldRun("job:2030-01-01T00:00:00.000Z", 0)).rejects.toMatchObject({
     code: "InvalidArgument",
-    message: expect.stringContaining("ttlMs"),
+    message: expect.stringContaining("distributedLease"),
   });
   await lock.close();
 });

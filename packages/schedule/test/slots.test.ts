@@ -178,7 +178,7 @@ it('overlap "queue" past maxWaitMs: the slot is missed (wait-timeout)', async ()
   ]);
 });
 
-it("a job that throws: the tick rejects with its error, failed is reported, and the slot is not run again", async () => {
+it("a job that throws: the tick resolves, failed is reported with its error, and the slot is not run again", async () => {
   const [a, b] = instances;
   const name = uniqueName("throws");
   const seen = recorder();
@@ -191,7 +191,7 @@ it("a job that throws: the tick rejects with its error, failed is reported, and 
       runs++;
       throw boom;
     })(new Date(slot)),
-  ).rejects.toBe(boom);
+  ).resolves.toBeUndefined();
   await runOnce(b, options, () => {
     runs++;
   })(new Date(slot));
