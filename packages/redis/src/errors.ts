@@ -1,4 +1,5 @@
 import { isLockError, LockError, type LockErrorCode } from "@syncguard/core";
+import { asServerReply, classifyGlideError } from "./clients/glide-errors";
 
 /**
  * Maps node-redis and ioredis errors to LockError codes by what they say about the command (ADR-011):
@@ -25,6 +26,11 @@ const scriptSources = new Map<string, string>();
 /** Called for each script SyncGuard defines (scripts.ts). */
 export function registerScriptSource(sha: string, source: string): void {
   scriptSources.set(sha, source);
+}
+
+/** The source of a script SyncGuard defined, by its SHA-1 (GLIDE invokes scripts by source). */
+export function scriptSourceOf(sha: string): string | undefined {
+  return scriptSources.get(sha);
 }
 
 /** The command a script runs at `line` of its source, read from the `redis.call` there. */
@@ -100,7 +106,7 @@ const NEVER_SENT_MESSAGES =
 // Rejects both queued and in-flight commands when a connection ends for good.
 const CONNECTION_CLOSED_MESSAGE = /^Connection is closed\.?$/;
 
-interface Classified {
+export interface Classified {
   code: LockErrorCode;
   /** What happened, for the message; never empty. */
   reason: string;
@@ -137,11 +143,16 @@ function wrongTopology(message: string): Classified | undefined {
 }
 
 /** Why a single-node client was refused on a Redis Cluster node, for the first-use check. */
-export function clusterNodeError(operation: string, library: "node-redis" | "ioredis"): LockError {
+export function clusterNodeError(
+  operation: string,
+  library: "node-redis" | "ioredis" | "glide",
+): LockError {
   const instead =
     library === "node-redis"
       ? "createCluster({ rootNodes }) from node-redis"
-      : "new Cluster([...]) from ioredis (or iovalkey)";
+      : library === "glide"
+        ? "GlideClusterClient.createClient({ addresses }) from Valkey GLIDE"
+        : "new Cluster([...]) from ioredis (or iovalkey)";
   return new LockError(
     "InvalidArgument",
     `Redis ${operation} failed: the server is a Redis Cluster node (cluster_enabled:1) and the ` +
@@ -151,6 +162,8 @@ export function clusterNodeError(operation: string, library: "node-redis" | "ior
 }
 
 function classifyOne(error: Error): Classified | undefined {
+  const glide = classifyGlideError(error);
+  if (glide !== undefined) return glide;
   const message = error.message ?? "";
   const className = error.constructor?.name ?? "Error";
   const code = (error as { code?: unknown }).code;
@@ -235,7 +248,7 @@ function chain(error: unknown): Error[] {
 }
 
 function classify(error: unknown): Classified | undefined {
-  const errors = chain(error);
+  const errors = chain(error).map(asServerReply);
   // A client of the wrong kind says so wherever the reply sits (ioredis wraps it in an outage).
   for (const current of errors) {
     const misuse = wrongTopology(current.message ?? "");
