@@ -58,12 +58,31 @@ function clientConformance(library: ClientLibrary | typeof GLIDE, mode: Mode): v
   else env.REDIS_CLUSTER_NODES = clusterNodes().join(",");
   runConformance({
     name: `redis (${mode}, ${library === GLIDE ? GLIDE_LABEL : CLIENT_LABELS[library]})`,
-    capabilities: { subscribe: true, list: true, readFence: true, semaphore: true },
+    capabilities: {
+      subscribe: true,
+      list: true,
+      readFence: true,
+      semaphore: true,
+      // GLIDE's wake-ups are its own code path (ADR-042): the hand-off rules run on it too.
+      waitQueue: library === GLIDE,
+    },
     createBackend: async () => {
       connection = await connectWith(library, mode);
       backend = createRedisBackend(connection.client, { ...connection.backendOptions, keyPrefix });
       return backend;
     },
+    ...(library === GLIDE
+      ? {
+          // Another process's backend: its own subscriber client and local waiters.
+          createPeerBackend: () => {
+            if (!connection) throw new Error("createPeerBackend before createBackend");
+            return createRedisBackend(connection.client, {
+              ...connection.backendOptions,
+              keyPrefix,
+            });
+          },
+        }
+      : {}),
     teardown: async () => {
       await backend?.close();
       await connection?.close();
