@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
+import { LockError } from "@syncguard/core";
 import { scriptSourceOf } from "../errors";
+import { loadPeer } from "../operator/peer";
 import type { ChannelListener, GlideClientLike, ScriptCall } from "../types";
 import type { PubSubTransport } from "../watcher";
 import {
@@ -54,30 +56,41 @@ export function glideAdapter(client: GlideClientLike, options: GlideAdapterOptio
   };
 }
 
-/** GLIDE's `Script`, from the same package the user's client comes from (a peer dependency). */
+/** GLIDE's `Script`: one SyncGuard script in GLIDE's native script container. */
 interface GlideScript {
   getHash(): string;
 }
 type ScriptConstructor = new (code: string) => GlideScript;
 
 let scriptClass: ScriptConstructor | undefined;
-let loading: Promise<ScriptConstructor> | undefined;
 
-function loadScriptClass(): Promise<ScriptConstructor> {
-  loading ??= import("@valkey/valkey-glide").then((module) => {
-    const exports = module as unknown as {
-      Script?: ScriptConstructor;
-      default?: { Script?: ScriptConstructor };
-    };
-    const found = exports.Script ?? exports.default?.Script;
-    if (found === undefined) throw new Error("@valkey/valkey-glide has no Script export");
-    scriptClass = found;
-    return found;
-  });
-  loading.catch(() => {
-    loading = undefined;
-  });
-  return loading;
+/**
+ * GLIDE's `Script` class, from the `@valkey/valkey-glide` installed beside this package (the peer
+ * the user's client comes from), loaded by name at run time so bundlers and installs without
+ * GLIDE never look for it.
+ */
+function glideScriptClass(): ScriptConstructor {
+  if (scriptClass) return scriptClass;
+  let found: ScriptConstructor | undefined;
+  try {
+    found = loadPeer<{ Script?: ScriptConstructor }>("@valkey/valkey-glide").Script;
+  } catch (error) {
+    throw new LockError(
+      "InvalidArgument",
+      `createRedisBackend got a Valkey GLIDE client but cannot load @valkey/valkey-glide beside @syncguard/redis (${
+        error instanceof Error ? error.message : String(error)
+      }); install it as a dependency of your application`,
+      { cause: error },
+    );
+  }
+  if (typeof found !== "function") {
+    throw new LockError(
+      "InvalidArgument",
+      "@valkey/valkey-glide has no Script class: use 2.3 or later",
+    );
+  }
+  scriptClass = found;
+  return found;
 }
 
 /**
@@ -99,18 +112,12 @@ function scriptOf(Script: ScriptConstructor, sha: string, source: string | undef
 
 /**
  * Scripts go through GLIDE's `invokeScript`, which sends EVALSHA and loads the script itself
- * after NOSCRIPT; on a cluster it routes by the first key. No promise of ours is added once
- * GLIDE's `Script` class is loaded (the first call waits for it).
+ * after NOSCRIPT; on a cluster it routes by the first key. No promise of ours is in between.
  */
 function glideSender(client: GlideClientLike): Sender {
-  const invoke = (sha: string, source: string | undefined, call: ScriptCall): Promise<unknown> => {
-    const options = { keys: call.keys, args: call.arguments };
-    if (scriptClass) return client.invokeScript(scriptOf(scriptClass, sha, source), options);
-    return loadScriptClass().then((Script) =>
-      client.invokeScript(scriptOf(Script, sha, source), options),
-    );
-  };
-  void loadScriptClass().catch(() => {});
+  const Script = glideScriptClass();
+  const invoke = (sha: string, source: string | undefined, call: ScriptCall): Promise<unknown> =>
+    client.invokeScript(scriptOf(Script, sha, source), { keys: call.keys, args: call.arguments });
   return {
     evalSha: (sha, call) => invoke(sha, undefined, call),
     eval: (source, call) => invoke(sha1Of(source), source, call),
