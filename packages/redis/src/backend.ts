@@ -105,6 +105,14 @@ export function createRedisDriver(
   const byLockId = (lockId: string) => () => layoutForLockId(prefix, lockId).record;
   const byKey = (key: string) => () => layoutForKey(prefix, key).record;
 
+  // Without a transport (GLIDE without a subscriberConfig) there is no watch: core polls.
+  const wakeUps: Pick<LockDriver<RedisCapabilities>, "watch" | "watchLingerMs"> = transport
+    ? {
+        watch: (key, listener) => watch(ctx, key, listener),
+        // Idle channels sit on the backend's own pub/sub connection: cheap to keep.
+        watchLingerMs: 2_000,
+      }
+    : {};
   const { watch: watchPermit, ...permitsWithoutWatch } = redisPermits(ctx, ctx.watcher, checkedFor);
   return {
     capabilities: transport ? WITH_WAKE_UPS : POLLING,
@@ -132,10 +140,8 @@ export function createRedisDriver(
         () => list(ctx, input),
       ),
     readFence: (input) => checkedFor("readFence", byKey(input.key), () => readFence(ctx, input)),
-    ...(transport ? { watch: (key, listener) => watch(ctx, key, listener) } : {}),
+    ...wakeUps,
     withdraw: (input) => checkedFor("withdraw", byKey(input.key), () => withdraw(ctx, input)),
-    // Idle channels sit on the backend's own unref'd pub/sub connection: cheap to keep.
-    watchLingerMs: 2_000,
     // Without wake-ups the permits have no watch either: core polls for them too.
     permits: transport ? { ...permitsWithoutWatch, watch: watchPermit } : permitsWithoutWatch,
     toLockError: toRedisLockError,
