@@ -1,8 +1,9 @@
 import { isLockError, LockError, type LockErrorCode } from "@syncguard/core";
+import type { ClientLibrary } from "./clients/adapter";
 import { asServerReply, classifyGlideError } from "./clients/glide-errors";
 
 /**
- * Maps node-redis and ioredis errors to LockError codes by what they say about the command (ADR-011):
+ * Maps node-redis, ioredis and Valkey GLIDE errors (GLIDE's own first: clients/glide-errors.ts) to LockError codes by what they say about the command (ADR-011):
  * `ServiceUnavailable` when it certainly did not run (never written, refused by the server),
  * `NetworkTimeout` when it may have run (the connection failed with it in flight), `AuthFailed`
  * for rejected credentials and permissions. Matched by class name and code, so no runtime import
@@ -143,10 +144,7 @@ function wrongTopology(message: string): Classified | undefined {
 }
 
 /** Why a single-node client was refused on a Redis Cluster node, for the first-use check. */
-export function clusterNodeError(
-  operation: string,
-  library: "node-redis" | "ioredis" | "glide",
-): LockError {
+export function clusterNodeError(operation: string, library: ClientLibrary): LockError {
   const instead =
     library === "node-redis"
       ? "createCluster({ rootNodes }) from node-redis"
@@ -271,7 +269,7 @@ export function toRedisLockError(error: unknown, operation: string): LockError {
   if (isLockError(error)) return error;
   const found = classify(error);
   const detail = isErrorLike(error)
-    ? error.message.trim() || error.constructor?.name || "Error"
+    ? asServerReply(error).message.trim() || error.constructor?.name || "Error"
     : String(error) || typeof error;
   return new LockError(
     found?.code ?? "Internal",

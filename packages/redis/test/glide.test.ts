@@ -13,7 +13,8 @@ import {
   type PubSubMsg,
 } from "@valkey/valkey-glide";
 import { createClient } from "redis";
-import { createRedisBackend, type RedisBackend } from "../src";
+import { classifyRedisError, createRedisBackend, type RedisBackend } from "../src";
+import { toRedisLockError } from "../src/errors";
 import { type RedisProcess, startRedis } from "./helpers/process";
 import { clusterNodes, redisUrl, uniqueKey, waitFor } from "./helpers/services";
 
@@ -97,6 +98,29 @@ describe("a backend on a valkey-glide 2 client", () => {
         message: expect.stringMatching(/GLIDE clients only/),
       }),
     );
+  });
+
+  it.each([
+    ["TRYAGAIN x", "ServiceUnavailable", /: TRYAGAIN x$/],
+    ["CLUSTERDOWN x", "ServiceUnavailable", /: CLUSTERDOWN x$/],
+    ["MASTERDOWN x", "ServiceUnavailable", /: MASTERDOWN x$/],
+    ["LOADING x", "ServiceUnavailable", /: LOADING x$/],
+    ["OOM x", "ServiceUnavailable", /: OOM x$/],
+    ["NOPERM x", "AuthFailed", /NOPERM x/],
+    ["WRONGPASS x", "AuthFailed", /: WRONGPASS x$/],
+    ["MOVED 1 127.0.0.1:1", "InvalidArgument", /MOVED 1 127\.0\.0\.1:1/],
+    ["WRONGTYPE x", "Internal", /: WRONGTYPE x$/],
+  ])("reads the server's %s reply through GLIDE's wording as %s", async (reply, code, said) => {
+    const error = await client
+      .customCommand(["EVAL", `return redis.error_reply('${reply}')`, "0"])
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    const mapped = toRedisLockError(error, "acquire");
+    expect(mapped.code).toBe(code);
+    expect(mapped.message).toMatch(said);
+    expect(classifyRedisError(error)).toBe(code === "Internal" ? undefined : code);
   });
 
   it("without a subscriberConfig, a waiting lock() gets the lock by polling once it is released", async () => {
