@@ -1,3 +1,4 @@
+import { LockError } from "@syncguard/core";
 import { defineBackend, type LockDriver } from "@syncguard/core/driver";
 import { adaptClient } from "./clients/detect";
 import { resolveConfig } from "./config";
@@ -22,13 +23,16 @@ import type {
   RedisCapabilities,
   RedisClientLike,
 } from "./types";
-import { createWatcher } from "./watcher";
+import { createWatcher, NO_WATCHER } from "./watcher";
 
-const CAPABILITIES: RedisCapabilities = Object.freeze({
+const WITH_WAKE_UPS: RedisCapabilities = Object.freeze({
   backend: "redis",
   supportsFencing: true,
   timeAuthority: "server",
+  wakeUps: "pubsub",
 });
+/** A GLIDE client without a subscriberConfig (ADR-042): waiters poll. */
+const POLLING: RedisCapabilities = Object.freeze({ ...WITH_WAKE_UPS, wakeUps: "polling" });
 
 /**
  * A SyncGuard backend on a connected node-redis client (`createClient` or `createCluster`) or
@@ -50,7 +54,17 @@ export function createRedisDriver(
   options?: RedisBackendOptions,
 ): LockDriver<RedisCapabilities> {
   const config = resolveConfig(options);
-  const adapter = adaptClient(client);
+  const adapter = adaptClient(client, {
+    operationTimeoutMs: config.operationTimeoutMs,
+    ...(config.subscriberConfig ? { subscriberConfig: config.subscriberConfig } : {}),
+  });
+  if (config.durability && adapter.sender.evalShaThen === undefined) {
+    throw new LockError(
+      "InvalidArgument",
+      `durability is not available with a ${adapter.library} client: it cannot pipeline WAIT / WAITAOF on the connection of the script (ADR-042); use node-redis or ioredis for durable acquisitions`,
+    );
+  }
+  const { transport } = adapter;
   const ctx: DriverContext = {
     client: adapter.sender,
     connection: adapter.connection,
@@ -58,7 +72,7 @@ export function createRedisDriver(
     cluster: adapter.cluster,
     config,
     publishCommand: adapter.cluster ? "SPUBLISH" : "PUBLISH",
-    watcher: createWatcher(config.keyPrefix, adapter.transport),
+    watcher: transport ? createWatcher(config.keyPrefix, transport) : NO_WATCHER,
     scanNodes: () => adapter.scanNodes(),
   };
   // Once per backend, before its first operation: the server version, and the eviction policy of
@@ -91,8 +105,17 @@ export function createRedisDriver(
   const byLockId = (lockId: string) => () => layoutForLockId(prefix, lockId).record;
   const byKey = (key: string) => () => layoutForKey(prefix, key).record;
 
+  // Without a transport (GLIDE without a subscriberConfig) there is no watch: core polls.
+  const wakeUps: Pick<LockDriver<RedisCapabilities>, "watch" | "watchLingerMs"> = transport
+    ? {
+        watch: (key, listener) => watch(ctx, key, listener),
+        // Idle channels sit on the backend's own pub/sub connection: cheap to keep.
+        watchLingerMs: 2_000,
+      }
+    : {};
+  const { watch: watchPermit, ...permitsWithoutWatch } = redisPermits(ctx, ctx.watcher, checkedFor);
   return {
-    capabilities: CAPABILITIES,
+    capabilities: transport ? WITH_WAKE_UPS : POLLING,
     acquire: (input) =>
       checked
         ? acquire(ctx, input)
@@ -117,11 +140,10 @@ export function createRedisDriver(
         () => list(ctx, input),
       ),
     readFence: (input) => checkedFor("readFence", byKey(input.key), () => readFence(ctx, input)),
-    watch: (key, listener) => watch(ctx, key, listener),
+    ...wakeUps,
     withdraw: (input) => checkedFor("withdraw", byKey(input.key), () => withdraw(ctx, input)),
-    // Idle channels sit on the backend's own unref'd pub/sub connection: cheap to keep.
-    watchLingerMs: 2_000,
-    permits: redisPermits(ctx, ctx.watcher, checkedFor),
+    // Without wake-ups the permits have no watch either: core polls for them too.
+    permits: transport ? { ...permitsWithoutWatch, watch: watchPermit } : permitsWithoutWatch,
     toLockError: toRedisLockError,
     ...(config.logger ? { logger: config.logger } : {}),
     close: () => ctx.watcher.close(),

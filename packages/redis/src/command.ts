@@ -1,3 +1,4 @@
+import { LockError } from "@syncguard/core";
 import { abortError, monotonicClock, raceDeadline } from "@syncguard/core/driver";
 import type { Sender, Settled } from "./clients/adapter";
 import type { DriverContext } from "./context";
@@ -100,8 +101,23 @@ export function callScriptThen(
   followers: readonly string[][],
   signal?: AbortSignal,
 ): Promise<{ reply: unknown; followers: Settled[] }> {
-  return send(ctx, operation, signal, (client) => runScriptThen(client, script, call, followers));
+  return send(ctx, operation, signal, (client) => {
+    if (!pipelines(client)) throw noPipelinesError(ctx, operation);
+    return runScriptThen(client, script, call, followers);
+  });
 }
+
+const pipelines = (
+  client: Sender,
+): client is Sender & Required<Pick<Sender, "evalShaThen" | "evalThen">> =>
+  client.evalShaThen !== undefined && client.evalThen !== undefined;
+
+/** Unreachable through createRedisBackend, which refuses durability on such a client. */
+const noPipelinesError = (ctx: DriverContext, operation: string): LockError =>
+  new LockError(
+    "InvalidArgument",
+    `Redis ${operation} failed: the ${ctx.library} client cannot pipeline WAIT after a script (durability)`,
+  );
 
 /** A plain GET of one key (lookups need no script), its errors mapped to LockErrors. */
 export function readKey(

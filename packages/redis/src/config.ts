@@ -21,6 +21,7 @@ export const REDIS_BACKEND_OPTION_NAMES: ReadonlySet<string> = new Set([
   "operationTimeoutMs",
   "durability",
   "logger",
+  "subscriberConfig",
 ]);
 
 /** Options the Redis backend no longer takes, and why. */
@@ -35,6 +36,8 @@ export interface RedisBackendConfig {
   readonly operationTimeoutMs: number;
   readonly durability?: DurabilityConfig;
   readonly logger?: Logger;
+  /** Valkey GLIDE only: the configuration of the backend's own wake-up subscriber (ADR-042). */
+  readonly subscriberConfig?: object;
 }
 
 const EVICTION_POLICY_CHECKS: readonly EvictionPolicyCheck[] = ["refuse", "warn", "off"];
@@ -75,11 +78,41 @@ export function resolveConfig(options: RedisBackendOptions | undefined): RedisBa
   );
   const durability = resolveDurability(options?.durability, operationTimeoutMs);
   const logger = validateLogger(options?.logger);
+  const subscriberConfig = validateSubscriberConfig(options?.subscriberConfig);
   return Object.freeze({
     keyPrefix,
     evictionPolicyCheck,
     operationTimeoutMs,
     ...(durability ? { durability } : {}),
     ...(logger ? { logger } : {}),
+    ...(subscriberConfig ? { subscriberConfig } : {}),
   });
+}
+
+/**
+ * A GLIDE client configuration (it needs `addresses`) without subscriptions of its own: the
+ * backend's subscriber takes only its own channels, with its own callback.
+ */
+function validateSubscriberConfig(config: unknown): object | undefined {
+  if (config === undefined) return undefined;
+  if (typeof config !== "object" || config === null || Array.isArray(config)) {
+    throw invalid(
+      "subscriberConfig must be a Valkey GLIDE client configuration object ({ addresses, ... })",
+    );
+  }
+  const { addresses, pubsubSubscriptions } = config as {
+    addresses?: unknown;
+    pubsubSubscriptions?: unknown;
+  };
+  if (!Array.isArray(addresses) || addresses.length === 0) {
+    throw invalid(
+      "subscriberConfig.addresses must be a non-empty array, as in the GLIDE client's own configuration",
+    );
+  }
+  if (pubsubSubscriptions !== undefined) {
+    throw invalid(
+      "subscriberConfig must not have pubsubSubscriptions: the backend's subscriber takes only its own channels; keep your subscriptions on your own client",
+    );
+  }
+  return config;
 }

@@ -1,7 +1,9 @@
 import { isLockError, LockError, type LockErrorCode } from "@syncguard/core";
+import type { ClientLibrary } from "./clients/adapter";
+import { asServerReply, classifyGlideError } from "./clients/glide-errors";
 
 /**
- * Maps node-redis and ioredis errors to LockError codes by what they say about the command (ADR-011):
+ * Maps node-redis, ioredis and Valkey GLIDE errors (GLIDE's own first: clients/glide-errors.ts) to LockError codes by what they say about the command (ADR-011):
  * `ServiceUnavailable` when it certainly did not run (never written, refused by the server),
  * `NetworkTimeout` when it may have run (the connection failed with it in flight), `AuthFailed`
  * for rejected credentials and permissions. Matched by class name and code, so no runtime import
@@ -25,6 +27,11 @@ const scriptSources = new Map<string, string>();
 /** Called for each script SyncGuard defines (scripts.ts). */
 export function registerScriptSource(sha: string, source: string): void {
   scriptSources.set(sha, source);
+}
+
+/** The source of a script SyncGuard defined, by its SHA-1 (GLIDE invokes scripts by source). */
+export function scriptSourceOf(sha: string): string | undefined {
+  return scriptSources.get(sha);
 }
 
 /** The command a script runs at `line` of its source, read from the `redis.call` there. */
@@ -100,7 +107,7 @@ const NEVER_SENT_MESSAGES =
 // Rejects both queued and in-flight commands when a connection ends for good.
 const CONNECTION_CLOSED_MESSAGE = /^Connection is closed\.?$/;
 
-interface Classified {
+export interface Classified {
   code: LockErrorCode;
   /** What happened, for the message; never empty. */
   reason: string;
@@ -137,11 +144,13 @@ function wrongTopology(message: string): Classified | undefined {
 }
 
 /** Why a single-node client was refused on a Redis Cluster node, for the first-use check. */
-export function clusterNodeError(operation: string, library: "node-redis" | "ioredis"): LockError {
+export function clusterNodeError(operation: string, library: ClientLibrary): LockError {
   const instead =
     library === "node-redis"
       ? "createCluster({ rootNodes }) from node-redis"
-      : "new Cluster([...]) from ioredis (or iovalkey)";
+      : library === "glide"
+        ? "GlideClusterClient.createClient({ addresses }) from Valkey GLIDE"
+        : "new Cluster([...]) from ioredis (or iovalkey)";
   return new LockError(
     "InvalidArgument",
     `Redis ${operation} failed: the server is a Redis Cluster node (cluster_enabled:1) and the ` +
@@ -151,6 +160,8 @@ export function clusterNodeError(operation: string, library: "node-redis" | "ior
 }
 
 function classifyOne(error: Error): Classified | undefined {
+  const glide = classifyGlideError(error);
+  if (glide !== undefined) return glide;
   const message = error.message ?? "";
   const className = error.constructor?.name ?? "Error";
   const code = (error as { code?: unknown }).code;
@@ -235,7 +246,7 @@ function chain(error: unknown): Error[] {
 }
 
 function classify(error: unknown): Classified | undefined {
-  const errors = chain(error);
+  const errors = chain(error).map(asServerReply);
   // A client of the wrong kind says so wherever the reply sits (ioredis wraps it in an outage).
   for (const current of errors) {
     const misuse = wrongTopology(current.message ?? "");
@@ -258,7 +269,7 @@ export function toRedisLockError(error: unknown, operation: string): LockError {
   if (isLockError(error)) return error;
   const found = classify(error);
   const detail = isErrorLike(error)
-    ? error.message.trim() || error.constructor?.name || "Error"
+    ? asServerReply(error).message.trim() || error.constructor?.name || "Error"
     : String(error) || typeof error;
   return new LockError(
     found?.code ?? "Internal",

@@ -8,6 +8,7 @@ export type {
   ChannelListener,
   ClusterClient,
   EvictionPolicyCheck,
+  GlideClientLike,
   IoredisClient,
   NodeRedisClient,
   RedisBackend,

@@ -90,7 +90,7 @@ export function runScript(
  * is thrown; the followers' outcomes are returned settled, for the caller to judge.
  */
 export async function runScriptThen(
-  client: Pick<Sender, "evalShaThen" | "evalThen">,
+  client: Required<Pick<Sender, "evalShaThen" | "evalThen">>,
   script: LuaScript,
   call: ScriptCall,
   followers: readonly string[][],

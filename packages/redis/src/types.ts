@@ -5,6 +5,12 @@ export interface RedisCapabilities extends BackendCapabilities {
   readonly backend: "redis";
   readonly supportsFencing: true;
   readonly timeAuthority: "server";
+  /**
+   * How a waiter learns that a lock was released: "pubsub" (a message on the key's channel wakes
+   * it at once), or "polling" (retries with backoff: a Valkey GLIDE client without a
+   * `subscriberConfig`, ADR-042).
+   */
+  readonly wakeUps: "pubsub" | "polling";
 }
 
 /**
@@ -50,6 +56,13 @@ export interface RedisBackendOptions {
   operationTimeoutMs?: number;
   /** Wait for replicas (and AOF) before an acquire or extend reports success. Default: off. */
   durability?: RedisDurability;
+  /**
+   * Valkey GLIDE clients only: the configuration (as passed to `GlideClient.createClient` or
+   * `GlideClusterClient.createClient`, without `pubsubSubscriptions`) from which the backend
+   * creates its own subscriber client for wake-ups on release (ADR-042). Without it a backend on
+   * a GLIDE client has no wake-ups: waiters poll with backoff. Refused with other clients.
+   */
+  subscriberConfig?: object;
   /**
    * Where the backend's warnings go (eviction policy, fence counter near its limit), and the
    * default logger of every lock taken on it. Default `console`.
@@ -129,5 +142,20 @@ export interface IoredisClient {
   once(event: "ready", listener: () => void): unknown;
 }
 
-/** Any client the backend accepts: node-redis 5 or 6, ioredis 5.6+ or 6, or iovalkey 0.4. */
-export type RedisClientLike = NodeRedisClient | IoredisClient;
+/**
+ * The part of a Valkey GLIDE client (`GlideClient` or `GlideClusterClient` from
+ * `@valkey/valkey-glide` 2.3 or later) that the backend uses. Declared structurally, so GLIDE is
+ * imported only when a script is first run (for its `Script` class).
+ */
+export interface GlideClientLike {
+  invokeScript(script: object, options?: { keys?: string[]; args?: string[] }): Promise<unknown>;
+  customCommand(args: string[], options?: object): Promise<unknown>;
+  get(key: string): Promise<unknown>;
+  close(errorMessage?: string): void;
+}
+
+/**
+ * Any client the backend accepts: node-redis 5 or 6, ioredis 5.6+ or 6, iovalkey 0.4, or
+ * Valkey GLIDE 2.3+.
+ */
+export type RedisClientLike = NodeRedisClient | IoredisClient | GlideClientLike;

@@ -66,3 +66,13 @@ export function createWatcher(prefix: string, transport: PubSubTransport): Watch
     },
   };
 }
+
+/**
+ * The watcher of a backend without wake-ups (GLIDE without a subscriberConfig): nothing is ever
+ * watched, and the driver has no `watch` for core to call, so waiters poll.
+ */
+export const NO_WATCHER: Watcher = Object.freeze({
+  watch: () => Promise.reject(new Error("this Redis backend has no wake-up subscriber")),
+  isWatching: () => false,
+  close: () => Promise.resolve(),
+});

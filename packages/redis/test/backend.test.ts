@@ -40,6 +40,7 @@ describe.each(MODES)("redis backend (%s)", (mode: Mode) => {
       backend: "redis",
       supportsFencing: true,
       timeAuthority: "server",
+      wakeUps: "pubsub",
     });
   });
 

@@ -282,7 +282,7 @@ describe("what the backend accepts", () => {
         expect.objectContaining({ code: "InvalidArgument", message: expect.stringMatching(got) }),
       );
       expect(() => createRedisBackend(value as never)).toThrow(
-        /node-redis client .* or an ioredis client .* or from its fork `iovalkey`/,
+        /node-redis client .*, an ioredis client .* or from its fork `iovalkey`\) or a Valkey GLIDE client \(GlideClient or GlideClusterClient/,
       );
     }
   });

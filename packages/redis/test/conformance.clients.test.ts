@@ -4,16 +4,26 @@
  * node-redis 5 (RESP2 by default), ioredis 6 and ioredis 5 (the `redis5` / `ioredis5`
  * devDependency aliases, each at the lowest version the peer range allows) and iovalkey (the
  * ioredis fork Valkey users pick; its race runs lighter, as its code paths are ioredis's) — on a
- * single node and on Redis Cluster. It also type-checks that each library's clients fit the backend's types.
+ * single node and on Redis Cluster. Valkey GLIDE 2 runs it too, with its wake-ups on the backend's
+ * own subscriber client (subscriberConfig, ADR-042), against redis-server 7 (Debian 12 ships no
+ * valkey-server). It also type-checks that each library's clients fit the backend's types.
  */
 import { join } from "node:path";
 import { runConformance } from "@syncguard/conformance";
+import type { GlideClient, GlideClusterClient } from "@valkey/valkey-glide";
 import type { Redis as Ioredis6, Cluster as Ioredis6Cluster } from "ioredis";
 import type { Redis as Ioredis5, Cluster as Ioredis5Cluster } from "ioredis5";
 import type { Redis as Iovalkey, Cluster as IovalkeyCluster } from "iovalkey";
 import type { createClient, createCluster } from "redis5";
 import { createLock, createRedisBackend, type RedisBackend, type RedisClientLike } from "../src";
-import { CLIENT_LABELS, type ClientLibrary, connectWith, LIBRARIES } from "./helpers/clients";
+import {
+  CLIENT_LABELS,
+  type ClientLibrary,
+  connectWith,
+  GLIDE,
+  GLIDE_LABEL,
+  LIBRARIES,
+} from "./helpers/clients";
 import { clusterNodes, MODES, type Mode, redisUrl } from "./helpers/services";
 
 // Compile-time: every client kind of every library fits the backend's types and createLock.
@@ -26,6 +36,8 @@ export const typeChecks = {
   ioredis5Cluster: (cluster: Ioredis5Cluster): RedisClientLike => cluster,
   iovalkey: (client: Iovalkey): RedisClientLike => client,
   iovalkeyCluster: (cluster: IovalkeyCluster): RedisClientLike => cluster,
+  glide: (client: GlideClient): RedisClientLike => client,
+  glideCluster: (cluster: GlideClusterClient): RedisClientLike => cluster,
   lock: (client: Ioredis6 | Ioredis6Cluster | ReturnType<typeof createClient>) =>
     createLock(client),
 };
@@ -33,8 +45,8 @@ export const typeChecks = {
 /** Libraries whose multi-process race runs shorter: the same code paths as a library raced in full. */
 const LIGHT_RACE: ReadonlySet<ClientLibrary> = new Set(["iovalkey"]);
 
-function clientConformance(library: ClientLibrary, mode: Mode): void {
-  let connection: { client: RedisClientLike; close(): Promise<void> } | undefined;
+function clientConformance(library: ClientLibrary | typeof GLIDE, mode: Mode): void {
+  let connection: Awaited<ReturnType<typeof connectWith>> | undefined;
   let backend: RedisBackend | undefined;
   const keyPrefix = `sgconf-${library}-${mode}`;
   const env: Record<string, string> = {
@@ -45,7 +57,7 @@ function clientConformance(library: ClientLibrary, mode: Mode): void {
   if (mode === "single") env.REDIS_URL = redisUrl();
   else env.REDIS_CLUSTER_NODES = clusterNodes().join(",");
   runConformance({
-    name: `redis (${mode}, ${CLIENT_LABELS[library]})`,
+    name: `redis (${mode}, ${library === GLIDE ? GLIDE_LABEL : CLIENT_LABELS[library]})`,
     capabilities: {
       subscribe: true,
       list: true,
@@ -55,20 +67,22 @@ function clientConformance(library: ClientLibrary, mode: Mode): void {
     },
     createBackend: async () => {
       connection = await connectWith(library, mode);
-      backend = createRedisBackend(connection.client, { keyPrefix });
+      backend = createRedisBackend(connection.client, { ...connection.backendOptions, keyPrefix });
       return backend;
     },
     // Another process's backend on the same deployment: its own local waiters and subscriber.
     createPeerBackend: () => {
       if (!connection) throw new Error("createPeerBackend before createBackend");
-      return createRedisBackend(connection.client, { keyPrefix });
+      return createRedisBackend(connection.client, { ...connection.backendOptions, keyPrefix });
     },
     teardown: async () => {
       await backend?.close();
       await connection?.close();
     },
     worker: { modulePath: join(__dirname, "fixtures", "conformance-worker.js"), env },
-    ...(LIGHT_RACE.has(library) ? { race: { processes: 2, iterations: 10 } } : {}),
+    ...(library !== GLIDE && LIGHT_RACE.has(library)
+      ? { race: { processes: 2, iterations: 10 } }
+      : {}),
   });
 }
 
@@ -76,3 +90,4 @@ function clientConformance(library: ClientLibrary, mode: Mode): void {
 for (const library of LIBRARIES.filter((name) => name !== "redis")) {
   for (const mode of MODES) clientConformance(library, mode);
 }
+for (const mode of MODES) clientConformance(GLIDE, mode);

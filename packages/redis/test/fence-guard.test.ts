@@ -7,13 +7,14 @@ import {
   type RedisBackend,
   type RedisClientLike,
 } from "../src";
-import { CLIENT_LABELS, connectWith } from "./helpers/clients";
+import { CLIENT_LABELS, connectWith, GLIDE, GLIDE_LABEL } from "./helpers/clients";
 import { connectTarget, MODES, type Mode, type Target, uniqueKey } from "./helpers/services";
 
 describe.each(MODES)("fencedSet (%s)", (mode: Mode) => {
   describe.each([
     [CLIENT_LABELS.redis, "redis"],
     [CLIENT_LABELS.ioredis, "ioredis"],
+    [GLIDE_LABEL, GLIDE],
   ] as const)("on %s", (_label, library) => {
     let target: Target;
     let connection: { client: RedisClientLike; close(): Promise<void> };

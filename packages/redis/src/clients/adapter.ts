@@ -11,17 +11,18 @@ export interface Sender {
   eval(script: string, call: ScriptCall): Promise<unknown>;
   /**
    * EVALSHA, then `followers` (keyless commands such as WAIT), pipelined on the connection of the
-   * node that serves the script's first key, in that order; every outcome settled.
+   * node that serves the script's first key, in that order; every outcome settled. Absent where
+   * the library cannot pipeline a keyless command with a script (GLIDE): no `durability` there.
    */
-  evalShaThen(sha: string, call: ScriptCall, followers: readonly string[][]): Promise<Settled[]>;
+  evalShaThen?(sha: string, call: ScriptCall, followers: readonly string[][]): Promise<Settled[]>;
   /** The same with EVAL (after NOSCRIPT). */
-  evalThen(source: string, call: ScriptCall, followers: readonly string[][]): Promise<Settled[]>;
+  evalThen?(source: string, call: ScriptCall, followers: readonly string[][]): Promise<Settled[]>;
   get(key: string): Promise<unknown>;
   /** A view whose commands the signal takes back while they wait to be written (node-redis). */
   withAbortSignal?(signal: AbortSignal): Sender;
 }
 
-export type ClientLibrary = "node-redis" | "ioredis";
+export type ClientLibrary = "node-redis" | "ioredis" | "glide";
 
 /** What the backend needs from a client library, whichever the user passed. */
 export interface ClientAdapter {
@@ -31,8 +32,8 @@ export interface ClientAdapter {
   readonly sender: Sender;
   /** Whether a command sent now would go to the server, and why not. */
   readonly connection: ConnectionState;
-  /** Wake-up subscriptions (sharded on a cluster). */
-  readonly transport: PubSubTransport;
+  /** Wake-up subscriptions (sharded on a cluster); absent when waiters poll (GLIDE without a subscriberConfig). */
+  readonly transport?: PubSubTransport;
   /** The nodes a listing scans (every master of a cluster, in a stable order), for operators. */
   scanNodes(): Promise<readonly ScanNode[]>;
   /** A Redis Cluster: releases are announced with SPUBLISH from the lock's shard. */

@@ -1,16 +1,39 @@
 import { LockError } from "@syncguard/core";
+import { DEFAULT_OPERATION_TIMEOUT_MS } from "../config";
 import type { RedisClientLike } from "../types";
 import type { ClientAdapter } from "./adapter";
+import { glideAdapter, isGlideClient } from "./glide";
 import { ioredisAdapter, isIoredisClient } from "./ioredis";
 import { isNodeRedisClient, nodeRedisAdapter } from "./node-redis";
 
 const ACCEPTED =
-  "a node-redis client (createClient or createCluster from `redis` 5 or 6) " +
-  "or an ioredis client (new Redis or new Cluster from `ioredis` 5.6+ or 6, or from its fork `iovalkey`)";
+  "a node-redis client (createClient or createCluster from `redis` 5 or 6), " +
+  "an ioredis client (new Redis or new Cluster from `ioredis` 5.6+ or 6, or from its fork `iovalkey`) " +
+  "or a Valkey GLIDE client (GlideClient or GlideClusterClient from `@valkey/valkey-glide` 2.3+)";
+
+/** What the adapters take from the backend's options. */
+export interface AdapterOptions {
+  /** GLIDE only: the configuration of the backend's own subscriber client (ADR-042). */
+  subscriberConfig?: object;
+  /** Bounds a GLIDE subscription's confirmation. Default: the backend's default operationTimeoutMs. */
+  operationTimeoutMs?: number;
+}
 
 /** The adapter for whichever supported client library `client` comes from. */
-export function adaptClient(client: RedisClientLike): ClientAdapter {
+export function adaptClient(client: RedisClientLike, options: AdapterOptions = {}): ClientAdapter {
   if (typeof client === "object" && client !== null) {
+    if (isGlideClient(client)) {
+      return glideAdapter(client, {
+        subscriberConfig: options.subscriberConfig,
+        subscribeTimeoutMs: options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS,
+      });
+    }
+    if (options.subscriberConfig !== undefined) {
+      throw new LockError(
+        "InvalidArgument",
+        "subscriberConfig is for Valkey GLIDE clients only: the backend opens wake-up subscriptions on a duplicate of a node-redis or ioredis client by itself; remove it",
+      );
+    }
     if (isNodeRedisClient(client)) {
       if (isNodeRedis4(client)) throw nodeRedis4Error();
       return nodeRedisAdapter(client);
@@ -54,5 +77,5 @@ function describe(value: unknown): string {
   const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
   const kind =
     typeof name === "string" && name !== "" && name !== "Object" ? `a ${name}` : "an object";
-  return `${kind} without evalSha (node-redis) or evalsha, status and duplicate (ioredis)`;
+  return `${kind} without evalSha (node-redis), evalsha, status and duplicate (ioredis) or invokeScript and customCommand (GLIDE)`;
 }

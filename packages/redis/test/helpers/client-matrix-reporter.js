@@ -1,7 +1,7 @@
 // Jest reporter: after the run, prints how many tests passed, failed and were skipped on each
-// client library. A test is counted for the client its titles name ("node-redis 5", "ioredis 6", "iovalkey 0",
+// client library. A test is counted for the client its titles name ("node-redis 5", "ioredis 6", "iovalkey 0", "valkey-glide 2",
 // …); files that name none run on node-redis 6, the default client of the suite.
-const LABEL = /\b(node-redis|ioredis|iovalkey) (\d+)\b/;
+const LABEL = /\b(node-redis|ioredis|iovalkey|valkey-glide) (\d+)\b/;
 const DEFAULT_CLIENT = "node-redis 6";
 
 class ClientMatrixReporter {
@@ -22,7 +22,7 @@ class ClientMatrixReporter {
       .sort(([a], [b]) => a.localeCompare(b))
       .map(
         ([client, c]) =>
-          `  ${client.padEnd(13)} ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`,
+          `  ${client.padEnd(15)} ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`,
       );
     process.stdout.write(`\n[client matrix] tests per Redis client library\n${lines.join("\n")}\n`);
   }

@@ -6,7 +6,10 @@ import { createClient as createClient5 } from "redis5";
 import type { RedisClientLike } from "../../src";
 import type { ClientLibrary } from "../fixtures/connect";
 
-export { type ClientLibrary, connectWith, LIBRARIES } from "../fixtures/connect";
+export { type ClientLibrary, connectWith, GLIDE, LIBRARIES } from "../fixtures/connect";
+
+/** Valkey GLIDE in test titles (the client-matrix reporter counts by it). */
+export const GLIDE_LABEL = "valkey-glide 2";
 
 /** How each library is named in test titles (the client-matrix reporter counts by it). */
 export const CLIENT_LABELS: Record<ClientLibrary, string> = {
