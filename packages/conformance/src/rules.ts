@@ -141,6 +141,10 @@ export const RULES = {
     "With permits, a permit whose holder stopped renewing (a crashed holder) stops counting after its TTL and the tolerance: a waiter gets it with a newer fence, and the old holder can neither extend nor release it.",
   "semaphore.fair":
     "With permits, lock.semaphore waiters get a released permit in arrival order (each woken in turn, none lost).",
+  "semaphore.inventory":
+    "With permit operators (capabilities.semaphoreOperators): listLocks pages (limit 1) show every live permit under a prefix exactly once, after the locks, by key, holder id (a hash of its lockId), fence, expiry and permits, never a lockId; getSemaphore shows a semaphore's holders the same way, and null once none is live.",
+  "semaphore.force":
+    "With permit operators, forceReleasePermit (by fence or by holder id) deletes exactly the named permit: the other permits stay and renew, one new permit can be taken and one more is turned away, the evicted holder's extend fails (its signal aborts with LockLost), and the fence counter is untouched (the next permit's fence is newer than every earlier one).",
   "semaphore.race":
     "With permits, across 8 processes taking permits of one key (permits 3): never more than 3 sections inside at once (each claims one of 3 slots shared by the processes), every section completes, no fence is issued twice, and a section called after another returned has a newer fence.",
   "election.handover":

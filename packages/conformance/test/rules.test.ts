@@ -16,7 +16,13 @@ const plan = collectConformanceTests({
     throw new Error("not run");
   },
   worker: { modulePath: "/not/run.js" }, // registers the race tests too
-  capabilities: { subscribe: true, list: true, readFence: true, semaphore: true },
+  capabilities: {
+    subscribe: true,
+    list: true,
+    readFence: true,
+    semaphore: true,
+    semaphoreOperators: true,
+  },
 });
 const tests = plan.suites.flatMap((suite) => suite.tests);
 const suiteOf = (rule: string) => tests.find((test) => test.rule === rule)?.suite ?? "—";
