@@ -4,6 +4,8 @@ import { permitLayout, semaphoreWatchKey } from "../permit-layout";
 import type { Watcher } from "../watcher";
 import { acquirePermit } from "./acquire-permit";
 import { extendPermit } from "./extend-permit";
+import { listPermits } from "./list-permits";
+import { readPermits } from "./read-permits";
 import { releasePermit } from "./release-permit";
 
 /** Runs an operation once the backend's first-use checks have passed (see backend.ts). */
@@ -25,10 +27,14 @@ export function redisPermits(
 ): PermitDriver {
   const prefix = ctx.config.keyPrefix;
   const route = (key: string) => () => permitLayout(prefix, key).permits;
+  // Any semaphore's name routes a call that has no key of its own (a listing) to some node.
+  const anyRoute = route("");
   return {
     acquire: (input) => checked("acquirePermit", route(input.key), () => acquirePermit(ctx, input)),
     release: (input) => checked("releasePermit", route(input.key), () => releasePermit(ctx, input)),
     extend: (input) => checked("extendPermit", route(input.key), () => extendPermit(ctx, input)),
     watch: (key, listener) => watcher.watch(semaphoreWatchKey(key), listener),
+    read: (input) => checked("readPermits", route(input.key), () => readPermits(ctx, input)),
+    list: (input) => checked("listPermits", anyRoute, () => listPermits(ctx, input)),
   };
 }
