@@ -16,8 +16,8 @@ export async function listPermits(
   ctx: DriverContext,
   input: DriverListInput,
 ): Promise<DriverPermitListPage> {
-  const match = `${globEscape(ctx.config.keyPrefix)}:{??}${PERMITS_PART}????????????`;
-  const page = await scanListing(ctx, input, match, (names, signal) =>
+  const pattern = `${globEscape(ctx.config.keyPrefix)}:{??}${PERMITS_PART}????????????`;
+  const page = await scanListing(ctx, input, { pattern, type: "zset" }, (names, signal) =>
     Promise.all(
       names.map(async (name) => {
         const at = name.lastIndexOf(PERMITS_PART);

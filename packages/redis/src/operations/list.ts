@@ -5,7 +5,7 @@ import {
   formatFence,
   type ListedLock,
 } from "@syncguard/core/driver";
-import type { ScanNode } from "../clients/adapter";
+import type { ScanNode, ScanType } from "../clients/adapter";
 import { readKey } from "../command";
 import type { DriverContext } from "../context";
 import { toRedisLockError } from "../errors";
@@ -25,8 +25,8 @@ import { replyString } from "../reply";
  * a lock present all along is shown once, as SCAN guarantees for a whole iteration.
  */
 export async function list(ctx: DriverContext, input: DriverListInput): Promise<DriverListPage> {
-  const match = `${globEscape(ctx.config.keyPrefix)}:{??}:lock:????????????`;
-  const page = await scanListing(ctx, input, match, async (names, signal) => {
+  const pattern = `${globEscape(ctx.config.keyPrefix)}:{??}:lock:????????????`;
+  const page = await scanListing(ctx, input, { pattern, type: "string" }, async (names, signal) => {
     const values = await Promise.all(names.map((name) => readKey(ctx, "list", name, signal)));
     return values.map((value) => {
       const lock = listedLock(value, input.prefix);
@@ -53,7 +53,7 @@ export type ReadNames<E> = (
 export async function scanListing<E>(
   ctx: DriverContext,
   { limit, cursor, signal }: DriverListInput,
-  match: string,
+  match: { readonly pattern: string; readonly type: ScanType },
   read: ReadNames<E>,
 ): Promise<{ entries: E[]; cursor?: string }> {
   const position = cursor === undefined ? undefined : decodeCursor(cursor);
@@ -80,7 +80,7 @@ export async function scanListing<E>(
     const server = servers[index]!;
     let batch: { cursor: string; keys: string[] };
     try {
-      batch = await server.scan(scanCursor, match, count);
+      batch = await server.scan(scanCursor, match.pattern, count, match.type);
     } catch (error) {
       throw toRedisLockError(error, "list");
     }
@@ -97,9 +97,10 @@ export async function scanListing<E>(
       const read_ = await read(chunk, signal);
       for (let i = 0; i < chunk.length; i += 1) {
         const name = chunk[i]!;
-        const own = (read_[i] ?? []).filter(
-          ({ id }) => name !== after || afterId === undefined || id > afterId,
-        );
+        // In id order, so that "after the last entry shown" means the same thing next page.
+        const own = (read_[i] ?? [])
+          .filter(({ id }) => name !== after || afterId === undefined || id > afterId)
+          .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
         for (let j = 0; j < own.length; j += 1) {
           entries.push(own[j]!.entry);
           if (entries.length < limit) continue;
