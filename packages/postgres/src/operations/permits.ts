@@ -3,6 +3,8 @@ import type { DriverContext } from "../context";
 import { semaphoreWatchKey } from "../semaphore-name";
 import { acquirePermit, acquirePermitStatement } from "./acquire-permit";
 import { extendPermit, extendPermitSql } from "./extend-permit";
+import { listPermits, listPermitsSql } from "./list-permits";
+import { readPermits, readPermitsSql } from "./read-permits";
 import { releasePermit, releasePermitSql } from "./release-permit";
 
 /**
@@ -15,12 +17,16 @@ export function postgresPermits(ctx: DriverContext): PermitDriver {
     acquire: acquirePermitStatement(ctx.config),
     release: releasePermitSql(ctx.config),
     extend: extendPermitSql(ctx.config),
+    read: readPermitsSql(ctx.config),
+    list: listPermitsSql(ctx.config),
   };
   const { watcher } = ctx;
   return {
     acquire: (input) => acquirePermit(ctx, sql.acquire, input),
     release: (input) => releasePermit(ctx, sql.release, input),
     extend: (input) => extendPermit(ctx, sql.extend, input),
+    read: (input) => readPermits(ctx, sql.read, input),
+    list: (input) => listPermits(ctx, sql.list, input),
     ...(watcher
       ? { watch: (key, listener) => watcher.watch(semaphoreWatchKey(key), listener) }
       : {}),
