@@ -203,7 +203,9 @@ export interface StoredPermit {
   readonly lockId: string;
   /** When the permit was taken; absent where the store does not keep it (Redis). */
   readonly acquiredAtMs?: number;
+  /** When the permit expires, by the store's time authority. */
   readonly expiresAtMs: number;
+  /** Its fence, from the semaphore key's counter. */
   readonly fence?: Fence;
   /** The number of permits its holders agreed on. */
   readonly permits: number;

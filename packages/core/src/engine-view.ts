@@ -88,9 +88,11 @@ export interface PermitSummary {
   readonly key: string;
   /** An opaque id of the holder: the first 16 hex digits of SHA-256(lockId), as `leader()` shows. */
   readonly holderId: string;
+  /** The permit's fence (on fencing stores). */
   readonly fence?: Fence;
   /** When the permit was taken; absent where the store does not keep it (Redis). */
   readonly acquiredAtMs?: number;
+  /** When the permit expires by the store's time authority (live until then + the tolerance). */
   readonly expiresAtMs: number;
   /** The number of permits the semaphore's live holders agreed on. */
   readonly permits: number;

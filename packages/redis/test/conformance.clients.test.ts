@@ -46,7 +46,13 @@ function clientConformance(library: ClientLibrary, mode: Mode): void {
   else env.REDIS_CLUSTER_NODES = clusterNodes().join(",");
   runConformance({
     name: `redis (${mode}, ${CLIENT_LABELS[library]})`,
-    capabilities: { subscribe: true, list: true, readFence: true, semaphore: true, semaphoreOperators: true },
+    capabilities: {
+      subscribe: true,
+      list: true,
+      readFence: true,
+      semaphore: true,
+      semaphoreOperators: true,
+    },
     createBackend: async () => {
       connection = await connectWith(library, mode);
       backend = createRedisBackend(connection.client, { keyPrefix });
