@@ -289,7 +289,7 @@ export async function permitScenario(
     const again = await cli(["release", "--force", "--yes", key, "--permit", holderId]);
     expect(again.code).toBe(1);
     expect(again.stdout).toContain("nothing released");
-    const bad = await cli(["release", "--force", "--yes", key, "--permit", next[0]!.lockId]);
+    const bad = await cli(["release", "--force", "--yes", key, `--permit=${next[0]!.lockId}`]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--permit must be");
     next.push(await acquirePermit(backend, options));
