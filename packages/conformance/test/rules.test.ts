@@ -48,3 +48,25 @@ describe("rule ids", () => {
     for (const test of tests) assert.ok(test.name.startsWith(`[${test.rule}] `), test.name);
   });
 });
+
+describe("the semaphore operator rules", () => {
+  it("are reported skipped, never passed, for a driver whose permits cannot read or list", () => {
+    const without = collectConformanceTests({
+      name: "permits without operators",
+      createBackend: () => {
+        throw new Error("not run");
+      },
+      capabilities: { semaphore: true },
+    });
+    const operatorTests = without.suites
+      .flatMap((suite) => suite.tests)
+      .filter((test) => test.rule === "semaphore.inventory" || test.rule === "semaphore.force");
+    assert.deepEqual(
+      operatorTests.map((test) => [test.rule, test.skipReason?.includes("semaphoreOperators")]),
+      [
+        ["semaphore.inventory", true],
+        ["semaphore.force", true],
+      ],
+    );
+  });
+});
