@@ -7,7 +7,8 @@
  *   `src/backend.ts`, exporting a function named as the method; nothing else lives there but the
  *   Lua scripts those files import;
  * - a driver with semaphores builds them in `src/operations/permits.ts` from one
- *   `src/operations/<method>-permit.ts` per PermitDriver operation, exporting `<method>Permit`;
+ *   `src/operations/<method>-permit.ts` per PermitDriver operation it wires (the optional
+ *   `read` and `list` too), exporting `<method>Permit`;
  * - the main entry exports `createLock`, `create<Store>Backend`, `<Store>Backend`,
  *   `<Store>BackendOptions`, `<Store>LockOptions` and `<Store>Capabilities`.
  * The operations are read from core's LockDriver itself: a method core adds is checked too.
@@ -37,6 +38,8 @@ function driverOperations(): string[] {
 
 /** PermitDriver's operations (its optional `watch` is wired in operations/permits.ts). */
 const PERMIT_OPERATIONS = ["acquire", "release", "extend"] as const;
+/** PermitDriver's optional operator reads (ADR-042), held to the dialect where permits.ts wires them. */
+const OPTIONAL_PERMIT_OPERATIONS = ["read", "list"] as const;
 
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const storeName = (pkg: string): string => pkg[0]?.toUpperCase() + pkg.slice(1);
@@ -87,7 +90,13 @@ function departures(pkg: string): Finding[] {
     ownFiles.add("permits.ts");
     if (!files.includes("permits.ts"))
       say("permits", "the driver wires permits but operations/permits.ts is missing");
-    for (const method of PERMIT_OPERATIONS) {
+    const permits = files.includes("permits.ts")
+      ? readFileSync(join(dir, "permits.ts"), "utf8")
+      : "";
+    const optional = OPTIONAL_PERMIT_OPERATIONS.filter((method) =>
+      new RegExp(`^\\s+${method}:`, "m").test(permits),
+    );
+    for (const method of [...PERMIT_OPERATIONS, ...optional]) {
       const file = `${method}-permit.ts`;
       ownFiles.add(file);
       if (!files.includes(file)) {

@@ -3,8 +3,8 @@ import type { DriverContext } from "../context";
 import { semaphoreWatchKey } from "../semaphore-name";
 import { acquirePermit, acquirePermitStatement } from "./acquire-permit";
 import { extendPermit, extendPermitSql } from "./extend-permit";
-import { listPermits, listPermitsSql } from "./list-permits";
-import { readPermits, readPermitsSql } from "./read-permits";
+import { listPermit, listPermitSql } from "./list-permit";
+import { readPermit, readPermitSql } from "./read-permit";
 import { releasePermit, releasePermitSql } from "./release-permit";
 
 /**
@@ -17,16 +17,16 @@ export function postgresPermits(ctx: DriverContext): PermitDriver {
     acquire: acquirePermitStatement(ctx.config),
     release: releasePermitSql(ctx.config),
     extend: extendPermitSql(ctx.config),
-    read: readPermitsSql(ctx.config),
-    list: listPermitsSql(ctx.config),
+    read: readPermitSql(ctx.config),
+    list: listPermitSql(ctx.config),
   };
   const { watcher } = ctx;
   return {
     acquire: (input) => acquirePermit(ctx, sql.acquire, input),
     release: (input) => releasePermit(ctx, sql.release, input),
     extend: (input) => extendPermit(ctx, sql.extend, input),
-    read: (input) => readPermits(ctx, sql.read, input),
-    list: (input) => listPermits(ctx, sql.list, input),
+    read: (input) => readPermit(ctx, sql.read, input),
+    list: (input) => listPermit(ctx, sql.list, input),
     ...(watcher
       ? { watch: (key, listener) => watcher.watch(semaphoreWatchKey(key), listener) }
       : {}),

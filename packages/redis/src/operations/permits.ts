@@ -4,8 +4,8 @@ import { permitLayout, semaphoreWatchKey } from "../permit-layout";
 import type { Watcher } from "../watcher";
 import { acquirePermit } from "./acquire-permit";
 import { extendPermit } from "./extend-permit";
-import { listPermits } from "./list-permits";
-import { readPermits } from "./read-permits";
+import { listPermit } from "./list-permit";
+import { readPermit } from "./read-permit";
 import { releasePermit } from "./release-permit";
 
 /** Runs an operation once the backend's first-use checks have passed (see backend.ts). */
@@ -34,7 +34,7 @@ export function redisPermits(
     release: (input) => checked("releasePermit", route(input.key), () => releasePermit(ctx, input)),
     extend: (input) => checked("extendPermit", route(input.key), () => extendPermit(ctx, input)),
     watch: (key, listener) => watcher.watch(semaphoreWatchKey(key), listener),
-    read: (input) => checked("readPermits", route(input.key), () => readPermits(ctx, input)),
-    list: (input) => checked("listPermits", anyRoute, () => listPermits(ctx, input)),
+    read: (input) => checked("readPermit", route(input.key), () => readPermit(ctx, input)),
+    list: (input) => checked("listPermit", anyRoute, () => listPermit(ctx, input)),
   };
 }

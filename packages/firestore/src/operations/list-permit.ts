@@ -15,7 +15,7 @@ import {
   type SemaphoreDocument,
 } from "../semaphore-document";
 import { escapedPrefix } from "./list";
-import { storedPermits } from "./read-permits";
+import { storedPermits } from "./read-permit";
 
 /** Queries one page may run before it returns what it has (with a cursor). */
 const MAX_QUERIES_PER_PAGE = 16;
@@ -28,11 +28,11 @@ const BATCH = 100;
  * the prefix's id (as the lock listing reads locks) and the counters are skipped. The cursor
  * names the last permit shown, by document id and fence, so a page may end inside a semaphore.
  */
-export async function listPermits(
+export async function listPermit(
   ctx: DriverContext,
   { prefix, limit, cursor, signal }: DriverListInput,
 ): Promise<DriverPermitListPage> {
-  const op = new OperationScope("listPermits", ctx, signal);
+  const op = new OperationScope("listPermit", ctx, signal);
   const idPrefix = escapedPrefix(prefix);
   // Where to go on: after document `id`, or inside it after permit `fence`.
   let resume = cursor === undefined ? undefined : decodeCursor(cursor);

@@ -10,11 +10,11 @@ import {
 } from "../semaphore-document";
 
 /** The live permits of one semaphore (ADR-042): one read of its document, judged by the backend's clock. */
-export async function readPermits(
+export async function readPermit(
   ctx: DriverContext,
   { key, signal }: DriverKeyInput,
 ): Promise<DriverSemaphoreReading | undefined> {
-  const op = new OperationScope("readPermits", ctx, signal);
+  const op = new OperationScope("readPermit", ctx, signal);
   const id = semaphoreDocumentId(key);
   const snap = await runRead(op, () => ctx.fences.doc(id).get());
   const semaphore = readSemaphoreDocument(snap.data(), id);

@@ -6,15 +6,15 @@ import { permitLayout } from "../permit-layout";
 import { malformed, replyArray, replyNumber, replyString } from "../reply";
 import { defineLuaScript } from "../scripts";
 import type { ScriptCall } from "../types";
-import READ_PERMITS_LUA from "./read-permits.lua";
+import READ_PERMIT_LUA from "./read-permit.lua";
 
-export const readPermitsScript = defineLuaScript("readPermits", READ_PERMITS_LUA);
+export const readPermitScript = defineLuaScript("readPermit", READ_PERMIT_LUA);
 
 /**
- * The script's keys and arguments (see read-permits.lua), by the semaphore's own names; `key` ""
+ * The script's keys and arguments (see read-permit.lua), by the semaphore's own names; `key` ""
  * reads whichever semaphore key holds them (a listing finds names, not keys).
  */
-export function readPermitsCall(permits: string, holders: string, key: string): ScriptCall {
+export function readPermitCall(permits: string, holders: string, key: string): ScriptCall {
   return { keys: [permits, holders], arguments: [key] };
 }
 
@@ -22,19 +22,19 @@ export function readPermitsCall(permits: string, holders: string, key: string): 
  * The script's reply as the driver reports it: the live permits, or undefined. Redis keeps no
  * acquisition time for a permit, so none is reported.
  */
-export function readPermitsResult(reply: unknown): DriverSemaphoreReading | undefined {
-  const fields = replyArray(reply, "readPermits");
+export function readPermitResult(reply: unknown): DriverSemaphoreReading | undefined {
+  const fields = replyArray(reply, "readPermit");
   if (fields.length === 0) return undefined;
-  if (fields.length < 5 || (fields.length - 2) % 3 !== 0) throw malformed("readPermits", reply);
-  const key = replyString(fields[0], "readPermits");
-  const permits = replyNumber(fields[1], "readPermits");
+  if (fields.length < 5 || (fields.length - 2) % 3 !== 0) throw malformed("readPermit", reply);
+  const key = replyString(fields[0], "readPermit");
+  const permits = replyNumber(fields[1], "readPermit");
   const holders: StoredPermit[] = [];
   for (let i = 2; i < fields.length; i += 3) {
     holders.push({
       key,
-      lockId: replyString(fields[i], "readPermits"),
-      expiresAtMs: Number(replyString(fields[i + 1], "readPermits")),
-      fence: formatFence(BigInt(replyString(fields[i + 2], "readPermits"))),
+      lockId: replyString(fields[i], "readPermit"),
+      expiresAtMs: Number(replyString(fields[i + 1], "readPermit")),
+      fence: formatFence(BigInt(replyString(fields[i + 2], "readPermit"))),
       permits,
     });
   }
@@ -42,11 +42,11 @@ export function readPermitsResult(reply: unknown): DriverSemaphoreReading | unde
 }
 
 /** The live permits of one semaphore key, in one script: a consistent read at one server time. */
-export function readPermits(
+export function readPermit(
   ctx: DriverContext,
   { key, signal }: DriverKeyInput,
 ): Promise<DriverSemaphoreReading | undefined> {
   const layout = permitLayout(ctx.config.keyPrefix, key);
-  const call = readPermitsCall(layout.permits, layout.holders, key);
-  return callScript(ctx, "readPermits", readPermitsScript, call, signal).then(readPermitsResult);
+  const call = readPermitCall(layout.permits, layout.holders, key);
+  return callScript(ctx, "readPermit", readPermitScript, call, signal).then(readPermitResult);
 }

@@ -3,7 +3,7 @@ import type { DriverListInput, DriverPermitListPage } from "@syncguard/core/driv
 import type { PostgresConfig } from "../config";
 import type { DriverContext } from "../context";
 import { runStatement } from "../statement";
-import { LIVE_PERMIT, PERMIT_COLUMNS, toStoredPermit } from "./read-permits";
+import { LIVE_PERMIT, PERMIT_COLUMNS, toStoredPermit } from "./read-permit";
 
 /**
  * One page of live permits (ADR-042) in (row name, fence) order, after the cursor's pair: fences
@@ -11,7 +11,7 @@ import { LIVE_PERMIT, PERMIT_COLUMNS, toStoredPermit } from "./read-permits";
  * The prefix is compared on the stored key bytes; one row more than the page says whether
  * anything follows.
  */
-export function listPermitsSql({ permitsTable }: PostgresConfig): string {
+export function listPermitSql({ permitsTable }: PostgresConfig): string {
   return `SELECT p.name, ${PERMIT_COLUMNS} FROM ${permitsTable} p
 WHERE ($1::text IS NULL OR (p.name, p.fence) > ($1::text, $2::bigint))
   AND substring(p.key FROM 1 FOR octet_length($3::bytea)) = $3::bytea
@@ -20,14 +20,14 @@ ORDER BY p.name, p.fence
 LIMIT $4::int + 1`;
 }
 
-export async function listPermits(
+export async function listPermit(
   ctx: DriverContext,
   sql: string,
   { prefix, limit, cursor, signal }: DriverListInput,
 ): Promise<DriverPermitListPage> {
   const after = cursor === undefined ? undefined : decodeCursor(cursor);
   const result = await runStatement(ctx, {
-    operation: "listPermits",
+    operation: "listPermit",
     text: sql,
     values: [after?.name ?? null, after?.fence ?? null, Buffer.from(prefix, "utf8"), limit],
     write: false,

@@ -2,7 +2,7 @@ import type { DriverListInput, DriverPermitListPage } from "@syncguard/core/driv
 import { callScript } from "../command";
 import type { DriverContext } from "../context";
 import { globEscape, scanListing } from "./list";
-import { readPermitsCall, readPermitsResult, readPermitsScript } from "./read-permits";
+import { readPermitCall, readPermitResult, readPermitScript } from "./read-permit";
 
 /** A permits set's name, `P:{rr}:permits:<tag>`, and its holders hash beside it. */
 const PERMITS_PART = ":permits:";
@@ -12,7 +12,7 @@ const PERMITS_PART = ":permits:";
  * semaphores' permit sets (the only names `P:{rr}:permits:<12 chars>`), one read script per
  * semaphore for its live permits and its key (the prefix filter), ordered by name, then fence.
  */
-export async function listPermits(
+export async function listPermit(
   ctx: DriverContext,
   input: DriverListInput,
 ): Promise<DriverPermitListPage> {
@@ -22,9 +22,9 @@ export async function listPermits(
       names.map(async (name) => {
         const at = name.lastIndexOf(PERMITS_PART);
         const holders = `${name.slice(0, at)}:permit-holders:${name.slice(at + PERMITS_PART.length)}`;
-        const call = readPermitsCall(name, holders, "");
-        const read = readPermitsResult(
-          await callScript(ctx, "listPermits", readPermitsScript, call, signal),
+        const call = readPermitCall(name, holders, "");
+        const read = readPermitResult(
+          await callScript(ctx, "listPermit", readPermitScript, call, signal),
         );
         return (read?.holders ?? [])
           .filter((permit) => permit.key.startsWith(input.prefix))

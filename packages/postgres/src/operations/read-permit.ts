@@ -21,19 +21,19 @@ export const LIVE_PERMIT = `p.expires_at_ms + ${TIME_TOLERANCE_MS} > (SELECT ${N
   AND left(p.lock_id, 1) <> '${RESERVED}'`;
 
 /** The live permits of one semaphore (ADR-042): one statement, one snapshot. */
-export function readPermitsSql({ permitsTable }: PostgresConfig): string {
+export function readPermitSql({ permitsTable }: PostgresConfig): string {
   return `SELECT ${PERMIT_COLUMNS} FROM ${permitsTable} p
 WHERE p.name = $1 AND ${LIVE_PERMIT}
 ORDER BY p.fence`;
 }
 
-export async function readPermits(
+export async function readPermit(
   ctx: DriverContext,
   sql: string,
   { key, signal }: DriverKeyInput,
 ): Promise<DriverSemaphoreReading | undefined> {
   const result = await runStatement(ctx, {
-    operation: "readPermits",
+    operation: "readPermit",
     text: sql,
     values: [semaphoreName(key)],
     write: false,
