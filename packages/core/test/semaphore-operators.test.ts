@@ -211,6 +211,21 @@ describe("forceReleasePermit: one permit out, whoever holds it", () => {
   });
 });
 
+describe("a driver's optional permit operations", () => {
+  it("are refused by defineBackend when given but not functions", () => {
+    const driver = createMemoryDriver();
+    for (const name of ["read", "list"]) {
+      try {
+        defineBackend({ ...driver, permits: { ...driver.permits!, [name]: true } as never });
+        throw new Error("expected InvalidArgument");
+      } catch (error) {
+        expect(isLockError(error, "InvalidArgument")).toBe(true);
+        expect((error as Error).message).toContain(`permits.${name} must be`);
+      }
+    }
+  });
+});
+
 describe("listLocks shows permits", () => {
   it("lists the locks, then the permits with holder ids and no lockIds, across pages", async () => {
     const backend = createMemoryBackend();
