@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { closestName, MAX_LIST_LIMIT, normalizeKey } from "@syncguard/core/driver";
+import { closestName, formatFence, MAX_LIST_LIMIT, normalizeKey } from "@syncguard/core/driver";
 import type { OperatorFlag, OperatorFlagValues, StoreOperator } from "@syncguard/core/operator";
 import { CliError, EXIT_CODES } from "./exit-codes";
 import type { StoreHints } from "./stores";
@@ -15,6 +15,7 @@ const CLI_OPTIONS: Record<string, OptionSpec> = {
   limit: { type: "string" },
   cursor: { type: "string" },
   force: { type: "boolean" },
+  permit: { type: "string" },
   yes: { type: "boolean", short: "y" },
   "dry-run": { type: "boolean" },
   json: { type: "boolean" },
@@ -30,7 +31,7 @@ const COMMAND_OPTIONS: Record<Command, string[]> = {
   inspect: [],
   fence: [],
   list: ["prefix", "limit", "cursor"],
-  release: ["force", "yes"],
+  release: ["force", "yes", "permit"],
   "migrate-2x": ["dry-run"],
 };
 
@@ -49,6 +50,8 @@ export interface Invocation {
   prefix?: string;
   limit?: number;
   cursor?: string;
+  /** `release --permit`: the one permit of the semaphore <key> to force out. */
+  permit?: PermitChoice;
   yes: boolean;
   dryRun: boolean;
   /** The store's flags, by their names (an old spelling already mapped to its name). */
@@ -191,6 +194,7 @@ export function readInvocation(
       "release needs --force: it deletes the lock whoever holds it (syncguard release --force <key>)",
     );
   }
+  const permit = values.permit === undefined ? undefined : permitChoice(String(values.permit));
   const limit = positiveInteger(values.limit, "--limit");
   if (limit !== undefined && limit > MAX_LIST_LIMIT) {
     throw usage(`--limit must be at most ${MAX_LIST_LIMIT}, got ${limit}`);
@@ -217,6 +221,7 @@ export function readInvocation(
     ...(text("prefix") !== undefined ? { prefix: text("prefix") as string } : {}),
     ...(limit !== undefined ? { limit } : {}),
     ...(text("cursor") !== undefined ? { cursor: text("cursor") as string } : {}),
+    ...(permit !== undefined ? { permit } : {}),
     yes: values.yes === true,
     dryRun: values["dry-run"] === true,
     storeFlags,
@@ -246,6 +251,21 @@ function optionError(
   }
   const own = flags.map((flag) => `--${flag.name}`).join(", ");
   return `--${name} is not an option of ${command} on ${operator.store} (${operator.store} takes ${own})`;
+}
+
+/** A permit as `--permit` names it: by its fence, or by its holder id (never by lockId). */
+export type PermitChoice = { readonly fence: string } | { readonly holderId: string };
+
+/**
+ * `--permit`: a fence (1 to 15 digits, leading zeros optional: "42" or "000000000000042") or a
+ * holder id (16 hex digits, as `inspect` and `list` show it). The lengths never overlap.
+ */
+function permitChoice(text: string): PermitChoice {
+  if (/^\d{1,15}$/.test(text) && !/^0+$/.test(text)) return { fence: formatFence(BigInt(text)) };
+  if (/^[0-9a-f]{16}$/i.test(text)) return { holderId: text.toLowerCase() };
+  throw usage(
+    `--permit must be a permit's fence (up to 15 digits) or its holder id (16 hex digits, as inspect shows it)`,
+  );
 }
 
 /** A key the store could never hold is a usage error before connecting (core's own rule). */

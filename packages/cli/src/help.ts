@@ -3,9 +3,12 @@ import { type Command, storeFlagsOf } from "./args";
 import { installedOperators, installHint, STORES } from "./stores";
 
 const COMMANDS_HELP = `Commands:
-  inspect <key>           Is the key held? Its fence, when it was acquired, when it expires.
-  list                    Live locks, one page at a time (--prefix, --limit, --cursor).
-  release --force <key>   Delete the key's lock whoever holds it (asks first unless --yes).
+  inspect <key>           Is the key held? Its fence, when it was acquired, when it expires;
+                          and who holds the permits of the semaphore <key>.
+  list                    Live locks, then live permits, one page at a time (--prefix,
+                          --limit, --cursor).
+  release --force <key>   Delete the key's lock whoever holds it (asks first unless --yes);
+                          with --permit F, one permit of the semaphore <key>.
   fence <key>             The key's fence counter, read without changing it.
   migrate-2x              Carry syncguard 2.x fence counters over (Redis, Firestore).`;
 
@@ -24,22 +27,28 @@ const COMMAND_HELP: Record<Command, string> = {
 
 Shows whether <key> is held and, if so, its fence, when it was acquired and how long until it
 expires (by this machine's clock). Never shows the holder's lockId, only a hash of it.
-Exits 0 when the key is held, 1 when it is free.`,
+When permits of the semaphore <key> are live (semaphores are keys of their own), also shows
+how many of its permits are held and each holder: its holder id, fence and times.
+Exits 0 when the key's lock or a permit of it is held, 1 when both are free.`,
   list: `Usage: syncguard list [--prefix P] [--limit N] [--cursor C] [store options] [--json]
 
-Lists live locks, one page at a time, in the store's order.
+Lists live locks, then live permits of semaphores (each with its holder id, never a lockId),
+one page at a time, in the store's order.
   --prefix P              Only keys starting with P.
-  --limit N               At most N locks in the page (1-1000, default 100).
+  --limit N               At most N locks and permits in the page (1-1000, default 100).
   --cursor C              Continue after the page that printed C.
 A page may hold fewer than N locks while more follow: go on while a cursor is printed.`,
-  release: `Usage: syncguard release --force <key> [--yes] [store options] [--json]
+  release: `Usage: syncguard release --force <key> [--permit F] [--yes] [store options] [--json]
 
 Deletes the live lock on <key> whoever holds it (the escape hatch for a hung holder). Fence
 counters are never touched: the next holder gets a higher fence. The evicted holder finds out at
 its next extend; until then it may still be working, so guard writes with the fence.
   --force                 Required: says you mean it.
+  --permit F              Delete one permit of the semaphore <key> instead, named by its fence
+                          (up to 15 digits) or its holder id (16 hex digits, as inspect shows
+                          it). Its other permits stay.
   -y, --yes               Do not ask for confirmation (required when stdin is not a terminal).
-Exits 0 when a lock was released, 1 when there was none or you answered no.`,
+Exits 0 when a lock (or the permit) was released, 1 when there was none or you answered no.`,
   fence: `Usage: syncguard fence <key> [store options] [--json]
 
 Prints the fence counter <key>'s fences come from ("none" if no fence was ever issued). Reading

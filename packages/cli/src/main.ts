@@ -13,6 +13,7 @@ import { inspect } from "./commands/inspect";
 import { list } from "./commands/list";
 import { migrate2x } from "./commands/migrate";
 import { checkConfirmable, release } from "./commands/release";
+import { releasePermit } from "./commands/release-permit";
 import { CliError, EXIT_CODES, type ExitCode } from "./exit-codes";
 import { describeFailure } from "./failure";
 import { helpText } from "./help";
@@ -157,7 +158,9 @@ function run(store: Store, io: CliIO, call: Invocation): Promise<ExitCode> {
     case "fence":
       return fence(store, io, key, call.json);
     case "release":
-      return release(store, io, key, { yes: call.yes, json: call.json });
+      return call.permit
+        ? releasePermit(store, io, key, call.permit, { yes: call.yes, json: call.json })
+        : release(store, io, key, { yes: call.yes, json: call.json });
     case "migrate-2x":
       return migrate2x(store, io, { dryRun: call.dryRun, json: call.json });
     case "list":

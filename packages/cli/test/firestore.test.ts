@@ -4,6 +4,7 @@ import { createFirestoreBackend, type FirestoreBackend } from "@syncguard/firest
 import {
   forceReleaseScenario,
   listAllKeys,
+  permitScenario,
   type Run,
   runCli,
   spawnCli,
@@ -84,6 +85,10 @@ describe("syncguard on the Firestore emulator", () => {
 
   it("release --force frees a key held by a live lock(): LockLost, fence counter untouched, next fence higher", async () => {
     await forceReleaseScenario(backend, cli, unique("stuck/job"));
+  });
+
+  it("list, inspect and release --force --permit show a semaphore's holders and force one permit out", async () => {
+    await permitScenario(backend, cli, unique("workers/pool"));
   });
 
   it("migrate-2x: carries 2.x counters over (dry run, run, second run); a document with no counter is named", async () => {

@@ -5,12 +5,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import {
+  acquirePermit,
   createLock,
   isLockError,
   type LockBackend,
   type LockContext,
   readFence,
 } from "@syncguard/core";
+import { hashLockId } from "@syncguard/core/driver";
 import { main } from "../src";
 
 // google-auth probes the GCE metadata server otherwise (slow, noisy warnings).
@@ -199,6 +201,102 @@ export async function forceReleaseScenario(
   const again = await cli(["release", "--force", "--yes", key]);
   expect(again.code).toBe(1);
   expect(again.stdout).toContain("nothing released");
+}
+
+/**
+ * The permit scenario every store runs: `list` and `inspect` show a semaphore's permits by holder
+ * id (never a lockId), and `release --force --permit` forces exactly one out, by fence or by
+ * holder id: the other stays, the evicted holder cannot renew, fences keep growing.
+ */
+export async function permitScenario(
+  backend: LockBackend,
+  cli: (argv: string[]) => Promise<Run>,
+  key: string,
+): Promise<void> {
+  const options = { key, permits: 2, ttlMs: 60_000, timeoutMs: 0 };
+  const evicted = await acquirePermit(backend, options);
+  const kept = await acquirePermit(backend, options);
+  const next: Awaited<ReturnType<typeof acquirePermit>>[] = [];
+  const secrets = () => [evicted, kept, ...next].map((permit) => permit.lockId);
+  const noSecret = (run: Run) => {
+    for (const secret of secrets()) expect(run.stdout + run.stderr).not.toContain(secret);
+    return run;
+  };
+  try {
+    const listed = noSecret(await cli(["list", "--prefix", key, "--json"]));
+    expect(listed.code).toBe(0);
+    const page = JSON.parse(listed.stdout);
+    expect(page.locks).toEqual([]);
+    expect(
+      page.permits.map((p: { holderId: string; fence: string; kind: string; permits: number }) => [
+        p.kind,
+        p.holderId,
+        p.fence,
+        p.permits,
+      ]),
+    ).toEqual(
+      [evicted, kept].map((permit) => ["permit", hashLockId(permit.lockId), permit.fence, 2]),
+    );
+    const text = noSecret(await cli(["list", "--prefix", key]));
+    expect(text.stdout).toMatch(/^PERMIT OF +PERMITS +HOLDER +FENCE +ACQUIRED AT +EXPIRES IN\n/);
+    expect(text.stdout).toContain(hashLockId(evicted.lockId));
+
+    const inspected = noSecret(await cli(["inspect", key]));
+    expect(inspected.code).toBe(0);
+    expect(inspected.stdout).toMatch(/^semaphore +\S+\npermits +2 of 2 held\n/);
+    expect(inspected.stdout).toContain(hashLockId(kept.lockId));
+    const inspectedJson = JSON.parse(noSecret(await cli(["inspect", key, "--json"])).stdout);
+    expect(inspectedJson).toMatchObject({ key, held: false, semaphore: { permits: 2 } });
+    expect(inspectedJson.semaphore.holders).toHaveLength(2);
+
+    // By fence, as an operator types it (leading zeros optional).
+    const byFence = noSecret(
+      await cli([
+        "release",
+        "--force",
+        "--yes",
+        key,
+        "--permit",
+        String(BigInt(evicted.fence!)),
+        "--json",
+      ]),
+    );
+    expect(byFence.stderr).toBe("");
+    expect([byFence.code, JSON.parse(byFence.stdout)]).toEqual([
+      0,
+      {
+        key,
+        permit: true,
+        released: true,
+        fence: evicted.fence,
+        holderId: hashLockId(evicted.lockId),
+      },
+    ]);
+    expect((await kept.extend()).ok).toBe(true);
+    expect(await evicted.extend()).toEqual({ ok: false });
+    expect(isLockError(evicted.signal.reason, "LockLost")).toBe(true);
+    next.push(await acquirePermit(backend, options));
+    expect(BigInt(next[0]!.fence!)).toBeGreaterThan(BigInt(kept.fence!));
+    await expect(acquirePermit(backend, options)).rejects.toMatchObject({
+      code: "AcquisitionTimeout",
+    });
+
+    // By holder id; then nothing is left to release under it (exit 1).
+    const holderId = hashLockId(next[0]!.lockId);
+    const byId = noSecret(await cli(["release", "--force", "--yes", key, "--permit", holderId]));
+    expect(byId.code).toBe(0);
+    expect(byId.stdout).toContain(`held by ${holderId}`);
+    const again = await cli(["release", "--force", "--yes", key, "--permit", holderId]);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toContain("nothing released");
+    const bad = await cli(["release", "--force", "--yes", key, `--permit=${next[0]!.lockId}`]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--permit must be");
+    next.push(await acquirePermit(backend, options));
+    expect(BigInt(next[1]!.fence!)).toBeGreaterThan(BigInt(next[0]!.fence!));
+  } finally {
+    for (const permit of [kept, ...next]) await permit.release();
+  }
 }
 
 /** Pages through `list` with the CLI (--json), returning every key once per appearance. */

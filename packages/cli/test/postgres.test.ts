@@ -5,6 +5,7 @@ import {
   closedPort,
   fenceScenario,
   forceReleaseScenario,
+  permitScenario,
   type Run,
   runCli,
   spawnCli,
@@ -67,6 +68,10 @@ describe.each(["pg", "postgres"])("syncguard on PostgreSQL (--client %s)", (libr
 
   it("release --force frees a key held by a live lock(): LockLost, fence counter untouched, next fence higher", async () => {
     await forceReleaseScenario(backend, cli, unique("stuck"));
+  });
+
+  it("list, inspect and release --force --permit show a semaphore's holders and force one permit out", async () => {
+    await permitScenario(backend, cli, unique("workers"));
   });
 
   it("the built bin: --json and exit codes; an unreachable server is exit 3 and its password is never shown", async () => {

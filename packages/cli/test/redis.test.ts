@@ -6,6 +6,7 @@ import {
   batchListScenario,
   fenceScenario,
   forceReleaseScenario,
+  permitScenario,
   type Run,
   runCli,
   spawnCli,
@@ -104,6 +105,10 @@ describe.each<[Mode, Client]>([
 
   it("release --force frees a key held by a live lock(): LockLost, fence counter untouched, next fence higher", async () => {
     await forceReleaseScenario(backend, cli, unique("stuck"));
+  });
+
+  it("list, inspect and release --force --permit show a semaphore's holders and force one permit out", async () => {
+    await permitScenario(backend, cli, unique("workers"));
   });
 
   it("release --force asks on a terminal and does nothing unless the answer is yes", async () => {

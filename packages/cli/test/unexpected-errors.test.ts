@@ -105,3 +105,24 @@ describe("errors from inside the process (a store package that misbehaves)", () 
     expect(debug.stderr).toContain("fixtures/misbehaving-store/operator.js");
   });
 });
+
+describe("a store package built on a core without semaphore operators", () => {
+  const bin = isolatedBin({
+    "@syncguard/core": { link: "core" },
+    "@syncguard/redis": { fixture: "misbehaving-store" },
+  });
+  const cli = (argv: string[]) =>
+    spawnCli([...argv, "--url", "redis://fixture", "--mode", "older-core"], { bin });
+
+  it("inspects and lists locks as before; release --permit says to upgrade the store package (exit 2)", async () => {
+    const inspected = await cli(["inspect", "k", "--json"]);
+    expect([inspected.code, JSON.parse(inspected.stdout)]).toEqual([1, { key: "k", held: false }]);
+    const listed = await cli(["list", "--json"]);
+    expect([listed.code, JSON.parse(listed.stdout)]).toEqual([0, { locks: [], cursor: null }]);
+    const released = await cli(["release", "--force", "--yes", "k", "--permit", "7"]);
+    expect(released.code).toBe(2);
+    expect(released.stderr).toMatch(
+      /^syncguard: the installed Redis package predates semaphore operators: upgrade it/,
+    );
+  });
+});

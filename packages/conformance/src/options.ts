@@ -58,6 +58,12 @@ export interface ConformanceOptions<C extends BackendCapabilities = BackendCapab
      * `watch` for wake-ups): enables the `[semaphore.*]` rules.
      */
     semaphore?: boolean;
+    /**
+     * The driver's permits also implement `read` and `list` (ADR-041: core's `getSemaphore`,
+     * `forceReleasePermit`, and permits in `listLocks`): enables `[semaphore.inventory]` and
+     * `[semaphore.force]`. Needs `semaphore`.
+     */
+    semaphoreOperators?: boolean;
   };
   /**
    * Builds another backend on the same store and tables, as another process would have one (its

@@ -145,6 +145,10 @@ export const RULES = {
     "With permits and a wait queue (capabilities.waitQueue): lock.semaphore waiters on separate backends (as in separate processes) get released permits in arrival order, whatever their timeouts, each woken once: one attempt per waiter after the release.",
   "semaphore.withdraw":
     "With permits and a wait queue, permit waiters that give up (abort) leave the queue: the next release keeps the permit for none of them, so another caller takes it at once.",
+  "semaphore.inventory":
+    "With permit operators (capabilities.semaphoreOperators): listLocks pages (limit 1) show every live permit under a prefix exactly once, after the locks, by key, holder id (a hash of its lockId), fence, expiry and permits, never a lockId; getSemaphore shows a semaphore's holders the same way, and null once none is live.",
+  "semaphore.force":
+    "With permit operators, forceReleasePermit (by fence or by holder id) deletes exactly the named permit: the other permits stay and renew, one new permit can be taken and one more is turned away, the evicted holder's extend fails (its signal aborts with LockLost), and the fence counter is untouched (the next permit's fence is newer than every earlier one).",
   "semaphore.race":
     "With permits, across 8 processes taking permits of one key (permits 3): never more than 3 sections inside at once (each claims one of 3 slots shared by the processes), every section completes, no fence is issued twice, and a section called after another returned has a newer fence.",
   "election.handover":

@@ -5,7 +5,13 @@ import { runConformance } from "../src";
 runConformance({
   name: "memory",
   createBackend: () => createMemoryBackend(),
-  capabilities: { subscribe: true, list: true, readFence: true, semaphore: true },
+  capabilities: {
+    subscribe: true,
+    list: true,
+    readFence: true,
+    semaphore: true,
+    semaphoreOperators: true,
+  },
 });
 
 // With cleanup in isLocked, expired records may be deleted by reads: fences must survive it.

@@ -16,7 +16,13 @@ const plan = collectConformanceTests({
     throw new Error("not run");
   },
   worker: { modulePath: "/not/run.js" }, // registers the race tests too
-  capabilities: { subscribe: true, list: true, readFence: true, semaphore: true },
+  capabilities: {
+    subscribe: true,
+    list: true,
+    readFence: true,
+    semaphore: true,
+    semaphoreOperators: true,
+  },
 });
 const tests = plan.suites.flatMap((suite) => suite.tests);
 const suiteOf = (rule: string) => tests.find((test) => test.rule === rule)?.suite ?? "—";
@@ -40,5 +46,27 @@ describe("rule ids", () => {
     for (const rule of Object.keys(RULES) as RuleId[])
       assert.ok(tested.has(rule), `${rule} has no test`);
     for (const test of tests) assert.ok(test.name.startsWith(`[${test.rule}] `), test.name);
+  });
+});
+
+describe("the semaphore operator rules", () => {
+  it("are reported skipped, never passed, for a driver whose permits cannot read or list", () => {
+    const without = collectConformanceTests({
+      name: "permits without operators",
+      createBackend: () => {
+        throw new Error("not run");
+      },
+      capabilities: { semaphore: true },
+    });
+    const operatorTests = without.suites
+      .flatMap((suite) => suite.tests)
+      .filter((test) => test.rule === "semaphore.inventory" || test.rule === "semaphore.force");
+    assert.deepEqual(
+      operatorTests.map((test) => [test.rule, test.skipReason?.includes("semaphoreOperators")]),
+      [
+        ["semaphore.inventory", true],
+        ["semaphore.force", true],
+      ],
+    );
   });
 });

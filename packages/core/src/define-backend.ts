@@ -79,6 +79,15 @@ function permitParts(
       `The driver's permits lack ${missing.join(", ")}: a driver has all three permit operations or no \`permits\``,
     );
   }
+  const notFunctions = (["read", "list"] as const).filter(
+    (name) => permits[name] !== undefined && typeof permits[name] !== "function",
+  );
+  if (notFunctions.length > 0) {
+    throw new LockError(
+      "InvalidArgument",
+      `The driver's permits.${notFunctions.join(", permits.")} must be functions when given`,
+    );
+  }
   const { watch } = permits;
   return {
     watches: watch

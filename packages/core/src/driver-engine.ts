@@ -1,5 +1,5 @@
-import type { DriverListInput, DriverListPage, ListedLock } from "./driver";
-import type { EngineView, PermitView } from "./engine-view";
+import type { DriverListInput, DriverListPage, ListedLock, StoredPermit } from "./driver";
+import type { EngineView, PermitSummary, PermitTarget, PermitView } from "./engine-view";
 import { isFence } from "./fence";
 import { hashLockId } from "./lookup";
 import { type DriverParts, shapeAttempt } from "./public-backend";
@@ -101,6 +101,93 @@ function permitView<C extends BackendCapabilities>(parts: DriverParts<C>): Permi
             call("abandonPermitWait", undefined, () => withdraw.call(permits, { key, waiter })),
         }
       : {}),
+    ...permitOperatorView(parts),
+  };
+}
+
+/**
+ * The operator reads and the forced release of one permit (ADR-041), where the driver has
+ * `permits.read` / `permits.list`. LockIds stop here: what leaves is holder ids.
+ */
+function permitOperatorView<C extends BackendCapabilities>(
+  parts: DriverParts<C>,
+): Pick<PermitView<C>, "read" | "forceRelease" | "list"> {
+  const { call } = parts;
+  const permits = parts.driver.permits!;
+  const { read, list } = permits;
+  const readStored = async (operation: string, key: string, signal?: AbortSignal) => {
+    const found = await call(operation, signal, () => read!.call(permits, { key, signal }));
+    const holders = (found?.holders ?? [])
+      .filter((permit) => isStoredPermit(permit) && permit.key === key)
+      .sort(byFence);
+    return holders.length > 0 && Number.isInteger(found?.permits)
+      ? { permits: found!.permits, holders }
+      : undefined;
+  };
+  return {
+    ...(read
+      ? {
+          async read(key: string, signal?: AbortSignal) {
+            const found = await readStored("readPermits", key, signal);
+            return found && { permits: found.permits, holders: found.holders.map(summarize) };
+          },
+          // As forceRelease of a lock: the holder's lockId is read in the store and released as
+          // the holder would, so waiters are woken, fences untouched, and a permit that expired
+          // in between is left alone (its release finds nothing).
+          async forceRelease(key: string, target: PermitTarget, signal?: AbortSignal) {
+            const found = await readStored("forceReleasePermit", key, signal);
+            const permit = found?.holders.find((holder) =>
+              "fence" in target
+                ? holder.fence === target.fence
+                : hashLockId(holder.lockId) === target.holderId,
+            );
+            if (!permit) return { released: false };
+            const done = await call("forceReleasePermit", signal, () =>
+              permits.release({ key, lockId: permit.lockId, signal }),
+            );
+            return {
+              released: done.released === true,
+              ...(isFence(permit.fence) ? { fence: permit.fence } : {}),
+              lockIdHash: hashLockId(permit.lockId),
+            };
+          },
+        }
+      : {}),
+    ...(list
+      ? {
+          async list(input: DriverListInput) {
+            const page = await call("listPermits", input.signal, () => list.call(permits, input));
+            const shown = (page?.permits ?? []).filter(isStoredPermit).map(summarize);
+            return typeof page?.cursor === "string" && page.cursor !== ""
+              ? { permits: shown, cursor: page.cursor }
+              : { permits: shown };
+          },
+        }
+      : {}),
+  };
+}
+
+function isStoredPermit(permit: StoredPermit | undefined): permit is StoredPermit {
+  return (
+    typeof permit?.key === "string" &&
+    typeof permit.lockId === "string" &&
+    Number.isFinite(permit.expiresAtMs) &&
+    Number.isInteger(permit.permits)
+  );
+}
+
+const byFence = (a: StoredPermit, b: StoredPermit): number =>
+  (a.fence ?? "") < (b.fence ?? "") ? -1 : 1;
+
+/** A stored permit as operators may see it: the lockId becomes its hash. */
+function summarize(permit: StoredPermit): PermitSummary {
+  return {
+    key: permit.key,
+    holderId: hashLockId(permit.lockId),
+    ...(isFence(permit.fence) ? { fence: permit.fence } : {}),
+    ...(Number.isFinite(permit.acquiredAtMs) ? { acquiredAtMs: permit.acquiredAtMs! } : {}),
+    expiresAtMs: permit.expiresAtMs,
+    permits: permit.permits,
   };
 }
 

@@ -185,6 +185,48 @@ export interface PermitDriver {
    * semaphore `key`; a permit reserved for it goes to the next waiter (as `LockDriver.withdraw`).
    */
   withdraw?(input: { readonly key: string; readonly waiter: WaiterInfo }): Promise<void>;
+  /**
+   * Optional, for operators (ADR-041): the live permits of `key`, each with its lockId, and the
+   * number of permits their holders agreed on; undefined when no permit of `key` is live. A pure
+   * read, consistent in itself (one script, statement or document read). Core uses the lockIds
+   * only to release the one permit an operator names; it never shows them to anyone.
+   */
+  read?(input: DriverKeyInput): Promise<DriverSemaphoreReading | undefined>;
+  /**
+   * Optional, for operators (ADR-041): one page of the live permits of the semaphore keys that
+   * start with `prefix`, following `LockDriver.list`'s paging contract (the store's own stable
+   * order, an opaque cursor, a page that may be short and still have one). Each permit comes
+   * with its lockId: core turns it into the holder id a listing shows and drops it; no lockId
+   * leaves core.
+   */
+  list?(input: DriverListInput): Promise<DriverPermitListPage>;
+}
+
+/** A live permit as the store holds it (the read of `PermitDriver.read` and `list`). */
+export interface StoredPermit {
+  readonly key: string;
+  readonly lockId: string;
+  /** When the permit was taken; absent where the store does not keep it (Redis). */
+  readonly acquiredAtMs?: number;
+  /** When the permit expires, by the store's time authority. */
+  readonly expiresAtMs: number;
+  /** Its fence, from the semaphore key's counter. */
+  readonly fence?: Fence;
+  /** The number of permits its holders agreed on. */
+  readonly permits: number;
+}
+
+/** The live permits of one semaphore key. */
+export interface DriverSemaphoreReading {
+  /** The number of permits the live holders agreed on. */
+  readonly permits: number;
+  readonly holders: readonly StoredPermit[];
+}
+
+export interface DriverPermitListPage {
+  readonly permits: readonly StoredPermit[];
+  /** Where the next page starts; absent on the last page. */
+  readonly cursor?: string;
 }
 
 /** One permit attempt: the lock attempt's input and the semaphore's number of permits. */

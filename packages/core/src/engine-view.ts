@@ -11,6 +11,7 @@ import type {
   AcquireResult,
   BackendCapabilities,
   ExtendResult,
+  Fence,
   LockBackend,
   ReleaseListener,
   Unsubscribe,
@@ -72,7 +73,48 @@ export interface PermitView<C extends BackendCapabilities = BackendCapabilities>
   subscribe?(key: string, listener: ReleaseListener): Promise<Unsubscribe>;
   /** Takes a permit waiter that gave up out of the store's queue (added in version 1 as optional). */
   withdraw?(key: string, waiter: WaiterInfo): Promise<void>;
+  /** The live permits of `key` with holder ids, never lockIds (drivers with `permits.read`). */
+  read?(key: string, signal?: AbortSignal): Promise<SemaphoreReading | undefined>;
+  /**
+   * Releases the one live permit of `key` the target names, whoever holds it (drivers with
+   * `permits.read`); `released: false` when no live permit matches.
+   */
+  forceRelease?(key: string, target: PermitTarget, signal?: AbortSignal): Promise<ForcedRelease>;
+  /** One page of live permits with holder ids (drivers with `permits.list`); input validated. */
+  list?(input: DriverListInput): Promise<PermitPage>;
 }
+
+/** A live permit as operators see it: a holder id (a hash of its lockId), never the lockId. */
+export interface PermitSummary {
+  /** The semaphore key. */
+  readonly key: string;
+  /** An opaque id of the holder: the first 16 hex digits of SHA-256(lockId), as `leader()` shows. */
+  readonly holderId: string;
+  /** The permit's fence (on fencing stores). */
+  readonly fence?: Fence;
+  /** When the permit was taken; absent where the store does not keep it (Redis). */
+  readonly acquiredAtMs?: number;
+  /** When the permit expires by the store's time authority (live until then + the tolerance). */
+  readonly expiresAtMs: number;
+  /** The number of permits the semaphore's live holders agreed on. */
+  readonly permits: number;
+}
+
+/** The live permits of one semaphore key, as operators see them. */
+export interface SemaphoreReading {
+  readonly permits: number;
+  /** Live permits, by fence (oldest first). */
+  readonly holders: readonly PermitSummary[];
+}
+
+/** One page of a permit listing. */
+export interface PermitPage {
+  readonly permits: readonly PermitSummary[];
+  readonly cursor?: string;
+}
+
+/** Which permit to force out: by its fence, or by its holder id. Never by lockId. */
+export type PermitTarget = { readonly fence: Fence } | { readonly holderId: string };
 
 /** What `forceRelease` did: whether a live lock was deleted, and what it was. */
 export interface ForcedRelease {

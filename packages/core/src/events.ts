@@ -29,7 +29,14 @@ export type LockEvent =
   | { type: "extended"; key: string; ok: boolean; expiresAtMs?: number }
   | { type: "lost"; key: string; reason: "expired" | "deadline" | "not-held" | "max-hold" }
   /** `forceRelease` ran: `released` is whether a live lock was deleted, `fence` its fence. */
-  | { type: "forced"; key: string; released: boolean; fence?: Fence };
+  | {
+      type: "forced";
+      key: string;
+      released: boolean;
+      fence?: Fence;
+      /** Set when one permit of the semaphore `key` was forced out (forceReleasePermit). */
+      permit?: true;
+    };
 
 /** Receives every event of a lock, synchronously; what it throws is ignored. */
 export type LockEventHandler = (event: LockEvent) => void;

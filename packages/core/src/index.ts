@@ -29,6 +29,13 @@ export { getById, getByKey, owns } from "./lookup";
 export { createMemoryBackend, type MemoryBackend } from "./memory";
 export type { Jitter, LockOptions } from "./options";
 export { acquirePermit, type SemaphoreOptions } from "./semaphore";
+export {
+  type ForceReleasePermitOptions,
+  forceReleasePermit,
+  getSemaphore,
+  type PermitSummary,
+  type SemaphoreInfo,
+} from "./semaphore-operators";
 export type {
   AcquireResult,
   BackendCapabilities,

@@ -1,6 +1,6 @@
 import { checkBackendArgument } from "./backend-argument";
 import type { ListedLock } from "./driver";
-import { engineView } from "./engine-view";
+import { engineView, type PermitSummary } from "./engine-view";
 import { LockError, throwIfAborted } from "./errors";
 import { validateSignal } from "./input";
 import { MAX_KEY_BYTES, normalizeKey, utf8Bytes } from "./keys";
@@ -34,6 +34,12 @@ export type LockSummary = ListedLock;
 export interface LockPage {
   /** Live locks in the store's order (keys when the store orders by key). */
   readonly locks: readonly LockSummary[];
+  /**
+   * Live permits of semaphores whose key starts with the prefix (ADR-041), each with its holder
+   * id, never a lockId; present when the backend lists permits. A listing shows every lock
+   * first, then every permit; `limit` bounds locks and permits together.
+   */
+  readonly permits?: readonly PermitSummary[];
   /** Pass it as `cursor` to get the next page; absent on the last page. */
   readonly cursor?: string;
 }
@@ -53,7 +59,8 @@ export interface FenceReading {
  * One page of the live locks, for operators (the `syncguard` CLI). Pages follow the store's own
  * order; pass each page's `cursor` to get the next. A page may hold fewer than `limit` locks while
  * more follow: stop only when a page has no cursor. A lock taken or released while you page may
- * or may not show. Needs a backend whose driver lists (Redis and Firestore do).
+ * or may not show. Where the backend lists permits (every SyncGuard store), pages show the live
+ * permits of semaphores too, in `permits`, after all the locks. Needs a backend whose driver lists (Redis and Firestore do).
  */
 export async function listLocks<C extends BackendCapabilities>(
   backend: LockBackend<C>,
@@ -63,7 +70,38 @@ export async function listLocks<C extends BackendCapabilities>(
   const input = parseListOptions(options);
   const view = engineView(backend);
   if (!view.list) throw unsupported("listLocks", "list");
-  return view.list(input);
+  const listPermits = view.permits?.list;
+  if (!listPermits) return view.list(input);
+  // Two listings in one: the store's locks, then its permits. The cursor says which one goes
+  // on, and from where: "L" + a lock cursor, "P" + a permit cursor ("P" alone: from the start).
+  const phase = input.cursor === undefined ? "L" : input.cursor[0];
+  const inner = input.cursor?.slice(1);
+  if (phase !== "L" && phase !== "P") {
+    throw new LockError(
+      "InvalidArgument",
+      "listLocks cursor must be the non-empty string a previous page returned",
+    );
+  }
+  const withCursor = (cursor: string | undefined) => {
+    const { cursor: _given, ...rest } = input;
+    return cursor ? { ...rest, cursor } : rest;
+  };
+  let locks: readonly LockSummary[] = [];
+  if (phase === "L") {
+    const page = await view.list(withCursor(inner));
+    if (page.cursor !== undefined) {
+      return { locks: page.locks, permits: [], cursor: `L${page.cursor}` };
+    }
+    locks = page.locks;
+    if (locks.length >= input.limit) return { locks, permits: [], cursor: "P" };
+  }
+  const permitPage = await listPermits({
+    ...withCursor(phase === "P" ? inner : undefined),
+    limit: input.limit - locks.length,
+  });
+  return permitPage.cursor !== undefined
+    ? { locks, permits: permitPage.permits, cursor: `P${permitPage.cursor}` }
+    : { locks, permits: permitPage.permits };
 }
 
 /**

@@ -14,6 +14,7 @@ import type { forceRelease } from "./force-release";
 import type { listLocks, readFence } from "./inventory";
 import type { Logger } from "./logger";
 import type { getByKey } from "./lookup";
+import type { forceReleasePermit, getSemaphore } from "./semaphore-operators";
 import type { LockBackend } from "./types";
 
 /** One command-line flag of a store (`--key-prefix P`, `--cluster`). */
@@ -51,6 +52,10 @@ export interface OperatorCore {
   readonly listLocks: typeof listLocks;
   readonly readFence: typeof readFence;
   readonly forceRelease: typeof forceRelease;
+  /** Semaphore holders (ADR-041); absent in a store package built on an older core. */
+  readonly getSemaphore?: typeof getSemaphore;
+  /** Forces one permit out (ADR-041); absent in a store package built on an older core. */
+  readonly forceReleasePermit?: typeof forceReleasePermit;
 }
 
 /** A store's 2.x migration report, for people and for scripts. */

@@ -1,5 +1,5 @@
 import { isLockError, type LockBackend, listLocks, readFence } from "../src";
-import { defineBackend } from "../src/for-drivers";
+import { defineBackend, hashLockId } from "../src/for-drivers";
 import { createMemoryBackend, createMemoryDriver } from "../src/memory";
 
 describe("listLocks", () => {
@@ -43,9 +43,34 @@ describe("listLocks", () => {
         ],
         cursor: "",
       }),
+      // Permits come to core with their lockIds (ADR-041): core turns each into a holder id.
+      permits: {
+        ...memory.permits!,
+        list: async () => ({
+          permits: [
+            {
+              key: "s",
+              lockId: "secret",
+              permits: 2,
+              expiresAtMs: 3,
+              fence: "000000000000002",
+              waiter: "extra",
+            },
+          ],
+        }),
+      },
     });
     expect(await listLocks(careless)).toEqual({
       locks: [{ key: "k", acquiredAtMs: 1, expiresAtMs: 2, fence: "000000000000001" }],
+      permits: [
+        {
+          key: "s",
+          holderId: hashLockId("secret"),
+          permits: 2,
+          expiresAtMs: 3,
+          fence: "000000000000002",
+        },
+      ],
     });
   });
 

@@ -21,7 +21,13 @@ export function conformanceOnEmulator(setup: {
   let backend: FirestoreBackend | undefined;
   runConformance({
     name: setup.name,
-    capabilities: { subscribe: true, list: true, readFence: true, semaphore: true },
+    capabilities: {
+      subscribe: true,
+      list: true,
+      readFence: true,
+      semaphore: true,
+      semaphoreOperators: true,
+    },
     createBackend: async () => {
       db = setup.newDb(projectId);
       await clearProject(projectId);

@@ -13,7 +13,14 @@ runConformance({
   name: "postgres (pg)",
   // Every message and event of the run is checked for the connection\'s password.
   secrets: [connectionPassword()],
-  capabilities: { subscribe: true, list: true, readFence: true, waitQueue: true, semaphore: true },
+  capabilities: {
+    subscribe: true,
+    list: true,
+    readFence: true,
+    waitQueue: true,
+    semaphore: true,
+    semaphoreOperators: true,
+  },
   createBackend: async () => {
     pool = newPool(20);
     await setupSchema(pool, { schema });

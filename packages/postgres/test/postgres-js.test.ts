@@ -18,7 +18,14 @@ runConformance({
   name: "postgres (postgres.js)",
   // Every message and event of the run is checked for the connection\'s password.
   secrets: [connectionPassword()],
-  capabilities: { subscribe: true, list: true, readFence: true, waitQueue: true, semaphore: true },
+  capabilities: {
+    subscribe: true,
+    list: true,
+    readFence: true,
+    waitQueue: true,
+    semaphore: true,
+    semaphoreOperators: true,
+  },
   createBackend: async () => {
     sql = postgres(postgresUrl(), { max: 10, onnotice: () => {} });
     await setupSchema(sql, { schema });

@@ -64,6 +64,7 @@ function clientConformance(library: ClientLibrary | typeof GLIDE, mode: Mode): v
       readFence: true,
       waitQueue: true,
       semaphore: true,
+      semaphoreOperators: true,
     },
     createBackend: async () => {
       connection = await connectWith(library, mode);

@@ -7,7 +7,8 @@
  *   `src/backend.ts`, exporting a function named as the method; nothing else lives there but the
  *   Lua scripts those files import;
  * - a driver with semaphores builds them in `src/operations/permits.ts` from one
- *   `src/operations/<method>-permit.ts` per PermitDriver operation, exporting `<method>Permit`;
+ *   `src/operations/<method>-permit.ts` per PermitDriver operation it wires (the optional
+ *   `read` and `list` too), exporting `<method>Permit`;
  * - the main entry exports `createLock`, `create<Store>Backend`, `<Store>Backend`,
  *   `<Store>BackendOptions`, `<Store>LockOptions` and `<Store>Capabilities`.
  * The operations are read from core's LockDriver itself: a method core adds is checked too.

@@ -46,7 +46,7 @@ export async function release(
   return report(io, key, options.json, forced.released ? (forced.fence ?? "-") : undefined);
 }
 
-const SILENT = { warn() {}, error() {} };
+export const SILENT = { warn() {}, error() {} };
 
 /** Says what happened; `fence` is the evicted lock's, undefined when nothing was released. */
 function report(io: CliIO, key: string, json: boolean, fence: string | undefined): ExitCode {
@@ -68,7 +68,7 @@ function report(io: CliIO, key: string, json: boolean, fence: string | undefined
 }
 
 /** One line of input ("" at end of input). */
-function readLine(input: NodeJS.ReadableStream): Promise<string> {
+export function readLine(input: NodeJS.ReadableStream): Promise<string> {
   return new Promise((resolve) => {
     const lines = createInterface({ input, terminal: false });
     let answered = false;

@@ -8,6 +8,7 @@ import { asLockBackend, type SuiteContext } from "../context";
 import { eventually, rejectsWithCode, uniqueKey } from "../helpers";
 import type { RaceSection } from "../race-protocol";
 import { raceInProcesses } from "./race";
+import { semaphoreOperatorsSuite, skipOperators } from "./semaphore-operators";
 import { semaphoreQueueTests } from "./semaphore-queue";
 
 const RACE_PROCESSES = 8;
@@ -25,6 +26,7 @@ export function semaphoreSuite(ctx: SuiteContext): void {
     ctx.skip("semaphore.permits", "callers that disagree on permits are refused", reason);
     ctx.skip("semaphore.expiry", "a crashed holder's permit comes back after its TTL", reason);
     ctx.skip("semaphore.fair", "a released permit goes to the longest waiter", reason);
+    skipOperators(ctx, reason);
     ctx.skip("semaphore.race", "permits across processes", reason);
     semaphoreQueueTests(ctx, reason);
     return;
@@ -145,6 +147,14 @@ export function semaphoreSuite(ctx: SuiteContext): void {
   );
 
   semaphoreQueueTests(ctx);
+  if (ctx.options.capabilities.semaphoreOperators) {
+    semaphoreOperatorsSuite(ctx);
+  } else {
+    skipOperators(
+      ctx,
+      "options.capabilities.semaphoreOperators not declared: the driver's permits have no read and list",
+    );
+  }
 
   const { worker } = ctx.options;
   if (!worker) {

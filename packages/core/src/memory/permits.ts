@@ -1,5 +1,13 @@
-import type { PermitDriver } from "../driver";
-import { fenceOverflowError, formatFence, MAX_FENCE, warnIfFenceNearLimit } from "../fence";
+import type { PermitDriver, StoredPermit } from "../driver";
+import { LockError } from "../errors";
+import {
+  compareFence,
+  fenceOverflowError,
+  formatFence,
+  isFence,
+  MAX_FENCE,
+  warnIfFenceNearLimit,
+} from "../fence";
 import type { Logger } from "../logger";
 import { permitsMismatchError } from "../permits";
 import { type Clock, isLive, TIME_TOLERANCE_MS } from "../time";
@@ -8,6 +16,7 @@ import type { ReleaseListener } from "../types";
 interface Permit {
   readonly lockId: string;
   readonly fence: string;
+  readonly acquiredAtMs: number;
   expiresAtMs: number;
 }
 
@@ -42,6 +51,11 @@ export function memoryPermits(clock: Clock, logger: Logger | undefined): PermitD
   const livePermit = (key: string, lockId: string): Permit | undefined =>
     liveSemaphore(key, clock())?.held.get(lockId);
 
+  const stored = (key: string, semaphore: Semaphore): (StoredPermit & { fence: string })[] =>
+    [...semaphore.held.values()]
+      .map((permit) => ({ key, ...permit, permits: semaphore.permits }))
+      .sort((a, b) => compareFence(a.fence, b.fence));
+
   return {
     async acquire({ key, ttlMs, lockId, permits }) {
       await tick();
@@ -63,7 +77,12 @@ export function memoryPermits(clock: Clock, logger: Logger | undefined): PermitD
       const counter = fences.get(key) ?? 0n;
       if (counter >= BigInt(MAX_FENCE)) throw fenceOverflowError(key);
       fences.set(key, counter + 1n);
-      const permit: Permit = { lockId, fence: formatFence(counter + 1n), expiresAtMs: now + ttlMs };
+      const permit: Permit = {
+        lockId,
+        fence: formatFence(counter + 1n),
+        acquiredAtMs: now,
+        expiresAtMs: now + ttlMs,
+      };
       const held = semaphore ?? { permits, held: new Map() };
       held.held.set(lockId, permit);
       semaphores.set(key, held);
@@ -85,6 +104,32 @@ export function memoryPermits(clock: Clock, logger: Logger | undefined): PermitD
       permit.expiresAtMs = clock() + ttlMs;
       return { expiresAtMs: permit.expiresAtMs };
     },
+    async read({ key }) {
+      await tick();
+      const semaphore = liveSemaphore(key, clock());
+      return semaphore && { permits: semaphore.permits, holders: stored(key, semaphore) };
+    },
+    // Ordered by key, then fence; the cursor is the last permit shown.
+    async list({ prefix, limit, cursor }) {
+      await tick();
+      const now = clock();
+      const after = cursor === undefined ? undefined : decodeCursor(cursor);
+      const permits: (StoredPermit & { fence: string })[] = [];
+      for (const key of [...semaphores.keys()].sort(compareKeys)) {
+        if (!key.startsWith(prefix) || (after && compareKeys(key, after.key) < 0)) continue;
+        const semaphore = liveSemaphore(key, now);
+        if (!semaphore) continue;
+        for (const permit of stored(key, semaphore)) {
+          if (after && key === after.key && compareFence(permit.fence, after.fence) <= 0) continue;
+          if (permits.length === limit) {
+            const last = permits.at(-1)!;
+            return { permits, cursor: encodeCursor(last.key, last.fence) };
+          }
+          permits.push(permit);
+        }
+      }
+      return { permits };
+    },
     async watch(key, listener) {
       listeners.set(key, listener);
       return () => {
@@ -92,4 +137,22 @@ export function memoryPermits(clock: Clock, logger: Logger | undefined): PermitD
       };
     },
   };
+}
+
+/** Keys in code-unit order (the order `<` gives), the same on every run. */
+const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+const encodeCursor = (key: string, fence: string): string =>
+  Buffer.from(JSON.stringify([key, fence]), "utf8").toString("base64url");
+
+function decodeCursor(cursor: string): { key: string; fence: string } {
+  try {
+    const fields: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (Array.isArray(fields) && typeof fields[0] === "string" && isFence(fields[1])) {
+      return { key: fields[0], fence: fields[1] };
+    }
+  } catch {
+    // reported below
+  }
+  throw new LockError("InvalidArgument", "list cursor is not one the memory backend returned");
 }

@@ -59,7 +59,7 @@ export async function list(
  * The id prefix every key starting with `prefix` has ("" when the prefix is too long for a
  * hashed id to keep it: then every id is read and only keys are compared).
  */
-function escapedPrefix(prefix: string): string {
+export function escapedPrefix(prefix: string): string {
   const escaped = prefix.replaceAll("/", "%2F");
   return utf8Bytes(escaped) <= READABLE_KEY_BYTES ? escaped : "";
 }

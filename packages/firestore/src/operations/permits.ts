@@ -4,6 +4,8 @@ import type { DriverContext } from "../context";
 import { semaphoreDocumentId } from "../semaphore-document";
 import { acquirePermit } from "./acquire-permit";
 import { extendPermit } from "./extend-permit";
+import { listPermit } from "./list-permit";
+import { readPermit } from "./read-permit";
 import { releasePermit } from "./release-permit";
 import { SnapshotWatcher } from "./watch";
 
@@ -34,6 +36,8 @@ export function firestorePermits(ctx: DriverContext): PermitDriver & { close(): 
     release: (input) => releasePermit(ctx, input),
     extend: (input) => extendPermit(ctx, input),
     watch: (key, listener) => watcher.watch(key, listener),
+    read: (input) => readPermit(ctx, input),
+    list: (input) => listPermit(ctx, input),
     close: () => watcher.close(),
   };
 }

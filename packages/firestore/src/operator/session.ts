@@ -1,5 +1,12 @@
 import type { Firestore } from "@google-cloud/firestore";
-import { forceRelease, getByKey, listLocks, readFence } from "@syncguard/core";
+import {
+  forceRelease,
+  forceReleasePermit,
+  getByKey,
+  getSemaphore,
+  listLocks,
+  readFence,
+} from "@syncguard/core";
 import { monotonicClock, raceDeadline } from "@syncguard/core/driver";
 import type { OperatorMigrationReport, OperatorSession } from "@syncguard/core/operator";
 import { createFirestoreBackend } from "../backend";
@@ -47,7 +54,7 @@ export async function openSession(settings: FirestoreSettings): Promise<Operator
   }
   return {
     backend,
-    core: { getByKey, listLocks, readFence, forceRelease },
+    core: { getByKey, listLocks, readFence, forceRelease, getSemaphore, forceReleasePermit },
     async migrateFrom2x({ dryRun }) {
       return describe(await migrateFrom2x(db, { ...settings.migration, dryRun }));
     },

@@ -3,6 +3,8 @@ import type { DriverContext } from "../context";
 import { semaphoreWatchKey } from "../semaphore-name";
 import { acquirePermit, acquirePermitStatement } from "./acquire-permit";
 import { extendPermit, extendPermitSql } from "./extend-permit";
+import { listPermit, listPermitSql } from "./list-permit";
+import { readPermit, readPermitSql } from "./read-permit";
 import { releasePermit, releasePermitSql } from "./release-permit";
 import { withdrawPermit, withdrawPermitSql } from "./withdraw-permit";
 
@@ -19,12 +21,16 @@ export function postgresPermits(ctx: DriverContext): PermitDriver {
     release: releasePermitSql(ctx.config),
     extend: extendPermitSql(ctx.config),
     withdraw: withdrawPermitSql(ctx.config),
+    read: readPermitSql(ctx.config),
+    list: listPermitSql(ctx.config),
   };
   const { watcher } = ctx;
   return {
     acquire: (input) => acquirePermit(ctx, sql.acquire, input),
     release: (input) => releasePermit(ctx, sql.release, input),
     extend: (input) => extendPermit(ctx, sql.extend, input),
+    read: (input) => readPermit(ctx, sql.read, input),
+    list: (input) => listPermit(ctx, sql.list, input),
     // The wait queue needs wake-ups: a waiter is handed a permit through its notification.
     ...(watcher
       ? {

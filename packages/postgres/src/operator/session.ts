@@ -1,4 +1,12 @@
-import { forceRelease, getByKey, LockError, listLocks, readFence } from "@syncguard/core";
+import {
+  forceRelease,
+  forceReleasePermit,
+  getByKey,
+  getSemaphore,
+  LockError,
+  listLocks,
+  readFence,
+} from "@syncguard/core";
 import { monotonicClock, raceDeadline } from "@syncguard/core/driver";
 import type { OperatorSession } from "@syncguard/core/operator";
 import { createPostgresBackend } from "../backend";
@@ -43,7 +51,7 @@ export async function openSession(settings: PostgresSettings): Promise<OperatorS
   }
   return {
     backend,
-    core: { getByKey, listLocks, readFence, forceRelease },
+    core: { getByKey, listLocks, readFence, forceRelease, getSemaphore, forceReleasePermit },
     async close() {
       await backend.close().catch(() => {});
       await close();

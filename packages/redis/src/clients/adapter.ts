@@ -43,20 +43,28 @@ export interface ClientAdapter {
 /** One server a listing SCANs: `id` names it in a cursor ("" on a single node). */
 export interface ScanNode {
   readonly id: string;
-  /** `SCAN cursor MATCH match COUNT count TYPE string`: the next cursor and the keys it found. */
-  scan(cursor: string, match: string, count: number): Promise<{ cursor: string; keys: string[] }>;
+  /**
+   * `SCAN cursor MATCH match COUNT count TYPE type`: the next cursor and the keys it found. `type`
+   * is "string" (lock records) unless given ("zset": semaphores' permit sets).
+   */
+  scan(
+    cursor: string,
+    match: string,
+    count: number,
+    type?: ScanType,
+  ): Promise<{ cursor: string; keys: string[] }>;
 }
 
+/** The types of key a listing scans for. */
+export type ScanType = "string" | "zset";
+
 /** The SCAN arguments every client sends (records are strings: TYPE skips queues). */
-export const scanArguments = (cursor: string, match: string, count: number): string[] => [
-  cursor,
-  "MATCH",
-  match,
-  "COUNT",
-  String(count),
-  "TYPE",
-  "string",
-];
+export const scanArguments = (
+  cursor: string,
+  match: string,
+  count: number,
+  type: ScanType = "string",
+): string[] => [cursor, "MATCH", match, "COUNT", String(count), "TYPE", type];
 
 /** A raw SCAN reply ([cursor, keys]) in one shape, whichever client sent it. */
 export function scanReply(reply: unknown): { cursor: string; keys: string[] } {

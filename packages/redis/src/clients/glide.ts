@@ -155,10 +155,10 @@ interface Route {
 
 const scanNode = (client: GlideClientLike, id: string, route?: Route): ScanNode => ({
   id,
-  scan: async (cursor, match, count) =>
+  scan: async (cursor, match, count, type) =>
     scanReply(
       await client.customCommand(
-        ["SCAN", ...scanArguments(cursor, match, count)],
+        ["SCAN", ...scanArguments(cursor, match, count, type)],
         route ? { route } : undefined,
       ),
     ),

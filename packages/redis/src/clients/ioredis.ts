@@ -51,9 +51,12 @@ interface IoredisCommander {
 
 const scanNode = (id: string, connection: unknown): ScanNode => ({
   id,
-  scan: async (cursor, match, count) =>
+  scan: async (cursor, match, count, type) =>
     scanReply(
-      await (connection as IoredisCommander).call("SCAN", ...scanArguments(cursor, match, count)),
+      await (connection as IoredisCommander).call(
+        "SCAN",
+        ...scanArguments(cursor, match, count, type),
+      ),
     ),
 });
 

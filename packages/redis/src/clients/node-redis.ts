@@ -50,9 +50,12 @@ interface CommandSender {
 
 const scanNode = (id: string, client: unknown): ScanNode => ({
   id,
-  scan: async (cursor, match, count) =>
+  scan: async (cursor, match, count, type) =>
     scanReply(
-      await (client as CommandSender).sendCommand(["SCAN", ...scanArguments(cursor, match, count)]),
+      await (client as CommandSender).sendCommand([
+        "SCAN",
+        ...scanArguments(cursor, match, count, type),
+      ]),
     ),
 });
 

@@ -4,6 +4,8 @@ import { permitLayout, semaphoreWatchKey } from "../permit-layout";
 import type { Watcher } from "../watcher";
 import { acquirePermit } from "./acquire-permit";
 import { extendPermit } from "./extend-permit";
+import { listPermit } from "./list-permit";
+import { readPermit } from "./read-permit";
 import { releasePermit } from "./release-permit";
 import { withdrawPermit } from "./withdraw-permit";
 
@@ -26,6 +28,8 @@ export function redisPermits(
 ): PermitDriver {
   const prefix = ctx.config.keyPrefix;
   const route = (key: string) => () => permitLayout(prefix, key).permits;
+  // Any semaphore's name routes a call that has no key of its own (a listing) to some node.
+  const anyRoute = route("");
   return {
     acquire: (input) => checked("acquirePermit", route(input.key), () => acquirePermit(ctx, input)),
     release: (input) => checked("releasePermit", route(input.key), () => releasePermit(ctx, input)),
@@ -33,5 +37,7 @@ export function redisPermits(
     watch: (key, listener) => watcher.watch(semaphoreWatchKey(key), listener),
     withdraw: (input) =>
       checked("withdrawPermit", route(input.key), () => withdrawPermit(ctx, input)),
+    read: (input) => checked("readPermit", route(input.key), () => readPermit(ctx, input)),
+    list: (input) => checked("listPermit", anyRoute, () => listPermit(ctx, input)),
   };
 }

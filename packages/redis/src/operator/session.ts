@@ -1,4 +1,11 @@
-import { forceRelease, getByKey, listLocks, readFence } from "@syncguard/core";
+import {
+  forceRelease,
+  forceReleasePermit,
+  getByKey,
+  getSemaphore,
+  listLocks,
+  readFence,
+} from "@syncguard/core";
 import type { OperatorMigrationReport, OperatorSession } from "@syncguard/core/operator";
 import { createRedisBackend } from "../backend";
 import { migrateFrom2x, type RedisMigrationReport } from "../migrate/migrate";
@@ -22,7 +29,7 @@ export async function openSession(settings: RedisSettings): Promise<OperatorSess
   }
   return {
     backend,
-    core: { getByKey, listLocks, readFence, forceRelease },
+    core: { getByKey, listLocks, readFence, forceRelease, getSemaphore, forceReleasePermit },
     async migrateFrom2x({ dryRun }) {
       const report = await migrateFrom2x(connection.client as never, {
         keyPrefix: settings.keyPrefix,

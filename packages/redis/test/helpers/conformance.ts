@@ -37,6 +37,7 @@ export function redisConformance(mode: Mode): void {
       readFence: true,
       waitQueue: true,
       semaphore: true,
+      semaphoreOperators: true,
     },
     worker: { modulePath: join(__dirname, "..", "fixtures", "conformance-worker.js"), env },
   });
