@@ -1,3 +1,4 @@
+import { onAbort } from "./abort-listeners";
 import { callQuietly } from "./background";
 import { engineView } from "./engine-view";
 import { isLockError, isTransientCode, LockError } from "./errors";
@@ -198,20 +199,23 @@ class Campaign<C extends BackendCapabilities> implements Election<C> {
     // A lock function's close() ends the elections campaigning through it, leading or not: its
     // close waits for held locks, and a term holds its lock until it ends.
     const closing = typeof target === "function" ? closingSignalOf(target) : undefined;
+    const unsubscribe: (() => void)[] = [];
     if (closing) {
       const resign = () =>
         this.#resigning.abort(new LockError("Aborted", "lock.close() was called"));
       if (closing.aborted) resign();
-      else closing.addEventListener("abort", resign, { once: true });
+      else unsubscribe.push(onAbort(closing, resign));
     }
     if (signal) {
       if (signal.aborted) this.#resigning.abort(signal.reason);
-      else
-        signal.addEventListener("abort", () => this.#resigning.abort(signal.reason), {
-          once: true,
-        });
+      else unsubscribe.push(onAbort(signal, () => this.#resigning.abort(signal.reason)));
     }
     this.done = this.#campaign();
+    // An ended election stops listening (many elections may share one signal).
+    const stopListening = () => {
+      for (const stop of unsubscribe) stop();
+    };
+    void this.done.then(stopListening, stopListening);
     // An election nobody awaits must not crash the process; its failure is logged instead.
     this.done.catch((error: unknown) =>
       writeLog(

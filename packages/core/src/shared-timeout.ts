@@ -1,3 +1,4 @@
+import { onAbort } from "./abort-listeners";
 import { LockError } from "./errors";
 import { monotonicClock } from "./time";
 import { unrefTimer } from "./wait";
@@ -77,17 +78,17 @@ export function raceDeadline<T>(
 ): Promise<RaceOutcome<T>> {
   return new Promise((resolve) => {
     let done = false;
+    let stopListening: (() => void) | undefined;
     const finish = (outcome: RaceOutcome<T>) => {
       if (done) return;
       done = true;
       cancel();
-      signal?.removeEventListener("abort", onAbort);
+      stopListening?.();
       resolve(outcome);
     };
-    const onAbort = () => finish({ by: "abort" });
     const cancel = watchDeadline(deadline, () => finish({ by: "deadline" }));
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal?.aborted) finish({ by: "abort" });
+    else if (signal) stopListening = onAbort(signal, () => finish({ by: "abort" }));
     promise.then(
       (value) => finish({ by: "value", value }),
       (error: unknown) => finish({ by: "error", error }),

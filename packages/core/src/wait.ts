@@ -1,3 +1,4 @@
+import { onAbort } from "./abort-listeners";
 import { abortError } from "./errors";
 
 /**
@@ -26,13 +27,14 @@ export function interruptibleSleep(
       return;
     }
     let cancelWake: (() => void) | undefined;
+    let stopListening: (() => void) | undefined;
     const finish = (how: "timer" | "wake") => {
       clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
+      stopListening?.();
       cancelWake?.();
       resolve(how);
     };
-    const onAbort = () => {
+    const aborted = () => {
       clearTimeout(timer);
       cancelWake?.();
       reject(abortError(signal as AbortSignal, what));
@@ -40,7 +42,7 @@ export function interruptibleSleep(
     // Referenced on purpose: a caller waiting for a lock is pending work, and the process must
     // not exit in the middle of the wait (lease timers, in contrast, are unref'd).
     const timer = setTimeout(() => finish("timer"), Math.max(0, ms));
-    signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal) stopListening = onAbort(signal, aborted);
     cancelWake = wake?.onWake(() => finish("wake"));
   });
 }
