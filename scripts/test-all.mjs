@@ -7,7 +7,7 @@
 //   node scripts/test-all.mjs --parse <log file>     (re-count a saved log; no tools, no services)
 //
 // Env: SYNCGUARD_TEST_LOG=<file> (default: a file in the temp dir, printed at start and end),
-//      SYNCGUARD_STEP_TIMEOUT_MIN=<minutes> (per-step watchdog, default 20).
+//      SYNCGUARD_STEP_TIMEOUT_MIN=<minutes> (per-step watchdog, default 22).
 
 import { spawn } from "node:child_process";
 import {
@@ -301,7 +301,7 @@ async function main() {
   logStream = createWriteStream(logFile);
   say(`log: ${logFile}`);
 
-  const stepTimeout = Number(process.env.SYNCGUARD_STEP_TIMEOUT_MIN || 20) * 60_000;
+  const stepTimeout = Number(process.env.SYNCGUARD_STEP_TIMEOUT_MIN || 22) * 60_000;
   const steps = [];
   const timings = [];
   let parsed = { packages: new Map(), failedTasks: new Set() };

@@ -76,6 +76,11 @@ export interface ConformanceOptions<C extends BackendCapabilities = BackendCapab
   /** Race size: processes x critical sections each. Default 4 x 25. */
   race?: { processes?: number; iterations?: number };
   /**
+   * Critical sections per process of the semaphore race (8 processes, 3 permits). Default 10;
+   * a slow store may run fewer.
+   */
+  semaphoreRace?: { iterations?: number };
+  /**
    * Multiplies every TTL, wait and deadline the suite uses. Slow backends (the Firestore emulator
    * serializes contended transactions) pass 2 or 3. Default 1.
    */

@@ -9,7 +9,7 @@
  * valkey-server). It also type-checks that each library's clients fit the backend's types.
  */
 import { join } from "node:path";
-import { runConformance } from "@syncguard/conformance";
+import { runConformance, type SuiteName } from "@syncguard/conformance";
 import type { GlideClient, GlideClusterClient } from "@valkey/valkey-glide";
 import type { Redis as Ioredis6, Cluster as Ioredis6Cluster } from "ioredis";
 import type { Redis as Ioredis5, Cluster as Ioredis5Cluster } from "ioredis5";
@@ -44,6 +44,17 @@ export const typeChecks = {
 
 /** Libraries whose multi-process race runs shorter: the same code paths as a library raced in full. */
 const LIGHT_RACE: ReadonlySet<ClientLibrary> = new Set(["iovalkey"]);
+
+/**
+ * The older majors and iovalkey run the suites that send commands through the client; the
+ * suites about core's own timing and checks (expiry, lease, background, events, validation,
+ * abort, election) send nothing new and run on ioredis 6, GLIDE and node-redis 6 in full.
+ */
+const CLIENT_PATH_SUITES: readonly SuiteName[] = [
+  ...["acquire", "release", "extend", "isLocked", "lookup", "fencing", "keys"],
+  ...["lock", "wait", "inventory", "race", "semaphore", "secrets"],
+] as SuiteName[];
+const CLIENT_PATHS_ONLY: ReadonlySet<ClientLibrary> = new Set(["redis5", "ioredis5", "iovalkey"]);
 
 function clientConformance(library: ClientLibrary | typeof GLIDE, mode: Mode): void {
   let connection: Awaited<ReturnType<typeof connectWith>> | undefined;
@@ -84,6 +95,7 @@ function clientConformance(library: ClientLibrary | typeof GLIDE, mode: Mode): v
     ...(library !== GLIDE && LIGHT_RACE.has(library)
       ? { race: { processes: 2, iterations: 10 } }
       : {}),
+    ...(library !== GLIDE && CLIENT_PATHS_ONLY.has(library) ? { suites: CLIENT_PATH_SUITES } : {}),
   });
 }
 

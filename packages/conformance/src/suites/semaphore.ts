@@ -162,7 +162,7 @@ export function semaphoreSuite(ctx: SuiteContext): void {
     ctx.skip("semaphore.race", "permits across processes", reason);
     return;
   }
-  const iterations = 10;
+  const iterations = ctx.options.semaphoreRace?.iterations ?? 10;
   ctx.test(
     "semaphore.race",
     `${RACE_PROCESSES} processes x ${iterations} sections, permits ${RACE_PERMITS}: never more than ${RACE_PERMITS} inside, every section completes, fences unique and ordered`,
