@@ -35,3 +35,18 @@ export function onAbort(signal: AbortSignal, listener: () => void): () => void {
     signal.removeEventListener("abort", handler);
   };
 }
+
+/**
+ * A signal of its own for one call, aborted with `parent` (through the parent's one listener):
+ * for a client library that adds a listener per command to the signal it is given. `done()`
+ * unlinks it once the call settled.
+ */
+export function linkedSignal(parent: AbortSignal): { signal: AbortSignal; done(): void } {
+  const child = new AbortController();
+  if (parent.aborted) {
+    child.abort(parent.reason);
+    return { signal: child.signal, done: () => undefined };
+  }
+  const done = onAbort(parent, () => child.abort(parent.reason));
+  return { signal: child.signal, done };
+}

@@ -1,5 +1,7 @@
 // @syncguard/core/driver: what a backend package (or your own driver) builds on. Applications
 // import `@syncguard/core`; every name of it is here too, so a driver imports from one place.
+
+export { linkedSignal } from "./abort-listeners";
 export { type BackoffPolicy, backoffDelay } from "./backoff";
 export { type DefinedBackend, defineBackend } from "./define-backend";
 export type {

@@ -1,5 +1,5 @@
 import { LockError } from "@syncguard/core";
-import { abortError, monotonicClock, raceDeadline } from "@syncguard/core/driver";
+import { abortError, linkedSignal, monotonicClock, raceDeadline } from "@syncguard/core/driver";
 import type { Sender, Settled } from "./clients/adapter";
 import type { DriverContext } from "./context";
 import {
@@ -45,9 +45,12 @@ async function sendNow<T>(
   command: (client: Sender) => Promise<T>,
   deadline: number,
 ): Promise<T> {
-  const client =
-    signal && ctx.client.withAbortSignal ? ctx.client.withAbortSignal(signal) : ctx.client;
+  // node-redis adds a listener per command to the signal it gets: it gets one of its own per
+  // command, so a signal shared by many calls (an app's shutdown signal) keeps one listener.
+  const linked = signal && ctx.client.withAbortSignal ? linkedSignal(signal) : undefined;
+  const client = linked ? ctx.client.withAbortSignal!(linked.signal) : ctx.client;
   const outcome = await raceDeadline(command(client), deadline);
+  linked?.done();
   if (outcome.by === "value") return outcome.value;
   if (outcome.by === "error") throw toRedisLockError(outcome.error, operation);
   // Its late reply or error is dropped: raceDeadline has listened to the promise.
